@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
+/// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore → Harness → CLI.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "rkan-repro",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rkan-repro", targets: ["rkan-repro"]),
+        .executable(name: "rkan-bench", targets: ["rkan-bench"]),
+        .library(name: "Harness", targets: ["Harness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages), each with a header-only shim.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),
+        .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "CZlib"], swiftSettings: optimized),
+        .target(name: "RunStore", dependencies: ["Engine", "CHDF5"]),
+        .target(name: "Harness", dependencies: [
+            "Engine", "Zoo", "Datasets", "RunStore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "rkan-repro", dependencies: [
+            "Harness",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "rkan-bench", dependencies: ["Harness"], path: "Benchmarks/rkan-bench",
+                          swiftSettings: optimized),
+
+        .target(name: "TestSupport", dependencies: ["Engine", "RunStore"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZooTests", dependencies: ["Zoo", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+        .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Harness", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

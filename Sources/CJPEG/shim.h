@@ -1,0 +1,6 @@
+#ifndef RKAN_CJPEG_SHIM_H
+#define RKAN_CJPEG_SHIM_H
+#include <stdio.h>
+#include <stddef.h>
+#include <jpeglib.h>
+#endif

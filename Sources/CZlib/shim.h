@@ -1,0 +1,4 @@
+#ifndef RKAN_CZLIB_SHIM_H
+#define RKAN_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

@@ -1,0 +1,1 @@
+/// Placeholder so the Datasets target builds; replaced as the module grows.

@@ -1,0 +1,1 @@
+/// Placeholder so the Harness target builds; replaced as the module grows.

@@ -1,0 +1,1 @@
+/// Placeholder so the RunStore target builds; replaced as the module grows.

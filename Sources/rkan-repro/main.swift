@@ -1,0 +1,1 @@
+print("rkan-repro: under construction")
