@@ -1,0 +1,40 @@
+import Foundation
+
+/// Learning-rate schedules, evaluated per optimizer step (`step` counts from 0).
+public enum LRSchedule: Sendable, Equatable {
+    /// Constant `lr`.
+    case constant(lr: Double)
+    /// Linear warm-up from lr/warmupSteps to lr over `warmupSteps`, then cosine annealing to
+    /// `minLR` at `totalSteps` (the paper's protocol: 10 warm-up epochs, cosine to 1e-5).
+    case warmupCosine(lr: Double, warmupSteps: Int, totalSteps: Int, minLR: Double)
+    /// torch.optim.lr_scheduler.OneCycleLR (cosine, two phases).
+    case oneCycle(maxLR: Double, totalSteps: Int, pctStart: Double, divFactor: Double, finalDivFactor: Double)
+    /// lr·γ^(number of milestones ≤ epoch), milestones in epochs.
+    case multiStep(lr: Double, milestones: [Int], gamma: Double, stepsPerEpoch: Int)
+
+    /// Learning rate for optimizer step `step` (0-based).
+    public func lr(at step: Int) -> Double {
+        switch self {
+        case let .constant(lr):
+            return lr
+        case let .warmupCosine(lr, warmup, total, minLR):
+            if step < warmup { return lr * Double(step + 1) / Double(warmup) }
+            let span = max(total - warmup, 1)
+            let t = min(Double(step - warmup) / Double(span), 1)
+            return minLR + (lr - minLR) * (1 + cos(Double.pi * t)) / 2
+        case let .oneCycle(maxLR, total, pct, div, finalDiv):
+            let initial = maxLR / div
+            let minLR = initial / finalDiv
+            let end1 = pct * Double(total) - 1
+            let end2 = Double(total) - 1
+            let s = Double(step)
+            func anneal(_ a: Double, _ b: Double, _ f: Double) -> Double { b + (a - b) / 2 * (cos(Double.pi * f) + 1) }
+            if s <= end1 { return anneal(initial, maxLR, end1 > 0 ? s / end1 : 1) }
+            return anneal(maxLR, minLR, min((s - end1) / max(end2 - end1, 1e-12), 1))
+        case let .multiStep(lr, milestones, gamma, stepsPerEpoch):
+            let epoch = step / max(stepsPerEpoch, 1)
+            let k = milestones.filter { $0 <= epoch }.count
+            return lr * pow(gamma, Double(k))
+        }
+    }
+}

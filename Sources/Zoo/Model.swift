@@ -1,0 +1,57 @@
+import Engine
+
+/// A network built from a `ModelSpec`: its parameter store (PyTorch state-dict keys) and its
+/// root layer. Input NHWC `(N, H, W, inChannels)`, output logits `(N, classes)`.
+public final class Model {
+    public let spec: ModelSpec
+    public let classes: Int
+    public let inChannels: Int
+    public let store: ParameterStore
+    let net: Layer
+
+    /// Builds the network (parameters declared and allocated, not yet initialised).
+    /// - Throws: `SpecError` for a backbone that is not implemented or options that do not fit it.
+    public init(spec: ModelSpec, classes: Int, inChannels: Int = 3) throws {
+        guard classes >= 1, inChannels >= 1 else {
+            throw SpecError(spec: spec.description, problem: "classes (\(classes)) and in_channels (\(inChannels)) must be ≥ 1")
+        }
+        self.spec = spec; self.classes = classes; self.inChannels = inChannels
+        let s = ParameterStore()
+        if let c = ResNet.config(spec.backbone) {
+            net = try ResNet(s, spec: spec, config: c, classes: classes, inChannels: inChannels)
+        } else {
+            throw SpecError(spec: spec.description, problem: "backbone \(spec.backbone.rawValue) is not implemented yet")
+        }
+        s.finalize()
+        store = s
+    }
+
+    /// Parses `text` and builds the model.
+    public convenience init(_ text: String, classes: Int, inChannels: Int = 3) throws {
+        try self.init(spec: ModelSpec(parsing: text), classes: classes, inChannels: inChannels)
+    }
+
+    /// Initialises every tensor torchvision's way from the counter-based RNG.
+    public func initialize(seed: UInt64) { store.initialize(seed: seed) }
+
+    /// Logits for a batch; `.train` caches what `backward` needs.
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        guard x.rank == 4, x.shape[3] == inChannels else {
+            throw EngineError.shapeMismatch(op: "Model(\(spec))", detail: "input \(shapeString(x.shape)) is not NHWC with \(inChannels) channels")
+        }
+        return try net.forward(x, mode: mode)
+    }
+
+    /// Backpropagates dL/dlogits, adding every parameter's gradient into the store.
+    public func backward(_ dlogits: Tensor) { _ = net.backward(dlogits) }
+
+    /// Trainable scalars (PyTorch's `sum(p.numel() for p in model.parameters())` over used modules).
+    public var parameterCount: Int { store.parameterCount }
+
+    /// Parameters as thop counts them: only modules with a thop rule (no KAN's Chebyshev
+    /// weights/scalers, whose module is custom; see paper/README.md).
+    public var thopParameterCount: Int {
+        store.parameters.filter { !($0.name.hasSuffix(".chebyshev_weight") || $0.name.hasSuffix(".chebyshev_scaler")) }
+            .reduce(0) { $0 + $1.count }
+    }
+}

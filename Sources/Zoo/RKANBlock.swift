@@ -1,0 +1,142 @@
+import Engine
+
+/// The RKAN block on one stage (DESIGN.md, after the reference RKAN_ResNet):
+///
+///     r = SiLU(conv_reduce.i(x))           C_in → M  (M = C_in/reduce, or C_in·inv for RKAN-L)
+///     r = kan_bn.i(kan_conv1.i(r))         per-channel KAN conv 3×3, stride of the stage
+///     r = SiLU(conv_expand.i(r))           M → C_out
+///     r = kan_conv2.i(r)                   only on the last RKAN stage
+///     r = kan_expand_bn.i(r)
+///     out = stage(x) + r                   (mech=addition; gating and se as in the reference)
+///
+/// The convolutions use PyTorch's default init (the reference creates them outside torchvision).
+final class RKANBlock {
+    let convReduce: Conv2d, silu1 = SiLU()
+    let kan1: Layer, kanBN: BatchNorm2d
+    let convExpand: Conv2d, silu2 = SiLU()
+    let kan2: Layer?
+    let expandBN: BatchNorm2d
+    let mech: RKANOptions.Mechanism
+    // gating: gate = σ(gate_convs.i(r)); out = h·gate + r·(1−gate)
+    let gateConv: Conv2d?
+    // se: s = σ(conv(ReLU(conv(GAP(r))))); out = h·s + r
+    let seReduce: Conv2d?, seExpand: Conv2d?
+    let sePool = GlobalAvgPool(), seReLU = ReLU(), seSigmoid = Sigmoid()
+
+    // Caches for backward.
+    private var h: Tensor?, r: Tensor?, gate: Tensor?, seScale: Tensor?
+
+    init(_ s: ParameterStore, index i: Int, inChannels cin: Int, outChannels cout: Int, stride: Int,
+         options o: RKANOptions, lastStage: Bool, spec: ModelSpec) throws {
+        let m = o.inv.map { cin * $0 } ?? cin / o.reduce
+        guard m >= 1, o.inv != nil || cin % o.reduce == 0 else {
+            throw SpecError(spec: spec.description, problem: "reduce=\(o.reduce) does not divide the \(cin) input channels of stage \(i + 1)")
+        }
+        func defaultInit(_ fanIn: Int) -> Initializer { .uniform(bound: Float(1 / Double(fanIn).squareRoot())) }
+        func kanConv(_ name: String, stride: Int) throws -> Layer {
+            switch o.kan {
+            case .chebyshev:
+                return ChebyshevKANConv2d(store: s, name: name, kernel: 3, stride: stride, padding: 1, degree: o.degree)
+            case .rbf, .b_spline:
+                throw SpecError(spec: spec.description, problem: "kan=\(o.kan.rawValue) is not implemented yet; use kan=chebyshev")
+            }
+        }
+        convReduce = Conv2d(store: s, name: "conv_reduce.\(i)", inChannels: cin, outChannels: m, kernel: 1, weightInit: defaultInit(cin))
+        kan1 = try kanConv("kan_conv1.\(i).convs.0.conv", stride: stride)
+        kanBN = BatchNorm2d(store: s, name: "kan_bn.\(i)", channels: m)
+        convExpand = Conv2d(store: s, name: "conv_expand.\(i)", inChannels: m, outChannels: cout, kernel: 1, weightInit: defaultInit(m))
+        kan2 = lastStage ? try kanConv("kan_conv2.\(i).convs.0.conv", stride: 1) : nil
+        expandBN = BatchNorm2d(store: s, name: "kan_expand_bn.\(i)", channels: cout)
+        mech = o.mech
+        gateConv = o.mech == .gating
+            ? Conv2d(store: s, name: "gate_convs.\(i)", inChannels: cout, outChannels: cout, kernel: 1, bias: true, weightInit: defaultInit(cout))
+            : nil
+        if o.mech == .se {
+            let hidden = max(cout / 16, 1)
+            seReduce = Conv2d(store: s, name: "se_blocks.\(i).1", inChannels: cout, outChannels: hidden, kernel: 1, bias: true, weightInit: defaultInit(cout))
+            seExpand = Conv2d(store: s, name: "se_blocks.\(i).3", inChannels: hidden, outChannels: cout, kernel: 1, bias: true, weightInit: defaultInit(hidden))
+        } else {
+            seReduce = nil; seExpand = nil
+        }
+    }
+
+    /// The residual branch r(x).
+    private func branch(_ x: Tensor, mode: Mode) throws -> Tensor {
+        var r = try silu1.forward(convReduce.forward(x, mode: mode), mode: mode)
+        r = try kanBN.forward(kan1.forward(r, mode: mode), mode: mode)
+        r = try silu2.forward(convExpand.forward(r, mode: mode), mode: mode)
+        if let kan2 { r = try kan2.forward(r, mode: mode) }
+        return try expandBN.forward(r, mode: mode)
+    }
+
+    private func branchBackward(_ dr: Tensor) -> Tensor {
+        var d = expandBN.backward(dr)
+        if let kan2 { d = kan2.backward(d) }
+        d = convExpand.backward(silu2.backward(d))
+        d = kan1.backward(kanBN.backward(d))
+        return convReduce.backward(silu1.backward(d))
+    }
+
+    /// Combines the stage's output `h` with the residual branch on the stage's input `x`.
+    func combine(stageOutput h: Tensor, stageInput x: Tensor, mode: Mode) throws -> Tensor {
+        let r = try branch(x, mode: mode)
+        guard r.shape == h.shape else {
+            throw EngineError.shapeMismatch(op: "RKANBlock", detail: "residual \(shapeString(r.shape)) vs stage output \(shapeString(h.shape))")
+        }
+        let out = Tensor(uninitialized: h.shape)
+        let n = h.count
+        switch mech {
+        case .addition:
+            return try addForward(h, r)
+        case .gating:
+            let g = try Sigmoid().forward(gateConv!.forward(r, mode: mode), mode: .eval)
+            let (hp, rp, gp, op) = (h.data, r.data, g.data, out.data)
+            Parallel.forEachChunk(count: n, chunk: Parallel.elementChunk(n)) { rg in
+                for j in rg { op[j] = hp[j] * gp[j] + rp[j] * (1 - gp[j]) }
+            }
+            if mode == .train { self.h = h; self.r = r; gate = g }
+            return out
+        case .se:
+            let pooled = try sePool.forward(r, mode: mode)
+            let c = pooled.shape[1]
+            let z = try seExpand!.forward(seReLU.forward(seReduce!.forward(pooled.reshaped([pooled.shape[0], 1, 1, c]), mode: mode), mode: mode), mode: mode)
+            let sc = try seSigmoid.forward(z, mode: mode).reshaped([pooled.shape[0], c])
+            let hs = try channelMulForward(h, sc)
+            if mode == .train { self.h = h; self.r = r; seScale = sc }
+            return try addForward(hs, r)
+        }
+    }
+
+    /// Backward of `combine`: returns (d stage output, d stage input from the residual branch).
+    func backward(_ d: Tensor) -> (Tensor, Tensor) {
+        switch mech {
+        case .addition:
+            return (d, branchBackward(d))
+        case .gating:
+            let (h, r, g) = (self.h!, self.r!, gate!)
+            self.h = nil; self.r = nil; gate = nil
+            let dh = Tensor(uninitialized: d.shape), dr = Tensor(uninitialized: d.shape), dz = Tensor(uninitialized: d.shape)
+            let n = d.count
+            let (dp, hp, rp, gp, dhp, drp, dzp) = (d.data, h.data, r.data, g.data, dh.data, dr.data, dz.data)
+            Parallel.forEachChunk(count: n, chunk: Parallel.elementChunk(n)) { rg in
+                for j in rg {
+                    dhp[j] = dp[j] * gp[j]
+                    drp[j] = dp[j] * (1 - gp[j])
+                    dzp[j] = dp[j] * (hp[j] - rp[j]) * gp[j] * (1 - gp[j])
+                }
+            }
+            accumulate(into: dr, gateConv!.backward(dz))
+            return (dh, branchBackward(dr))
+        case .se:
+            let (h, sc) = (self.h!, seScale!)
+            self.h = nil; self.r = nil; seScale = nil
+            let (dh, ds) = channelMulBackward(dy: d, x: h, s: sc)
+            let n = sc.shape[0], c = sc.shape[1]
+            var g = seSigmoid.backward(ds.reshaped([n, 1, 1, c]))
+            g = seReduce!.backward(seReLU.backward(seExpand!.backward(g)))
+            let dr = sePool.backward(g.reshaped([n, c]))
+            accumulate(into: dr, d)
+            return (dh, branchBackward(dr))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Engine
+
+/// torchvision's BasicBlock (ResNet-18/34): conv3×3-BN-ReLU-conv3×3-BN, plus identity or
+/// downsample (conv1×1 stride s + BN), then ReLU.
+final class BasicBlock: Layer {
+    let conv1: Conv2d, bn1: BatchNorm2d, relu1 = ReLU()
+    let conv2: Conv2d, bn2: BatchNorm2d, relu2 = ReLU()
+    let downsample: Sequential?
+
+    init(_ s: ParameterStore, inPlanes: Int, planes: Int, stride: Int, downsample: Sequential?) {
+        conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1)
+        bn1 = BatchNorm2d(store: s, name: "bn1", channels: planes)
+        conv2 = Conv2d(store: s, name: "conv2", inChannels: planes, outChannels: planes, kernel: 3, stride: 1, padding: 1)
+        bn2 = BatchNorm2d(store: s, name: "bn2", channels: planes)
+        self.downsample = downsample
+    }
+
+    func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        var h = try relu1.forward(bn1.forward(conv1.forward(x, mode: mode), mode: mode), mode: mode)
+        h = try bn2.forward(conv2.forward(h, mode: mode), mode: mode)
+        let identity = try downsample?.forward(x, mode: mode) ?? x
+        return try relu2.forward(addForward(h, identity), mode: mode)
+    }
+
+    func backward(_ dy: Tensor) -> Tensor {
+        let d = relu2.backward(dy)
+        let dx = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(d)))))
+        accumulate(into: dx, downsample?.backward(d) ?? d)
+        return dx
+    }
+}
+
+/// torchvision's Bottleneck (ResNet-50+, v1.5: stride on the 3×3): conv1×1-BN-ReLU,
+/// conv3×3(stride, groups)-BN-ReLU, conv1×1-BN, plus identity or downsample, then ReLU.
+final class Bottleneck: Layer {
+    static let expansion = 4
+    let conv1: Conv2d, bn1: BatchNorm2d, relu1 = ReLU()
+    let conv2: Conv2d, bn2: BatchNorm2d, relu2 = ReLU()
+    let conv3: Conv2d, bn3: BatchNorm2d, relu3 = ReLU()
+    let downsample: Sequential?
+
+    /// - Parameter width: channels of the 3×3 conv (planes·baseWidth/64·groups in torchvision).
+    init(_ s: ParameterStore, inPlanes: Int, planes: Int, width: Int, groups: Int, stride: Int, downsample: Sequential?) {
+        conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: width, kernel: 1)
+        bn1 = BatchNorm2d(store: s, name: "bn1", channels: width)
+        conv2 = Conv2d(store: s, name: "conv2", inChannels: width, outChannels: width, kernel: 3, stride: stride, padding: 1, groups: groups)
+        bn2 = BatchNorm2d(store: s, name: "bn2", channels: width)
+        conv3 = Conv2d(store: s, name: "conv3", inChannels: width, outChannels: planes * Bottleneck.expansion, kernel: 1)
+        bn3 = BatchNorm2d(store: s, name: "bn3", channels: planes * Bottleneck.expansion)
+        self.downsample = downsample
+    }
+
+    func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        var h = try relu1.forward(bn1.forward(conv1.forward(x, mode: mode), mode: mode), mode: mode)
+        h = try relu2.forward(bn2.forward(conv2.forward(h, mode: mode), mode: mode), mode: mode)
+        h = try bn3.forward(conv3.forward(h, mode: mode), mode: mode)
+        let identity = try downsample?.forward(x, mode: mode) ?? x
+        return try relu3.forward(addForward(h, identity), mode: mode)
+    }
+
+    func backward(_ dy: Tensor) -> Tensor {
+        let d = relu3.backward(dy)
+        var g = conv3.backward(bn3.backward(d))
+        g = conv2.backward(bn2.backward(relu2.backward(g)))
+        let dx = conv1.backward(bn1.backward(relu1.backward(g)))
+        accumulate(into: dx, downsample?.backward(d) ?? d)
+        return dx
+    }
+}

@@ -1,1 +1,0 @@
-/// Placeholder so the Zoo target builds; replaced as the module grows.

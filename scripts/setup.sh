@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what rkan-repro needs on Debian/Ubuntu, idempotently: only missing packages are
+# installed (after one `apt-get update`). Swift itself (6.x) must already be on PATH.
+set -euo pipefail
+
+packages=(libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev zlib1g-dev pkg-config dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo_cmd=""
+    if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "setup: all packages present"
+fi
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: swift is not on PATH; install Swift 6 from swift.org and rerun" >&2
+    exit 1
+fi
