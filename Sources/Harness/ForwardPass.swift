@@ -1,0 +1,73 @@
+import Foundation
+import Engine
+import Zoo
+import RunStore
+
+/// `rkan-repro forward`: one pass of a model on given weights and input (the parity interface
+/// with PyTorch, DESIGN.md). Without `grad` the model runs in eval mode (BN running statistics);
+/// with `grad` in train mode (batch statistics) and the loss and every gradient are written.
+public enum ForwardPass {
+    public struct Summary: Sendable {
+        public var logitsShape: [Int]
+        public var loss: Double?
+        public var gradients: Int
+        public var ignoredKeys: [String]
+    }
+
+    /// - Throws: `SpecError`, `RunStoreError` (unreadable files), `HarnessError` (weights that do not
+    ///   fit the model), `EngineError` (input shape).
+    @discardableResult
+    public static func run(spec: String, classes: Int, inChannels: Int?, weights: URL, input: URL, output: URL,
+                           grad: Bool) throws -> Summary {
+        let x = try ParityFile.readInput(input, requireLabels: grad)
+        let s = x.input.shape
+        let model = try Model(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels ?? s[1])
+        let ignored = try load(weights: weights, into: model)
+        let batch = LayoutConversion.nhwc(fromNCHW: x.input.values, shape: s)
+        var out = ParityOutput(logits: ShapedArray(shape: [], values: [0]))
+        if grad {
+            let labels = x.labels!.map(Int.init)
+            model.store.zeroGrad()
+            let logits = try model.forward(batch, mode: .train)
+            let (loss, d) = try softmaxCrossEntropy(logits: logits, targets: .labels(labels),
+                                                    labelSmoothing: Float(x.labelSmoothing ?? 0))
+            model.backward(d)
+            out.logits = ShapedArray(shape: logits.shape, values: logits.array)
+            out.loss = Float(loss)
+            out.grads = model.store.parameters.map { WeightEntry(key: $0.name, shape: $0.shape, values: .float32($0.torchGrad())) }
+        } else {
+            let logits = try model.forward(batch, mode: .eval)
+            out.logits = ShapedArray(shape: logits.shape, values: logits.array)
+        }
+        try ParityFile.writeOutput(out, to: output)
+        return Summary(logitsShape: out.logits.shape, loss: out.loss.map(Double.init), gradients: out.grads.count, ignoredKeys: ignored)
+    }
+
+    /// Sets every tensor of `model` from the file's `/weights`; returns the file's keys the model
+    /// does not use (the reference registers modules it never calls).
+    /// - Throws: `HarnessError.badConfig` naming each missing or mis-shaped key.
+    public static func load(weights url: URL, into model: Model) throws -> [String] {
+        let entries = try RunFile.readWeights(url)
+        let byKey = Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var problems: [String] = []
+        for p in model.store.floatEntries {
+            guard let e = byKey[p.name] else { problems.append("\(p.name) missing"); continue }
+            guard e.shape == p.shape, let v = e.values.floats else {
+                problems.append("\(p.name) has shape \(e.shape) (\(e.values)), the model needs \(p.shape) float32")
+                continue
+            }
+            p.setTorchValues(v)
+        }
+        for c in model.store.counters {
+            if let v = byKey[c.name]?.values.int64s?.first { c.value = v }
+        }
+        if !problems.isEmpty {
+            throw HarnessError.badConfig(what: "weights \(url.path)", detail:
+                "they do not fit model \(model.spec): " + problems.prefix(8).joined(separator: "; ")
+                + (problems.count > 8 ? "; and \(problems.count - 8) more" : "")
+                + ". Export the state_dict of the same spec (see Tools/rkan_torch.py)")
+        }
+        let used = Set(model.store.floatEntries.map(\.name) + model.store.counters.map(\.name))
+        return entries.map(\.key).filter { !used.contains($0) }.sorted()
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Engine
+import Zoo
+
+/// Whether a benchmark times training steps or inference passes.
+public enum BenchMode: String, Codable, Sendable, CaseIterable { case train, infer }
+
+/// One throughput measurement: img/s as the median over repeats.
+public struct ThroughputResult: Codable, Sendable, Equatable {
+    public var spec: String
+    public var mode: BenchMode
+    public var batch: Int
+    public var size: Int
+    public var threads: Int
+    /// Median img/s over `repeats`.
+    public var imagesPerSecond: Double
+    /// img/s of each repeat.
+    public var repeats: [Double]
+}
+
+/// timm's benchmark method: random inputs, `warmup` untimed iterations, then `iterations`
+/// timed ones, repeated; the reported figure is the median repeat. A train iteration is
+/// forward + cross-entropy + backward + SGD step; an infer iteration is an eval forward.
+public enum Throughput {
+    public static func measure(spec: ModelSpec, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
+                               warmup: Int = 10, iterations: Int = 40, repeats: Int = 3,
+                               progress: ((String) -> Void)? = nil) throws -> ThroughputResult {
+        let model = try Model(spec: spec, classes: classes, inChannels: inChannels)
+        model.initialize(seed: 0)
+        let rng = Philox(seed: 0, purpose: .benchmark)
+        let x = Tensor(uninitialized: [batch, size, size, inChannels])
+        for i in 0..<x.count { x.data[i] = Float(rng.normal(UInt64(i))) }
+        let labels = (0..<batch).map { rng.below(classes, UInt64(x.count + $0)) }
+        let opt = try SGD(store: model.store, momentum: 0.9)
+        func iteration() throws {
+            switch mode {
+            case .infer:
+                _ = try model.forward(x, mode: .eval)
+            case .train:
+                model.store.zeroGrad()
+                let logits = try model.forward(x, mode: .train)
+                let (_, d) = try softmaxCrossEntropy(logits: logits, targets: .labels(labels))
+                model.backward(d)
+                opt.step(lr: 1e-4)
+            }
+        }
+        for i in 0..<warmup { try iteration(); progress?("warm-up \(i + 1)/\(warmup)") }
+        var rates: [Double] = []
+        for r in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<iterations { try iteration() }
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            rates.append(Double(batch * iterations) / dt)
+            progress?("repeat \(r + 1)/\(repeats): \(String(format: "%.1f", rates.last!)) img/s")
+        }
+        return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: Parallel.threads,
+                                imagesPerSecond: median(rates), repeats: rates)
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        if s.isEmpty { return .nan }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

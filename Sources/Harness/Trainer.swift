@@ -1,0 +1,198 @@
+import Foundation
+import Engine
+import Zoo
+import RunStore
+
+/// Where a run's file lives: `OUT/SUITE/PROFILE/ID/seed-S.h5` (DESIGN.md).
+public enum RunPaths {
+    public static func file(out: URL, suite: String, profile: String, experiment: String, seed: Int) -> URL {
+        out.appendingPathComponent(suite).appendingPathComponent(profile).appendingPathComponent(experiment)
+            .appendingPathComponent("seed-\(seed).h5")
+    }
+}
+
+/// How a run ended (or was found).
+public enum TrainOutcome: Equatable, Sendable {
+    case finished, diverged(epoch: Int, step: Int), skipped(RunStatus)
+}
+
+/// Trains one run (experiment × seed) with checkpoints after every epoch, resuming from the
+/// run file when it exists. Deterministic: the same config, seed and thread count give the same
+/// weight bytes, whether the run was interrupted or not, because every random draw is keyed by
+/// (seed, purpose, epoch, index) and all state (weights, BN statistics, optimizer buffers, step
+/// counters) is checkpointed.
+public final class Trainer {
+    public let config: RunConfig
+    public let data: TrainingData
+    public let url: URL
+    public let machine: MachineInfo
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// Test hook: called after each optimizer step with (epoch, batch); may exit the process.
+    public var afterStep: ((Int, Int) -> Void)?
+
+    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo) {
+        self.config = config; self.data = data; self.url = url; self.machine = machine
+    }
+
+    /// Runs (or resumes, or skips) the run.
+    /// - Throws: `HarnessError` for an incompatible run file, data or model problems; I/O errors.
+    @discardableResult
+    public func run() throws -> TrainOutcome {
+        let c = config
+        let spec = try ModelSpec(parsing: c.model)
+        let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels)
+        let opt = try makeOptimizer(model.store)
+        var metrics: [String: [Double]] = [:]
+        var bench: [BenchEntry] = []
+        var epoch = 0, step = 0
+
+        if FileManager.default.fileExists(atPath: url.path) {
+            let rec = try RunFile.read(url)
+            guard rec.attributes.config == c.canonicalJSON else {
+                throw HarnessError.incompatibleRunFile(path: url.path, detail:
+                    "it was made with a different configuration (suite, profile or code changed). Delete it to retrain, or pass another --out folder")
+            }
+            switch rec.attributes.status {
+            case .finished: return .skipped(.finished)
+            case .diverged: return .skipped(.diverged)
+            case .running: break
+            }
+            try restore(model: model, optimizer: opt, from: rec)
+            metrics = rec.metrics
+            bench = rec.bench
+            epoch = rec.state.epoch
+            step = rec.state.step
+            log("\(c.experiment) seed \(c.seed): resuming after epoch \(epoch) from \(url.path)")
+        } else {
+            model.initialize(seed: UInt64(c.seed))
+        }
+
+        let stepsPerEpoch = data.trainBatchesPerEpoch(batchSize: c.batchSize)
+        guard stepsPerEpoch > 0 else {
+            throw HarnessError.badConfig(what: "\(c.suite)/\(c.experiment)", detail:
+                "batch size \(c.batchSize) is larger than the \(data.trainIndices.count) training images; lower batch_size or raise train_subset")
+        }
+        let schedule = c.lrSchedule(stepsPerEpoch: stepsPerEpoch).schedule
+        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.epochs * stepsPerEpoch, alreadyDone: step)
+
+        while epoch < c.epochs {
+            let t0 = Date()
+            var lossSum = 0.0, correct = 0, seen = 0
+            var batchIndex = 0
+            for batch in data.trainBatches(epoch: epoch, seed: c.seed, batchSize: c.batchSize, augment: c.augment) {
+                let tb = Date()
+                model.store.zeroGrad()
+                let logits = try model.forward(batch.images, mode: .train)
+                let (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
+                                                              labelSmoothing: Float(c.labelSmoothing))
+                guard loss.isFinite else {
+                    progress.message("diverged: loss \(loss) at epoch \(epoch + 1) batch \(batchIndex + 1)")
+                    metrics["diverged_at_step", default: []] = [Double(step)]
+                    try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .diverged)
+                    return .diverged(epoch: epoch, step: step)
+                }
+                model.backward(dlogits)
+                opt.step(lr: Float(schedule.lr(at: step)))
+                step += 1
+                lossSum += loss * Double(batch.labels.count)
+                correct += topKCorrect(logits: logits, labels: batch.labels, k: 1)
+                seen += batch.labels.count
+                let ips = Double(batch.labels.count) / max(Date().timeIntervalSince(tb), 1e-9)
+                progress.step(epoch: epoch, epochs: c.epochs, batch: batchIndex, batches: stepsPerEpoch,
+                              loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), imagesPerSecond: ips)
+                afterStep?(epoch, batchIndex)
+                batchIndex += 1
+            }
+            let ev = try evaluate(model)
+            let lr = schedule.lr(at: max(step - 1, 0))
+            let record: [(String, Double)] = [
+                ("train_loss", lossSum / Double(max(seen, 1))), ("train_top1", 100 * Double(correct) / Double(max(seen, 1))),
+                ("val_loss", ev.loss), ("val_top1", ev.top1), ("val_top5", ev.top5), ("lr", lr),
+                ("epoch_seconds", Date().timeIntervalSince(t0)),
+            ]
+            for (k, v) in record { metrics[k, default: []].append(v) }
+            epoch += 1
+            progress.message(String(format: "epoch %d/%d: train loss %.4f, val loss %.4f, val top-1 %.2f%%, top-5 %.2f%%",
+                                    epoch, c.epochs, record[0].1, ev.loss, ev.top1, ev.top5))
+            try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .running)
+        }
+
+        if bench.isEmpty {
+            for mode in BenchMode.allCases {
+                let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
+                                               batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
+                                               iterations: c.bench.iterations, repeats: c.bench.repeats)
+                bench.append(BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size))
+                progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
+                                        mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
+            }
+        }
+        try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .finished)
+        return .finished
+    }
+
+    private func makeOptimizer(_ store: ParameterStore) throws -> Optimizer {
+        let o = config.optimizer
+        switch o.name {
+        case "sgd":
+            return try SGD(store: store, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
+        case "adamw":
+            let b = o.betas ?? [0.9, 0.999]
+            return try AdamW(store: store, beta1: Float(b[0]), beta2: Float(b[1]), weightDecay: Float(o.weightDecay))
+        default:
+            throw HarnessError.badConfig(what: config.suite, detail: "unknown optimizer '\(o.name)'; use sgd or adamw")
+        }
+    }
+
+    /// Mean loss (no label smoothing), top-1 and top-5 in percent over the test subset.
+    func evaluate(_ model: Model) throws -> (loss: Double, top1: Double, top5: Double) {
+        var loss = 0.0, c1 = 0, c5 = 0, n = 0
+        for batch in data.testBatches(batchSize: config.evalBatchSize) {
+            let logits = try model.forward(batch.images, mode: .eval)
+            let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels))
+            loss += l * Double(batch.labels.count)
+            c1 += topKCorrect(logits: logits, labels: batch.labels, k: 1)
+            c5 += topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))
+            n += batch.labels.count
+        }
+        let d = Double(max(n, 1))
+        return (loss / d, 100 * Double(c1) / d, 100 * Double(c5) / d)
+    }
+
+    private func save(model: Model, optimizer: Optimizer, metrics: [String: [Double]], bench: [BenchEntry],
+                      epoch: Int, step: Int, status: RunStatus) throws {
+        var weights = model.store.floatEntries.map { WeightEntry(key: $0.name, shape: $0.shape, values: .float32($0.torchValues())) }
+        weights += model.store.counters.map { WeightEntry(key: $0.name, shape: [], values: .int64([$0.value])) }
+        weights.sort { $0.key < $1.key }
+        let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
+        let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
+                                  profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
+                                  blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status)
+        let state = RunState(epoch: epoch, step: step, values: ["optimizer_steps": optimizer.stepCount])
+        let rec = RunRecord(attributes: attrs, weights: weights, optimizer: opt, state: state, metrics: metrics, bench: bench)
+        try RunFile.write(rec, to: url)
+    }
+
+    private func restore(model: Model, optimizer: Optimizer, from rec: RunRecord) throws {
+        let byKey = Dictionary(rec.weights.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for p in model.store.floatEntries {
+            guard let e = byKey[p.name], e.shape == p.shape, let v = e.values.floats else {
+                throw HarnessError.incompatibleRunFile(path: url.path, detail: "weight \(p.name) is missing or has another shape")
+            }
+            p.setTorchValues(v)
+        }
+        for cnt in model.store.counters {
+            guard let v = byKey[cnt.name]?.values.int64s?.first else {
+                throw HarnessError.incompatibleRunFile(path: url.path, detail: "counter \(cnt.name) is missing")
+            }
+            cnt.value = v
+        }
+        let opt = Dictionary(rec.optimizer.compactMap { e in e.values.floats.map { (e.key, $0) } }, uniquingKeysWith: { a, _ in a })
+        if !opt.isEmpty {
+            do { try optimizer.restoreState(model.store, opt) } catch {
+                throw HarnessError.incompatibleRunFile(path: url.path, detail: "optimizer state: \(error)")
+            }
+        }
+        optimizer.stepCount = rec.state.values["optimizer_steps"] ?? Int64(rec.state.step)
+    }
+}
