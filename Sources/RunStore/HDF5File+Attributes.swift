@@ -156,10 +156,12 @@ extension HDF5File {
     }
 
     /// A UTF-8 C string type: variable-length, or fixed `size` bytes padded with NULs.
-    private func stringType(variable: Bool, size: Int) -> hid_t {
+    /// `cset` is the stored one when reading: HDF5 does not convert ASCII to UTF-8, and
+    /// ASCII bytes decode as UTF-8 anyway.
+    private func stringType(variable: Bool, size: Int, cset: H5T_cset_t = H5T_CSET_UTF8) -> hid_t {
         let t = H5Tcopy(rk_H5T_C_S1())
         _ = H5Tset_size(t, variable ? rk_H5T_VARIABLE() : max(size, 1))
-        _ = H5Tset_cset(t, H5T_CSET_UTF8)
+        _ = H5Tset_cset(t, cset)
         _ = H5Tset_strpad(t, variable ? H5T_STR_NULLTERM : H5T_STR_NULLPAD)
         return t
     }
@@ -192,7 +194,7 @@ extension HDF5File {
     private func readStrings(_ a: hid_t, _ stored: hid_t, _ count: Int, _ where_: String) throws -> [String] {
         guard count > 0 else { return [] }
         if H5Tis_variable_str(stored) > 0 {
-            let type = stringType(variable: true, size: 0)
+            let type = stringType(variable: true, size: 0, cset: H5Tget_cset(stored))
             defer { _ = H5Tclose(type) }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             guard H5Aread(a, type, &pointers) >= 0 else {
@@ -205,7 +207,7 @@ extension HDF5File {
             return strings
         }
         let size = H5Tget_size(stored)
-        let type = stringType(variable: false, size: size)
+        let type = stringType(variable: false, size: size, cset: H5Tget_cset(stored))
         defer { _ = H5Tclose(type) }
         var flat = [UInt8](repeating: 0, count: size * count)
         guard flat.withUnsafeMutableBytes({ H5Aread(a, type, $0.baseAddress) }) >= 0 else {
