@@ -148,6 +148,19 @@ final class RunFileTests: XCTestCase {
         XCTAssertEqual(try RunFile.write(record, to: url), record.attributes.weightsSHA256)
     }
 
+    func testHDF5FileThatIsNotARunFile() throws {
+        let url = Samples.folder().appendingPathComponent("input.h5")
+        let f = try HDF5File.create(url.path)
+        try f.write([Float](repeating: 0, count: 4), shape: [1, 1, 2, 2], to: "/input")
+        try f.close()
+        let error = assertRunStoreError(try RunFile.read(url), "no schema")
+        guard case .wrongSchema(let path, let found, _)? = error else { return XCTFail("got \(String(describing: error))") }
+        XCTAssertEqual(path, url.path)
+        XCTAssertTrue(found.contains("no schema attribute"), found)
+        XCTAssertEqual(assertRunStoreError(try RunFile.readWeights(url), "no /weights"),
+                       .missingObject(path: url.path, object: "/weights"))
+    }
+
     func testMissingFile() {
         let url = Samples.folder().appendingPathComponent("none.h5")
         XCTAssertEqual(assertRunStoreError(try RunFile.read(url), "missing"), .missingFile(path: url.path))
