@@ -1,1 +1,0 @@
-/// Placeholder so the RunStore target builds; replaced as the module grows.

@@ -1,0 +1,47 @@
+/// What went wrong reading or writing a run file; each message names the file, the object
+/// inside it, and what to do about it.
+public enum RunStoreError: Error, CustomStringConvertible, Equatable {
+    /// The file does not exist.
+    case missingFile(path: String)
+    /// The file exists but HDF5 cannot open it (cut short by a crash, or not HDF5 at all).
+    case unreadable(path: String, detail: String)
+    /// The file or its folder cannot be created or replaced.
+    case cannotWrite(path: String, detail: String)
+    /// The file is HDF5 but was written with another `schema` version.
+    case wrongSchema(path: String, found: String, expected: String)
+    /// An object the layout requires is absent.
+    case missingObject(path: String, object: String)
+    /// An object has another type or shape than the layout requires.
+    case wrongType(path: String, object: String, expected: String, found: String)
+    /// A value breaks the layout's rules (bad key name, shape/count mismatch, unknown status).
+    case invalidValue(path: String, object: String, detail: String)
+    /// An HDF5 call failed for another reason; `detail` is HDF5's own message.
+    case hdf5(path: String, object: String, operation: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .missingFile(path):
+            return "\(path): no such run file: check the path (run files live under runs/SUITE/PROFILE/ID/)"
+        case let .unreadable(path, detail):
+            return "\(path): file is truncated or not an HDF5 file (\(detail)): "
+                + "rerun the experiment or delete it"
+        case let .cannotWrite(path, detail):
+            return "\(path): cannot write (\(detail)): check that the folder exists, is a folder "
+                + "and is writable, or pass another --out"
+        case let .wrongSchema(path, found, expected):
+            return "\(path): run file schema is \"\(found)\", this build reads \"\(expected)\": "
+                + "rerun the experiment with this build (or read it with the build that wrote it)"
+        case let .missingObject(path, object):
+            return "\(path): \(object) is missing: the file was not written by rkan-repro or was "
+                + "cut short; rerun the experiment or delete it"
+        case let .wrongType(path, object, expected, found):
+            return "\(path): \(object) is \(found), expected \(expected): the file was not written "
+                + "by this version of rkan-repro; rewrite it"
+        case let .invalidValue(path, object, detail):
+            return "\(path): \(object): \(detail)"
+        case let .hdf5(path, object, operation, detail):
+            return "\(path): \(operation) \(object) failed (\(detail.isEmpty ? "no HDF5 message" : detail)): "
+                + "check free disk space and permissions, then rerun"
+        }
+    }
+}

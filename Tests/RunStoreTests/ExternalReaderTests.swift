@@ -1,0 +1,91 @@
+import Foundation
+import RunStore
+import XCTest
+
+/// Files written here must be readable by the standard HDF5 tools: h5dump (the C library's
+/// own reader) and h5py (what PyTorch-side scripts use). Skipped when the tools are absent.
+final class ExternalReaderTests: XCTestCase {
+    private static let checker = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Tools/check_runfile.py").path
+
+    /// Runs Tools/check_runfile.py on `url` and decodes its JSON.
+    private func h5pyView(_ url: URL) throws -> [String: Any] {
+        guard let probe = runTool("python3", ["-c", "import h5py, numpy"]), probe.status == 0 else {
+            throw XCTSkip("python3 with h5py and numpy is not installed")
+        }
+        let result = try XCTUnwrap(runTool("python3", [Self.checker, url.path]))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    func testH5dumpReadsARunFile() throws {
+        guard let probe = runTool("h5dump", ["--version"]), probe.status == 0 else {
+            throw XCTSkip("h5dump (hdf5-tools) is not installed")
+        }
+        let url = Samples.folder().appendingPathComponent("run.h5")
+        try RunFile.write(Samples.record(), to: url)
+        let dump = try XCTUnwrap(runTool("h5dump", ["-A", url.path]))  // header and attributes
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        for part in ["DATASET \"resnet.conv1.weight\"", "H5T_IEEE_F32LE", "( 4, 3, 3, 3 )",
+                     "DATASET \"resnet.bn1.num_batches_tracked\"", "H5T_STD_I64LE", "\"rkan-repro/1\"",
+                     "GROUP \"optimizer\"", "GROUP \"rng\"", "H5T_STD_U64LE"] {
+            XCTAssertTrue(dump.stdout.contains(part), "h5dump output lacks \(part)")
+        }
+        let values = try XCTUnwrap(runTool("h5dump", ["-d", "/weights/resnet.bn1.num_batches_tracked", url.path]))
+        XCTAssertEqual(values.status, 0, values.stderr)
+        XCTAssertTrue(values.stdout.contains("(0): 42"), values.stdout)
+    }
+
+    func testH5pyReadsARunFile() throws {
+        let url = Samples.folder().appendingPathComponent("run.h5")
+        let record = Samples.record()
+        let digest = try RunFile.write(record, to: url)
+        let view = try h5pyView(url)
+
+        // Root attributes: strings come back as Python str, numbers as int64.
+        let attrs = try XCTUnwrap(view["attrs"] as? [String: [String: Any]])
+        for (name, value) in [("schema", "rkan-repro/1"), ("suite", "cifar100"), ("model", record.attributes.model),
+                              ("config", record.attributes.config), ("status", "running"), ("weights_sha256", digest)] {
+            XCTAssertEqual(attrs[name]?["type"] as? String, "str", name)
+            XCTAssertEqual(attrs[name]?["value"] as? String, value, name)
+        }
+        XCTAssertEqual(attrs["seed"]?["type"] as? String, "int64")
+        XCTAssertEqual(attrs["seed"]?["value"] as? Int, 3)
+        XCTAssertEqual(attrs["threads"]?["value"] as? Int, 2)
+
+        // Every tensor with its PyTorch shape and dtype.
+        let objects = try XCTUnwrap(view["objects"] as? [String: [String: Any]])
+        for w in record.weights {
+            let o = objects["/weights/\(w.key)"]
+            XCTAssertEqual(o?["shape"] as? [Int], w.shape, w.key)
+            XCTAssertEqual(o?["dtype"] as? String, w.values.floats != nil ? "float32" : "int64", w.key)
+        }
+        XCTAssertEqual(objects["/optimizer/momentum.resnet.conv1.weight"]?["shape"] as? [Int], [4, 3, 3, 3])
+        XCTAssertEqual(objects["/metrics/val_top1"]?["shape"] as? [Int], [2])
+        XCTAssertEqual(objects["/metrics/val_top1"]?["dtype"] as? String, "float64")
+        XCTAssertEqual(objects["/state/epoch"]?["shape"] as? [Int], [])
+        XCTAssertEqual(objects["/state/rng/shuffle"]?["dtype"] as? String, "uint64")
+        let bench = objects["/bench/train_img_s"]?["attrs"] as? [String: [String: Any]]
+        XCTAssertEqual(bench?["batch"]?["value"] as? Int, 128)
+        XCTAssertEqual(bench?["size"]?["value"] as? Int, 32)
+
+        // hashlib recomputes the same weights digest from what h5py read.
+        XCTAssertEqual(view["weights_sha256"] as? String, digest)
+    }
+
+    func testH5pyReadsStringAttributesAsStr() throws {
+        let url = Samples.folder().appendingPathComponent("strings.h5")
+        let f = try HDF5File.create(url.path)
+        try f.setAttribute("plain", .string("résumé ✓"))
+        try f.setAttribute("empty", .string(""))
+        try f.setAttribute("list", .strings(["a", "bé"]))
+        try f.close()
+        let attrs = try XCTUnwrap(h5pyView(url)["attrs"] as? [String: [String: Any]])
+        XCTAssertEqual(attrs["plain"]?["type"] as? String, "str")
+        XCTAssertEqual(attrs["plain"]?["value"] as? String, "résumé ✓")
+        XCTAssertEqual(attrs["empty"]?["type"] as? String, "str")
+        XCTAssertEqual(attrs["empty"]?["value"] as? String, "")
+        XCTAssertEqual(attrs["list"]?["value"] as? [String], ["a", "bé"])
+    }
+}

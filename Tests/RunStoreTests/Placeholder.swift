@@ -1,5 +1,0 @@
-import XCTest
-
-final class RunStorePlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
