@@ -107,6 +107,8 @@ extension Suite {
             }
         }
         self.experiments = experiments
+        // Every profile must resolve (e.g. no warm-up longer than its epochs): fail at load, not mid-run.
+        for name in profiles.keys.sorted() { _ = try resolved(profile: name) }
     }
 
     /// Every `baseline` must name another experiment whose role is `baseline`.

@@ -53,8 +53,8 @@ extension Suite {
     ///   - profile: `paper` or a profile of the file.
     ///   - only: Restrict to these experiment ids (nil: all). Unknown ids are an error.
     ///   - seeds: Override the seeds (nil: the profile's, else the suite's).
-    /// - Returns: The plan. When the profile shortens training, `multistep` milestones are scaled
-    ///   by the same factor (rounded, at least 1) so that the decay still happens.
+    /// - Returns: The plan. Only what the profile names changes; nothing is rescaled implicitly
+    ///   (a profile that shortens a warm-up protocol must set `warmup_epochs` itself).
     /// - Throws: `SuiteError.unknownProfile` naming the available profiles, `.invalidValue` when
     ///   the overrides contradict each other (warm-up longer than training) or `only` names an
     ///   unknown experiment.
@@ -80,11 +80,6 @@ extension Suite {
             throw SuiteError(.invalidValue, file: origin.file, line: origin.lines[profileKey], key: profileKey,
                              problem: "warm-up (\(training.schedule.warmupEpochs) epochs) is longer than training (\(training.epochs) epochs)",
                              hint: "Set warmup_epochs ≤ epochs in this profile")
-        }
-        if let milestones = training.schedule.milestones, overrides.epochs != nil {
-            // Scale multistep milestones with the epoch budget so a short profile still decays.
-            let scale = Double(training.epochs) / Double(self.protocol.epochs)
-            training.schedule.milestones = milestones.map { max(1, Int((Double($0) * scale).rounded())) }
         }
 
         var chosen = experiments
