@@ -13,7 +13,7 @@ public enum SVGDeltaChart {
         let slot = 120.0
         let plot = (left: 72.0, top: 40.0, bottom: 300.0)
         let right = plot.left + slot * Double(max(analysis.pairs.count, 1))
-        var canvas = SVGCanvas(width: right + 200, height: 370)
+        var canvas = SVGCanvas(width: max(right + 200, 640), height: 370)
         canvas.text("\(suite.title): Δ best top-1, RKAN − baseline (profile \(profile))",
                     x: plot.left, y: 24, size: 14, weight: "bold")
 
