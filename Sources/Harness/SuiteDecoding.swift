@@ -83,7 +83,10 @@ extension Suite {
         }
         self.profiles = profiles
 
-        let items = try map.required("experiments", example: "[{id: resnet18, model: resnet18}]") { try $0.sequence() }
+        let experimentsNode = try map.required("experiments", example: "[{id: resnet18, model: resnet18}]") { $0 }
+        let items = try experimentsNode.sequence()
+        try experimentsNode.require(!items.isEmpty, "the suite has no experiments",
+                                    hint: "List at least one, e.g. '- {id: resnet18, model: resnet18}'")
         var experiments: [SuiteExperiment] = []
         var modelNodes: [SuiteNode] = []
         for item in items {

@@ -174,6 +174,9 @@ struct SuiteMapping {
     /// - Returns: The converted value.
     /// - Throws: `SuiteError.missingKey` at the mapping's line, or what `read` throws.
     func required<T>(_ key: String, example: String, _ read: (SuiteNode) throws -> T) throws -> T {
+        if let empty = entries[key], empty.isNull {
+            throw empty.error(.wrongType, "the value is empty", hint: "Write a value, e.g. '\(key): \(example)'")
+        }
         guard let node = child(key) else {
             let where_ = owner.path.isEmpty ? "at the top level" : "in '\(owner.path)'"
             let path = owner.path.isEmpty ? key : "\(owner.path).\(key)"

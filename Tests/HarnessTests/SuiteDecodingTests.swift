@@ -116,6 +116,11 @@ final class SuiteDecodingTests: XCTestCase {
         XCTAssertEqual(flow?.line, 4)
         XCTAssertEqual(flow?.key, "dataset.name")
 
+        let empty = suiteError(demo(replacing: "  epochs: 200", with: "  epochs:"))
+        XCTAssertEqual(empty?.kind, .wrongType, "present but empty is not 'missing'")
+        XCTAssertEqual(empty?.line, 6)
+        XCTAssertEqual(empty?.key, "protocol.epochs")
+
         let top = suiteError(demo(replacing: "title: Demo (32×32)\n", with: ""))
         XCTAssertEqual(top?.key, "title")
         XCTAssertEqual(top?.kind, .missingKey)
