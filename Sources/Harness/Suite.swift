@@ -1,0 +1,133 @@
+import Foundation
+import Yams
+
+/// A suite file: one table of the paper (or the embedded Fashion-MNIST default) as experiments,
+/// a training protocol and scaled profiles. See DESIGN.md "Suite files".
+///
+/// Decoding is strict: `Suite.decode(yaml:file:validateModel:)` rejects unknown keys, wrong
+/// types, missing keys, duplicate experiment ids and dangling baseline references with a
+/// `SuiteError` naming file, line and key. `Codable` (snake_case keys) is for writing the
+/// decoded suite back out, e.g. as JSON into run files.
+public struct Suite: Codable, Equatable, Sendable {
+    /// Suite name; equals the file name without `.yaml`.
+    public var suite: String
+    /// Human title, e.g. "CIFAR-100 (128×128)".
+    public var title: String
+    /// Where the protocol and published values come from.
+    public var source: String
+    /// Dataset name and native resolution.
+    public var dataset: SuiteDataset
+    /// The published protocol (profile `paper`).
+    public var `protocol`: TrainingProtocol
+    /// Scaled profiles by name (`paper` is implicit and reserved).
+    public var profiles: [String: SuiteProfile]
+    /// Seeds every experiment runs with (unless a profile overrides them).
+    public var seeds: [Int]
+    /// Rows of the table, in the order the report prints them.
+    public var experiments: [SuiteExperiment]
+    /// Where the suite came from (file and lines), for later error messages; not encoded.
+    public var origin = SuiteOrigin()
+
+    /// The implicit profile that runs the protocol unchanged.
+    public static let paperProfile = "paper"
+
+    enum CodingKeys: String, CodingKey {
+        case suite, title, source, dataset, `protocol`, profiles, seeds, experiments
+    }
+
+    /// Profile names a caller may request: `paper` plus the file's, sorted.
+    public var profileNames: [String] { [Suite.paperProfile] + profiles.keys.sorted() }
+
+    /// The experiment with this id.
+    public func experiment(_ id: String) -> SuiteExperiment? { experiments.first { $0.id == id } }
+
+    /// Decodes a suite from YAML text, strictly.
+    /// - Parameters:
+    ///   - yaml: The file's text.
+    ///   - file: The file's path, used in error messages.
+    ///   - validateModel: Checks one model spec (the Zoo's spec parser); its error is wrapped
+    ///     with file, line and key.
+    /// - Returns: The suite.
+    /// - Throws: `SuiteError`.
+    public static func decode(yaml: String, file: String,
+                              validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw SuiteError(.syntax, file: file, line: error.mark?.line, key: "",
+                             problem: "not valid YAML (\(error.problemText))",
+                             hint: "Fix the YAML syntax at this line (indentation, ':' after keys, closing brackets)")
+        }
+        guard let root else {
+            throw SuiteError(.missingKey, file: file, line: 1, key: "", problem: "the file is empty",
+                             hint: "Write a suite mapping with keys: \(SuiteSchema.top.joined(separator: ", "))")
+        }
+        let node = SuiteNode(node: root, path: "", file: file, keyLine: nil)
+        return try Suite(node: node, validateModel: validateModel)
+    }
+
+    /// Loads and decodes a suite file.
+    /// - Parameters:
+    ///   - url: The YAML file.
+    ///   - validateModel: Checks one model spec.
+    /// - Returns: The suite.
+    /// - Throws: `SuiteError` (`.fileNotFound` when unreadable).
+    public static func load(from url: URL, validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw SuiteError(.fileNotFound, file: url.path, line: nil, key: "",
+                             problem: "cannot read the suite file (\(error.localizedDescription))",
+                             hint: "Check the path; suites live in Suites/<name>.yaml")
+        }
+        return try decode(yaml: text, file: url.path, validateModel: validateModel)
+    }
+}
+
+/// The dataset a suite trains on.
+public struct SuiteDataset: Codable, Equatable, Sendable {
+    /// Dataset name as the Datasets module knows it, e.g. `fashion-mnist`, `cifar100`.
+    public var name: String
+    /// Input resolution of the protocol in pixels (nil: the dataset's native size).
+    public var resolution: Int?
+
+    /// Creates a dataset reference.
+    public init(name: String, resolution: Int? = nil) {
+        self.name = name
+        self.resolution = resolution
+    }
+}
+
+/// Where a suite was read from: the file and the line of selected keys.
+public struct SuiteOrigin: Equatable, Sendable {
+    /// The file as given to the decoder (empty for a suite built in code).
+    public var file = ""
+    /// Line of a key by dotted path: `profiles`, `profiles.smoke`, `experiments[1]`,
+    /// `experiments[1].model`, `seeds`.
+    public var lines: [String: Int] = [:]
+
+    /// Creates an empty origin.
+    public init() {}
+}
+
+extension YamlError {
+    /// Where libyaml stopped, when it says.
+    var mark: Mark? {
+        switch self {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _): return mark
+        default: return nil
+        }
+    }
+
+    /// libyaml's problem text without the echoed document.
+    var problemText: String {
+        switch self {
+        case let .scanner(context, problem, _, _), let .parser(context, problem, _, _),
+             let .composer(context, problem, _, _):
+            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        default: return String(describing: self)
+        }
+    }
+}

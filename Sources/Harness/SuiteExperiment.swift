@@ -1,0 +1,102 @@
+/// Whether an experiment is a plain backbone or its RKAN counterpart.
+public enum ExperimentRole: String, Codable, CaseIterable, Sendable {
+    case baseline, rkan
+}
+
+/// One row of a suite's table: a model spec, trained once per seed.
+public struct SuiteExperiment: Codable, Equatable, Sendable {
+    /// Unique id within the suite (also the run folder name).
+    public var id: String
+    /// Model spec, e.g. `resnet18(stem=small)+rkan` (grammar in DESIGN.md "Model specs").
+    public var model: String
+    /// Id of the baseline this row is compared with (RKAN rows).
+    public var baseline: String?
+    /// Role; when the file omits it, `rkan` if `baseline` is given, else `baseline`.
+    public var role: ExperimentRole
+    /// Published values, when the paper has this row.
+    public var paper: PaperValues?
+    /// Free text shown under the report table.
+    public var note: String?
+
+    /// Creates an experiment.
+    public init(id: String, model: String, baseline: String? = nil, role: ExperimentRole? = nil,
+                paper: PaperValues? = nil, note: String? = nil) {
+        self.id = id
+        self.model = model
+        self.baseline = baseline
+        self.role = role ?? (baseline == nil ? .baseline : .rkan)
+        self.paper = paper
+        self.note = note
+    }
+}
+
+/// Values printed in the paper (README tables) for one row; each may be absent.
+public struct PaperValues: Codable, Equatable, Sendable {
+    /// Best validation top-1, percent.
+    public var top1: Double?
+    /// Throughput, images per second.
+    public var imgPerSec: Double?
+    /// Parameter count in millions (thop convention).
+    public var paramsM: Double?
+    /// Where the values come from.
+    public var source: String?
+
+    /// Creates published values.
+    public init(top1: Double? = nil, imgPerSec: Double? = nil, paramsM: Double? = nil, source: String? = nil) {
+        self.top1 = top1
+        self.imgPerSec = imgPerSec
+        self.paramsM = paramsM
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case top1, source
+        case imgPerSec = "img_s", paramsM = "params_m"
+    }
+}
+
+/// Scaled overrides of the protocol for machines without the paper's budget.
+///
+/// Every field is optional; what is nil keeps the protocol's value. `augment`, when given,
+/// replaces the protocol's augmentation as a whole.
+public struct SuiteProfile: Codable, Equatable, Sendable {
+    public var epochs: Int?
+    public var batchSize: Int?
+    /// Train on the first N images of a fixed seeded permutation (nil: all).
+    public var trainSubset: Int?
+    /// Evaluate on the first N test images (nil: all).
+    public var testSubset: Int?
+    /// Input resolution in pixels (nil: the dataset's).
+    public var resolution: Int?
+    /// Channel width multiplier of the backbone (nil: 1).
+    public var width: Double?
+    /// Peak learning rate.
+    public var lr: Double?
+    public var warmupEpochs: Int?
+    /// Seeds to run (nil: the suite's).
+    public var seeds: [Int]?
+    /// Replacement augmentation.
+    public var augment: AugmentConfig?
+
+    /// Creates a profile; every override defaults to none.
+    public init(epochs: Int? = nil, batchSize: Int? = nil, trainSubset: Int? = nil, testSubset: Int? = nil,
+                resolution: Int? = nil, width: Double? = nil, lr: Double? = nil, warmupEpochs: Int? = nil,
+                seeds: [Int]? = nil, augment: AugmentConfig? = nil) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.trainSubset = trainSubset
+        self.testSubset = testSubset
+        self.resolution = resolution
+        self.width = width
+        self.lr = lr
+        self.warmupEpochs = warmupEpochs
+        self.seeds = seeds
+        self.augment = augment
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, resolution, width, lr, seeds, augment
+        case batchSize = "batch_size", trainSubset = "train_subset", testSubset = "test_subset"
+        case warmupEpochs = "warmup_epochs"
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class HarnessPlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
