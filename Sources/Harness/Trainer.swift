@@ -13,7 +13,7 @@ public enum RunPaths {
 
 /// How a run ended (or was found).
 public enum TrainOutcome: Equatable, Sendable {
-    case finished, diverged(epoch: Int, step: Int), skipped(RunStatus)
+    case finished, diverged(epoch: Int, step: Int), skipped(RunStore.RunStatus)
 }
 
 /// Trains one run (experiment × seed) with checkpoints after every epoch, resuming from the
@@ -67,24 +67,24 @@ public final class Trainer {
             model.initialize(seed: UInt64(c.seed))
         }
 
-        let stepsPerEpoch = data.trainBatchesPerEpoch(batchSize: c.batchSize)
+        let stepsPerEpoch = data.trainBatchesPerEpoch(batchSize: c.training.batchSize)
         guard stepsPerEpoch > 0 else {
             throw HarnessError.badConfig(what: "\(c.suite)/\(c.experiment)", detail:
-                "batch size \(c.batchSize) is larger than the \(data.trainIndices.count) training images; lower batch_size or raise train_subset")
+                "batch size \(c.training.batchSize) is larger than the \(data.trainIndices.count) training images; lower batch_size or raise train_subset")
         }
-        let schedule = c.lrSchedule(stepsPerEpoch: stepsPerEpoch).schedule
-        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.epochs * stepsPerEpoch, alreadyDone: step)
+        let schedule = c.lrSchedule(stepsPerEpoch: stepsPerEpoch)
+        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * stepsPerEpoch, alreadyDone: step)
 
-        while epoch < c.epochs {
+        while epoch < c.training.epochs {
             let t0 = Date()
             var lossSum = 0.0, correct = 0, seen = 0
             var batchIndex = 0
-            for batch in data.trainBatches(epoch: epoch, seed: c.seed, batchSize: c.batchSize, augment: c.augment) {
+            for batch in data.trainBatches(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment) {
                 let tb = Date()
                 model.store.zeroGrad()
                 let logits = try model.forward(batch.images, mode: .train)
                 let (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
-                                                              labelSmoothing: Float(c.labelSmoothing))
+                                                              labelSmoothing: Float(c.training.labelSmoothing))
                 guard loss.isFinite else {
                     progress.message("diverged: loss \(loss) at epoch \(epoch + 1) batch \(batchIndex + 1)")
                     metrics["diverged_at_step", default: []] = [Double(step)]
@@ -98,7 +98,7 @@ public final class Trainer {
                 correct += topKCorrect(logits: logits, labels: batch.labels, k: 1)
                 seen += batch.labels.count
                 let ips = Double(batch.labels.count) / max(Date().timeIntervalSince(tb), 1e-9)
-                progress.step(epoch: epoch, epochs: c.epochs, batch: batchIndex, batches: stepsPerEpoch,
+                progress.step(epoch: epoch, epochs: c.training.epochs, batch: batchIndex, batches: stepsPerEpoch,
                               loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), imagesPerSecond: ips)
                 afterStep?(epoch, batchIndex)
                 batchIndex += 1
@@ -113,7 +113,7 @@ public final class Trainer {
             for (k, v) in record { metrics[k, default: []].append(v) }
             epoch += 1
             progress.message(String(format: "epoch %d/%d: train loss %.4f, val loss %.4f, val top-1 %.2f%%, top-5 %.2f%%",
-                                    epoch, c.epochs, record[0].1, ev.loss, ev.top1, ev.top5))
+                                    epoch, c.training.epochs, record[0].1, ev.loss, ev.top1, ev.top5))
             try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .running)
         }
 
@@ -132,15 +132,13 @@ public final class Trainer {
     }
 
     private func makeOptimizer(_ store: ParameterStore) throws -> Optimizer {
-        let o = config.optimizer
+        let o = config.training.optimizer
         switch o.name {
-        case "sgd":
+        case .sgd:
             return try SGD(store: store, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
-        case "adamw":
+        case .adamw:
             let b = o.betas ?? [0.9, 0.999]
             return try AdamW(store: store, beta1: Float(b[0]), beta2: Float(b[1]), weightDecay: Float(o.weightDecay))
-        default:
-            throw HarnessError.badConfig(what: config.suite, detail: "unknown optimizer '\(o.name)'; use sgd or adamw")
         }
     }
 
@@ -160,7 +158,7 @@ public final class Trainer {
     }
 
     private func save(model: Model, optimizer: Optimizer, metrics: [String: [Double]], bench: [BenchEntry],
-                      epoch: Int, step: Int, status: RunStatus) throws {
+                      epoch: Int, step: Int, status: RunStore.RunStatus) throws {
         var weights = model.store.floatEntries.map { WeightEntry(key: $0.name, shape: $0.shape, values: .float32($0.torchValues())) }
         weights += model.store.counters.map { WeightEntry(key: $0.name, shape: [], values: .int64([$0.value])) }
         weights.sort { $0.key < $1.key }
