@@ -79,7 +79,9 @@ public final class Trainer {
             let t0 = Date()
             var lossSum = 0.0, correct = 0, seen = 0
             var batchIndex = 0
-            for batch in data.trainBatches(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment) {
+            let stream = try data.trainLoader(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment)
+            defer { stream.close() }
+            while let batch = try stream.next() {
                 let tb = Date()
                 model.store.zeroGrad()
                 let logits = try model.forward(batch.images, mode: .train)
@@ -145,7 +147,9 @@ public final class Trainer {
     /// Mean loss (no label smoothing), top-1 and top-5 in percent over the test subset.
     func evaluate(_ model: Model) throws -> (loss: Double, top1: Double, top5: Double) {
         var loss = 0.0, c1 = 0, c5 = 0, n = 0
-        for batch in data.testBatches(batchSize: config.evalBatchSize) {
+        let stream = try data.testLoader(batchSize: config.evalBatchSize)
+        defer { stream.close() }
+        while let batch = try stream.next() {
             let logits = try model.forward(batch.images, mode: .eval)
             let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels))
             loss += l * Double(batch.labels.count)

@@ -1,0 +1,81 @@
+import Foundation
+import Engine
+import Zoo
+
+/// What `rkan-repro run` was asked to do.
+public struct RunRequest: Sendable {
+    public var suite: String
+    public var profile: String
+    public var only: [String]?
+    public var seeds: [Int]?
+    public var suitesFolder: URL
+    public var dataFolder: URL?
+    public var outFolder: URL
+    public var threads: Int
+    /// Background threads that decode and augment batches.
+    public var loaderWorkers: Int
+
+    public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
+                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2) {
+        self.suite = suite; self.profile = profile; self.only = only; self.seeds = seeds
+        self.suitesFolder = suitesFolder; self.dataFolder = dataFolder; self.outFolder = outFolder
+        self.threads = threads; self.loaderWorkers = loaderWorkers
+    }
+}
+
+/// Turns a suite and profile into runs and trains each that is not finished yet.
+public enum SuiteRunner {
+    /// Loads a suite with model specs validated by the Zoo's parser.
+    public static func loadSuite(_ name: String, folder: URL) throws -> Suite {
+        try SuiteLibrary.find(name, in: folder, validateModel: { _ = try ModelSpec(parsing: $0) })
+    }
+
+    /// The resolved configuration of every run of the plan.
+    public static func configs(suite: Suite, plan: ResolvedPlan, info: DatasetInfo) throws -> [RunConfig] {
+        try plan.runs.map { run in
+            var spec = try ModelSpec(parsing: run.experiment.model)
+            spec.width *= plan.width
+            let size = plan.resolution ?? info.nativeSize
+            let benchBatch = min(plan.training.batchSize, 32)
+            let quick = plan.profile == "smoke"
+            return RunConfig(suite: suite.suite, experiment: run.experiment.id, model: spec.description, seed: run.seed,
+                             profile: plan.profile, dataset: plan.dataset, imageSize: size, trainSubset: plan.trainSubset,
+                             testSubset: plan.testSubset, training: plan.training, evalBatchSize: max(plan.training.batchSize, 64),
+                             bench: .init(batch: benchBatch, warmup: quick ? 1 : 3, iterations: quick ? 2 : 8, repeats: 3))
+        }
+    }
+
+    /// Trains every unfinished run of the request, in suite order.
+    /// - Returns: 0 when every run finished, 1 when one diverged.
+    /// - Throws: suite, data, model and I/O errors (each one paragraph naming the file and the fix).
+    public static func run(_ r: RunRequest, log: @escaping (String) -> Void) throws -> Int32 {
+        let suite = try loadSuite(r.suite, folder: r.suitesFolder)
+        if suite.dataset.name == "coco" {
+            throw HarnessError.unsupported(what: "run \(r.suite)", detail:
+                "the COCO table needs a Mask R-CNN detector, which rkan-repro does not have yet. `rkan-repro models coco` reports the backbones' parameter counts.")
+        }
+        let plan = try suite.resolved(profile: r.profile, only: r.only, seeds: r.seeds)
+        BLAS.setThreads(r.threads)
+        let data = try TrainingData.load(dataset: plan.dataset, folder: r.dataFolder, resolution: plan.resolution,
+                                         trainSubset: plan.trainSubset, testSubset: plan.testSubset, workers: r.loaderWorkers,
+                                         subsetSeed: 0)
+        let configs = try configs(suite: suite, plan: plan, info: data.info)
+        let machine = MachineInfo.current(threads: r.threads)
+        log("\(suite.suite) (\(plan.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
+        var diverged = 0
+        for (i, c) in configs.enumerated() {
+            let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
+            log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(url.path)")
+            let trainer = Trainer(config: c, data: data, url: url, machine: machine)
+            trainer.log = log
+            switch try trainer.run() {
+            case .finished: break
+            case let .skipped(status): log("  already \(status.rawValue); skipped (delete the file to retrain)")
+                if status == .diverged { diverged += 1 }
+            case let .diverged(epoch, step): diverged += 1
+                log("  diverged at epoch \(epoch + 1), step \(step): recorded with status=diverged")
+            }
+        }
+        return diverged > 0 ? 1 : 0
+    }
+}

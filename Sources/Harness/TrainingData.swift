@@ -1,0 +1,91 @@
+import Foundation
+import Engine
+import Datasets
+
+/// A batch ready for the model: NHWC images, hard labels and the loss targets (soft when
+/// CutMix or MixUp mixed the batch).
+public struct TrainBatch {
+    public var images: Tensor
+    public var labels: [Int]
+    public var targets: Targets
+}
+
+/// The training and test splits of a run's dataset with the subsets, sizes and transforms of
+/// its profile; hands out deterministic batch loaders.
+public final class TrainingData {
+    public let info: DatasetInfo
+    public let train: any ImageDataset
+    public let test: any ImageDataset
+    public let trainIndices: [Int]
+    public let testIndices: [Int]
+    public let imageSize: Int
+    public let workers: Int
+    public var classes: Int { info.classes }
+    public var channels: Int { info.channels }
+
+    public init(info: DatasetInfo, train: any ImageDataset, test: any ImageDataset, trainIndices: [Int], testIndices: [Int],
+                imageSize: Int, workers: Int) {
+        self.info = info; self.train = train; self.test = test; self.trainIndices = trainIndices
+        self.testIndices = testIndices; self.imageSize = imageSize; self.workers = workers
+    }
+
+    /// Loads both splits and draws the class-balanced subsets (seeded by `subsetSeed`, the same for
+    /// every run of a suite so that pairs see the same images).
+    public static func load(dataset: String, folder: URL?, resolution: Int?, trainSubset: Int?, testSubset: Int?,
+                            workers: Int, subsetSeed: UInt64) throws -> TrainingData {
+        guard let info = DatasetCatalog.info(dataset) else {
+            throw HarnessError.unsupported(what: "dataset '\(dataset)'", detail: "unknown name")
+        }
+        let train = try DatasetCatalog.load(dataset, folder: folder, split: .train)
+        let test = try DatasetCatalog.load(dataset, folder: folder, split: .test)
+        func subset(_ d: any ImageDataset, _ n: Int?) throws -> [Int] {
+            guard let n, n < d.count else { return Array(0..<d.count) }
+            return try classBalancedSubset(labels: d.labels, classes: info.classes, count: n, seed: subsetSeed)
+        }
+        return TrainingData(info: info, train: train, test: test, trainIndices: try subset(train, trainSubset),
+                            testIndices: try subset(test, testSubset), imageSize: resolution ?? info.nativeSize, workers: workers)
+    }
+
+    /// Full training batches per epoch (the last partial batch is dropped).
+    public func trainBatchesPerEpoch(batchSize: Int) -> Int { trainIndices.count / batchSize }
+
+    private func augment(_ a: AugmentConfig?, for d: any ImageDataset) -> Augment {
+        let resize = d.height == imageSize && d.width == imageSize ? nil : imageSize
+        return Augment(hflip: a?.hflip ?? false, padCrop: a?.padCrop, resize: resize, interpolation: .bicubic,
+                       mean: info.mean, std: info.std)
+    }
+
+    /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured.
+    public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig) throws -> BatchStream {
+        let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
+                                     shuffle: true, dropLast: true, augment: augment(a, for: train), workers: workers)
+        let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
+                               classes: info.classes, seed: UInt64(seed), epoch: epoch)
+        return BatchStream(loader: loader, mixer: mixer)
+    }
+
+    /// Test batches in a fixed order, no augmentation.
+    public func testLoader(batchSize: Int) throws -> BatchStream {
+        let loader = try BatchLoader(dataset: test, indices: testIndices, batchSize: batchSize, seed: 0, epoch: 0,
+                                     shuffle: false, dropLast: false, augment: augment(nil, for: test), workers: workers)
+        return BatchStream(loader: loader, mixer: nil)
+    }
+}
+
+/// Iterates a loader's batches as `TrainBatch`es.
+public final class BatchStream {
+    let loader: BatchLoader
+    let mixer: BatchMixer?
+    init(loader: BatchLoader, mixer: BatchMixer?) { self.loader = loader; self.mixer = mixer }
+
+    public var count: Int { loader.count }
+
+    /// The next batch, or nil at the end of the epoch.
+    public func next() throws -> TrainBatch? {
+        guard let b = try loader.next() else { return nil }
+        if let mixer, mixer.isActive { return mixer.mix(b.images, labels: b.labels, batchIndex: b.index) }
+        return TrainBatch(images: b.images, labels: b.labels, targets: .labels(b.labels))
+    }
+
+    public func close() { loader.close() }
+}
