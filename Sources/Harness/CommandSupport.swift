@@ -1,0 +1,61 @@
+import Foundation
+import Engine
+import Zoo
+
+/// Sets OpenBLAS's and the engine's thread counts (the CLI imports Harness only).
+public enum HarnessThreads {
+    public static func set(_ n: Int) { BLAS.setThreads(n) }
+}
+
+/// `rkan-repro bench`.
+public enum BenchCommand {
+    public static func measure(spec: String, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
+                               warmup: Int, iterations: Int, repeats: Int) throws -> ThroughputResult {
+        try Throughput.measure(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels, mode: mode,
+                               batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats)
+    }
+
+    public static func json(_ r: ThroughputResult) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? e.encode(r)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// `rkan-repro list`.
+public enum SuiteListing {
+    public static func text(suite name: String?, suitesFolder: URL, dataFolder: URL?) throws -> String {
+        let names = name.map { [$0] } ?? SuiteLibrary.names(in: suitesFolder)
+        guard !names.isEmpty else {
+            throw HarnessError.io(path: suitesFolder.path, detail: "no suite files (*.yaml) here; run from the repository root or pass --suites DIR")
+        }
+        var lines: [String] = []
+        for n in names {
+            let s = try SuiteRunner.loadSuite(n, folder: suitesFolder)
+            let data = dataStatus(s.dataset.name, folder: dataFolder)
+            lines.append("\(s.suite): \(s.title): \(s.experiments.count) rows, profiles \(s.profileNames.joined(separator: "/")), seeds \(s.seeds.map(String.init).joined(separator: ",")), data \(data)")
+            if name != nil {
+                for e in s.experiments {
+                    var l = "  \(e.id): \(e.model) [\(e.role.rawValue)\(e.baseline.map { " vs \($0)" } ?? "")]"
+                    if let p = e.paper {
+                        l += " paper:" + [p.top1.map { " top-1 \($0)" }, p.imgPerSec.map { " \($0) img/s" }, p.paramsM.map { " \($0)M params" }]
+                            .compactMap { $0 }.joined(separator: ",")
+                    }
+                    lines.append(l)
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// "present (path)" or "missing (what to get)".
+    static func dataStatus(_ dataset: String, folder: URL?) -> String {
+        if dataset == "coco" { return "not used (detection not supported yet)" }
+        do {
+            let d = try DatasetCatalog.load(dataset, folder: folder, split: .test)
+            return "present (\(d.count) test images)"
+        } catch {
+            return "missing"
+        }
+    }
+}

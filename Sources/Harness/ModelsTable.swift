@@ -1,0 +1,74 @@
+import Foundation
+import Zoo
+
+/// `rkan-repro models`: parameters (all used, and thop's convention), MACs and the published
+/// count with a match mark (equal when rounded to 0.01M).
+public enum ModelsTable {
+    public struct Row: Codable, Equatable {
+        public var id: String?
+        public var spec: String
+        public var classes: Int
+        public var size: Int
+        public var params: Int
+        public var paramsThop: Int
+        public var macs: Int
+        public var paperParamsM: Double?
+        public var match: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case id, spec, classes, size, params, macs, match
+            case paramsThop = "params_thop", paperParamsM = "paper_params_m"
+        }
+    }
+
+    /// Rows for a suite (first target names a suite file) or for the given specs.
+    public static func rows(targets: [String], classes: Int?, size: Int?, inChannels: Int, suitesFolder: URL) throws -> [Row] {
+        if targets.count == 1, SuiteLibrary.names(in: suitesFolder).contains(targets[0]) {
+            let suite = try SuiteRunner.loadSuite(targets[0], folder: suitesFolder)
+            let info = DatasetCatalog.info(suite.dataset.name)
+            let n = classes ?? info?.classes ?? 1000
+            let s = size ?? suite.dataset.resolution ?? info?.nativeSize ?? 224
+            return try suite.experiments.map { e in
+                var r = try row(spec: e.model, classes: n, size: s, inChannels: info?.channels ?? inChannels)
+                r.id = e.id
+                r.paperParamsM = e.paper?.paramsM
+                r.match = r.paperParamsM.map { rounded(r.paramsThop) == $0 }
+                return r
+            }
+        }
+        return try targets.map { try row(spec: $0, classes: classes ?? 1000, size: size ?? 224, inChannels: inChannels) }
+    }
+
+    static func row(spec: String, classes: Int, size: Int, inChannels: Int) throws -> Row {
+        let m = try Model(spec, classes: classes, inChannels: inChannels)
+        return Row(id: nil, spec: m.spec.description, classes: classes, size: size, params: m.parameterCount,
+                   paramsThop: m.thopParameterCount, macs: try m.macs(size: size), paperParamsM: nil, match: nil)
+    }
+
+    /// Millions rounded to two decimals, as the paper prints them.
+    static func rounded(_ n: Int) -> Double { (Double(n) / 1e4).rounded() / 100 }
+
+    public static func render(targets: [String], classes: Int?, size: Int?, inChannels: Int, json: Bool,
+                              suitesFolder: URL) throws -> (text: String, allMatch: Bool) {
+        let rows = try rows(targets: targets, classes: classes, size: size, inChannels: inChannels, suitesFolder: suitesFolder)
+        let allMatch = rows.allSatisfy { $0.match ?? true }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            return (rows.map { String(decoding: try! e.encode($0), as: UTF8.self) }.joined(separator: "\n"), allMatch)
+        }
+        return (markdown(rows), allMatch)
+    }
+
+    public static func markdown(_ rows: [Row]) -> String {
+        var out = "| row | spec | classes | input | params | params (thop) | M (thop) | published M | match | GMACs |\n"
+        out += "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|\n"
+        for r in rows {
+            let pub = r.paperParamsM.map { String(format: "%.2f", $0) } ?? "–"
+            let mark = r.match.map { $0 ? "✓" : "✗" } ?? "–"
+            out += "| \(r.id ?? "–") | `\(r.spec)` | \(r.classes) | \(r.size)×\(r.size) | \(r.params) | \(r.paramsThop) | "
+            out += String(format: "%.2f", rounded(r.paramsThop)) + " | \(pub) | \(mark) | " + String(format: "%.3f", Double(r.macs) / 1e9) + " |\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import RunStore
+
+/// The nightly regression verdict: compares a profile's finished runs with a stored baseline.
+/// Fails when a parameter count differs, when a weights digest differs on the same machine class
+/// (BLAS core and threads), or when a row's mean top-1 falls below the band mean − k·std of the
+/// baseline's seeds (std floored at `minStd`); a throughput drop beyond `speedTolerance` is a warning.
+public enum RegressionCheck {
+    public struct Baseline: Codable, Equatable {
+        public var suite: String
+        public var profile: String
+        public var blasCore: String
+        public var threads: Int
+        public var k: Double
+        public var minStd: Double
+        public var speedTolerance: Double
+        public var rows: [String: Row]
+
+        public struct Row: Codable, Equatable {
+            public var params: Int
+            public var top1: [Double]
+            public var digests: [String: String]
+            public var inferImgPerSec: Double?
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case suite, profile, k, rows, threads
+            case blasCore = "blas_core", minStd = "min_std", speedTolerance = "speed_tolerance"
+        }
+    }
+
+    public struct Finding: Equatable {
+        public var row: String
+        public var check: String
+        public var passed: Bool
+        public var warning: Bool
+        public var message: String
+    }
+
+    public struct Result {
+        public var findings: [Finding]
+        public var passed: Bool { findings.allSatisfy { $0.passed } }
+        public var summary: String {
+            let fails = findings.filter { !$0.passed }, warns = findings.filter { $0.warning }
+            var s = passed ? "check passed: \(findings.count) checks" : "check FAILED: \(fails.count) of \(findings.count) checks"
+            for f in fails { s += "\n  FAIL \(f.row) \(f.check): \(f.message)" }
+            for w in warns { s += "\n  WARN \(w.row) \(w.check): \(w.message)" }
+            return s
+        }
+    }
+
+    /// Current state of the profile's runs, as a baseline would record it.
+    static func current(suite: Suite, profile: String, runs: URL) throws -> Baseline {
+        let plan = try suite.resolved(profile: profile)
+        let (summaries, attrs) = try ReportGenerator.collect(suite: suite, plan: plan, runsFolder: runs)
+        var rows: [String: Baseline.Row] = [:]
+        for s in summaries {
+            guard s.status == .finished else {
+                throw HarnessError.badConfig(what: "check \(suite.suite) --profile \(profile)", detail:
+                    "run \(s.experiment) seed \(s.seed) is \(s.status.rawValue); run `rkan-repro run \(suite.suite) --profile \(profile)` first")
+            }
+            var r = rows[s.experiment] ?? Baseline.Row(params: s.params, top1: [], digests: [:], inferImgPerSec: nil)
+            r.top1.append(s.bestTop1 ?? .nan)
+            let url = RunPaths.file(out: runs, suite: suite.suite, profile: profile, experiment: s.experiment, seed: s.seed)
+            r.digests["seed-\(s.seed)"] = try RunFile.readAttributes(url).weightsSHA256
+            if let v = s.inferImgPerSec { r.inferImgPerSec = max(r.inferImgPerSec ?? 0, v) }
+            rows[s.experiment] = r
+        }
+        return Baseline(suite: suite.suite, profile: profile, blasCore: attrs.first?.blasCore ?? "-", threads: attrs.first?.threads ?? 0,
+                        k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
+    }
+
+    public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
+                           junit: URL?, update: Bool) throws -> Result {
+        let suite = try SuiteRunner.loadSuite(name, folder: suitesFolder)
+        let now = try current(suite: suite, profile: profile, runs: runs)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        if update {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try enc.encode(now).write(to: url, options: .atomic)
+            return Result(findings: [Finding(row: "*", check: "update-baseline", passed: true, warning: false, message: "wrote \(url.path)")])
+        }
+        guard let data = try? Data(contentsOf: url) else {
+            throw HarnessError.io(path: url.path, detail: "no baseline file; record one with `rkan-repro check \(name) --profile \(profile) --baseline \(url.path) --update-baseline`")
+        }
+        let base: Baseline
+        do { base = try JSONDecoder().decode(Baseline.self, from: data) } catch {
+            throw HarnessError.io(path: url.path, detail: "not a baseline file (\(error)); record a new one with --update-baseline")
+        }
+        let result = compare(current: now, baseline: base)
+        if let junit { try Data(junitXML(result, suite: name).utf8).write(to: junit, options: .atomic) }
+        return result
+    }
+
+    public static func compare(current: Baseline, baseline b: Baseline) -> Result {
+        var f: [Finding] = []
+        let sameMachine = current.blasCore == b.blasCore && current.threads == b.threads
+        for (id, br) in b.rows.sorted(by: { $0.key < $1.key }) {
+            guard let cr = current.rows[id] else {
+                f.append(Finding(row: id, check: "present", passed: false, warning: false, message: "row missing from the current runs"))
+                continue
+            }
+            f.append(Finding(row: id, check: "params", passed: cr.params == br.params, warning: false,
+                             message: "\(cr.params) vs baseline \(br.params)"))
+            if sameMachine {
+                let differing = br.digests.filter { cr.digests[$0.key] != nil && cr.digests[$0.key] != $0.value }.keys.sorted()
+                f.append(Finding(row: id, check: "digest", passed: differing.isEmpty, warning: false,
+                                 message: differing.isEmpty ? "weights identical to the baseline" : "weights differ for \(differing.joined(separator: ", ")) on the same machine class"))
+            }
+            let mean = Statistics.mean(br.top1) ?? .nan
+            let sd = max(Statistics.sampleStandardDeviation(br.top1) ?? 0, b.minStd)
+            let floor = mean - b.k * sd
+            let cur = Statistics.mean(cr.top1) ?? .nan
+            f.append(Finding(row: id, check: "accuracy", passed: cur >= floor, warning: false,
+                             message: String(format: "best top-1 %.2f%% vs band ≥ %.2f%% (baseline %.2f ± %.2f, k=%.1f)", cur, floor, mean, sd, b.k)))
+            if let c = cr.inferImgPerSec, let o = br.inferImgPerSec, c < o * (1 - b.speedTolerance) {
+                f.append(Finding(row: id, check: "throughput", passed: true, warning: true,
+                                 message: String(format: "infer %.1f img/s vs baseline %.1f (more than %.0f%% slower)", c, o, b.speedTolerance * 100)))
+            }
+        }
+        return Result(findings: f)
+    }
+
+    static func junitXML(_ r: Result, suite: String) -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let fails = r.findings.filter { !$0.passed }.count
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"rkan-repro.\(esc(suite))\" tests=\"\(r.findings.count)\" failures=\"\(fails)\">\n"
+        for f in r.findings {
+            x += "  <testcase classname=\"\(esc(suite)).\(esc(f.row))\" name=\"\(esc(f.check))\">"
+            if !f.passed { x += "<failure message=\"\(esc(f.message))\"/>" }
+            if f.warning { x += "<system-out>\(esc(f.message))</system-out>" }
+            x += "</testcase>\n"
+        }
+        return x + "</testsuite>\n"
+    }
+}
