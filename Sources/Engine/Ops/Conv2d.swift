@@ -25,6 +25,7 @@ public enum Conv2dTuning {
 ///   - g: the geometry.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                           _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry) {
+    precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     /// out rows (m, O) = a (m, K) · Wᵀ, per group.
     func gemm(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ c: UnsafeMutablePointer<Float>) {
@@ -65,6 +66,7 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                            _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
                            _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry) {
+    precondition(g.isValid, "conv2dBackward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
     /// dW (O, Kg) += dYᵀ (O, m) · a (m, Kg), per group.

@@ -32,6 +32,12 @@ public struct Conv2dGeometry: Equatable, Sendable {
     public var weightShape: [Int] { [outChannels, kernel, kernel, groupInChannels] }
     /// Multiply-adds of the forward pass.
     public var macs: Int { rows * outChannels * groupPatch }
+    /// Sizes positive, channels divisible by groups, output at least 1×1.
+    public var isValid: Bool {
+        batch >= 0 && height > 0 && width > 0 && kernel > 0 && stride > 0 && padding >= 0 && groups > 0
+            && inChannels > 0 && outChannels > 0 && inChannels % groups == 0 && outChannels % groups == 0
+            && height + 2 * padding >= kernel && width + 2 * padding >= kernel
+    }
     /// 1×1, stride 1, no padding: the input already is the col matrix.
     var isDirectGEMM: Bool { kernel == 1 && stride == 1 && padding == 0 }
 }
