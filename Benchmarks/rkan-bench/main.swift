@@ -1,1 +1,6 @@
-print("rkan-bench")
+// rkan-bench: micro-benchmarks of the engine's kernels (release builds only).
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "conv": ConvBench.run(arguments: Array(arguments.dropFirst()))
+default: print("usage: rkan-bench conv [--threads N] [--repeats N] [--chunk FLOATS]")
+}

@@ -1,0 +1,105 @@
+import Dispatch
+import Engine
+
+/// `rkan-bench conv`: conv2d forward+backward GFLOP/s on ResNet-18's 3×3 layers (small stem,
+/// 32×32 input, batch 64) beside `cblas_sgemm` on 1024³ at the same thread count.
+enum ConvBench {
+    /// One benchmarked layer and how often ResNet-18 has it.
+    struct Row { let name: String; let geometry: Conv2dGeometry; let occurrences: Int }
+
+    static func rows(batch: Int) -> [Row] {
+        func g(_ c: Int, _ o: Int, _ size: Int, _ stride: Int) -> Conv2dGeometry {
+            Conv2dGeometry(batch: batch, height: size, width: size, inChannels: c, outChannels: o,
+                           kernel: 3, stride: stride, padding: 1)
+        }
+        return [
+            Row(name: "64@32²", geometry: g(64, 64, 32, 1), occurrences: 4),
+            Row(name: "64→128 s2", geometry: g(64, 128, 32, 2), occurrences: 1),
+            Row(name: "128@16²", geometry: g(128, 128, 16, 1), occurrences: 3),
+            Row(name: "128→256 s2", geometry: g(128, 256, 16, 2), occurrences: 1),
+            Row(name: "256@8²", geometry: g(256, 256, 8, 1), occurrences: 3),
+            Row(name: "256→512 s2", geometry: g(256, 512, 8, 2), occurrences: 1),
+            Row(name: "512@4²", geometry: g(512, 512, 4, 1), occurrences: 3),
+        ]
+    }
+
+    static func seconds(_ body: () -> Void) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+    }
+
+    static func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+    static func random(_ n: Int, seed: UInt64) -> Tensor {
+        let t = Tensor(uninitialized: [n])
+        let r = Philox(seed: seed, purpose: .benchmark)
+        for i in 0..<n { t.data[i] = Float(r.uniform(UInt64(i)) - 0.5) }
+        return t
+    }
+
+    /// Median seconds of (forward, backward) for one geometry.
+    static func time(_ g: Conv2dGeometry, repeats: Int) -> (forward: Double, backward: Double) {
+        let x = random(g.inputShape.reduce(1, *), seed: 1), w = random(g.weightShape.reduce(1, *), seed: 2)
+        let dy = random(g.outputShape.reduce(1, *), seed: 3)
+        let y = Tensor(uninitialized: g.outputShape), dx = Tensor(uninitialized: g.inputShape)
+        let dw = Tensor(zeros: g.weightShape)
+        var fwd: [Double] = [], bwd: [Double] = []
+        for i in 0...repeats {   // the first pass warms the buffer pool and caches
+            let f = seconds { conv2dForward(y.data, x.data, w.data, nil, g) }
+            let b = seconds { conv2dBackward(dx.data, dw.data, nil, dy.data, x.data, w.data, g) }
+            if i > 0 { fwd.append(f); bwd.append(b) }
+        }
+        return (median(fwd), median(bwd))
+    }
+
+    /// Median GFLOP/s of `cblas_sgemm` on n³.
+    static func sgemm(n: Int, repeats: Int) -> Double {
+        let a = random(n * n, seed: 4), b = random(n * n, seed: 5), c = Tensor(zeros: [n, n])
+        var ts: [Double] = []
+        for i in 0...repeats {
+            let t = seconds { BLAS.sgemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n) }
+            if i > 0 { ts.append(t) }
+        }
+        return 2 * Double(n * n * n) / median(ts) * 1e-9
+    }
+
+    static func run(arguments: [String]) {
+        var threads = 2, repeats = 5, batch = 64
+        var i = 0
+        while i < arguments.count {
+            let value = i + 1 < arguments.count ? Int(arguments[i + 1]) : nil
+            switch (arguments[i], value) {
+            case ("--threads", let v?): threads = v
+            case ("--repeats", let v?): repeats = max(1, v)
+            case ("--batch", let v?): batch = v
+            case ("--chunk", let v?): Conv2dTuning.chunkFloats = v
+            default: print("unknown or incomplete option \(arguments[i])"); return
+            }
+            i += 2
+        }
+        BLAS.setThreads(threads)
+        print("conv2d forward+backward, ResNet-18 3×3 layers (small stem, 32×32), batch \(batch), \(threads) threads, BLAS core \(BLAS.coreName), median of \(repeats)")
+        print("layer        input            GFLOP   fwd ms   bwd ms   fwd GF/s  bwd GF/s  total GF/s")
+        var flops = 0.0, secs = 0.0
+        for row in rows(batch: batch) {
+            let g = row.geometry
+            let (f, b) = time(g, repeats: repeats)
+            let macs = Double(g.macs)
+            flops += 6 * macs * Double(row.occurrences); secs += (f + b) * Double(row.occurrences)
+            print(pad(row.name, 12), pad(shapeString(g.inputShape), 16), fmt(6 * macs * 1e-9, 7), fmt(f * 1e3, 8), fmt(b * 1e3, 8),
+                  fmt(2 * macs / f * 1e-9, 9), fmt(4 * macs / b * 1e-9, 9), fmt(6 * macs / (f + b) * 1e-9, 11))
+        }
+        let conv = flops / secs * 1e-9
+        let gemm = sgemm(n: 1024, repeats: repeats)
+        print("conv2d overall (weighted by ResNet-18 occurrences): \(fmt(conv, 0)) GFLOP/s")
+        print("cblas_sgemm 1024³:                                 \(fmt(gemm, 0)) GFLOP/s")
+        print("ratio conv / sgemm:                                \(fmt(100 * conv / gemm, 0)) %  (target ≥ 60 %)")
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+    static func fmt(_ x: Double, _ width: Int) -> String {
+        let s = String(Int((x * 10).rounded()) / 10) + "." + String(abs(Int((x * 10).rounded())) % 10)
+        return s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+    }
+}

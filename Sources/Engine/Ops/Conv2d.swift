@@ -1,0 +1,175 @@
+import Foundation
+
+/// Tuning of the im2col path: the batch is processed in chunks of whole images whose col
+/// matrix holds about `chunkFloats` floats, so col stays in cache between im2col and GEMM.
+/// Chunks depend only on the geometry (never on the thread count), so results are deterministic.
+public enum Conv2dTuning {
+    nonisolated(unsafe) public static var chunkFloats = 1 << 21
+
+    /// Images per chunk for geometry `g`.
+    static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
+        let perImage = max(1, g.outHeight * g.outWidth * g.patch)
+        return max(1, min(g.batch, chunkFloats / perImage))
+    }
+}
+
+/// `y = x ∗ w + b`: 2-D convolution, NHWC in and out, OHWI weights, any k, s, p, groups.
+///
+/// 1×1 stride-1 unpadded convs are one GEMM per group on the input; everything else is
+/// im2col on chunks of images, then `col (M, K) · Wᵀ` per group (transposed B on OHWI rows).
+/// - Parameters:
+///   - out: (N, Ho, Wo, O), overwritten.
+///   - inp: (N, H, W, C).
+///   - weight: (O, k, k, Cg).
+///   - bias: (O) or nil.
+///   - g: the geometry.
+public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                          _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry) {
+    precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
+    let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
+    /// out rows (m, O) = a (m, K) · Wᵀ, per group.
+    func gemm(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ c: UnsafeMutablePointer<Float>) {
+        for gi in 0..<G {
+            BLAS.sgemm(.none, .transposed, m: m, n: Og, k: Kg, a: a + gi * Kg, lda: lda,
+                       b: weight + gi * Og * Kg, ldb: Kg, beta: 0, c: c + gi * Og, ldc: O)
+        }
+    }
+    if g.isDirectGEMM {
+        gemm(inp, lda: g.inChannels, rows: g.rows, out)
+    } else {
+        let per = Conv2dTuning.imagesPerChunk(g), pixels = g.outHeight * g.outWidth
+        let col = BufferPool.shared.take(per * pixels * g.patch)   // (per·Ho·Wo, K)
+        defer { BufferPool.shared.give(col, per * pixels * g.patch) }
+        var n0 = 0
+        while n0 < g.batch {
+            let n1 = min(g.batch, n0 + per)
+            im2col(col, inp, g, images: n0..<n1)
+            gemm(col, lda: g.patch, rows: (n1 - n0) * pixels, out + n0 * pixels * O)
+            n0 = n1
+        }
+    }
+    if let bias { addBiasRows(out, bias, rows: g.rows, cols: O) }
+}
+
+/// Gradients of `conv2dForward`.
+///
+/// dW += dYᵀ · col and dcol = dY · W per group (col recomputed from the input chunk by chunk,
+/// dcol written over it), then col2im; 1×1 stride-1 unpadded convs use the input and dX directly.
+/// - Parameters:
+///   - dinp: (N, H, W, C), overwritten; nil skips the input gradient.
+///   - dweight: (O, k, k, Cg), accumulated; nil skips it.
+///   - dbias: (O), accumulated; nil skips it.
+///   - dout: (N, Ho, Wo, O) upstream gradient.
+///   - inp: (N, H, W, C) the forward input.
+///   - weight: (O, k, k, Cg).
+///   - g: the geometry.
+public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
+                           _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
+                           _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry) {
+    precondition(g.isValid, "conv2dBackward: invalid geometry \(g)")
+    let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
+    if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
+    /// dW (O, Kg) += dYᵀ (O, m) · a (m, Kg), per group.
+    func gemmWeight(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ dw: UnsafeMutablePointer<Float>) {
+        for gi in 0..<G {
+            BLAS.sgemm(.transposed, .none, m: Og, n: Kg, k: m, a: dy + gi * Og, lda: O,
+                       b: a + gi * Kg, ldb: lda, beta: 1, c: dw + gi * Og * Kg, ldc: Kg)
+        }
+    }
+    /// c (m, K) = dY (m, O) · W (O, Kg), per group.
+    func gemmInput(_ dy: UnsafePointer<Float>, rows m: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for gi in 0..<G {
+            BLAS.sgemm(.none, .none, m: m, n: Kg, k: Og, a: dy + gi * Og, lda: O,
+                       b: weight + gi * Og * Kg, ldb: Kg, beta: 0, c: c + gi * Kg, ldc: ldc)
+        }
+    }
+    if g.isDirectGEMM {
+        if let dweight { gemmWeight(dout, inp, lda: g.inChannels, rows: g.rows, dweight) }
+        if let dinp { gemmInput(dout, rows: g.rows, dinp, ldc: g.inChannels) }
+        return
+    }
+    if dweight == nil && dinp == nil { return }
+    let per = Conv2dTuning.imagesPerChunk(g), pixels = g.outHeight * g.outWidth
+    let col = BufferPool.shared.take(per * pixels * g.patch)   // (per·Ho·Wo, K): col, then dcol
+    defer { BufferPool.shared.give(col, per * pixels * g.patch) }
+    var n0 = 0
+    while n0 < g.batch {
+        let n1 = min(g.batch, n0 + per), m = (n1 - n0) * pixels
+        let dy = dout + n0 * pixels * O
+        if let dweight {
+            im2col(col, inp, g, images: n0..<n1)
+            gemmWeight(dy, col, lda: g.patch, rows: m, dweight)
+        }
+        if let dinp {
+            gemmInput(dy, rows: m, col, ldc: g.patch)
+            col2im(dinp, col, g, images: n0..<n1)
+        }
+        n0 = n1
+    }
+}
+
+/// 2-D convolution layer (PyTorch `nn.Conv2d` without dilation), NHWC activations.
+public final class Conv2d: Layer {
+    public let inChannels, outChannels, kernel, stride, padding, groups: Int
+    /// (O, I/groups, k, k) in PyTorch order, stored OHWI.
+    public let weight: Parameter
+    /// (O), when the layer has a bias.
+    public let bias: Parameter?
+    private var cache: (input: Tensor, geometry: Conv2dGeometry)?
+
+    /// - Parameters:
+    ///   - store: declares `<name>.weight` (and `<name>.bias`).
+    ///   - weightInit: defaults to torchvision's ResNet init, kaiming normal with fan-out O·k·k.
+    public init(store: ParameterStore, name: String, inChannels: Int, outChannels: Int, kernel: Int,
+                stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = false, weightInit: Initializer? = nil) {
+        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0 && groups > 0,
+                     "Conv2d \(name): sizes must be positive (in \(inChannels), out \(outChannels), k \(kernel), s \(stride), p \(padding), groups \(groups))")
+        self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel
+        self.stride = stride; self.padding = padding; self.groups = groups
+        let fanIn = (inChannels / groups) * kernel * kernel
+        let wInit = weightInit ?? .kaimingNormalFanOut(fanOut: outChannels * kernel * kernel)
+        (weight, self.bias) = store.scoped(name) {
+            let w = store.weight("weight", shape: [outChannels, inChannels / groups, kernel, kernel],
+                                 layout: .convOHWI, initializer: wInit)
+            let b = bias ? store.weight("bias", shape: [outChannels],
+                                        initializer: .uniform(bound: 1 / Float(fanIn).squareRoot())) : nil
+            return (w, b)
+        }
+    }
+
+    /// The geometry for input shape `shape`, or an `EngineError` naming the shapes.
+    public func geometry(for shape: [Int]) throws -> Conv2dGeometry {
+        let what = "input \(shapeString(shape)) (NHWC), weight \(shapeString(weight.shape)), stride \(stride), padding \(padding), groups \(groups)"
+        guard shape.count == 4 else { throw EngineError.shapeMismatch(op: "Conv2d", detail: "expected a rank-4 input; \(what)") }
+        guard inChannels % groups == 0, outChannels % groups == 0 else {
+            throw EngineError.invalidArgument(op: "Conv2d", detail: "channels \(inChannels) → \(outChannels) not divisible by groups; \(what)")
+        }
+        guard shape[3] == inChannels else {
+            throw EngineError.shapeMismatch(op: "Conv2d", detail: "expected \(inChannels) input channels, got \(shape[3]); \(what)")
+        }
+        guard shape[1] + 2 * padding >= kernel, shape[2] + 2 * padding >= kernel else {
+            throw EngineError.shapeMismatch(op: "Conv2d", detail: "padded input smaller than kernel \(kernel); \(what)")
+        }
+        return Conv2dGeometry(batch: shape[0], height: shape[1], width: shape[2], inChannels: inChannels,
+                              outChannels: outChannels, kernel: kernel, stride: stride, padding: padding, groups: groups)
+    }
+
+    /// - Parameter x: (N, H, W, inChannels).
+    /// - Returns: (N, Ho, Wo, outChannels).
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        let g = try geometry(for: x.shape)
+        let y = Tensor(uninitialized: g.outputShape)
+        conv2dForward(y.data, x.data, weight.value, bias?.value, g)
+        cache = mode == .train ? (x, g) : nil
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let (x, g) = cache else { preconditionFailure("Conv2d.backward without a .train forward") }
+        precondition(dy.shape == g.outputShape, "Conv2d.backward: dy \(shapeString(dy.shape)), expected \(shapeString(g.outputShape))")
+        cache = nil
+        let dx = Tensor(uninitialized: x.shape)
+        conv2dBackward(dx.data, weight.grad, bias?.grad, dy.data, x.data, weight.value, g)
+        return dx
+    }
+}
