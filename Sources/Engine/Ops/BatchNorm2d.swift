@@ -1,0 +1,206 @@
+// Batch normalisation over NHWC activations (N,H,W,C) or features (N,C), PyTorch semantics.
+// Letters: R = rows = N·H·W (or N), C = channels. Per-channel reductions run over fixed-size
+// row chunks (the chunk depends only on C), each chunk sums in Double, and the partials are
+// combined in chunk order: the same bytes for any thread count.
+
+/// `torch.nn.BatchNorm2d` (and `BatchNorm1d` on (N, C)).
+///
+/// Train mode normalises with the batch mean and biased variance, then updates
+/// `running = (1 − momentum)·running + momentum·batch` with the UNBIASED variance
+/// (`var · R/(R−1)`) and counts `num_batches_tracked`. Eval mode uses the running statistics.
+/// Backward (after a train forward) is the full batch-statistics gradient.
+public final class BatchNorm2d: Layer {
+    public let channels: Int
+    public let momentum: Float
+    public let eps: Float
+    /// γ (C), `<name>.weight`, ones.
+    public var weight: Parameter
+    /// β (C), `<name>.bias`, zeros.
+    public var bias: Parameter
+    /// (C) `<name>.running_mean`, zeros.
+    public var runningMean: Parameter
+    /// (C) `<name>.running_var`, ones.
+    public var runningVar: Parameter
+    /// `<name>.num_batches_tracked`.
+    public var numBatchesTracked: Counter
+
+    // Train-mode cache for backward.
+    private var input: Tensor?                        // x (R, C) in any NHWC/NC shape
+    private let mean: UnsafeMutablePointer<Double>    // (C) batch mean
+    private let invStd: UnsafeMutablePointer<Double>  // (C) 1/sqrt(biased var + eps)
+    private var partials: UnsafeMutablePointer<Double>?  // (chunks, 2, C) reduction scratch
+    private var partialCapacity = 0
+
+    /// Declares the layer's tensors under `name` in `store`.
+    /// - Parameters:
+    ///   - store: the model's parameter store (build phase).
+    ///   - name: state-dict prefix, e.g. `layer1.0.bn1`.
+    ///   - channels: C.
+    ///   - momentum: running-statistics momentum (PyTorch's 0.1).
+    ///   - eps: added to the variance.
+    public init(store: ParameterStore, name: String, channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) {
+        precondition(channels > 0, "BatchNorm2d(\(name)): channels must be positive, got \(channels)")
+        self.channels = channels; self.momentum = momentum; self.eps = eps
+        (weight, bias, runningMean, runningVar, numBatchesTracked) = store.scoped(name) {
+            (store.weight("weight", shape: [channels], initializer: .ones),
+             store.weight("bias", shape: [channels], initializer: .zeros),
+             store.buffer("running_mean", shape: [channels], initializer: .zeros),
+             store.buffer("running_var", shape: [channels], initializer: .ones),
+             store.counter("num_batches_tracked"))
+        }
+        mean = .allocate(capacity: channels)
+        invStd = .allocate(capacity: channels)
+    }
+
+    deinit { mean.deallocate(); invStd.deallocate(); partials?.deallocate() }
+
+    /// Rows per reduction chunk: depends only on C, ≥ 32 so partials stay small next to the data.
+    private var chunkRows: Int { max(32, 16_384 / channels) }
+
+    private func scratch(_ chunks: Int) -> UnsafeMutablePointer<Double> {
+        let need = chunks * 2 * channels
+        if need > partialCapacity {
+            partials?.deallocate()
+            partials = .allocate(capacity: need)
+            partialCapacity = need
+        }
+        return partials!
+    }
+
+    /// Per-channel `(Σ a, Σ a·b)` over all rows, where `a = p[r,c] − shiftA[c]`, `b = q[r,c] − shiftB[c]`,
+    /// in Double, chunked and combined in chunk order.
+    /// - Returns: written into `s1` (C) and `s2` (C).
+    private func channelSums(_ p: UnsafePointer<Float>, _ shiftA: UnsafePointer<Double>,
+                             _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, rows: Int,
+                             _ s1: UnsafeMutablePointer<Double>, _ s2: UnsafeMutablePointer<Double>) {
+        let c = channels, cr = chunkRows
+        let chunks = (rows + cr - 1) / cr
+        let part = scratch(chunks)
+        Parallel.forEachChunk(count: chunks, chunk: 1) { r in
+            for k in r {
+                let a1 = part + k * 2 * c, a2 = a1 + c
+                a1.update(repeating: 0, count: c); a2.update(repeating: 0, count: c)
+                for row in (k * cr)..<min(rows, (k + 1) * cr) {
+                    let pr = p + row * c, qr = q + row * c
+                    for j in 0..<c {
+                        let a = Double(pr[j]) - shiftA[j]
+                        a1[j] += a
+                        a2[j] += a * (Double(qr[j]) - shiftB[j])
+                    }
+                }
+            }
+        }
+        s1.update(repeating: 0, count: c); s2.update(repeating: 0, count: c)
+        for k in 0..<chunks {
+            let a1 = part + k * 2 * c, a2 = a1 + c
+            for j in 0..<c { s1[j] += a1[j]; s2[j] += a2[j] }
+        }
+    }
+
+    /// `y = (x − m)·a + b` per channel, rows in parallel.
+    private func affine(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
+                        m: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>) {
+        let c = channels
+        Parallel.forEachChunk(count: rows, chunk: chunkRows) { r in
+            for row in r {
+                let xr = x + row * c, yr = y + row * c
+                for j in 0..<c { yr[j] = (xr[j] - m[j]) * a[j] + b[j] }
+            }
+        }
+    }
+
+    /// - Parameter x: (N, H, W, C) or (N, C).
+    /// - Returns: same shape.
+    /// - Throws: `EngineError.shapeMismatch` when the last dimension is not C or the rank is not 2 or 4;
+    ///   `.invalidArgument` in train mode with a single value per channel.
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        let c = channels
+        guard (x.rank == 4 || x.rank == 2) && x.shape.last == c else {
+            throw EngineError.shapeMismatch(op: "BatchNorm2d", detail: "expected (N, H, W, \(c)) or (N, \(c)), got \(shapeString(x.shape))")
+        }
+        let rows = x.count / c
+        let y = Tensor(uninitialized: x.shape)
+        // Per-channel Float coefficients (C each): m, a = γ·invstd, b = β.
+        let coef = UnsafeMutablePointer<Float>.allocate(capacity: 3 * c)
+        defer { coef.deallocate() }
+        let (m, a, b) = (coef, coef + c, coef + 2 * c)
+        let w = weight.value!, bi = bias.value!, rm = runningMean.value!, rv = runningVar.value!
+        switch mode {
+        case .eval:
+            input = nil
+            for j in 0..<c {
+                m[j] = rm[j]
+                a[j] = Float(Double(w[j]) / (Double(rv[j]) + Double(eps)).squareRoot())
+                b[j] = bi[j]
+            }
+        case .train:
+            guard rows > 1 else {
+                throw EngineError.invalidArgument(op: "BatchNorm2d", detail: "expected more than 1 value per channel when training, got input \(shapeString(x.shape))")
+            }
+            // Shift by the first row so the one-pass Double sums do not cancel.
+            let shift = UnsafeMutablePointer<Double>.allocate(capacity: 3 * c)
+            defer { shift.deallocate() }
+            let (s1, s2) = (shift + c, shift + 2 * c)
+            for j in 0..<c { shift[j] = Double(x.data[j]) }
+            channelSums(x.data, shift, x.data, shift, rows: rows, s1, s2)
+            let n = Double(rows)
+            for j in 0..<c {
+                let d = s1[j] / n
+                let variance = max(0, s2[j] / n - d * d)
+                mean[j] = shift[j] + d
+                invStd[j] = 1 / (variance + Double(eps)).squareRoot()
+                m[j] = Float(mean[j])
+                a[j] = Float(Double(w[j]) * invStd[j])
+                b[j] = bi[j]
+                let mom = Double(momentum)
+                rm[j] = Float((1 - mom) * Double(rm[j]) + mom * mean[j])
+                rv[j] = Float((1 - mom) * Double(rv[j]) + mom * variance * n / (n - 1))
+            }
+            numBatchesTracked.value += 1
+            input = x
+        }
+        affine(y.data, x.data, rows: rows, m: m, a: a, b: b)
+        return y
+    }
+
+    /// Full batch-statistics backward (valid after a `.train` forward):
+    /// `dβ += Σ dy`, `dγ += Σ dy·x̂`, `dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂))`.
+    /// - Parameter dy: same shape as the forward input.
+    /// - Returns: dx, same shape.
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("BatchNorm2d.backward called without a .train forward") }
+        precondition(dy.shape == x.shape, "BatchNorm2d.backward: dy \(shapeString(dy.shape)) vs x \(shapeString(x.shape))")
+        input = nil
+        let c = channels, rows = x.count / c, n = Double(rows)
+        let zero = UnsafeMutablePointer<Double>.allocate(capacity: 3 * c)
+        defer { zero.deallocate() }
+        let (sdy, sdyx) = (zero + c, zero + 2 * c)
+        zero.update(repeating: 0, count: c)
+        // Σ dy and Σ dy·(x − mean), per channel.
+        channelSums(dy.data, zero, x.data, mean, rows: rows, sdy, sdyx)
+        let coef = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c)
+        defer { coef.deallocate() }
+        let (k1, k2, k3, mf) = (coef, coef + c, coef + 2 * c, coef + 3 * c)
+        let w = weight.value!, dw = weight.grad!, db = bias.grad!
+        for j in 0..<c {
+            let istd = invStd[j], g = Double(w[j])
+            let sumDyXhat = sdyx[j] * istd
+            db[j] += Float(sdy[j])
+            dw[j] += Float(sumDyXhat)
+            // dx = k1·dy + k2·(x − mean) + k3
+            k1[j] = Float(g * istd)
+            k2[j] = Float(-g * istd * istd * istd * sdyx[j] / n)
+            k3[j] = Float(-g * istd * sdy[j] / n)
+            mf[j] = Float(mean[j])
+        }
+        let dx = Tensor(uninitialized: x.shape)
+        let (pdx, pdy, px) = (dx.data, dy.data, x.data)
+        Parallel.forEachChunk(count: rows, chunk: chunkRows) { r in
+            for row in r {
+                let o = row * c
+                for j in 0..<c { pdx[o + j] = k1[j] * pdy[o + j] + k2[j] * (px[o + j] - mf[j]) + k3[j] }
+            }
+        }
+        return dx
+    }
+}
