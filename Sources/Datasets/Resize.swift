@@ -1,0 +1,119 @@
+/// Image resizing with PyTorch's `interpolate(..., align_corners=False, antialias=False)`
+/// semantics (what torchvision's `Resize(antialias=False)` does on tensors).
+///
+/// Source coordinate of output pixel `d`: `s = scale · (d + 0.5) − 0.5`, `scale = in / out`
+/// (float32). Bilinear clamps `s` at 0 and uses the two neighbours `⌊s⌋`, `min(⌊s⌋+1, in−1)`;
+/// bicubic uses the Keys kernel with a = −0.75 on `⌊s⌋−1 … ⌊s⌋+2`, indices clamped to the image.
+/// Arithmetic follows PyTorch's CPU kernel (float32, inner sum over columns, then over rows) so
+/// that values agree to rounding (PyTorch itself picks a vectorised or a generic kernel by size
+/// and thread count, which sum in different orders, so exact `x.5` ties may round either way).
+/// The `UInt8` entry point rounds half to even and clamps to
+/// 0…255, as torchvision does for uint8 tensors.
+public enum Interpolation: String, Sendable, Codable {
+    case bilinear, bicubic
+
+    /// Taps per axis.
+    public var taps: Int { self == .bilinear ? 2 : 4 }
+}
+
+/// Precomputed source indices and weights for one (input size → output size) resize, built once
+/// and reused for every image of that size.
+public struct ResizePlan: Sendable {
+    public let interpolation: Interpolation
+    public let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
+    /// `(outHeight, taps)` source rows and their weights.
+    let rowIndex: [Int], rowWeight: [Float]
+    /// `(outWidth, taps)` source columns and their weights.
+    let colIndex: [Int], colWeight: [Float]
+
+    public init(_ interpolation: Interpolation, inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int) {
+        precondition(inHeight > 0 && inWidth > 0 && outHeight > 0 && outWidth > 0,
+                     "resize \(inHeight)×\(inWidth) → \(outHeight)×\(outWidth)")
+        self.interpolation = interpolation
+        self.inHeight = inHeight; self.inWidth = inWidth; self.outHeight = outHeight; self.outWidth = outWidth
+        (rowIndex, rowWeight) = ResizePlan.axis(interpolation, input: inHeight, output: outHeight)
+        (colIndex, colWeight) = ResizePlan.axis(interpolation, input: inWidth, output: outWidth)
+    }
+
+    /// Indices and weights along one axis, as PyTorch's `compute_indices_weights` computes them.
+    static func axis(_ kind: Interpolation, input: Int, output: Int) -> ([Int], [Float]) {
+        let taps = kind.taps
+        var index = [Int](repeating: 0, count: output * taps), weight = [Float](repeating: 0, count: output * taps)
+        let scale = Float(input) / Float(output)
+        for d in 0..<output {
+            var s = scale * (Float(d) + 0.5) - 0.5
+            if kind == .bilinear && s < 0 { s = 0 }
+            let i0 = min(Int(s.rounded(.down)), input - 1)
+            let t = min(max(s - Float(i0), 0), 1)
+            switch kind {
+            case .bilinear:
+                index[d * 2] = i0
+                index[d * 2 + 1] = i0 + (i0 < input - 1 ? 1 : 0)
+                weight[d * 2] = 1 - t
+                weight[d * 2 + 1] = t
+            case .bicubic:
+                let w = cubicWeights(t)
+                for j in 0..<4 {
+                    index[d * 4 + j] = min(max(i0 - 1 + j, 0), input - 1)
+                    weight[d * 4 + j] = w[j]
+                }
+            }
+        }
+        return (index, weight)
+    }
+
+    /// Keys cubic convolution weights (a = −0.75) for the taps at distances 1+t, t, 1−t, 2−t.
+    static func cubicWeights(_ t: Float) -> [Float] {
+        let a: Float = -0.75
+        func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }          // |x| ≤ 1
+        func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }    // 1 < |x| < 2
+        let u = 1 - t
+        return [far(t + 1), near(t), near(u), far(u + 1)]   // PyTorch's order of float ops
+    }
+}
+
+extension ResizePlan {
+    /// Resizes a float image.
+    /// - Parameters:
+    ///   - out: `(outHeight, outWidth, C)` floats.
+    ///   - inp: `(inHeight, inWidth, C)` floats.
+    public func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int) {
+        let taps = interpolation.taps, c = channels
+        rowIndex.withUnsafeBufferPointer { ri in rowWeight.withUnsafeBufferPointer { rw in
+        colIndex.withUnsafeBufferPointer { ci in colWeight.withUnsafeBufferPointer { cw in
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    for k in 0..<c {
+                        var acc: Float = 0
+                        for j in 0..<taps {
+                            let row = inp + ri[oy * taps + j] * inWidth * c + k
+                            var inner = row[ci[ox * taps] * c] * cw[ox * taps]
+                            for m in 1..<taps { inner += row[ci[ox * taps + m] * c] * cw[ox * taps + m] }
+                            acc = j == 0 ? inner * rw[oy * taps] : acc + inner * rw[oy * taps + j]
+                        }
+                        out[(oy * outWidth + ox) * c + k] = acc
+                    }
+                }
+            }
+        } } } }
+    }
+
+    /// Resizes an 8-bit image, rounding half to even and clamping to 0…255 (torchvision on uint8).
+    /// - Parameters:
+    ///   - out: `(outHeight, outWidth, C)` bytes.
+    ///   - inp: `(inHeight, inWidth, C)` bytes.
+    ///   - scratch: at least `(inHeight·inWidth + outHeight·outWidth)·C` floats.
+    public func apply(_ out: UnsafeMutablePointer<UInt8>, _ inp: UnsafePointer<UInt8>, channels: Int,
+                      scratch: UnsafeMutablePointer<Float>) {
+        let nIn = inHeight * inWidth * channels, nOut = outHeight * outWidth * channels
+        for i in 0..<nIn { scratch[i] = Float(inp[i]) }
+        apply(scratch + nIn, scratch, channels: channels)
+        for i in 0..<nOut {
+            let v = scratch[nIn + i].rounded(.toNearestOrEven)
+            out[i] = UInt8(min(max(v, 0), 255))
+        }
+    }
+
+    /// Floats of scratch the `UInt8` `apply` needs for `channels`.
+    public func scratchCount(channels: Int) -> Int { (inHeight * inWidth + outHeight * outWidth) * channels }
+}
