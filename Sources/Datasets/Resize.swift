@@ -73,47 +73,94 @@ public struct ResizePlan: Sendable {
 }
 
 extension ResizePlan {
-    /// Resizes a float image.
+    /// Resizes a float image in two passes: columns of every input row, then rows.
+    ///
+    /// PyTorch's generic kernel sums, per output pixel, `Σ_j w_row[j] · (Σ_m w_col[m] · x[row_j][col_m])`;
+    /// the inner sums depend only on (input row, output column), so computing them once per pair
+    /// gives the same float operations in the same order (bitwise equal to `applyReference`),
+    /// with `taps` times less work.
     /// - Parameters:
     ///   - out: `(outHeight, outWidth, C)` floats.
     ///   - inp: `(inHeight, inWidth, C)` floats.
-    public func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int) {
-        let taps = interpolation.taps, c = channels
-        rowIndex.withUnsafeBufferPointer { ri in rowWeight.withUnsafeBufferPointer { rw in
+    ///   - scratch: `(inHeight, outWidth, C)` floats.
+    public func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int,
+                      scratch: UnsafeMutablePointer<Float>) {
+        let taps = interpolation.taps, c = channels, rowLen = outWidth * c
         colIndex.withUnsafeBufferPointer { ci in colWeight.withUnsafeBufferPointer { cw in
-            for oy in 0..<outHeight {
+            for r in 0..<inHeight {
+                let src = inp + r * inWidth * c, dst = scratch + r * rowLen
                 for ox in 0..<outWidth {
+                    let idx = ci.baseAddress! + ox * taps, w = cw.baseAddress! + ox * taps
                     for k in 0..<c {
-                        var acc: Float = 0
-                        for j in 0..<taps {
-                            let row = inp + ri[oy * taps + j] * inWidth * c + k
-                            var inner = row[ci[ox * taps] * c] * cw[ox * taps]
-                            for m in 1..<taps { inner += row[ci[ox * taps + m] * c] * cw[ox * taps + m] }
-                            acc = j == 0 ? inner * rw[oy * taps] : acc + inner * rw[oy * taps + j]
-                        }
-                        out[(oy * outWidth + ox) * c + k] = acc
+                        var inner = src[idx[0] * c + k] * w[0]
+                        for m in 1..<taps { inner += src[idx[m] * c + k] * w[m] }
+                        dst[ox * c + k] = inner
                     }
                 }
             }
-        } } } }
+        } }
+        rowIndex.withUnsafeBufferPointer { ri in rowWeight.withUnsafeBufferPointer { rw in
+            for oy in 0..<outHeight {
+                let dst = out + oy * rowLen
+                let first = scratch + ri[oy * taps] * rowLen, w0 = rw[oy * taps]
+                for e in 0..<rowLen { dst[e] = first[e] * w0 }
+                for j in 1..<taps {
+                    let row = scratch + ri[oy * taps + j] * rowLen, wj = rw[oy * taps + j]
+                    for e in 0..<rowLen { dst[e] = dst[e] + row[e] * wj }
+                }
+            }
+        } }
+    }
+
+    /// Floats of scratch the float `apply` needs.
+    public func floatScratchCount(channels: Int) -> Int { inHeight * outWidth * channels }
+
+    /// Resizes a float image, allocating its scratch (for tests and tools).
+    public func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int) {
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(floatScratchCount(channels: channels), 1))
+        defer { scratch.deallocate() }
+        apply(out, inp, channels: channels, scratch: scratch)
+    }
+
+    /// Plain one-pass reference of `apply`: every output pixel sums its taps × taps window.
+    public func applyReference(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int) {
+        let taps = interpolation.taps, c = channels
+        for oy in 0..<outHeight {
+            for ox in 0..<outWidth {
+                for k in 0..<c {
+                    var acc: Float = 0
+                    for j in 0..<taps {
+                        let row = inp + rowIndex[oy * taps + j] * inWidth * c + k
+                        var inner = row[colIndex[ox * taps] * c] * colWeight[ox * taps]
+                        for m in 1..<taps { inner += row[colIndex[ox * taps + m] * c] * colWeight[ox * taps + m] }
+                        acc = j == 0 ? inner * rowWeight[oy * taps] : acc + inner * rowWeight[oy * taps + j]
+                    }
+                    out[(oy * outWidth + ox) * c + k] = acc
+                }
+            }
+        }
     }
 
     /// Resizes an 8-bit image, rounding half to even and clamping to 0…255 (torchvision on uint8).
     /// - Parameters:
     ///   - out: `(outHeight, outWidth, C)` bytes.
     ///   - inp: `(inHeight, inWidth, C)` bytes.
-    ///   - scratch: at least `(inHeight·inWidth + outHeight·outWidth)·C` floats.
+    ///   - scratch: `scratchCount(channels:)` floats.
     public func apply(_ out: UnsafeMutablePointer<UInt8>, _ inp: UnsafePointer<UInt8>, channels: Int,
                       scratch: UnsafeMutablePointer<Float>) {
-        let nIn = inHeight * inWidth * channels, nOut = outHeight * outWidth * channels
+        let nIn = inHeight * inWidth * channels, nMid = floatScratchCount(channels: channels)
+        let nOut = outHeight * outWidth * channels
         for i in 0..<nIn { scratch[i] = Float(inp[i]) }
-        apply(scratch + nIn, scratch, channels: channels)
+        let result = scratch + nIn + nMid
+        apply(result, scratch, channels: channels, scratch: scratch + nIn)
         for i in 0..<nOut {
-            let v = scratch[nIn + i].rounded(.toNearestOrEven)
+            let v = result[i].rounded(.toNearestOrEven)
             out[i] = UInt8(min(max(v, 0), 255))
         }
     }
 
     /// Floats of scratch the `UInt8` `apply` needs for `channels`.
-    public func scratchCount(channels: Int) -> Int { (inHeight * inWidth + outHeight * outWidth) * channels }
+    public func scratchCount(channels: Int) -> Int {
+        (inHeight * inWidth + inHeight * outWidth + outHeight * outWidth) * channels
+    }
 }

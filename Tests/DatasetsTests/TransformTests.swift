@@ -148,6 +148,20 @@ final class TransformTests: XCTestCase {
         }
     }
 
+    /// The two-pass kernel does the reference's float operations in the same order: equal bits.
+    func testTwoPassEqualsReferenceBitwise() {
+        let r = Philox(seed: 3, purpose: .test)
+        for (kind, ih, iw, oh, ow, c) in [(Interpolation.bicubic, 32, 32, 128, 128, 3), (.bilinear, 28, 28, 36, 20, 1),
+                                          (.bicubic, 17, 9, 5, 23, 2), (.bilinear, 64, 48, 7, 64, 3)] {
+            let x = (0..<ih * iw * c).map { Float(r.uniform(UInt64($0)) * 255) }
+            let plan = ResizePlan(kind, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow)
+            var fast = [Float](repeating: 0, count: oh * ow * c), ref = fast
+            plan.apply(&fast, x, channels: c)
+            plan.applyReference(&ref, x, channels: c)
+            XCTAssertEqual(fast.map(\.bitPattern), ref.map(\.bitPattern), "\(kind) \(ih)×\(iw) → \(oh)×\(ow)×\(c)")
+        }
+    }
+
     func testResizeChannelsAreIndependent() {
         // A 2-channel image whose channels are the square and its negation must resize to the
         // same values and their negation.
