@@ -3,4 +3,5 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <jpeglib.h>
+#include "rkan_jpeg.h"
 #endif

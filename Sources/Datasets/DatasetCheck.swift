@@ -1,0 +1,74 @@
+import Foundation
+
+/// What `rkan-repro data check NAME` prints: per split, the sample count, classes, image size
+/// and class balance, or the problem that stopped the reader.
+public struct DatasetCheckReport: CustomStringConvertible, Sendable {
+    /// One split's summary.
+    public struct SplitSummary: Sendable {
+        public let split: Split
+        public let count: Int
+        public let classes: Int
+        public let height: Int, width: Int, channels: Int
+        /// Fewest and most samples of any class.
+        public let perClassMin: Int, perClassMax: Int
+        /// Images decoded (JPEG datasets with `decode: true`; 0 otherwise).
+        public let decoded: Int
+    }
+
+    public let name: String
+    public let splits: [SplitSummary]
+    /// One line per failure (the reader's error message).
+    public let problems: [String]
+
+    /// True when every split loaded without problems.
+    public var ok: Bool { problems.isEmpty }
+
+    public var description: String {
+        var lines = ["\(name): \(ok ? "ok" : "PROBLEMS")"]
+        for s in splits {
+            let balance = s.perClassMin == s.perClassMax ? "\(s.perClassMin) per class" : "\(s.perClassMin)–\(s.perClassMax) per class"
+            lines.append("  \(s.split.rawValue): \(s.count) images \(s.height)×\(s.width)×\(s.channels), \(s.classes) classes (\(balance))"
+                         + (s.decoded > 0 ? ", \(s.decoded) decoded" : ""))
+        }
+        lines += problems.map { "  error: \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Counts and validates a dataset without training on it.
+public enum DatasetCheck {
+    /// Loads both splits of `name` and summarises them; never throws.
+    /// - Parameters:
+    ///   - name: a `DatasetName` raw value (`fashion-mnist`, `cifar100`, ...).
+    ///   - folder: data root or the dataset's folder; `nil` for the default.
+    ///   - decode: also decode every image of lazily-read (JPEG) datasets, to find broken files.
+    /// - Returns: the report; `ok` is false when any split failed.
+    public static func run(name: String, folder: URL?, decode: Bool = false) -> DatasetCheckReport {
+        let dataset: DatasetName
+        do { dataset = try DatasetName.parse(name) } catch {
+            return DatasetCheckReport(name: name, splits: [], problems: ["\(error)"])
+        }
+        var splits: [DatasetCheckReport.SplitSummary] = [], problems: [String] = []
+        for split in Split.allCases {
+            do {
+                let ds = try DatasetCatalog.load(dataset, folder: folder, split: split)
+                var perClass = [Int](repeating: 0, count: ds.classes)
+                for i in 0..<ds.count { perClass[ds.label(at: i)] += 1 }
+                var decoded = 0
+                if decode, !(ds is InMemoryDataset) {
+                    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: ds.imageBytes)
+                    defer { buffer.deallocate() }
+                    for i in 0..<ds.count {
+                        do { try ds.pixels(at: i, into: buffer); decoded += 1 } catch { problems.append("\(error)") }
+                    }
+                }
+                splits.append(.init(split: split, count: ds.count, classes: ds.classes, height: ds.height, width: ds.width,
+                                    channels: ds.channels, perClassMin: perClass.min() ?? 0, perClassMax: perClass.max() ?? 0,
+                                    decoded: decoded))
+            } catch {
+                problems.append("\(split.rawValue): \(error)")
+            }
+        }
+        return DatasetCheckReport(name: dataset.rawValue, splits: splits, problems: problems)
+    }
+}

@@ -1,1 +1,0 @@
-/// Placeholder so the Datasets target builds; replaced as the module grows.
