@@ -52,7 +52,7 @@ public enum SuiteListing {
     static func dataStatus(_ dataset: String, folder: URL?) -> String {
         if dataset == "coco" { return "not used (detection not supported yet)" }
         do {
-            let d = try DatasetCatalog.load(dataset, folder: folder, split: .test)
+            let d = try DatasetRegistry.load(dataset, folder: folder, split: .test)
             return "present (\(d.count) test images)"
         } catch {
             return "missing"

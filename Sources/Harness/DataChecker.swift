@@ -9,12 +9,12 @@ public enum DataChecker {
     ]
 
     public static func check(_ name: String, folder: URL?) throws -> (text: String, ok: Bool) {
-        guard let info = DatasetCatalog.info(name) else {
+        guard let info = DatasetRegistry.info(name) else {
             throw HarnessError.unsupported(what: "dataset '\(name)'", detail: "known names: \(expected.keys.sorted().joined(separator: ", "))")
         }
         var lines: [String] = [], ok = true
         for split in [Split.train, .test] {
-            let d = try DatasetCatalog.load(name, folder: folder, split: split)
+            let d = try DatasetRegistry.load(name, folder: folder, split: split)
             let want = split == .train ? expected[name]?.train : expected[name]?.test
             var classCounts = [Int](repeating: 0, count: info.classes)
             for l in d.labels { classCounts[l] += 1 }

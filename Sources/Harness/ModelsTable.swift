@@ -25,7 +25,7 @@ public enum ModelsTable {
     public static func rows(targets: [String], classes: Int?, size: Int?, inChannels: Int, suitesFolder: URL) throws -> [Row] {
         if targets.count == 1, SuiteLibrary.names(in: suitesFolder).contains(targets[0]) {
             let suite = try SuiteRunner.loadSuite(targets[0], folder: suitesFolder)
-            let info = DatasetCatalog.info(suite.dataset.name)
+            let info = DatasetRegistry.info(suite.dataset.name)
             let n = classes ?? info?.classes ?? 1000
             let s = size ?? suite.dataset.resolution ?? info?.nativeSize ?? 224
             return try suite.experiments.map { e in

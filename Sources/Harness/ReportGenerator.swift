@@ -76,14 +76,14 @@ public enum ReportGenerator {
 
     /// One summary per (experiment, seed) of the plan; missing files become `missing` rows.
     public static func collect(suite: Suite, plan: ResolvedPlan, runsFolder: URL) throws -> ([RunSummary], [RunAttributes]) {
-        let classes = DatasetCatalog.classes(of: plan.dataset) ?? 10
+        let classes = DatasetRegistry.classes(of: plan.dataset) ?? 10
         var counts: [String: (Int, Int, Int?)] = [:]
         var runs: [RunSummary] = []
         var attrs: [RunAttributes] = []
         for run in plan.runs {
             let e = run.experiment
             if counts[e.model] == nil {
-                let model = try Model(e.model, classes: classes, inChannels: DatasetCatalog.channels(of: plan.dataset) ?? 3)
+                let model = try Model(e.model, classes: classes, inChannels: DatasetRegistry.channels(of: plan.dataset) ?? 3)
                 counts[e.model] = (model.parameterCount, model.thopParameterCount, nil)
             }
             let (params, thop, macs) = counts[e.model]!

@@ -33,11 +33,11 @@ public final class TrainingData {
     /// every run of a suite so that pairs see the same images).
     public static func load(dataset: String, folder: URL?, resolution: Int?, trainSubset: Int?, testSubset: Int?,
                             workers: Int, subsetSeed: UInt64) throws -> TrainingData {
-        guard let info = DatasetCatalog.info(dataset) else {
+        guard let info = DatasetRegistry.info(dataset) else {
             throw HarnessError.unsupported(what: "dataset '\(dataset)'", detail: "unknown name")
         }
-        let train = try DatasetCatalog.load(dataset, folder: folder, split: .train)
-        let test = try DatasetCatalog.load(dataset, folder: folder, split: .test)
+        let train = try DatasetRegistry.load(dataset, folder: folder, split: .train)
+        let test = try DatasetRegistry.load(dataset, folder: folder, split: .test)
         func subset(_ d: any ImageDataset, _ n: Int?) throws -> [Int] {
             guard let n, n < d.count else { return Array(0..<d.count) }
             return try classBalancedSubset(labels: d.labels, classes: info.classes, count: n, seed: subsetSeed)

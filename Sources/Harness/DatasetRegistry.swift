@@ -11,8 +11,8 @@ public struct DatasetInfo: Sendable, Equatable {
     public var std: [Float]
 }
 
-/// The datasets suites can name, and how to load them from a data folder.
-public enum DatasetCatalog {
+/// The datasets suites can name: their facts, and loading through the Datasets module.
+public enum DatasetRegistry {
     static let imagenetMean: [Float] = [0.485, 0.456, 0.406], imagenetStd: [Float] = [0.229, 0.224, 0.225]
 
     public static func info(_ name: String) -> DatasetInfo? {
@@ -21,7 +21,7 @@ public enum DatasetCatalog {
         case "mnist": return DatasetInfo(name: name, classes: 10, channels: 1, nativeSize: 28, mean: MNIST.mean, std: MNIST.std)
         case "cifar10": return DatasetInfo(name: name, classes: 10, channels: 3, nativeSize: 32, mean: CIFAR.Variant.cifar10.mean, std: CIFAR.Variant.cifar10.std)
         case "cifar100": return DatasetInfo(name: name, classes: 100, channels: 3, nativeSize: 32, mean: CIFAR.Variant.cifar100.mean, std: CIFAR.Variant.cifar100.std)
-        case "tiny-imagenet": return DatasetInfo(name: name, classes: 200, channels: 3, nativeSize: 64, mean: imagenetMean, std: imagenetStd)
+        case "tiny-imagenet": return DatasetInfo(name: name, classes: 200, channels: 3, nativeSize: 64, mean: TinyImageNet.mean, std: TinyImageNet.std)
         case "food101": return DatasetInfo(name: name, classes: 101, channels: 3, nativeSize: 224, mean: imagenetMean, std: imagenetStd)
         case "imagenet": return DatasetInfo(name: name, classes: 1000, channels: 3, nativeSize: 224, mean: imagenetMean, std: imagenetStd)
         case "coco": return DatasetInfo(name: name, classes: 80, channels: 3, nativeSize: 640, mean: imagenetMean, std: imagenetStd)
@@ -33,27 +33,17 @@ public enum DatasetCatalog {
     public static func channels(of name: String) -> Int? { info(name)?.channels }
 
     /// Loads one split from `folder` (the `--data` root; nil: the dataset's default location).
-    /// - Throws: `DatasetError` naming the expected files and where to get them.
+    /// - Throws: `HarnessError.dataMissing` for a `--data` folder that does not exist or a dataset
+    ///   without a reader; the reader's `DatasetError` (naming the expected files) otherwise.
     public static func load(_ name: String, folder: URL?, split: Split) throws -> any ImageDataset {
-        switch name {
-        case "fashion-mnist":
-            return try FashionMNIST.load(folder: folder.map { sub($0, "fashion-mnist") }, split: split)
-        case "mnist":
-            return try MNIST.load(folder: folder.map { sub($0, "mnist") }, split: split)
-        case "cifar10":
-            return try CIFAR.load(.cifar10, folder: folder, split: split)
-        case "cifar100":
-            return try CIFAR.load(.cifar100, folder: folder, split: split)
-        default:
-            throw HarnessError.unsupported(what: "dataset '\(name)'", detail:
-                "no reader for it yet; readers exist for fashion-mnist, mnist, cifar10 and cifar100.")
+        if let folder, !DataRoot.isDirectory(folder) {
+            throw HarnessError.dataMissing(dataset: name, detail:
+                "the data folder \(folder.path) does not exist. Pass --data with the folder that holds the dataset in its official layout (or leave it out for the default location).")
         }
-    }
-
-    /// `root/name` when that folder exists, else `root` itself.
-    static func sub(_ root: URL, _ name: String) -> URL {
-        let s = root.appendingPathComponent(name, isDirectory: true)
-        var isDir: ObjCBool = false
-        return FileManager.default.fileExists(atPath: s.path, isDirectory: &isDir) && isDir.boolValue ? s : root
+        guard let known = DatasetName(rawValue: name) else {
+            throw HarnessError.unsupported(what: "dataset '\(name)'", detail:
+                "rkan-repro has no reader for it yet; readers exist for \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return try DatasetCatalog.load(known, folder: folder, split: split, inMemory: true)
     }
 }
