@@ -68,6 +68,7 @@ public enum SuiteRunner {
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(url.path)")
             let trainer = Trainer(config: c, data: data, url: url, machine: machine)
             trainer.log = log
+            trainer.afterStep = CrashHook.fromEnvironment()
             switch try trainer.run() {
             case .finished: break
             case let .skipped(status): log("  already \(status.rawValue); skipped (delete the file to retrain)")
@@ -77,5 +78,19 @@ public enum SuiteRunner {
             }
         }
         return diverged > 0 ? 1 : 0
+    }
+}
+
+/// Test hook for the resume tests: `RKAN_CRASH_AFTER_STEPS=N` makes the process SIGKILL itself
+/// after N optimizer steps (counted across runs), simulating a crash at an exact point.
+enum CrashHook {
+    nonisolated(unsafe) static var steps = 0
+
+    static func fromEnvironment() -> ((Int, Int) -> Void)? {
+        guard let v = ProcessInfo.processInfo.environment["RKAN_CRASH_AFTER_STEPS"], let n = Int(v) else { return nil }
+        return { _, _ in
+            steps += 1
+            if steps >= n { kill(getpid(), SIGKILL) }
+        }
     }
 }

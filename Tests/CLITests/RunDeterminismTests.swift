@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+import RunStore
+
+/// `rkan-repro run` end to end on real Fashion-MNIST (tiny profile): same seed → same bytes,
+/// and SIGKILL + rerun → the same bytes as an uninterrupted run.
+final class RunDeterminismTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    }
+
+    private func runTiny(_ suites: URL, out: URL, env: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--threads", "2"], env: env)
+    }
+
+    private func file(_ out: URL, _ id: String) -> URL {
+        out.appendingPathComponent("tiny/t/\(id)/seed-0.h5")
+    }
+
+    /// Deterministic content of a run file: weights, optimizer state, state and metrics except timings.
+    private func content(_ url: URL) throws -> (RunRecord, [String: [Double]]) {
+        let r = try RunFile.read(url)
+        var m = r.metrics
+        m["epoch_seconds"] = nil
+        return (r, m)
+    }
+
+    func testSameSeedTwiceGivesIdenticalWeights() throws {
+        let suites = try CLI.tinySuites()
+        let a = try CLI.tempFolder("a"), b = try CLI.tempFolder("b")
+        let ra = try runTiny(suites, out: a), rb = try runTiny(suites, out: b)
+        XCTAssertEqual(ra.code, 0, ra.stderr)
+        XCTAssertEqual(rb.code, 0, rb.stderr)
+        for id in ["base", "rkan"] {
+            let (x, mx) = try content(file(a, id)), (y, my) = try content(file(b, id))
+            XCTAssertEqual(x.attributes.status, .finished)
+            XCTAssertEqual(x.weights, y.weights, "\(id): weights differ between two identical runs")
+            XCTAssertEqual(x.attributes.weightsSHA256, y.attributes.weightsSHA256)
+            XCTAssertEqual(x.optimizer, y.optimizer)
+            XCTAssertEqual(mx, my)
+            XCTAssertEqual(x.metrics["val_top1"]?.count, 3, "one value per epoch")
+        }
+        // A second run into the same folder finds everything finished and changes nothing.
+        let before = try Data(contentsOf: file(a, "rkan"))
+        let again = try runTiny(suites, out: a)
+        XCTAssertEqual(again.code, 0)
+        XCTAssertTrue(again.stderr.contains("already finished"), again.stderr)
+        XCTAssertEqual(try Data(contentsOf: file(a, "rkan")), before)
+    }
+
+    func testSIGKILLMidEpochThenRerunGivesTheSameBytes() throws {
+        let suites = try CLI.tinySuites()
+        let clean = try CLI.tempFolder("clean"), crashed = try CLI.tempFolder("crashed")
+        XCTAssertEqual(try runTiny(suites, out: clean).code, 0)
+        // 3 steps per epoch: step 5 is mid-epoch 2 of `base`; step 13 is mid-epoch 2 of `rkan`.
+        for crashAt in [5, 13] {
+            let r = try runTiny(suites, out: crashed, env: ["RKAN_CRASH_AFTER_STEPS": String(crashAt - (crashAt > 9 ? 9 : 0))])
+            XCTAssertTrue(r.killedBySignal, "expected the run to be killed (crash at \(crashAt)): \(r.stderr)")
+        }
+        let resumed = try runTiny(suites, out: crashed)
+        XCTAssertEqual(resumed.code, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming after epoch"), resumed.stderr)
+        for id in ["base", "rkan"] {
+            let (x, mx) = try content(file(clean, id)), (y, my) = try content(file(crashed, id))
+            XCTAssertEqual(x.weights, y.weights, "\(id): resumed weights differ from an uninterrupted run")
+            XCTAssertEqual(x.optimizer, y.optimizer)
+            XCTAssertEqual(x.state.step, y.state.step)
+            XCTAssertEqual(mx, my)
+        }
+    }
+
+    func testRunFileOpensInH5py() throws {
+        let python = "/usr/bin/env"
+        let probe = try? CLI.runProcess(python, ["python3", "-c", "import h5py"])
+        try XCTSkipUnless(probe == 0, "python3 with h5py not available")
+        let suites = try CLI.tinySuites()
+        let out = try CLI.tempFolder("h5py")
+        XCTAssertEqual(try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--only", "rkan"]).code, 0)
+        let script = """
+        import h5py, sys
+        f = h5py.File(sys.argv[1], "r")
+        w = f["weights"]
+        assert w["resnet.conv1.weight"].shape == (8, 1, 3, 3), w["resnet.conv1.weight"].shape
+        assert w["resnet.fc.weight"].shape == (10, 64)
+        assert w["kan_conv1.3.convs.0.conv.chebyshev_weight"].shape == (1, 9, 4)
+        assert w["kan_conv2.3.convs.0.conv.base_linear.weight"].shape == (1, 9)
+        assert w["conv_reduce.3.weight"].shape == (32, 16, 1, 1)
+        assert w["resnet.layer4.1.bn2.num_batches_tracked"][()] == 9
+        assert w["resnet.layer4.1.bn2.num_batches_tracked"].dtype == "int64"
+        assert all(len(f["metrics"][k]) == 3 for k in ["train_loss", "val_top1", "val_top5", "lr"])
+        assert f.attrs["status"] == "finished" and f.attrs["schema"] == "rkan-repro/1"
+        print("ok")
+        """
+        XCTAssertEqual(try CLI.runProcess(python, ["python3", "-c", script, out.appendingPathComponent("tiny/t/rkan/seed-0.h5").path]), 0)
+    }
+}
+
+extension CLI {
+    static func runProcess(_ exe: String, _ args: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+}
