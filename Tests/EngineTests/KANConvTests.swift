@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import Engine
 import TestSupport
 
@@ -67,7 +68,8 @@ final class KANConvTests: XCTestCase {
     func testFloatMatchesReference() throws {
         let configs: [(Shape, Int, Int, Int, Int)] = [
             ((2, 7, 6, 11), 3, 1, 1, 3), ((2, 7, 6, 11), 3, 2, 1, 3), ((1, 5, 8, 3), 3, 1, 1, 2),
-            ((2, 6, 7, 17), 3, 2, 1, 4), ((1, 4, 4, 8), 3, 1, 1, 1), ((1, 9, 7, 5), 5, 2, 2, 3), ((2, 5, 5, 4), 3, 1, 0, 3)]
+            ((2, 6, 7, 17), 3, 2, 1, 4), ((1, 4, 4, 8), 3, 1, 1, 1), ((1, 9, 7, 5), 5, 2, 2, 3), ((2, 5, 5, 4), 3, 1, 0, 3),
+            ((1, 3, 4, 70), 3, 1, 1, 3), ((1, 5, 4, 70), 3, 2, 1, 2)]   // 70 channels: a 64-channel block plus a tail
         for (s, k, stride, pad, degree) in configs {
             let what = "\(s) k\(k) s\(stride) p\(pad) d\(degree)"
             let (base, cheb, scaler) = params(k * k, degree, seed: 10)
@@ -135,6 +137,30 @@ final class KANConvTests: XCTestCase {
             }
             assertSameBytes(try run(1), try run(2), "KAN conv stride \(stride)")
         }
+    }
+
+    func testVectorTanhAndExpAreAccurate() {
+        var xs: [Float] = stride(from: -20, through: 20, by: 0.001).map { Float($0) }
+        xs += [0, -0, 1e-30, -1e-20, 1e-6, 0.625, -0.625, 0.62499, 9, 9.5, 100, -100, .greatestFiniteMagnitude]
+        var worst = 0.0
+        for start in stride(from: 0, to: xs.count, by: 8) {
+            var v = SIMD8<Float>()
+            for l in 0..<8 where start + l < xs.count { v[l] = xs[start + l] }
+            let t = vectorTanh(v)
+            for l in 0..<8 where start + l < xs.count {
+                let want = Foundation.tanh(Double(v[l]))
+                worst = max(worst, abs(Double(t[l]) - want) / abs(want == 0 ? 1 : want))
+                XCTAssertLessThanOrEqual(abs(t[l]), 1, "tanh(\(v[l])) = \(t[l])")
+            }
+        }
+        XCTAssertLessThan(worst, 4e-7, "vectorTanh max relative error")
+        var worstExp = 0.0
+        for x in stride(from: -80.0, through: 80, by: 0.0137) {
+            let e = vectorExp(SIMD8<Float>(repeating: Float(x)))[3]
+            let want = Foundation.exp(Double(Float(x)))
+            worstExp = max(worstExp, abs(Double(e) - want) / want)
+        }
+        XCTAssertLessThan(worstExp, 3e-7, "vectorExp max relative error")
     }
 
     func testShapeErrorsNameTheOpAndShapes() {

@@ -11,7 +11,7 @@ import Foundation
 // output is a weighted sum of shifted planes, channel innermost (SIMD over C), rows in parallel.
 // Letters: N batch, H/W input, Ho/Wo output, C channels, K = k·k taps, D degree.
 
-/// Planes of Chebyshev values of tanh(x).
+/// Planes of Chebyshev values of tanh(x) (vectorised tanh, once per input element).
 /// - Parameters:
 ///   - planes: (P, D, C) out: T_1..T_D of tanh(inp) per pixel.
 ///   - inp: (P, C) input pixels.
@@ -19,14 +19,20 @@ func chebyshevPlanesForward(_ planes: UnsafeMutablePointer<Float>, _ inp: Unsafe
                             pixels: Int, c: Int, degree: Int) {
     Parallel.forEachChunk(count: pixels, chunk: max(1, 8_192 / c)) { r in
         for p in r {
-            let xr = inp + p * c, t = planes + p * degree * c
-            for j in 0..<c { t[j] = Foundation.tanh(xr[j]) }
-            if degree >= 2 { let t2 = t + c; for j in 0..<c { t2[j] = 2 * t[j] * t[j] - 1 } }
-            if degree >= 3 {
-                for d in 3...degree {
-                    let tn = t + (d - 1) * c, t1 = t + (d - 2) * c, t0 = t + (d - 3) * c
-                    for j in 0..<c { tn[j] = 2 * t[j] * t1[j] - t0[j] }
+            let xr = inp + p * c, tp = planes + p * degree * c
+            var cc = 0
+            while cc < c {
+                let lanes = min(8, c - cc)
+                let t = vectorTanh(loadLanes(xr + cc, lanes))
+                storeLanes(t, tp + cc, lanes)
+                var (tPrev, tCur) = (SIMD8<Float>(repeating: 1), t)
+                if degree >= 2 {
+                    for n in 2...degree {
+                        (tPrev, tCur) = (tCur, 2 * t * tCur - tPrev)
+                        storeLanes(tCur, tp + (n - 1) * c + cc, lanes)
+                    }
                 }
+                cc += 8
             }
         }
     }
@@ -43,45 +49,58 @@ func chebyshevKANConvForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePo
                              _ planes: UnsafePointer<Float>, _ base: UnsafePointer<Float>,
                              _ coef: UnsafePointer<Float>, _ g: KANConvGeometry, degree: Int) {
     let (c, d1, rows) = (g.c, degree + 1, g.n * g.ho)
+    // Channel blocks keep the ~9·(D+1) streams of one output pixel in L1 across a row.
+    let cBlock = 64
     Parallel.forEachChunk(count: rows, chunk: max(1, rows / 16)) { r in
-        let tap = UnsafeMutablePointer<Int>.allocate(capacity: 2 * g.taps)   // (K) tap, (K) input pixel
-        defer { tap.deallocate() }
-        let pix = tap + g.taps
+        let tap = UnsafeMutablePointer<Int>.allocate(capacity: 2 * g.taps * g.wo)   // (Wo, K) tap, (Wo, K) input pixel
+        let cnt = UnsafeMutablePointer<Int>.allocate(capacity: g.wo)                // (Wo) valid taps
+        let bias0 = UnsafeMutablePointer<Float>.allocate(capacity: g.wo)            // (Wo) T_0 and padding terms
+        defer { tap.deallocate(); cnt.deallocate(); bias0.deallocate() }
+        let pix = tap + g.taps * g.wo
         for row in r {
             let (b, oh) = (row / g.ho, row % g.ho)
             for ow in 0..<g.wo {
-                let cnt = g.inputTaps(b: b, oh: oh, ow: ow, tap, pix)
-                var bias0: Float = 0
+                cnt[ow] = g.inputTaps(b: b, oh: oh, ow: ow, tap + ow * g.taps, pix + ow * g.taps)
+                var s: Float = 0
                 for i in 0..<g.taps {
                     if g.isPadding(oh: oh, ow: ow, tap: i) {
-                        for n in 0..<d1 { bias0 += coef[i * d1 + n] * chebyshevAtZero(n) }
+                        for n in 0..<d1 { s += coef[i * d1 + n] * chebyshevAtZero(n) }
                     } else {
-                        bias0 += coef[i * d1]
+                        s += coef[i * d1]
                     }
                 }
-                let yr = out + (row * g.wo + ow) * c
-                var cc = 0
-                while cc < c {
-                    let lanes = min(8, c - cc)
-                    var acc = SIMD8<Float>(repeating: bias0)
-                    for q in 0..<cnt {
-                        let i = tap[q], p = pix[q]
-                        acc += base[i] * loadLanes(inp + p * c + cc, lanes)
-                        let tp = planes + p * degree * c + cc, wi = coef + i * d1
-                        for n in 1...degree { acc += wi[n] * loadLanes(tp + (n - 1) * c, lanes) }
+                bias0[ow] = s
+            }
+            for cb in stride(from: 0, to: c, by: cBlock) {
+                for ow in 0..<g.wo {
+                    let yr = out + (row * g.wo + ow) * c
+                    let tq = tap + ow * g.taps, pq = pix + ow * g.taps
+                    var cc = cb
+                    while cc < min(c, cb + cBlock) {
+                        let lanes = min(KANVec.scalarCount, c - cc)
+                        var acc = KANVec(repeating: bias0[ow])
+                        for q in 0..<cnt[ow] {
+                            let i = tq[q], p = pq[q]
+                            acc += base[i] * loadLanes(inp + p * c + cc, lanes, as: KANVec.self)
+                            let tp = planes + p * degree * c + cc, wi = coef + i * d1
+                            for n in 1...degree { acc += wi[n] * loadLanes(tp + (n - 1) * c, lanes, as: KANVec.self) }
+                        }
+                        storeLanes(acc, yr + cc, lanes)
+                        cc += KANVec.scalarCount
                     }
-                    storeLanes(acc, yr + cc, lanes)
-                    cc += 8
                 }
             }
         }
     }
 }
 
-/// Backward. Per input pixel, gathers the outputs that read it:
-/// `dx = Σ_uses base[i]·dy + (1 − t²)·Σ_n n·U_{n−1}(t)·Σ_uses W[i,n]·dy`, and per-row partial
-/// sums of `dy·x` (base) and `dy·T_n` (W), combined in row order. Padded taps add
-/// `T_n(0)·Σ_c dy` to W's gradient. Then `dcheb += dW·scaler`, `dscaler += Σ_n dW·cheb`.
+/// Backward, in two passes.
+/// 1. Per input row: `dx[p] = Σ_uses dy[o]·f_i'(x[p])`, `f_i'(v) = base[i] + Σ_n W[i,n]·n·U_{n−1}(t)·(1 − t²)`
+///    (U: Chebyshev polynomials of the second kind, dT_n/dt = n·U_{n−1}), gathered over the
+///    outputs o that read p through tap i.
+/// 2. Per output row: dots `Σ_c dy[o]·x[p]` (base) and `Σ_c dy[o]·T_n[p]` (W) over the inside taps,
+///    `Σ_c dy[o]` for T_0 and the padded taps (value 0: T_n(0)); per-row Double partials are
+///    combined in row order. Then `dcheb += dW·scaler`, `dscaler += Σ_n dW·cheb`.
 /// - Parameters:
 ///   - dinp: (N, H, W, C) written.
 ///   - dbase: (K) added to.
@@ -96,88 +115,99 @@ func chebyshevKANConvBackward(_ dinp: UnsafeMutablePointer<Float>, _ dbase: Unsa
                               _ coef: UnsafePointer<Float>, _ g: KANConvGeometry, degree: Int) {
     let (c, k2, d1) = (g.c, g.taps, degree + 1)
     let inRows = g.n * g.h, outRows = g.n * g.ho
-    // (inRows, K, D+1): slot 0 holds Σ dy·x (base), slot n ≥ 1 holds Σ dy·T_n.
-    let rowPart = UnsafeMutablePointer<Double>.allocate(capacity: inRows * k2 * d1)
-    // (outRows, K+1): Σ_c dy over outputs whose tap i is padding; last slot Σ over all outputs.
-    let padPart = UnsafeMutablePointer<Double>.allocate(capacity: outRows * (k2 + 1))
-    defer { rowPart.deallocate(); padPart.deallocate() }
 
+    // Pass 1: dx, one input row per task.
     Parallel.forEachChunk(count: inRows, chunk: max(1, inRows / 16)) { r in
-        let prod = UnsafeMutablePointer<Float>.allocate(capacity: k2 * d1 * c)   // (K, D+1, C)
-        let tap = UnsafeMutablePointer<Int>.allocate(capacity: 2 * k2)
-        let acc = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: d1)    // (D+1) gathered W·dy
-        defer { prod.deallocate(); tap.deallocate(); acc.deallocate() }
-        let opix = tap + k2
+        let deriv = UnsafeMutablePointer<Float>.allocate(capacity: g.w * degree * c)   // (W, D, C) dT_n/dx
+        let tap = UnsafeMutablePointer<Int>.allocate(capacity: 2 * k2 * g.w)   // (W, K) tap, (W, K) output pixel
+        let cnt = UnsafeMutablePointer<Int>.allocate(capacity: g.w)            // (W) uses
+        defer { deriv.deallocate(); tap.deallocate(); cnt.deallocate() }
+        let opix = tap + k2 * g.w
         for row in r {
             let (b, ih) = (row / g.h, row % g.h)
-            prod.update(repeating: 0, count: k2 * d1 * c)
             for iw in 0..<g.w {
-                let p = row * g.w + iw
-                let cnt = g.outputUses(b: b, ih: ih, iw: iw, tap, opix)
-                let xr = inp + p * c, tp = planes + p * degree * c, dxr = dinp + p * c
+                let tp = planes + (row * g.w + iw) * degree * c, dp = deriv + iw * degree * c
                 var cc = 0
                 while cc < c {
                     let lanes = min(8, c - cc)
-                    let xv = loadLanes(xr + cc, lanes)
-                    for n in 0..<d1 { acc[n] = SIMD8<Float>() }
-                    for q in 0..<cnt {
-                        let i = tap[q]
-                        let dv = loadLanes(dout + opix[q] * c + cc, lanes)
-                        let pr = prod + i * d1 * c + cc, wi = coef + i * d1
-                        acc[0] += base[i] * dv
-                        storeLanes(loadLanes(pr, lanes) + dv * xv, pr, lanes)
-                        for n in 1...degree {
-                            acc[n] += wi[n] * dv
-                            let pn = pr + n * c
-                            storeLanes(loadLanes(pn, lanes) + dv * loadLanes(tp + (n - 1) * c + cc, lanes), pn, lanes)
-                        }
+                    let t = loadLanes(tp + cc, lanes, as: SIMD8<Float>.self)
+                    let sech2 = 1 - t * t
+                    var (uPrev, uCur) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: 1))   // U_{-1}, U_0
+                    for n in 1...degree {
+                        storeLanes(Float(n) * uCur * sech2, dp + (n - 1) * c + cc, lanes)
+                        (uPrev, uCur) = (uCur, 2 * t * uCur - uPrev)
                     }
-                    // dT_n/dt = n·U_{n−1}(t); U_0 = 1, U_1 = 2t, U_n = 2t·U_{n−1} − U_{n−2}.
-                    let t = loadLanes(tp + cc, lanes)
-                    var sum = acc[1]
-                    var (uPrev, uCur) = (SIMD8<Float>(repeating: 1), 2 * t)
-                    if degree >= 2 {
-                        for n in 2...degree {
-                            sum += Float(n) * uCur * acc[n]
-                            (uPrev, uCur) = (uCur, 2 * t * uCur - uPrev)
-                        }
-                    }
-                    storeLanes(acc[0] + (1 - t * t) * sum, dxr + cc, lanes)
                     cc += 8
                 }
             }
-            let part = rowPart + row * k2 * d1
-            for s in 0..<(k2 * d1) {
-                let pr = prod + s * c
-                var total = 0.0
-                for j in 0..<c { total += Double(pr[j]) }
-                part[s] = total
-            }
+            for iw in 0..<g.w { cnt[iw] = g.outputUses(b: b, ih: ih, iw: iw, tap + iw * k2, opix + iw * k2) }
+            for cb in stride(from: 0, to: c, by: 64) { for iw in 0..<g.w {
+                let tq = tap + iw * k2, oq = opix + iw * k2
+                let dp = deriv + iw * degree * c, dxr = dinp + (row * g.w + iw) * c
+                var cc = cb
+                while cc < min(c, cb + 64) {
+                    let lanes = min(KANVec.scalarCount, c - cc)
+                    var acc = KANVec()
+                    for q in 0..<cnt[iw] {
+                        let i = tq[q], wi = coef + i * d1
+                        var f = KANVec(repeating: base[i])
+                        for n in 1...degree { f += wi[n] * loadLanes(dp + (n - 1) * c + cc, lanes, as: KANVec.self) }
+                        acc += loadLanes(dout + oq[q] * c + cc, lanes, as: KANVec.self) * f
+                    }
+                    storeLanes(acc, dxr + cc, lanes)
+                    cc += KANVec.scalarCount
+                }
+            } }
         }
     }
 
+    // Pass 2: weight-gradient partials, one output row per task.
+    let partStride = k2 * d1 + k2 + 1
+    // (outRows, partStride): [i·(D+1) + 0] Σ dy·x, [i·(D+1) + n] Σ dy·T_n over inside taps;
+    // [K·(D+1) + i] Σ dy over outputs whose tap i is padding; last: Σ dy over the row.
+    let rowPart = UnsafeMutablePointer<Double>.allocate(capacity: outRows * partStride)
+    defer { rowPart.deallocate() }
     Parallel.forEachChunk(count: outRows, chunk: max(1, outRows / 16)) { r in
+        let tap = UnsafeMutablePointer<Int>.allocate(capacity: 2 * k2)
+        defer { tap.deallocate() }
+        let ipix = tap + k2
         for row in r {
-            let oh = row % g.ho
-            let part = padPart + row * (k2 + 1)
-            part.update(repeating: 0, count: k2 + 1)
+            let (b, oh) = (row / g.ho, row % g.ho)
+            let part = rowPart + row * partStride, pad = part + k2 * d1
+            part.update(repeating: 0, count: partStride)
             for ow in 0..<g.wo {
                 let dr = dout + (row * g.wo + ow) * c
-                var s = 0.0
-                for j in 0..<c { s += Double(dr[j]) }
-                part[k2] += s
-                for i in 0..<k2 where g.isPadding(oh: oh, ow: ow, tap: i) { part[i] += s }
+                let cnt = g.inputTaps(b: b, oh: oh, ow: ow, tap, ipix)
+                for q in 0..<cnt {
+                    let i = tap[q]
+                    for n in 0..<d1 {
+                        let src = n == 0 ? inp + ipix[q] * c : planes + (ipix[q] * degree + n - 1) * c
+                        var acc = KANVec()
+                        var cc = 0
+                        while cc < c {
+                            let lanes = min(KANVec.scalarCount, c - cc)
+                            acc += loadLanes(dr + cc, lanes, as: KANVec.self) * loadLanes(src + cc, lanes, as: KANVec.self)
+                            cc += KANVec.scalarCount
+                        }
+                        part[i * d1 + n] += Double(acc.sum())
+                    }
+                }
+                var acc = KANVec()
+                var cc = 0
+                while cc < c { acc += loadLanes(dr + cc, min(KANVec.scalarCount, c - cc), as: KANVec.self); cc += KANVec.scalarCount }
+                let s = Double(acc.sum())
+                pad[k2] += s
+                if cnt < k2 { for i in 0..<k2 where g.isPadding(oh: oh, ow: ow, tap: i) { pad[i] += s } }
             }
         }
     }
 
     // Combine partials in row order.
-    let sums = UnsafeMutablePointer<Double>.allocate(capacity: k2 * d1 + k2 + 1)
+    let sums = UnsafeMutablePointer<Double>.allocate(capacity: partStride)
     defer { sums.deallocate() }
-    sums.update(repeating: 0, count: k2 * d1 + k2 + 1)
+    sums.update(repeating: 0, count: partStride)
+    for row in 0..<outRows { for s in 0..<partStride { sums[s] += rowPart[row * partStride + s] } }
     let pad = sums + k2 * d1
-    for row in 0..<inRows { for s in 0..<(k2 * d1) { sums[s] += rowPart[row * k2 * d1 + s] } }
-    for row in 0..<outRows { for s in 0...k2 { pad[s] += padPart[row * (k2 + 1) + s] } }
     for i in 0..<k2 {
         dbase[i] += Float(sums[i * d1])
         var ds = 0.0
@@ -263,3 +293,7 @@ public final class ChebyshevKANConv2d: Layer {
         return dx
     }
 }
+
+/// Chebyshev polynomial of the first kind at 0: T_n(0) = cos(nπ/2).
+@inline(__always)
+func chebyshevAtZero(_ n: Int) -> Float { n % 2 == 1 ? 0 : (n % 4 == 0 ? 1 : -1) }

@@ -81,23 +81,3 @@ public struct KANConvGeometry: Equatable, Sendable {
         return ih < 0 || ih >= h || iw < 0 || iw >= w
     }
 }
-
-/// Loads `lanes` (1...8) floats, zero-filling the rest.
-@inline(__always)
-func loadLanes(_ p: UnsafePointer<Float>, _ lanes: Int) -> SIMD8<Float> {
-    if lanes == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-    var v = SIMD8<Float>()
-    for l in 0..<lanes { v[l] = p[l] }
-    return v
-}
-
-/// Stores the first `lanes` (1...8) floats of `v`.
-@inline(__always)
-func storeLanes(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
-    if lanes == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self); return }
-    for l in 0..<lanes { p[l] = v[l] }
-}
-
-/// Chebyshev polynomial of the first kind at 0: T_j(0) = cos(jπ/2).
-@inline(__always)
-func chebyshevAtZero(_ j: Int) -> Float { j % 2 == 1 ? 0 : (j % 4 == 0 ? 1 : -1) }
