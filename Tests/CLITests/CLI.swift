@@ -8,8 +8,10 @@ enum CLI {
 
     /// The binary next to the test bundle (.build/<config>/rkan-repro).
     static var binary: URL {
-        let products = Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()
-        return products.appendingPathComponent("rkan-repro")
+        if let b = ProcessInfo.processInfo.environment["RKAN_BINARY"] { return URL(fileURLWithPath: b) }
+        let bundle = Bundle(for: Marker.self).bundleURL
+        let candidates = [bundle.appendingPathComponent("rkan-repro"), bundle.deletingLastPathComponent().appendingPathComponent("rkan-repro")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
     final class Marker {}

@@ -84,7 +84,7 @@ final class RunDeterminismTests: XCTestCase {
         assert w["resnet.fc.weight"].shape == (10, 64)
         assert w["kan_conv1.3.convs.0.conv.chebyshev_weight"].shape == (1, 9, 4)
         assert w["kan_conv2.3.convs.0.conv.base_linear.weight"].shape == (1, 9)
-        assert w["conv_reduce.3.weight"].shape == (32, 16, 1, 1)
+        assert w["conv_reduce.3.weight"].shape == (16, 32, 1, 1)
         assert w["resnet.layer4.1.bn2.num_batches_tracked"][()] == 9
         assert w["resnet.layer4.1.bn2.num_batches_tracked"].dtype == "int64"
         assert all(len(f["metrics"][k]) == 3 for k in ["train_loss", "val_top1", "val_top5", "lr"])
