@@ -38,30 +38,26 @@ enum ConvBench {
         return t
     }
 
-    /// Median seconds of (forward, backward) for one geometry.
-    static func time(_ g: Conv2dGeometry, repeats: Int) -> (forward: Double, backward: Double) {
-        let x = random(g.inputShape.reduce(1, *), seed: 1), w = random(g.weightShape.reduce(1, *), seed: 2)
-        let dy = random(g.outputShape.reduce(1, *), seed: 3)
-        let y = Tensor(uninitialized: g.outputShape), dx = Tensor(uninitialized: g.inputShape)
-        let dw = Tensor(zeros: g.weightShape)
-        var fwd: [Double] = [], bwd: [Double] = []
-        for i in 0...repeats {   // the first pass warms the buffer pool and caches
-            let f = seconds { conv2dForward(y.data, x.data, w.data, nil, g) }
-            let b = seconds { conv2dBackward(dx.data, dw.data, nil, dy.data, x.data, w.data, g) }
-            if i > 0 { fwd.append(f); bwd.append(b) }
+    /// Buffers of one benchmarked layer and its timings.
+    final class Bench {
+        let g: Conv2dGeometry
+        let x, w, dy, y, dx, dw: Tensor
+        var forward: [Double] = [], backward: [Double] = []
+        init(_ g: Conv2dGeometry) {
+            self.g = g
+            x = random(g.inputShape.reduce(1, *), seed: 1); w = random(g.weightShape.reduce(1, *), seed: 2)
+            dy = random(g.outputShape.reduce(1, *), seed: 3)
+            y = Tensor(uninitialized: g.outputShape); dx = Tensor(uninitialized: g.inputShape); dw = Tensor(zeros: g.weightShape)
         }
-        return (median(fwd), median(bwd))
+        func step() {
+            forward.append(seconds { conv2dForward(y.data, x.data, w.data, nil, g) })
+            backward.append(seconds { conv2dBackward(dx.data, dw.data, nil, dy.data, x.data, w.data, g) })
+        }
     }
 
-    /// Median GFLOP/s of `cblas_sgemm` on n³.
-    static func sgemm(n: Int, repeats: Int) -> Double {
-        let a = random(n * n, seed: 4), b = random(n * n, seed: 5), c = Tensor(zeros: [n, n])
-        var ts: [Double] = []
-        for i in 0...repeats {
-            let t = seconds { BLAS.sgemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n) }
-            if i > 0 { ts.append(t) }
-        }
-        return 2 * Double(n * n * n) / median(ts) * 1e-9
+    /// Seconds of one `cblas_sgemm` on n³.
+    static func sgemm(_ a: Tensor, _ b: Tensor, _ c: Tensor, n: Int) -> Double {
+        seconds { BLAS.sgemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n) }
     }
 
     static func run(arguments: [String]) {
@@ -81,17 +77,27 @@ enum ConvBench {
         BLAS.setThreads(threads)
         print("conv2d forward+backward, ResNet-18 3×3 layers (small stem, 32×32), batch \(batch), \(threads) threads, BLAS core \(BLAS.coreName), median of \(repeats)")
         print("layer        input            GFLOP   fwd ms   bwd ms   fwd GF/s  bwd GF/s  total GF/s")
+        // Repeats interleave every layer and the sgemm reference, so both see the same machine load;
+        // repeat 0 warms the buffer pool and caches and is dropped.
+        let table = rows(batch: batch), benches = table.map { Bench($0.geometry) }
+        let n = 1024, a = random(n * n, seed: 4), b = random(n * n, seed: 5), c = Tensor(zeros: [n, n])
+        var gemmTimes: [Double] = []
+        for r in 0...repeats {
+            for bench in benches { bench.step() }
+            gemmTimes.append(sgemm(a, b, c, n: n))
+            if r == 0 { for bench in benches { bench.forward.removeAll(); bench.backward.removeAll() }; gemmTimes.removeAll() }
+        }
         var flops = 0.0, secs = 0.0
-        for row in rows(batch: batch) {
+        for (row, bench) in zip(table, benches) {
             let g = row.geometry
-            let (f, b) = time(g, repeats: repeats)
+            let (f, b) = (median(bench.forward), median(bench.backward))
             let macs = Double(g.macs)
             flops += 6 * macs * Double(row.occurrences); secs += (f + b) * Double(row.occurrences)
             print(pad(row.name, 12), pad(shapeString(g.inputShape), 16), fmt(6 * macs * 1e-9, 7), fmt(f * 1e3, 8), fmt(b * 1e3, 8),
                   fmt(2 * macs / f * 1e-9, 9), fmt(4 * macs / b * 1e-9, 9), fmt(6 * macs / (f + b) * 1e-9, 11))
         }
         let conv = flops / secs * 1e-9
-        let gemm = sgemm(n: 1024, repeats: repeats)
+        let gemm = 2 * Double(n * n * n) / median(gemmTimes) * 1e-9
         print("conv2d overall (weighted by ResNet-18 occurrences): \(fmt(conv, 0)) GFLOP/s")
         print("cblas_sgemm 1024³:                                 \(fmt(gemm, 0)) GFLOP/s")
         print("ratio conv / sgemm:                                \(fmt(100 * conv / gemm, 0)) %  (target ≥ 60 %)")
