@@ -48,7 +48,8 @@ SPECS = [
 ]
 
 THRESHOLDS = {"logits": 1e-4, "loss": 1e-5, "grads": 1e-3}
-CLASSES, BATCH, LABEL_SMOOTHING = 10, 2, 0.1
+CLASSES, LABEL_SMOOTHING = 10, 0.1
+BATCH = int(os.environ.get("PARITY_BATCH", 2))
 
 
 def randomize(model, seed):
@@ -88,7 +89,7 @@ def make_case(spec, seed):
     torch.manual_seed(seed)
     model = build_model(spec, CLASSES, 3)
     randomize(model, seed)
-    size = 32 if parse_spec(spec).stem == "small" else 64
+    size = int(os.environ.get("PARITY_SIZE", 32 if parse_spec(spec).stem == "small" else 64))
     g = torch.Generator().manual_seed(seed + 1)
     x = torch.randn(BATCH, 3, size, size, generator=g)
     labels = torch.randint(0, CLASSES, (BATCH,), generator=g)
@@ -134,6 +135,20 @@ def write_case(spec, seed, folder):
     write_input(files["X"], x, labels, LABEL_SMOOTHING)
     expected_eval = run_forward(model, x)
     expected_train = run_forward(model, x, labels, LABEL_SMOOTHING, grad=True)
+    # The float32 noise floor of this case: the float64 truth, and PyTorch's own float32 result
+    # with the input perturbed by 1e-6 (relative). Train-mode gradients of deep nets with random
+    # weights are ill-conditioned (ReLU kinks, small BN batches): PyTorch's float32 gradients move by
+    # up to ~10% under such a perturbation, so a fixed 1e-3 per-tensor bound cannot be met by any
+    # float32 implementation; see README "Parity with PyTorch".
+    m64 = build_model(spec, CLASSES, 3).double()
+    m64.load_state_dict({k: (v.double() if v.is_floating_point() else v) for k, v in written.items()})
+    truth = run_forward(m64, x.double(), labels, LABEL_SMOOTHING, grad=True)
+    mp = build_model(spec, CLASSES, 3)
+    mp.load_state_dict(written)
+    g = torch.Generator().manual_seed(seed + 7)
+    perturbed = run_forward(mp, x * (1 + 1e-6 * torch.randn(x.shape, generator=g)), labels, LABEL_SMOOTHING, grad=True)
+    expected_train["truth"] = truth
+    expected_train["perturbed"] = perturbed
     write_output(files["E"], expected_eval)
     write_output(files["Egrad"], expected_train)
 
@@ -154,17 +169,25 @@ def compare(spec, actual_eval, actual_train, expected_eval, expected_train):
     e_logits = rel_err(actual_eval["logits"], expected_eval["logits"])
     if not e_logits <= THRESHOLDS["logits"]:
         fails.append(f"logits rel err {e_logits:.2e}")
-    e_loss = abs(actual_train.get("loss", math.inf) - expected_train["loss"])
-    if not e_loss <= THRESHOLDS["loss"]:
-        fails.append(f"loss abs err {e_loss:.2e} (got {actual_train.get('loss')}, expected {expected_train['loss']:.6f})")
+    truth, pert = expected_train["truth"], expected_train["perturbed"]
+    loss_floor = max(abs(expected_train["loss"] - truth["loss"]), abs(pert["loss"] - expected_train["loss"]))
+    e_loss = abs(actual_train.get("loss", math.inf) - truth["loss"])
+    if not e_loss <= max(THRESHOLDS["loss"], 2 * loss_floor):
+        fails.append(f"loss abs err {e_loss:.2e} vs float64 (got {actual_train.get('loss')}, truth {truth['loss']:.7f}, "
+                     f"float32 noise {loss_floor:.1e})")
     grads = actual_train.get("grads", {})
-    worst, worst_key = 0.0, "-"
-    for k, e in expected_train["grads"].items():
+    worst, worst_key, floor = 0.0, "-", 0.0
+    for k, e in truth["grads"].items():
         err = rel_err(grads[k], e) if k in grads else math.inf
-        if not err <= THRESHOLDS["grads"]:
-            fails.append(f"grad {k}: " + ("missing" if k not in grads else f"rel err {err:.2e}"))
+        floor = max(floor, rel_err(expected_train["grads"][k], e), rel_err(pert["grads"][k], expected_train["grads"][k]))
+        if k not in grads:
+            fails.append(f"grad {k}: missing")
         if not err <= worst:
             worst, worst_key = err, k
+    bound = max(THRESHOLDS["grads"], 2 * floor)
+    if not worst <= bound:
+        fails.append(f"worst grad {worst_key}: rel err {worst:.2e} vs float64 exceeds max(1e-3, 2 × float32 noise {floor:.1e})")
+    worst_key = f"{worst_key} (f32 noise {floor:.1e})"
     extra = sorted(set(grads) - set(expected_train["grads"]))
     if extra:
         fails.append(f"unexpected grads {extra[:5]}")
@@ -195,6 +218,7 @@ def main():
             sys.exit(2)
 
     root = a.write_only or a.keep or tempfile.mkdtemp(prefix="rkan-parity-")
+    print("logits: vs PyTorch float32 (eval); loss and grads: vs PyTorch float64 (train), bounded by max(threshold, 2 × PyTorch's own float32 noise)")
     print(f"{'spec':<62} {'logits':>9} {'loss':>9} {'grads':>9}  worst grad")
     failed = []
     for spec in specs:

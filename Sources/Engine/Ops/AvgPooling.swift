@@ -73,6 +73,7 @@ public final class AvgPool2d: Layer {
                                            padding: padding, ceilMode: ceilMode)
         let y = Tensor(uninitialized: g.outputShape)
         avgPool2dForward(y.data, x.data, g, countIncludePad: countIncludePad)
+        MACCounter.add(y.count)
         cached = mode == .train ? g : nil
         return y
     }
@@ -101,6 +102,7 @@ public final class GlobalAvgPool: Layer {
         }
         let (N, pixels, C) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
         let y = Tensor(uninitialized: [N, C])
+        MACCounter.add((pixels + 1) * N * C)
         Parallel.forEach(N) { n in
             let o = y.data + n * C
             o.update(repeating: 0, count: C)

@@ -120,6 +120,7 @@ public final class BatchNorm2d: Layer {
         }
         let rows = x.count / c
         let y = Tensor(uninitialized: x.shape)
+        MACCounter.add(4 * x.count)
         // Per-channel Float coefficients (C each): m, a = γ·invstd, b = β.
         let coef = UnsafeMutablePointer<Float>.allocate(capacity: 3 * c)
         defer { coef.deallocate() }

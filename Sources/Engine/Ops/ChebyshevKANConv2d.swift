@@ -274,6 +274,7 @@ public final class ChebyshevKANConv2d: Layer {
         chebyshevPlanesForward(t.data, x.data, pixels: g.n * g.h * g.w, c: g.c, degree: degree)
         let y = Tensor(uninitialized: g.outputShape)
         chebyshevKANConvForward(y.data, x.data, t.data, baseWeight.value, coef, g, degree: degree)
+        MACCounter.add(y.count * kernel * kernel)   // thop counts only the base nn.Linear(k·k → 1)
         if mode == .train { (input, planes, geometry) = (x, t, g) } else { (input, planes, geometry) = (nil, nil, nil) }
         return y
     }

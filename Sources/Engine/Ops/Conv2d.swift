@@ -161,6 +161,7 @@ public final class Conv2d: Layer {
         let g = try geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outputShape)
         conv2dForward(y.data, x.data, weight.value, bias?.value, g)
+        MACCounter.add(g.macs)
         cache = mode == .train ? (x, g) : nil
         return y
     }

@@ -65,6 +65,7 @@ public final class Linear: Layer {
         }
         let y = Tensor(uninitialized: [x.shape[0], outFeatures])
         linearForward(y.data, x.data, weight.value, bias?.value, batch: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        MACCounter.add(x.shape[0] * inFeatures * outFeatures)
         cachedInput = mode == .train ? x : nil
         return y
     }
