@@ -29,6 +29,9 @@ public final class Trainer {
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// Test hook: called after each optimizer step with (epoch, batch); may exit the process.
     public var afterStep: ((Int, Int) -> Void)?
+    /// Test hook (`RKAN_INJECT_NAN_AT_STEP`): treat the loss of this step as NaN, to exercise the
+    /// divergence path without waiting for a real blow-up.
+    public var injectNaNAtStep: Int? = ProcessInfo.processInfo.environment["RKAN_INJECT_NAN_AT_STEP"].flatMap { Int($0) }
 
     public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo) {
         self.config = config; self.data = data; self.url = url; self.machine = machine
@@ -85,11 +88,11 @@ public final class Trainer {
                 let tb = Date()
                 model.store.zeroGrad()
                 let logits = try model.forward(batch.images, mode: .train)
-                let (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
+                var (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
                                                               labelSmoothing: Float(c.training.labelSmoothing))
+                if step == injectNaNAtStep { loss = .nan }
                 guard loss.isFinite else {
                     progress.message("diverged: loss \(loss) at epoch \(epoch + 1) batch \(batchIndex + 1)")
-                    metrics["diverged_at_step", default: []] = [Double(step)]
                     try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .diverged)
                     return .diverged(epoch: epoch, step: step)
                 }
@@ -170,7 +173,9 @@ public final class Trainer {
         let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
                                   profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status)
-        let state = RunState(epoch: epoch, step: step, values: ["optimizer_steps": optimizer.stepCount])
+        var values = ["optimizer_steps": optimizer.stepCount]
+        if status == .diverged { values["diverged_at_step"] = Int64(step) }
+        let state = RunState(epoch: epoch, step: step, values: values)
         let rec = RunRecord(attributes: attrs, weights: weights, optimizer: opt, state: state, metrics: metrics, bench: bench)
         try RunFile.write(rec, to: url)
     }
