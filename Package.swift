@@ -3,7 +3,9 @@ import PackageDescription
 
 /// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
 /// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore → Harness → CLI.
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// Release builds use the default -O (bounds and precondition checks stay on: a bug traps
+/// instead of corrupting a week-long run).
+let optimized: [SwiftSetting] = []
 
 let package = Package(
     name: "rkan-repro",

@@ -87,8 +87,9 @@ public enum Gzip {
     /// - Returns: the `.gz` file contents.
     public static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
         var strm = z_stream()
-        precondition(deflateInit2_(&strm, level, Z_DEFLATED, gzipWindowBits, 8, Z_DEFAULT_STRATEGY,
-                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK, "deflateInit2 failed")
+        let initStatus = deflateInit2_(&strm, level, Z_DEFLATED, gzipWindowBits, 8, Z_DEFAULT_STRATEGY,
+                                       ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        precondition(initStatus == Z_OK, "deflateInit2 failed")
         defer { deflateEnd(&strm) }
         var out = [UInt8](repeating: 0, count: Int(deflateBound(&strm, UInt(bytes.count))) + 32)
         var src = bytes
