@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import Zoo
+import RunStore
 
 /// What `rkan-repro run` was asked to do.
 public struct RunRequest: Sendable {
@@ -62,6 +63,7 @@ public enum SuiteRunner {
         let configs = try configs(suite: suite, plan: plan, info: data.info)
         let machine = MachineInfo.current(threads: r.threads)
         log("\(suite.suite) (\(plan.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
+        try estimate(configs, data: data, out: r.outFolder, log: log)
         var diverged = 0
         for (i, c) in configs.enumerated() {
             let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
@@ -78,6 +80,36 @@ public enum SuiteRunner {
             }
         }
         return diverged > 0 ? 1 : 0
+    }
+}
+
+extension SuiteRunner {
+    /// Prints an estimate of the total time of the unfinished runs from a short measurement of
+    /// each distinct model (2 timed training steps, 2 inference passes).
+    static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, log: (String) -> Void) throws {
+        let todo = configs.filter { c in
+            let url = RunPaths.file(out: out, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
+            return (try? RunFile.readAttributes(url).status) != .finished
+        }
+        guard !todo.isEmpty else { log("all \(configs.count) runs are finished; nothing to train"); return }
+        var rates: [String: (train: Double, infer: Double)] = [:]
+        var total = 0.0
+        for c in todo {
+            if rates[c.model] == nil {
+                let spec = try ModelSpec(parsing: c.model)
+                let b = min(c.training.batchSize, 64)
+                let t = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: .train,
+                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
+                let i = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: .infer,
+                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
+                rates[c.model] = (t.imagesPerSecond, i.imagesPerSecond)
+            }
+            let r = rates[c.model]!
+            let perEpoch = Double(data.trainBatchesPerEpoch(batchSize: c.training.batchSize) * c.training.batchSize) / r.train
+                + Double(data.testIndices.count) / r.infer
+            total += Double(c.training.epochs) * perEpoch
+        }
+        log("estimated training time for \(todo.count) unfinished runs: ~\(ProgressBar.clock(total)) (from a short measurement; resumed runs take less)")
     }
 }
 

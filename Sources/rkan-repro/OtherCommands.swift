@@ -12,12 +12,19 @@ struct Models: ParsableCommand {
     @Option(help: "Input channels.") var inChannels: Int = 3
     @Flag(help: "One JSON object per spec.") var json = false
     @Option(help: "Folder of the suite files.") var suites: String = "Suites"
+    @Option(help: "Also replace the <!-- rkan-repro:params-SUITE --> block of this README with the table.") var readme: String?
 
     func run() throws {
         try runReportingErrors {
             let out = try ModelsTable.render(targets: targets, classes: classes, size: size, inChannels: inChannels, json: json,
                                              suitesFolder: URL(fileURLWithPath: suites, isDirectory: true))
             print(out.text)
+            if let readme {
+                let name = targets.count == 1 ? targets[0] : "specs"
+                try ReadmeUpdater.update(readme: URL(fileURLWithPath: readme), suite: "params-\(name)",
+                                         block: "\n" + ModelsTable.markdown(try ModelsTable.rows(targets: targets, classes: classes, size: size,
+                                                 inChannels: inChannels, suitesFolder: URL(fileURLWithPath: suites, isDirectory: true))) + "\n")
+            }
             return out.allMatch ? 0 : 1
         }
     }
