@@ -44,6 +44,7 @@ public enum DatasetRegistry {
             throw HarnessError.unsupported(what: "dataset '\(name)'", detail:
                 "rkan-repro has no reader for it yet; readers exist for \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        return try DatasetCatalog.load(known, folder: folder, split: split, inMemory: true)
+        // JPEG datasets stay lazy: loader workers decode only the images a (subset) epoch uses.
+        return try DatasetCatalog.load(known, folder: folder, split: split, inMemory: false)
     }
 }

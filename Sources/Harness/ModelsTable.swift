@@ -14,9 +14,11 @@ public enum ModelsTable {
         public var macs: Int
         public var paperParamsM: Double?
         public var match: Bool?
+        /// Why the row could not be built (e.g. a backbone not implemented yet).
+        public var error: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, spec, classes, size, params, macs, match
+            case id, spec, classes, size, params, macs, match, error
             case paramsThop = "params_thop", paperParamsM = "paper_params_m"
         }
     }
@@ -28,8 +30,13 @@ public enum ModelsTable {
             let info = DatasetRegistry.info(suite.dataset.name)
             let n = classes ?? info?.classes ?? 1000
             let s = size ?? suite.dataset.resolution ?? info?.nativeSize ?? 224
-            return try suite.experiments.map { e in
-                var r = try row(spec: e.model, classes: n, size: s, inChannels: info?.channels ?? inChannels)
+            return suite.experiments.map { e in
+                var r: Row
+                do { r = try row(spec: e.model, classes: n, size: s, inChannels: info?.channels ?? inChannels) } catch {
+                    r = Row(id: e.id, spec: e.model, classes: n, size: s, params: 0, paramsThop: 0, macs: 0, error: "\(error)")
+                    r.paperParamsM = e.paper?.paramsM
+                    return r
+                }
                 r.id = e.id
                 r.paperParamsM = e.paper?.paramsM
                 r.match = r.paperParamsM.map { rounded(r.paramsThop) == $0 }
@@ -51,7 +58,7 @@ public enum ModelsTable {
     public static func render(targets: [String], classes: Int?, size: Int?, inChannels: Int, json: Bool,
                               suitesFolder: URL) throws -> (text: String, allMatch: Bool) {
         let rows = try rows(targets: targets, classes: classes, size: size, inChannels: inChannels, suitesFolder: suitesFolder)
-        let allMatch = rows.allSatisfy { $0.match ?? true }
+        let allMatch = rows.allSatisfy { ($0.match ?? true) && $0.error == nil }
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
@@ -63,12 +70,19 @@ public enum ModelsTable {
     public static func markdown(_ rows: [Row]) -> String {
         var out = "| row | spec | classes | input | params | params (thop) | M (thop) | published M | match | GMACs |\n"
         out += "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|\n"
+        var notes: [String] = []
         for r in rows {
+            if let e = r.error {
+                out += "| \(r.id ?? "–") | `\(r.spec)` | \(r.classes) | \(r.size)×\(r.size) | – | – | – | \(r.paperParamsM.map { String(format: "%.2f", $0) } ?? "–") | ✗ | – |\n"
+                notes.append("\(r.id ?? r.spec): \(e)")
+                continue
+            }
             let pub = r.paperParamsM.map { String(format: "%.2f", $0) } ?? "–"
             let mark = r.match.map { $0 ? "✓" : "✗" } ?? "–"
             out += "| \(r.id ?? "–") | `\(r.spec)` | \(r.classes) | \(r.size)×\(r.size) | \(r.params) | \(r.paramsThop) | "
             out += String(format: "%.2f", rounded(r.paramsThop)) + " | \(pub) | \(mark) | " + String(format: "%.3f", Double(r.macs) / 1e9) + " |\n"
         }
+        if !notes.isEmpty { out += "\nNot built:\n" + notes.map { "- \($0)" }.joined(separator: "\n") + "\n" }
         return out
     }
 }

@@ -83,8 +83,9 @@ public enum ReportGenerator {
         for run in plan.runs {
             let e = run.experiment
             if counts[e.model] == nil {
-                let model = try Model(e.model, classes: classes, inChannels: DatasetRegistry.channels(of: plan.dataset) ?? 3)
-                counts[e.model] = (model.parameterCount, model.thopParameterCount, nil)
+                // A row whose backbone cannot be built (not implemented yet) is reported with 0 params.
+                let model = try? Model(e.model, classes: classes, inChannels: DatasetRegistry.channels(of: plan.dataset) ?? 3)
+                counts[e.model] = (model?.parameterCount ?? 0, model?.thopParameterCount ?? 0, nil)
             }
             let (params, thop, macs) = counts[e.model]!
             let url = RunPaths.file(out: runsFolder, suite: suite.suite, profile: plan.profile, experiment: e.id, seed: run.seed)
