@@ -1,41 +1,66 @@
 import Engine
 
 /// A per-sample transform pipeline, in torchvision's order:
-/// `Resize((r, r))` → `RandomCrop(size, padding: p)` → `CenterCrop(c)` → `RandomHorizontalFlip()`
-/// → `ToTensor()` → `Normalize(mean, std)`. Every step is optional except the normalisation.
+/// [`RandomResizedCrop(s)` | `Resize(s)` (shorter side) | `Resize((r, r))`] → `RandomCrop(size,
+/// padding: p)` → `CenterCrop(c)` → `RandomHorizontalFlip()` → `AutoAugment(policy)` →
+/// `RandAugment(n, m)` → `ToTensor()` → `Normalize(mean, std)`. Every step is optional except the
+/// normalisation; at most one of the three resizing steps is set.
 ///
 /// Randomness: sample `i` of epoch `e` draws from
-/// `Philox(seed: seed, purpose: .augment, index: UInt64(e) << 32 | UInt64(i))`: draw 0 is the
-/// crop row, draw 1 the crop column (`below(H + 2p − size + 1, ·)`), draw 2 the flip
-/// (`uniform(2) < 0.5`). So a sample's augmentation depends only on (seed, epoch, sample index),
-/// not on batch composition, worker count or shuffle order.
+/// `Philox(seed: seed, purpose: .augment, index: UInt64(e) << 32 | UInt64(i))`, each decision at a
+/// fixed draw (block) index: 0 the crop row, 1 the crop column (`below(2p + 1, ·)`), 2 the flip
+/// (`uniform(2) < 0.5`), 3–7 AutoAugment, 8–31 RandAugment (see `AutoAugmentRunner`), 32–71
+/// RandomResizedCrop (see `RandomResizedCrop.box`). So a sample's augmentation depends only on
+/// (seed, epoch, sample index), not on batch composition, worker count or shuffle order, and
+/// adding a step does not change the draws of the others.
 public struct Augment: Sendable, Equatable {
     /// Side of the square the image is resized to first (`nil`: native size).
     public var resize: Int?
     /// Interpolation of `resize` (the reference uses bicubic).
     public var interpolation: Interpolation
+    /// Output side of a RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3, bilinear with
+    /// antialiasing) of the image at its stored size (`nil`: none). ImageNet/Food-101 training.
+    public var randomResizedCrop: Int?
+    /// Shorter side of a `Resize(s)` (aspect kept, bilinear with antialiasing) of the image at its
+    /// stored size; needs `centerCrop` (`nil`: none). ImageNet evaluation: 256 then center crop 224.
+    public var resizeShorter: Int?
     /// Zero padding of a random crop to the current size (`nil`: no random crop). 4 for CIFAR.
     public var padCrop: Int?
     /// Side of a center crop (`nil`: none).
     public var centerCrop: Int?
     /// Random horizontal flip with probability 0.5.
     public var hflip: Bool
+    /// AutoAugment policy, after the flip (`nil`: none).
+    public var autoAugment: AutoAugmentPolicy?
+    /// RandAugment, after the flip and any AutoAugment (`nil`: none).
+    public var randAugment: RandAugment?
     /// Per-channel mean and std of `Normalize` (values for pixels / 255).
     public var mean: [Float]
     public var std: [Float]
 
     public init(hflip: Bool = false, padCrop: Int? = nil, resize: Int? = nil, interpolation: Interpolation = .bicubic,
-                centerCrop: Int? = nil, mean: [Float], std: [Float]) {
+                centerCrop: Int? = nil, randomResizedCrop: Int? = nil, resizeShorter: Int? = nil,
+                autoAugment: AutoAugmentPolicy? = nil, randAugment: RandAugment? = nil, mean: [Float], std: [Float]) {
         self.hflip = hflip; self.padCrop = padCrop; self.resize = resize; self.interpolation = interpolation
-        self.centerCrop = centerCrop; self.mean = mean; self.std = std
+        self.centerCrop = centerCrop; self.randomResizedCrop = randomResizedCrop; self.resizeShorter = resizeShorter
+        self.autoAugment = autoAugment; self.randAugment = randAugment; self.mean = mean; self.std = std
     }
 
     /// Whether any step draws random numbers.
-    public var isRandom: Bool { hflip || padCrop != nil }
+    public var isRandom: Bool {
+        hflip || padCrop != nil || randomResizedCrop != nil || autoAugment != nil || (randAugment.map { $0.ops > 0 } ?? false)
+    }
+
+    /// Whether the first step works on the image at its stored size (`NativeSizeImageDataset`).
+    public var usesNativeSize: Bool { randomResizedCrop != nil || resizeShorter != nil }
+
+    /// Whether AutoAugment or RandAugment run (the crop and flip are then materialised as bytes).
+    var hasPixelOps: Bool { autoAugment != nil || (randAugment.map { $0.ops > 0 } ?? false) }
 
     /// Output `(height, width)` for an input of `height × width`.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
         if let c = centerCrop { return (c, c) }
+        if let s = randomResizedCrop { return (s, s) }
         if let r = resize { return (r, r) }
         return (height, width)
     }
@@ -53,88 +78,156 @@ public final class AugmentWorker {
     public let augment: Augment
     public let channels: Int, inHeight: Int, inWidth: Int
     public let outHeight: Int, outWidth: Int
-    /// Size after the resize step.
-    let midHeight: Int, midWidth: Int
     let plan: ResizePlan?
     /// `(C, 256)` normalisation table.
     let table: UnsafeMutablePointer<Float>
     /// `(inH, inW, C)` decoded sample.
     let decoded: UnsafeMutablePointer<UInt8>
-    /// `(midH, midW, C)` resized sample.
+    /// `(midH, midW, C)` resized sample (size of `resize`, `randomResizedCrop` or the centre-crop window).
     let resized: UnsafeMutablePointer<UInt8>
-    /// Float scratch of the resize.
+    /// Float scratch of the square resize.
     let resizeScratch: UnsafeMutablePointer<Float>
-    let resizeScratchCount: Int
+    /// Two `(outH, outW, C)` byte buffers for AutoAugment/RandAugment.
+    let pixelsA: UnsafeMutablePointer<UInt8>, pixelsB: UnsafeMutablePointer<UInt8>
+    /// Antialiased resizing of RandomResizedCrop / shorter-side resize.
+    let resampler = AntialiasResampler()
 
-    /// - Throws: `DatasetError.invalidRequest` when mean/std do not match the channel count or a
-    ///   size is not positive.
+    /// - Throws: `DatasetError.invalidRequest` when mean/std do not match the channel count, a
+    ///   size is not positive, or the steps do not combine (two resizes, `resizeShorter` without
+    ///   `centerCrop` or with `padCrop`, a RandAugment out of range).
     public init(_ augment: Augment, channels: Int, height: Int, width: Int) throws {
         guard augment.mean.count == channels, augment.std.count == channels, augment.std.allSatisfy({ $0 > 0 }) else {
             throw DatasetError.invalidRequest("augment: \(augment.mean.count) means and \(augment.std.count) stds (all > 0) are needed for \(channels)-channel images, got mean \(augment.mean), std \(augment.std)")
         }
-        for (what, v) in [("resize", augment.resize), ("centerCrop", augment.centerCrop)] where v != nil && v! <= 0 {
+        for (what, v) in [("resize", augment.resize), ("centerCrop", augment.centerCrop),
+                          ("randomResizedCrop", augment.randomResizedCrop), ("resizeShorter", augment.resizeShorter)]
+        where v != nil && v! <= 0 {
             throw DatasetError.invalidRequest("augment: \(what) must be positive, got \(v!)")
         }
         if let p = augment.padCrop, p < 0 { throw DatasetError.invalidRequest("augment: padCrop must be ≥ 0, got \(p)") }
+        let resizes = [augment.resize, augment.randomResizedCrop, augment.resizeShorter].compactMap { $0 }.count
+        if resizes > 1 {
+            throw DatasetError.invalidRequest("augment: resize, randomResizedCrop and resizeShorter exclude each other; got \(resizes) of them")
+        }
+        if augment.resizeShorter != nil && (augment.centerCrop == nil || augment.padCrop != nil) {
+            throw DatasetError.invalidRequest("augment: resizeShorter needs a centerCrop (the images have different shapes) and takes no padCrop")
+        }
+        if let ra = augment.randAugment {
+            guard ra.ops >= 0 && ra.ops <= RandAugment.maxOps && ra.bins >= 2 && ra.magnitude >= 0 && ra.magnitude < ra.bins else {
+                throw DatasetError.invalidRequest("augment: RandAugment(ops \(ra.ops), magnitude \(ra.magnitude), bins \(ra.bins)) needs 0…\(RandAugment.maxOps) ops and a magnitude in 0..<bins")
+            }
+        }
+        if augment.hasPixelOps && channels != 1 && channels != 3 {
+            throw DatasetError.invalidRequest("augment: AutoAugment/RandAugment take 1- or 3-channel images, not \(channels)")
+        }
         // A random crop followed by a center crop is one crop at the summed offset only while the
         // center crop stays inside the random crop's window.
-        if augment.padCrop != nil, let c = augment.centerCrop, c > (augment.resize ?? min(height, width)) {
+        if augment.padCrop != nil, let c = augment.centerCrop,
+           c > (augment.resize ?? augment.randomResizedCrop ?? min(height, width)) {
             throw DatasetError.invalidRequest("augment: centerCrop \(c) larger than the image cannot follow a random crop")
         }
         self.augment = augment
         self.channels = channels; self.inHeight = height; self.inWidth = width
-        (midHeight, midWidth) = augment.resize.map { ($0, $0) } ?? (height, width)
         (outHeight, outWidth) = augment.outputSize(height: height, width: width)
         plan = augment.resize.map { ResizePlan(augment.interpolation, inHeight: height, inWidth: width, outHeight: $0, outWidth: $0) }
         let t = Transforms.normalizeTable(mean: augment.mean, std: augment.std)
         table = .allocate(capacity: t.count)
         table.initialize(from: t, count: t.count)
         decoded = .allocate(capacity: height * width * channels)
-        resized = .allocate(capacity: midHeight * midWidth * channels)
-        resizeScratchCount = plan?.scratchCount(channels: channels) ?? 0
-        resizeScratch = .allocate(capacity: max(resizeScratchCount, 1))
+        let mid = augment.resize ?? augment.randomResizedCrop ?? (augment.resizeShorter != nil ? augment.centerCrop! : 0)
+        resized = .allocate(capacity: max(mid * mid * channels, 1))
+        resizeScratch = .allocate(capacity: max(plan?.scratchCount(channels: channels) ?? 0, 1))
+        let outCount = augment.hasPixelOps ? outHeight * outWidth * channels : 1
+        pixelsA = .allocate(capacity: outCount)
+        pixelsB = .allocate(capacity: outCount)
     }
 
     deinit {
         table.deallocate(); decoded.deallocate(); resized.deallocate(); resizeScratch.deallocate()
+        pixelsA.deallocate(); pixelsB.deallocate()
     }
 
     /// Floats written per sample: `outHeight · outWidth · channels`.
     public var outputCount: Int { outHeight * outWidth * channels }
 
-    /// Reads sample `index` of `dataset` and writes its augmented, normalised pixels.
+    /// Reads sample `index` of `dataset` and writes its augmented, normalised pixels. With
+    /// `randomResizedCrop` or `resizeShorter`, a `NativeSizeImageDataset` is read at its stored size.
     /// - Parameters:
     ///   - out: `(outHeight, outWidth, C)` floats.
     ///   - seed, epoch: key of the random streams (ignored when nothing is random).
     /// - Throws: what `dataset.pixels(at:into:)` throws.
     public func apply(_ out: UnsafeMutablePointer<Float>, dataset: any ImageDataset, index: Int,
                       seed: UInt64, epoch: Int) throws {
+        if augment.usesNativeSize, let native = dataset as? any NativeSizeImageDataset {
+            try native.withNativePixels(at: index) { p, w, h in
+                apply(out, image: p, height: h, width: w, index: index, seed: seed, epoch: epoch)
+            }
+            return
+        }
         try dataset.pixels(at: index, into: decoded)
-        try apply(out, image: decoded, index: index, seed: seed, epoch: epoch)
+        apply(out, image: decoded, height: inHeight, width: inWidth, index: index, seed: seed, epoch: epoch)
     }
 
     /// Augments an already decoded `(inHeight, inWidth, C)` image (sample number `index`).
     public func apply(_ out: UnsafeMutablePointer<Float>, image: UnsafePointer<UInt8>, index: Int,
                       seed: UInt64, epoch: Int) throws {
-        var src = image
-        if let plan {
-            plan.apply(resized, image, channels: channels, scratch: resizeScratch)
-            src = UnsafePointer(resized)
-        }
+        apply(out, image: image, height: inHeight, width: inWidth, index: index, seed: seed, epoch: epoch)
+    }
+
+    /// Augments a decoded `(height, width, C)` image; only `randomResizedCrop` and `resizeShorter`
+    /// accept a size other than `inHeight × inWidth`.
+    public func apply(_ out: UnsafeMutablePointer<Float>, image: UnsafePointer<UInt8>, height: Int, width: Int,
+                      index: Int, seed: UInt64, epoch: Int) {
+        precondition(augment.usesNativeSize || (height == inHeight && width == inWidth),
+                     "AugmentWorker: a \(height)×\(width) image for a \(inHeight)×\(inWidth) pipeline")
         let rng = Augment.stream(seed: seed, epoch: epoch, sample: index)
+        var src = image, midHeight = height, midWidth = width
+        var centered = false   // the centre crop is already applied
+        if let s = augment.randomResizedCrop {
+            let b = RandomResizedCrop.box(height: height, width: width, rng: rng)
+            resampler.resize(resized, outHeight: s, outWidth: s, image, inHeight: height, inWidth: width, channels: channels,
+                             top: b.top, left: b.left, height: b.height, width: b.width, fullHeight: s, fullWidth: s)
+            src = UnsafePointer(resized); midHeight = s; midWidth = s
+        } else if let s = augment.resizeShorter, let c = augment.centerCrop {
+            // Resize(s) then CenterCrop(c): only the window of the resized image is computed.
+            let (rh, rw) = RandomResizedCrop.shorterSide(s, height: height, width: width)
+            resampler.resize(resized, outHeight: c, outWidth: c, image, inHeight: height, inWidth: width, channels: channels,
+                             top: 0, left: 0, height: height, width: width, fullHeight: rh, fullWidth: rw,
+                             rowOffset: Transforms.centerOffset(input: rh, output: c),
+                             colOffset: Transforms.centerOffset(input: rw, output: c))
+            src = UnsafePointer(resized); midHeight = c; midWidth = c; centered = true
+        } else if let plan {
+            plan.apply(resized, image, channels: channels, scratch: resizeScratch)
+            src = UnsafePointer(resized); midHeight = plan.outHeight; midWidth = plan.outWidth
+        }
         var top = 0, left = 0
         if let p = augment.padCrop {
             // RandomCrop(size = current size, padding = p): i, j uniform in 0...(H + 2p − H).
             top = rng.below(2 * p + 1, 0) - p
             left = rng.below(2 * p + 1, 1) - p
         }
-        if augment.centerCrop != nil {
+        if augment.centerCrop != nil && !centered {
             top += Transforms.centerOffset(input: midHeight, output: outHeight)
             left += Transforms.centerOffset(input: midWidth, output: outWidth)
         }
         let flip = augment.hflip && rng.uniform(2) < 0.5
-        Transforms.cropFlipNormalize(out, src, height: midHeight, width: midWidth, channels: channels,
-                                     outHeight: outHeight, outWidth: outWidth, top: top, left: left, flip: flip,
-                                     table: table)
+        guard augment.hasPixelOps else {
+            Transforms.cropFlipNormalize(out, src, height: midHeight, width: midWidth, channels: channels,
+                                         outHeight: outHeight, outWidth: outWidth, top: top, left: left, flip: flip,
+                                         table: table)
+            return
+        }
+        // Bytes for AutoAugment/RandAugment: crop (and flip) into A, the ops ping-pong A/B.
+        Transforms.crop(pixelsA, src, height: midHeight, width: midWidth, channels: channels,
+                        outHeight: outHeight, outWidth: outWidth, top: top, left: left)
+        var cur = pixelsA
+        if flip {
+            Transforms.hflip(pixelsB, pixelsA, height: outHeight, width: outWidth, channels: channels)
+            cur = pixelsB
+        }
+        let result = AutoAugmentRunner.apply(cur, spare: cur == pixelsA ? pixelsB : pixelsA, height: outHeight,
+                                             width: outWidth, channels: channels, rng: rng,
+                                             autoAugment: augment.autoAugment, randAugment: augment.randAugment)
+        Transforms.normalize(out, result, pixels: outHeight * outWidth, channels: channels, table: table)
     }
 }

@@ -7,6 +7,9 @@ public enum DatasetName: String, CaseIterable, Sendable {
     case cifar10
     case cifar100
     case tinyImageNet = "tiny-imagenet"
+    case svhn
+    case food101
+    case imagenet
 
     /// Per-channel Normalize mean and std (pixels / 255), as in the reference training script.
     public var mean: [Float] {
@@ -16,6 +19,9 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .cifar10: return CIFAR.Variant.cifar10.mean
         case .cifar100: return CIFAR.Variant.cifar100.mean
         case .tinyImageNet: return TinyImageNet.mean
+        case .svhn: return SVHN.mean
+        case .food101: return Food101.mean
+        case .imagenet: return ImageNet.mean
         }
     }
 
@@ -26,6 +32,23 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .cifar10: return CIFAR.Variant.cifar10.std
         case .cifar100: return CIFAR.Variant.cifar100.std
         case .tinyImageNet: return TinyImageNet.std
+        case .svhn: return SVHN.std
+        case .food101: return Food101.std
+        case .imagenet: return ImageNet.std
+        }
+    }
+
+    /// Sample counts of the official splits and the number of classes (`test` is the labelled
+    /// validation set where the test set has no labels).
+    public var official: (train: Int, test: Int, classes: Int) {
+        switch self {
+        case .fashionMNIST, .mnist: return (60_000, 10_000, 10)
+        case .cifar10: return (50_000, 10_000, 10)
+        case .cifar100: return (50_000, 10_000, 100)
+        case .tinyImageNet: return (100_000, 10_000, 200)
+        case .svhn: return (73_257, 26_032, 10)
+        case .food101: return (75_750, 25_250, 101)
+        case .imagenet: return (1_281_167, 50_000, 1000)
         }
     }
 
@@ -46,7 +69,8 @@ public enum DatasetCatalog {
     ///   - folder: data root (`--data DIR`) or the dataset's own folder; `nil` for the default
     ///     (`$RKAN_DATA`, or `/usr/share/datasets/fashion-mnist` for Fashion-MNIST).
     ///   - split: train or test.
-    ///   - inMemory: decode lazily-read datasets (Tiny ImageNet) into memory up front.
+    ///   - inMemory: decode Tiny ImageNet into memory up front (Food-101 and ImageNet stay lazy:
+    ///     their pipelines read each photo at its stored size).
     /// - Throws: the reader's `DatasetError`.
     public static func load(_ name: DatasetName, folder: URL? = nil, split: Split, inMemory: Bool = false) throws -> any ImageDataset {
         switch name {
@@ -65,6 +89,9 @@ public enum DatasetCatalog {
         case .tinyImageNet:
             let lazy = try TinyImageNet.load(folder: folder, split: split)
             return inMemory ? try lazy.materialized() : lazy
+        case .svhn: return try SVHN.load(folder: folder, split: split)
+        case .food101: return try Food101.load(folder: folder, split: split)
+        case .imagenet: return try ImageNet.load(folder: folder, split: split)
         }
     }
 }

@@ -19,6 +19,9 @@ public struct DatasetCheckReport: CustomStringConvertible, Sendable {
     public let splits: [SplitSummary]
     /// One line per failure (the reader's error message).
     public let problems: [String]
+    /// Differences from the official split sizes and class counts (a subset or a partial
+    /// download); they do not make the check fail.
+    public let warnings: [String]
 
     /// True when every split loaded without problems.
     public var ok: Bool { problems.isEmpty }
@@ -30,6 +33,7 @@ public struct DatasetCheckReport: CustomStringConvertible, Sendable {
             lines.append("  \(s.split.rawValue): \(s.count) images \(s.height)×\(s.width)×\(s.channels), \(s.classes) classes (\(balance))"
                          + (s.decoded > 0 ? ", \(s.decoded) decoded" : ""))
         }
+        lines += warnings.map { "  warning: \($0)" }
         lines += problems.map { "  error: \($0)" }
         return lines.joined(separator: "\n")
     }
@@ -46,9 +50,10 @@ public enum DatasetCheck {
     public static func run(name: String, folder: URL?, decode: Bool = false) -> DatasetCheckReport {
         let dataset: DatasetName
         do { dataset = try DatasetName.parse(name) } catch {
-            return DatasetCheckReport(name: name, splits: [], problems: ["\(error)"])
+            return DatasetCheckReport(name: name, splits: [], problems: ["\(error)"], warnings: [])
         }
-        var splits: [DatasetCheckReport.SplitSummary] = [], problems: [String] = []
+        var splits: [DatasetCheckReport.SplitSummary] = [], problems: [String] = [], warnings: [String] = []
+        let official = dataset.official
         for split in Split.allCases {
             do {
                 let ds = try DatasetCatalog.load(dataset, folder: folder, split: split)
@@ -62,6 +67,13 @@ public enum DatasetCheck {
                         do { try ds.pixels(at: i, into: buffer); decoded += 1 } catch { problems.append("\(error)") }
                     }
                 }
+                let expected = split == .train ? official.train : official.test
+                if ds.count != expected {
+                    warnings.append("\(split.rawValue) has \(ds.count) images; the official split has \(expected)")
+                }
+                if ds.classes != official.classes {
+                    warnings.append("\(split.rawValue) has \(ds.classes) classes; the official dataset has \(official.classes)")
+                }
                 splits.append(.init(split: split, count: ds.count, classes: ds.classes, height: ds.height, width: ds.width,
                                     channels: ds.channels, perClassMin: perClass.min() ?? 0, perClassMax: perClass.max() ?? 0,
                                     decoded: decoded))
@@ -69,6 +81,6 @@ public enum DatasetCheck {
                 problems.append("\(split.rawValue): \(error)")
             }
         }
-        return DatasetCheckReport(name: dataset.rawValue, splits: splits, problems: problems)
+        return DatasetCheckReport(name: dataset.rawValue, splits: splits, problems: problems, warnings: warnings)
     }
 }

@@ -100,3 +100,16 @@ public struct InMemoryDataset: ImageDataset {
                                     pixels: px, labels: indices.map { labelData[$0] })
     }
 }
+
+/// A dataset of photos of varying sizes (ImageNet, Food-101) that can also hand out a sample at
+/// its stored size, for size-dependent transforms (RandomResizedCrop, resize of the shorter side).
+/// `pixels(at:into:)` still gives the fixed `height × width` view.
+public protocol NativeSizeImageDataset: ImageDataset {
+    /// Decodes sample `i` at its stored size and passes its RGB pixels to `body`.
+    /// - Parameters:
+    ///   - i: sample index in `0..<count`.
+    ///   - body: receives `(height, width, channels)` bytes (valid only during the call), the
+    ///     width and the height.
+    /// - Throws: `DatasetError` when the sample cannot be read or decoded, or what `body` throws.
+    func withNativePixels<T>(at i: Int, _ body: (UnsafePointer<UInt8>, _ width: Int, _ height: Int) throws -> T) throws -> T
+}

@@ -6,7 +6,7 @@ import Foundation
 /// target) and, if its size differs from `height × width`, resizes it bilinearly. Use
 /// `materialized()` to decode everything once into an `InMemoryDataset` when it fits in memory
 /// (Tiny ImageNet: 100 000 × 64 × 64 × 3 = 1.2 GB).
-public struct ImageFileDataset: ImageDataset {
+public struct ImageFileDataset: NativeSizeImageDataset {
     public let name: String
     public let classes: Int
     public let channels = 3
@@ -44,6 +44,14 @@ public struct ImageFileDataset: ImageDataset {
                 plan.apply(out, p, channels: 3, scratch: scratch)
             }
         }
+    }
+
+    /// Decodes sample `i` at its stored size (no DCT scaling, as PIL decodes it for torchvision).
+    /// - Throws: `DatasetError.unreadable` / `.corrupt` naming the file, or what `body` throws.
+    public func withNativePixels<T>(at i: Int, _ body: (UnsafePointer<UInt8>, _ width: Int, _ height: Int) throws -> T) throws -> T {
+        let url = files[i]
+        let data = try DataRoot.read(url)
+        return try data.withUnsafeBytes { raw in try JPEG.decode(raw, name: url.path, body) }
     }
 
     /// Decodes every image into one contiguous buffer, on `threads` threads.

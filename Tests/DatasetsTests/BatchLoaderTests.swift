@@ -21,7 +21,12 @@ final class BatchLoaderTests: XCTestCase {
     }
 
     func testIdenticalBytesForZeroOneAndThreeWorkers() throws {
-        for augment in [train, Augment(hflip: true, padCrop: 1, resize: 13, mean: [0, 0, 0], std: [1, 1, 1])] {
+        let plain: [Float] = [0, 0, 0], one: [Float] = [1, 1, 1]
+        for augment in [train, Augment(hflip: true, padCrop: 1, resize: 13, mean: plain, std: one),
+                        Augment(hflip: true, padCrop: 2, randAugment: RandAugment(ops: 2, magnitude: 9), mean: plain, std: one),
+                        Augment(hflip: true, autoAugment: .cifar10, mean: plain, std: one),
+                        Augment(hflip: true, randomResizedCrop: 6, autoAugment: .imagenet,
+                                randAugment: RandAugment(ops: 3, magnitude: 14), mean: plain, std: one)] {
             let runs = try [0, 1, 3].map { w in
                 try epoch(BatchLoader(dataset: data, batchSize: 5, seed: 7, epoch: 2, shuffle: true, dropLast: false,
                                       augment: augment, workers: w, prefetch: 2))
@@ -84,6 +89,93 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssert(flips > 5 && flips < 31, "flip draws look biased: \(flips) of 36")
     }
 
+    /// RandAugment/AutoAugment after crop and flip: the bytes of the documented composition.
+    func testPixelOpsFollowCropAndFlip() throws {
+        let augment = Augment(hflip: true, padCrop: 2, autoAugment: .svhn, randAugment: RandAugment(ops: 2, magnitude: 9),
+                              mean: train.mean, std: train.std)
+        let loader = try BatchLoader(dataset: data, batchSize: 8, seed: 4, epoch: 1, shuffle: true, dropLast: true,
+                                     augment: augment, workers: 2)
+        let table = Transforms.normalizeTable(mean: train.mean, std: train.std)
+        while let batch = try loader.next() {
+            for (k, i) in batch.samples.enumerated() {
+                let rng = Augment.stream(seed: 4, epoch: 1, sample: i)
+                var a = [UInt8](repeating: 0, count: 192), b = a
+                Transforms.crop(&a, try data.image(at: i), height: 8, width: 8, channels: 3, outHeight: 8, outWidth: 8,
+                                top: rng.below(5, 0) - 2, left: rng.below(5, 1) - 2)
+                if rng.uniform(2) < 0.5 { Transforms.hflip(&b, a, height: 8, width: 8, channels: 3); a = b }
+                let result = a.withUnsafeMutableBufferPointer { pa in b.withUnsafeMutableBufferPointer { pb in
+                    Array(UnsafeBufferPointer(start: AutoAugmentRunner.apply(pa.baseAddress!, spare: pb.baseAddress!, height: 8,
+                            width: 8, channels: 3, rng: rng, autoAugment: .svhn, randAugment: RandAugment(ops: 2, magnitude: 9)),
+                                              count: 192))
+                } }
+                var expected = [Float](repeating: 0, count: 192)
+                Transforms.normalize(&expected, result, pixels: 64, channels: 3, table: table)
+                XCTAssertEqual(Array(batch.images.array[k * 192..<(k + 1) * 192]), expected, "sample \(i)")
+            }
+        }
+    }
+
+    /// Photos of different sizes: RandomResizedCrop and Resize(s) + CenterCrop read each at its
+    /// stored size; batches do not depend on the number of workers and equal the composition of
+    /// the documented steps.
+    func testNativeSizePipelines() throws {
+        let dir = TempFolder()
+        let r = Philox(seed: 8, purpose: .test)
+        var files: [URL] = []
+        for i in 0..<9 {
+            let (w, h) = (20 + 7 * (i % 4), 18 + 5 * (i % 3))
+            let px = (0..<w * h * 3).map { UInt8(truncatingIfNeeded: Int(r.bits(UInt64(i * 10_000 + $0)) % 64) + 3 * ($0 / 3 % w)) }
+            files.append(dir.write("img\(i).jpg", JPEG.encode(px, width: w, height: h, components: 3, quality: 90)))
+        }
+        let photos = ImageFileDataset(name: "photos", classes: 3, height: 16, width: 16, files: files,
+                                      labels: (0..<9).map { Int32($0 % 3) })
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        let table = Transforms.normalizeTable(mean: mean, std: std)
+        let resampler = AntialiasResampler()
+        let trainAug = Augment(hflip: true, randomResizedCrop: 12, randAugment: RandAugment(), mean: mean, std: std)
+        let evalAug = Augment(centerCrop: 10, resizeShorter: 13, mean: mean, std: std)
+        for augment in [trainAug, evalAug] {
+            let runs = try [0, 1, 3].map { w in
+                try epoch(BatchLoader(dataset: photos, batchSize: 4, seed: 2, epoch: 5, shuffle: true, dropLast: false,
+                                      augment: augment, workers: w, prefetch: 2))
+            }
+            XCTAssertEqual(runs[1].map(\.0), runs[0].map(\.0))
+            XCTAssertEqual(runs[2].map(\.0), runs[0].map(\.0))
+            let side = augment.randomResizedCrop ?? 10, per = side * side * 3
+            for (batch, (images, _, samples)) in runs[0].enumerated() {
+                for (k, i) in samples.enumerated() {
+                    let (w, h, px) = try JPEG.decode(contentsOf: files[i])
+                    let rng = Augment.stream(seed: 2, epoch: 5, sample: i)
+                    var a = [UInt8](repeating: 0, count: per), b = a
+                    if augment.randomResizedCrop != nil {
+                        let box = RandomResizedCrop.box(height: h, width: w, rng: rng)
+                        resampler.resize(&a, outHeight: side, outWidth: side, px, inHeight: h, inWidth: w, channels: 3,
+                                         top: box.top, left: box.left, height: box.height, width: box.width,
+                                         fullHeight: side, fullWidth: side)
+                        if rng.uniform(2) < 0.5 { Transforms.hflip(&b, a, height: side, width: side, channels: 3); a = b }
+                        a = a.withUnsafeMutableBufferPointer { pa in b.withUnsafeMutableBufferPointer { pb in
+                            Array(UnsafeBufferPointer(start: AutoAugmentRunner.apply(pa.baseAddress!, spare: pb.baseAddress!,
+                                    height: side, width: side, channels: 3, rng: rng, autoAugment: nil,
+                                    randAugment: RandAugment()), count: per))
+                        } }
+                    } else {
+                        // The whole resized image, then torchvision's centre crop.
+                        let (rh, rw) = RandomResizedCrop.shorterSide(13, height: h, width: w)
+                        var full = [UInt8](repeating: 0, count: rh * rw * 3)
+                        resampler.resize(&full, outHeight: rh, outWidth: rw, px, inHeight: h, inWidth: w, channels: 3,
+                                         top: 0, left: 0, height: h, width: w, fullHeight: rh, fullWidth: rw)
+                        Transforms.crop(&a, full, height: rh, width: rw, channels: 3, outHeight: 10, outWidth: 10,
+                                        top: Transforms.centerOffset(input: rh, output: 10),
+                                        left: Transforms.centerOffset(input: rw, output: 10))
+                    }
+                    var expected = [Float](repeating: 0, count: per)
+                    Transforms.normalize(&expected, a, pixels: side * side, channels: 3, table: table)
+                    XCTAssertEqual(Array(images[k * per..<(k + 1) * per]), expected, "\(augment) batch \(batch) sample \(i)")
+                }
+            }
+        }
+    }
+
     func testEvalPipelineIsPlainNormalisation() throws {
         let eval = Augment(mean: [0, 0, 0], std: [1, 1, 1])
         let loader = try BatchLoader(dataset: data, batchSize: 37, seed: 0, epoch: 0, shuffle: false, dropLast: false,
@@ -138,5 +230,13 @@ final class BatchLoaderTests: XCTestCase {
                                             dropLast: false, augment: train), contains: ["index 37", "synthetic"])
         assertThrowsMessage(try BatchLoader(dataset: data, batchSize: 2, seed: 0, epoch: 0, shuffle: false, dropLast: false,
                                             augment: Augment(mean: [0.5], std: [0.2])), contains: ["3-channel"])
+        let m: [Float] = [0, 0, 0], s: [Float] = [1, 1, 1]
+        for (bad, words) in [(Augment(resizeShorter: 10, mean: m, std: s), ["resizeShorter", "centerCrop"]),
+                             (Augment(resize: 8, randomResizedCrop: 8, mean: m, std: s), ["exclude"]),
+                             (Augment(randAugment: RandAugment(ops: 2, magnitude: 31), mean: m, std: s), ["RandAugment", "magnitude"]),
+                             (Augment(randAugment: RandAugment(ops: 13, magnitude: 9), mean: m, std: s), ["RandAugment"])] {
+            assertThrowsMessage(try BatchLoader(dataset: data, batchSize: 2, seed: 0, epoch: 0, shuffle: false,
+                                                dropLast: false, augment: bad), contains: words)
+        }
     }
 }
