@@ -21,6 +21,7 @@ public enum DatasetRegistry {
         case "mnist": return DatasetInfo(name: name, classes: 10, channels: 1, nativeSize: 28, mean: MNIST.mean, std: MNIST.std)
         case "cifar10": return DatasetInfo(name: name, classes: 10, channels: 3, nativeSize: 32, mean: CIFAR.Variant.cifar10.mean, std: CIFAR.Variant.cifar10.std)
         case "cifar100": return DatasetInfo(name: name, classes: 100, channels: 3, nativeSize: 32, mean: CIFAR.Variant.cifar100.mean, std: CIFAR.Variant.cifar100.std)
+        case "svhn": return DatasetInfo(name: name, classes: 10, channels: 3, nativeSize: 32, mean: SVHN.mean, std: SVHN.std)
         case "tiny-imagenet": return DatasetInfo(name: name, classes: 200, channels: 3, nativeSize: 64, mean: TinyImageNet.mean, std: TinyImageNet.std)
         case "food101": return DatasetInfo(name: name, classes: 101, channels: 3, nativeSize: 224, mean: imagenetMean, std: imagenetStd)
         case "imagenet": return DatasetInfo(name: name, classes: 1000, channels: 3, nativeSize: 224, mean: imagenetMean, std: imagenetStd)

@@ -49,16 +49,33 @@ public final class TrainingData {
     /// Full training batches per epoch (the last partial batch is dropped).
     public func trainBatchesPerEpoch(batchSize: Int) -> Int { trainIndices.count / batchSize }
 
-    private func augment(_ a: AugmentConfig?, for d: any ImageDataset) -> Augment {
+    /// Photo datasets (ImageNet, Food-101) use RandomResizedCrop for training and resize-shorter-side
+    /// + center crop for evaluation (reference notebook); fixed-size datasets are resized (bicubic)
+    /// to the run's resolution when it differs from the native size.
+    private var isPhotoDataset: Bool { ["imagenet", "food101"].contains(info.name) }
+
+    private func augment(_ a: AugmentConfig?, for d: any ImageDataset, training: Bool) -> Augment {
         let resize = d.height == imageSize && d.width == imageSize ? nil : imageSize
-        return Augment(hflip: a?.hflip ?? false, padCrop: a?.padCrop, resize: resize, interpolation: .bicubic,
-                       mean: info.mean, std: info.std)
+        var aug = Augment(hflip: a?.hflip ?? false, padCrop: a?.padCrop, resize: resize, interpolation: .bicubic,
+                          mean: info.mean, std: info.std)
+        if isPhotoDataset {
+            aug.resize = nil
+            if training {
+                aug.randomResizedCrop = imageSize
+            } else {
+                aug.resizeShorter = imageSize * (info.name == "food101" ? 280 : 256) / 224
+                aug.centerCrop = imageSize
+            }
+        }
+        aug.randAugment = a?.randaugment.map { Datasets.RandAugment(ops: $0.n, magnitude: $0.m) }
+        aug.autoAugment = a?.autoaugment.flatMap { Datasets.AutoAugmentPolicy(rawValue: $0.rawValue) }
+        return aug
     }
 
     /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured.
     public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig) throws -> BatchStream {
         let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
-                                     shuffle: true, dropLast: true, augment: augment(a, for: train), workers: workers)
+                                     shuffle: true, dropLast: true, augment: augment(a, for: train, training: true), workers: workers)
         let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
                                classes: info.classes, seed: UInt64(seed), epoch: epoch)
         return BatchStream(loader: loader, mixer: mixer)
@@ -67,7 +84,7 @@ public final class TrainingData {
     /// Test batches in a fixed order, no augmentation.
     public func testLoader(batchSize: Int) throws -> BatchStream {
         let loader = try BatchLoader(dataset: test, indices: testIndices, batchSize: batchSize, seed: 0, epoch: 0,
-                                     shuffle: false, dropLast: false, augment: augment(nil, for: test), workers: workers)
+                                     shuffle: false, dropLast: false, augment: augment(nil, for: test, training: false), workers: workers)
         return BatchStream(loader: loader, mixer: nil)
     }
 }
