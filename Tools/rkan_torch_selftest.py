@@ -59,7 +59,7 @@ def selftest():
         got = count_params(build_model(text, 100))
         check(f"params {text} (100 classes)", got == n and round(got / 1e6, 2) == m,
               f"{got:,} = {got / 1e6:.2f}M (expected {n:,}, published {m:.2f}M)")
-    for name in RESNET_CONFIGS:
+    for name in [n for n, c in RESNET_CONFIGS.items() if c[4] is None]:
         tv = getattr(torchvision.models, name)(weights=None, num_classes=100)
         ours = build_backbone(parse_spec(name), 100, force_scaled=True)
         same = {k: v.shape for k, v in tv.state_dict().items()} == {k: v.shape for k, v in ours.state_dict().items()}
