@@ -213,7 +213,10 @@ def regnet_params(spec):
         g = min(gw, w)
         ws.append(max(g, int(math.floor(w / g + 0.5)) * g))
         gs.append(g)
-    return scaled(32, spec.width), BlockParams(depths, ws, gs, [1.0] * 4, [2] * 4, 0.25)
+    stem = scaled(32, spec.width)
+    if int(round(0.25 * stem)) < 1:
+        raise SpecError(str(spec), f"width {spec.width} leaves a {stem}-channel stem, too narrow for the first block's SE (0.25 · width)")
+    return stem, BlockParams(depths, ws, gs, [1.0] * 4, [2] * 4, 0.25)
 
 
 def build_regnet(spec, classes, in_channels=3):

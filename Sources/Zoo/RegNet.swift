@@ -47,6 +47,9 @@ enum RegNet {
         }
         var stages: [BackboneStage] = []
         var wIn = stemWidth
+        guard Int((c.seRatio * Double(stemWidth)).rounded(.toNearestOrEven)) >= 1 else {
+            throw SpecError(spec: spec.description, problem: "width \(spec.width) leaves a \(stemWidth)-channel stem, too narrow for the first block's SE (0.25 · width)")
+        }
         s.scoped("trunk_output") {
             for (i, (w, g)) in stageWidths(c, width: spec.width).enumerated() {
                 let stride = small && i == 0 ? 1 : 2
@@ -56,7 +59,7 @@ enum RegNet {
                     for j in 0..<c.depths[i] {
                         let squeeze = Int((c.seRatio * Double(wIn)).rounded(.toNearestOrEven))
                         blocks.append(s.scoped("block\(i + 1)-\(j)") {
-                            RegNetYBlock(s, inWidth: wIn, outWidth: w, stride: j == 0 ? stride : 1, groupWidth: g, squeeze: squeeze)
+                            RegNetYBlock(s, inWidth: wIn, outWidth: w, stride: j == 0 ? stride : 1, groupWidth: g, squeeze: max(1, squeeze))
                         })
                         wIn = w
                     }
@@ -89,7 +92,7 @@ final class RegNetYBlock: Layer {
              s.scoped("b") { Sequential([Conv2d(store: s, name: "0", inChannels: w, outChannels: w, kernel: 3, stride: stride,
                                                 padding: 1, groups: w / groupWidth),
                                          BatchNorm2d(store: s, name: "1", channels: w), ReLU()]) },
-             SqueezeExcitation(s, name: "se", channels: w, squeeze: max(1, squeeze), bias: true),
+             SqueezeExcitation(s, name: "se", channels: w, squeeze: squeeze, bias: true),
              s.scoped("c") { Sequential([Conv2d(store: s, name: "0", inChannels: w, outChannels: w, kernel: 1),
                                          BatchNorm2d(store: s, name: "1", channels: w)]) })
         }
