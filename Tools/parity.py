@@ -45,6 +45,20 @@ SPECS = [
     "resnet18(stem=small,width=0.25)+rkan",
     "resnet18(stem=small,width=0.25)+rkan(stages=1/2/3/4,mech=gating)",
     "resnet18(stem=small,width=0.25)+rkan(stages=2/4,mech=se)",
+    "resnet50+rkan(kan=rbf)",
+    "resnet50+rkan(kan=b_spline)",
+    "resnet101d",
+    "resnet101d(width=0.25)+rkan(stages=3/4)",
+    "seresnet50",
+    "seresnet50(width=0.25)+rkan",
+    "ela_l_resnet50",
+    "ela_l_resnet50(width=0.25)+rkan(kan=rbf)",
+    "regnet_y_400mf",
+    "regnet_y_400mf+rkan(stages=2/3/4)",
+    "regnet_y_3_2gf(stem=small,width=0.25)+rkan(kan=b_spline)",
+    "densenet121",
+    "densenet121+rkan(stages=1/2/3/4)",
+    "densenet169(stem=small,width=0.25)+rkan(inv=2)",
 ]
 
 THRESHOLDS = {"logits": 1e-4, "loss": 1e-5, "grads": 1e-3}
@@ -64,7 +78,7 @@ def randomize(model, seed):
 
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
                 fan_in = m.weight[0].numel()
                 normal(m.weight, 1 / math.sqrt(fan_in))
                 if m.bias is not None:
@@ -75,13 +89,20 @@ def randomize(model, seed):
                 normal(m.running_mean, 0.1)
                 uniform(m.running_var, 0.5, 1.5)
                 m.num_batches_tracked.fill_(int(torch.randint(0, 1000, (1,), generator=g)))
+            elif isinstance(m, nn.GroupNorm):
+                uniform(m.weight, 0.5, 1.0)
+                normal(m.bias, 0.1)
         for name, p in model.named_parameters():
             if name.endswith("chebyshev_weight"):
                 normal(p, 0.2)
             elif name.endswith("chebyshev_scaler"):
                 uniform(p, 0.5, 1.5)
-            elif name.endswith("base_linear.weight"):
+            elif name.endswith("base_linear.weight") or name.endswith("conv.base_weight"):
                 normal(p, 1 / 3)
+            elif name.endswith("conv.spline_weight"):
+                normal(p, 0.3)
+            elif name.endswith("conv.spline_scaler"):
+                uniform(p, 0.5, 1.5)
 
 
 def make_case(spec, seed):

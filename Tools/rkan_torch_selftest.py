@@ -59,11 +59,28 @@ def selftest():
         got = count_params(build_model(text, 100))
         check(f"params {text} (100 classes)", got == n and round(got / 1e6, 2) == m,
               f"{got:,} = {got / 1e6:.2f}M (expected {n:,}, published {m:.2f}M)")
-    for name in RESNET_CONFIGS:
+    for name in [n for n, c in RESNET_CONFIGS.items() if c[4] is None]:
         tv = getattr(torchvision.models, name)(weights=None, num_classes=100)
         ours = build_backbone(parse_spec(name), 100, force_scaled=True)
         same = {k: v.shape for k, v in tv.state_dict().items()} == {k: v.shape for k, v in ours.state_dict().items()}
         check(f"ScaledResNet(width=1) keys/shapes == torchvision {name}", same, f"{count_params(ours):,} params")
+
+    # The other families: published counts (thop's convention for ELA) and torchvision's keys at width 1.
+    import thop
+    for text, classes, want in [("resnet101d", 100, 42.72), ("regnet_y_32gf+rkan", 100, 145.27), ("seresnet50+rkan", 1000, 29.65),
+                                ("ela_l_resnet50", 1000, 26.40), ("densenet169+rkan", 1000, 14.89)]:
+        _, p = thop.profile(build_model(text, classes).eval(), inputs=(torch.randn(1, 3, 64, 64),), verbose=False)
+        check(f"thop params {text} ({classes} classes)", round(p / 1e6, 2) == want, f"{int(p):,} (published {want:.2f}M)")
+    for name in ["regnet_y_400mf", "densenet121"]:
+        tv = getattr(torchvision.models, name)(weights=None, num_classes=10).state_dict()
+        ours = build_model(name + "+rkan", 10).state_dict()
+        attr = name.split("_")[0] if name.startswith("regnet") else "densenet"
+        check(f"{name}+rkan keys == {attr}.<torchvision keys>",
+              all(f"{attr}.{k}" in ours and ours[f"{attr}.{k}"].shape == v.shape for k, v in tv.items()))
+    sd = build_model("resnet101d(width=0.25)+rkan", 10).state_dict()
+    check("resnet101d keys: conv1.6, layer2.0.downsample.1/2 at top level",
+          all(k in sd for k in ["conv1.6.weight", "layer2.0.downsample.1.weight", "layer2.0.downsample.2.running_var",
+                                "layer1.0.downsample.1.weight", "conv_reduce.3.weight"]))
 
     # RKAN keys.
     sd = build_model("resnet18(stem=small,width=0.25)+rkan(stages=3/4,mech=gating)", 10).state_dict()

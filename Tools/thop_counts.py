@@ -7,9 +7,11 @@
 Each line: {"spec", "size", "classes", "in_channels", "params" (every parameter of the model),
 "params_thop", "macs"} with thop 0.1.1's `profile` on a 1×C×size×size input. thop counts only
 leaf modules that it has a rule for and that run in the forward pass: convolutions, BN, Linear,
-pooling...; SiLU, Sigmoid and the KAN convolutions' custom module add nothing, except the KAN's
-`base_linear` (an nn.Linear: 9 parameters and 9 MACs per output pixel and channel), so
-params − params_thop = 45 per KAN convolution. This is the convention of the published counts.
+pooling...; SiLU, Sigmoid, GroupNorm (ELA), functional ops (DenseNet's final pool, ELA's means)
+and the KAN convolutions' custom modules add nothing, except a KAN's `base_linear` (an nn.Linear:
+9 MACs per output pixel and channel; 9 parameters for chebyshev, 10 with the bias for rbf; the rbf
+`spline_linear` is an nn.Linear subclass that thop's exact-type lookup skips; b_spline counts 0), so
+params − params_thop = 45 per Chebyshev KAN convolution. This is the convention of the published counts.
 """
 import argparse
 import json
@@ -36,6 +38,13 @@ DEFAULT_CASES = [
     ("resnet18(stem=small,width=0.25)+rkan", 32, 10),
     ("resnet18(stem=small,width=0.25)+rkan(stages=1/2/3/4,mech=gating)", 32, 10),
     ("resnet50(stem=small,width=0.125)+rkan(mech=se)", 28, 10),
+    ("resnet101d", 128, 100),
+    ("seresnet50+rkan", 224, 1000),
+    ("ela_l_resnet50+rkan", 224, 1000),
+    ("regnet_y_32gf+rkan", 128, 100),
+    ("densenet169+rkan", 224, 1000),
+    ("resnet50+rkan(kan=rbf)", 224, 1000),
+    ("resnet50+rkan(kan=b_spline)", 224, 1000),
 ]
 
 

@@ -7,7 +7,7 @@ public final class Model {
     public let classes: Int
     public let inChannels: Int
     public let store: ParameterStore
-    let net: Layer
+    let net: StagedNetwork
 
     /// Builds the network (parameters declared and allocated, not yet initialised).
     /// - Throws: `SpecError` for a backbone that is not implemented or options that do not fit it.
@@ -17,11 +17,14 @@ public final class Model {
         }
         self.spec = spec; self.classes = classes; self.inChannels = inChannels
         let s = ParameterStore()
-        if let c = ResNet.config(spec.backbone) {
-            net = try ResNet(s, spec: spec, config: c, classes: classes, inChannels: inChannels)
-        } else {
-            throw SpecError(spec: spec.description, problem: "backbone \(spec.backbone.rawValue) is not implemented yet")
+        let family = BackboneFamily(spec.backbone)
+        let prefix = spec.rkan == nil ? nil : family.rkanPrefix
+        func inBackbone<T>(_ body: () throws -> T) rethrows -> T {
+            if let prefix { return try s.scoped(prefix, body) }
+            return try body()
         }
+        let backbone = try inBackbone { try family.build(s, spec: spec, classes: classes, inChannels: inChannels) }
+        net = StagedNetwork(backbone, rkan: try RKANBlock.blocks(s, spec: spec, stages: backbone.stages))
         s.finalize()
         store = s
     }
@@ -31,8 +34,12 @@ public final class Model {
         try self.init(spec: ModelSpec(parsing: text), classes: classes, inChannels: inChannels)
     }
 
-    /// Initialises every tensor torchvision's way from the counter-based RNG.
-    public func initialize(seed: UInt64) { store.initialize(seed: seed) }
+    /// Initialises every tensor torchvision's way from the counter-based RNG, then writes the
+    /// constant buffers (the rbf / b_spline KAN grids).
+    public func initialize(seed: UInt64) {
+        store.initialize(seed: seed)
+        for (p, v) in net.constants { p.setTorchValues(v) }
+    }
 
     /// Logits for a batch; `.train` caches what `backward` needs.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -47,11 +54,4 @@ public final class Model {
 
     /// Trainable scalars (PyTorch's `sum(p.numel() for p in model.parameters())` over used modules).
     public var parameterCount: Int { store.parameterCount }
-
-    /// Parameters as thop counts them: only modules with a thop rule (no KAN's Chebyshev
-    /// weights/scalers, whose module is custom; see paper/README.md).
-    public var thopParameterCount: Int {
-        store.parameters.filter { !($0.name.hasSuffix(".chebyshev_weight") || $0.name.hasSuffix(".chebyshev_scaler")) }
-            .reduce(0) { $0 + $1.count }
-    }
 }

@@ -38,8 +38,10 @@ public struct RKANOptions: Equatable, Sendable {
     public var reduce: Int = 2
     /// RKAN-L inverse bottleneck expansion: M = C_in · inv.
     public var inv: Int? = nil
+    /// KAN of the RKAN convolutions: Chebyshev (degree `degree`), RBF (FastKAN, 5 centres on
+    /// [−1, 1]) or B-spline (KANLinear, grid 5 on [−1, 1], order `degree`).
     public var kan: KANType = .chebyshev
-    /// Chebyshev degree.
+    /// Chebyshev degree; the spline order for `kan=b_spline`.
     public var degree: Int = 3
     public var mech: Mechanism = .addition
 

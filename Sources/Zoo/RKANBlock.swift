@@ -10,6 +10,7 @@ import Engine
 ///     out = stage(x) + r                   (mech=addition; gating and se as in the reference)
 ///
 /// The convolutions use PyTorch's default init (the reference creates them outside torchvision).
+/// `kan=rbf` / `kan=b_spline` swap the KAN convolutions (RBFKANConv2d, BSplineKANConv2d).
 final class RKANBlock {
     let convReduce: Conv2d, silu1 = SiLU()
     let kan1: Layer, kanBN: BatchNorm2d
@@ -23,6 +24,9 @@ final class RKANBlock {
     let seReduce: Conv2d?, seExpand: Conv2d?
     let sePool = GlobalAvgPool(), seReLU = ReLU(), seSigmoid = Sigmoid()
 
+    /// Constant buffers (the rbf / b_spline KAN grids) and their values, set by `Model.initialize`.
+    let constants: [(Parameter, [Float])]
+
     // Caches for backward.
     private var h: Tensor?, r: Tensor?, gate: Tensor?, seScale: Tensor?
 
@@ -33,21 +37,29 @@ final class RKANBlock {
             throw SpecError(spec: spec.description, problem: "reduce=\(o.reduce) does not divide the \(cin) input channels of stage \(i + 1)")
         }
         func defaultInit(_ fanIn: Int) -> Initializer { .uniform(bound: Float(1 / Double(fanIn).squareRoot())) }
-        func kanConv(_ name: String, stride: Int) throws -> Layer {
+        var constants: [(Parameter, [Float])] = []
+        func kanConv(_ name: String, stride: Int) -> Layer {
             switch o.kan {
             case .chebyshev:
                 return ChebyshevKANConv2d(store: s, name: name, kernel: 3, stride: stride, padding: 1, degree: o.degree)
-            case .rbf, .b_spline:
-                throw SpecError(spec: spec.description, problem: "kan=\(o.kan.rawValue) is not implemented yet; use kan=chebyshev")
+            case .rbf:
+                let k = RBFKANConv2d(s, name: name, stride: stride)
+                constants.append((k.grid, k.gridValues))
+                return k
+            case .b_spline:
+                let k = BSplineKANConv2d(s, name: name, stride: stride, order: o.degree)
+                constants.append((k.grid, k.gridValues))
+                return k
             }
         }
         convReduce = Conv2d(store: s, name: "conv_reduce.\(i)", inChannels: cin, outChannels: m, kernel: 1, weightInit: defaultInit(cin))
-        kan1 = try kanConv("kan_conv1.\(i).convs.0.conv", stride: stride)
+        kan1 = kanConv("kan_conv1.\(i).convs.0.conv", stride: stride)
         kanBN = BatchNorm2d(store: s, name: "kan_bn.\(i)", channels: m)
         convExpand = Conv2d(store: s, name: "conv_expand.\(i)", inChannels: m, outChannels: cout, kernel: 1, weightInit: defaultInit(m))
-        kan2 = lastStage ? try kanConv("kan_conv2.\(i).convs.0.conv", stride: 1) : nil
+        kan2 = lastStage ? kanConv("kan_conv2.\(i).convs.0.conv", stride: 1) : nil
         expandBN = BatchNorm2d(store: s, name: "kan_expand_bn.\(i)", channels: cout)
         mech = o.mech
+        self.constants = constants
         gateConv = o.mech == .gating
             ? Conv2d(store: s, name: "gate_convs.\(i)", inChannels: cout, outChannels: cout, kernel: 1, bias: true, weightInit: defaultInit(cout))
             : nil
@@ -138,5 +150,22 @@ final class RKANBlock {
             accumulate(into: dr, d)
             return (dh, branchBackward(dr))
         }
+    }
+}
+
+extension RKANBlock {
+    /// One RKAN block per stage of `spec.rkan.stages` (nil elsewhere), declared at the store's
+    /// top level (`conv_reduce.i`, ...), with `kan_conv2` on the last of them.
+    /// - Throws: `SpecError` when `reduce` does not divide a stage's input channels.
+    static func blocks(_ s: ParameterStore, spec: ModelSpec, stages: [BackboneStage]) throws -> [RKANBlock?] {
+        var blocks: [RKANBlock?] = Array(repeating: nil, count: stages.count)
+        guard let r = spec.rkan else { return blocks }
+        let last = r.stages.max() ?? stages.count
+        for st in r.stages {
+            let i = st - 1, stage = stages[i]
+            blocks[i] = try RKANBlock(s, index: i, inChannels: stage.inChannels, outChannels: stage.outChannels,
+                                      stride: stage.stride, options: r, lastStage: st == last, spec: spec)
+        }
+        return blocks
     }
 }

@@ -1,16 +1,21 @@
 import Engine
 
-/// torchvision's ResNet family (ResNet-18…152, Wide ResNet, ResNeXt) with the options of
-/// DESIGN.md (`stem=small`: 3×3 stride-1 first conv and no max-pool; `width`: channel multiplier)
-/// and optional RKAN blocks on chosen stages. Parameter keys are torchvision's, under `resnet.`
-/// when the model carries RKAN blocks (the reference RKAN_ResNet's attribute name).
-final class ResNet: Layer {
+/// The ResNet family: torchvision's ResNet-18…152, Wide ResNet and ResNeXt; the reference's
+/// SE-ResNet (`se` after bn3) and ELA-ResNet (`ela` after bn3); timm's ResNet-D (`resnet101d`:
+/// deep stem `conv1.0/1/3/4/6`, average-pool shortcuts `downsample.1/.2`). Options of DESIGN.md:
+/// `stem=small` (3×3 stride-1 first conv and no max-pool; not for the deep stem) and `width`.
+enum ResNet {
     struct Config {
         var blocks: [Int]
         var bottleneck: Bool
         var groups = 1
         var widthPerGroup = 64
+        /// timm's ResNet-D: three 3×3 stem convs and avg-pool + 1×1 conv shortcuts.
+        var deepStem = false
+        var attention: BlockAttention = .none
     }
+
+    enum BlockAttention { case none, se, ela }
 
     static func config(_ b: Backbone) -> Config? {
         switch b {
@@ -23,116 +28,105 @@ final class ResNet: Layer {
         case .wide_resnet101_2: return Config(blocks: [3, 4, 23, 3], bottleneck: true, widthPerGroup: 128)
         case .resnext50_32x4d: return Config(blocks: [3, 4, 6, 3], bottleneck: true, groups: 32, widthPerGroup: 4)
         case .resnext101_32x8d: return Config(blocks: [3, 4, 23, 3], bottleneck: true, groups: 32, widthPerGroup: 8)
+        case .resnet101d: return Config(blocks: [3, 4, 23, 3], bottleneck: true, deepStem: true)
+        case .seresnet50: return Config(blocks: [3, 4, 6, 3], bottleneck: true, attention: .se)
+        case .seresnet101: return Config(blocks: [3, 4, 23, 3], bottleneck: true, attention: .se)
+        case .ela_l_resnet50: return Config(blocks: [3, 4, 6, 3], bottleneck: true, attention: .ela)
         default: return nil
         }
     }
 
-    let stem: Sequential
-    let stages: [Sequential]
-    let rkan: [RKANBlock?]
-    let pool = GlobalAvgPool()
-    let fc: Linear
-
-    init(_ s: ParameterStore, spec: ModelSpec, config c: Config, classes: Int, inChannels: Int) throws {
-        let scale = { (ch: Int) in max(1, Int((Double(ch) * spec.width).rounded())) }
+    /// Declares the backbone under the store's current prefix.
+    /// - Throws: `SpecError` for `stem=small` on the deep stem, or a width that leaves a group or
+    ///   an attention module without channels.
+    static func build(_ s: ParameterStore, spec: ModelSpec, config c: Config, classes: Int, inChannels: Int) throws -> StagedBackbone {
+        let scale = { (ch: Int) in scaledChannels(ch, spec.width) }
         let inplanes0 = scale(64)
         let planes = [64, 128, 256, 512].map(scale)
         let expansion = c.bottleneck ? Bottleneck.expansion : 1
-        let prefix = spec.rkan == nil ? nil : "resnet"
-
-        func inBackbone<T>(_ body: () throws -> T) rethrows -> T {
-            if let prefix { return try s.scoped(prefix, body) }
-            return try body()
+        if c.deepStem && spec.stem == .small {
+            throw SpecError(spec: spec.description, problem: "stem=small is not available for \(spec.backbone.rawValue) (deep stem); backbones with stem=small: \(stemSmallBackbones.joined(separator: ", "))")
         }
 
-        var stemLayers: [Layer] = []
-        var stagesBuilt: [Sequential] = []
-        var stageIn: [Int] = []
-        var stageOut: [Int] = []
-        var fcBuilt: Linear!
-        try inBackbone {
-            switch spec.stem {
-            case .standard:
-                stemLayers.append(Conv2d(store: s, name: "conv1", inChannels: inChannels, outChannels: inplanes0, kernel: 7, stride: 2, padding: 3))
-            case .small:
-                stemLayers.append(Conv2d(store: s, name: "conv1", inChannels: inChannels, outChannels: inplanes0, kernel: 3, stride: 1, padding: 1))
+        var stem: [Layer] = []
+        if c.deepStem {
+            let w = scale(32)
+            s.scoped("conv1") {
+                stem += [Conv2d(store: s, name: "0", inChannels: inChannels, outChannels: w, kernel: 3, stride: 2, padding: 1),
+                         BatchNorm2d(store: s, name: "1", channels: w), ReLU(),
+                         Conv2d(store: s, name: "3", inChannels: w, outChannels: w, kernel: 3, padding: 1),
+                         BatchNorm2d(store: s, name: "4", channels: w), ReLU(),
+                         Conv2d(store: s, name: "6", inChannels: w, outChannels: inplanes0, kernel: 3, padding: 1)]
             }
-            stemLayers.append(BatchNorm2d(store: s, name: "bn1", channels: inplanes0))
-            stemLayers.append(ReLU())
-            if spec.stem == .standard { stemLayers.append(MaxPool2d(kernel: 3, stride: 2, padding: 1)) }
+        } else if spec.stem == .small {
+            stem.append(Conv2d(store: s, name: "conv1", inChannels: inChannels, outChannels: inplanes0, kernel: 3, stride: 1, padding: 1))
+        } else {
+            stem.append(Conv2d(store: s, name: "conv1", inChannels: inChannels, outChannels: inplanes0, kernel: 7, stride: 2, padding: 3))
+        }
+        stem += [BatchNorm2d(store: s, name: "bn1", channels: inplanes0), ReLU()]
+        if spec.stem == .standard { stem.append(MaxPool2d(kernel: 3, stride: 2, padding: 1)) }
 
-            var inplanes = inplanes0
-            for (i, n) in c.blocks.enumerated() {
-                let stride = i == 0 ? 1 : 2
-                stageIn.append(inplanes)
-                var blocks: [Layer] = []
-                try s.scoped("layer\(i + 1)") {
-                    for b in 0..<n {
-                        let st = b == 0 ? stride : 1
-                        try s.scoped("\(b)") {
-                            var down: Sequential? = nil
-                            if b == 0 && (st != 1 || inplanes != planes[i] * expansion) {
-                                down = s.scoped("downsample") {
-                                    Sequential([
-                                        Conv2d(store: s, name: "0", inChannels: inplanes, outChannels: planes[i] * expansion, kernel: 1, stride: st),
-                                        BatchNorm2d(store: s, name: "1", channels: planes[i] * expansion),
-                                    ])
-                                }
+        var stages: [BackboneStage] = []
+        var inplanes = inplanes0
+        for (i, n) in c.blocks.enumerated() {
+            let stride = i == 0 ? 1 : 2, out = planes[i] * expansion
+            let stageIn = inplanes
+            var blocks: [Layer] = []
+            try s.scoped("layer\(i + 1)") {
+                for b in 0..<n {
+                    let st = b == 0 ? stride : 1
+                    try s.scoped("\(b)") {
+                        let down = b == 0 && (st != 1 || inplanes != out)
+                            ? downsample(s, inPlanes: inplanes, outPlanes: out, stride: st, avgDown: c.deepStem) : nil
+                        let attention = try attentionLayer(s, c.attention, channels: out, spec: spec)
+                        if c.bottleneck {
+                            let w = Int(Double(planes[i]) * Double(c.widthPerGroup) / 64.0) * c.groups
+                            guard w > 0 else {
+                                throw SpecError(spec: spec.description, problem: "width \(spec.width) leaves no channels for the \(c.groups) groups of stage \(i + 1)")
                             }
-                            if c.bottleneck {
-                                let w = Int(Double(planes[i]) * Double(c.widthPerGroup) / 64.0) * c.groups
-                                guard w % c.groups == 0, w > 0 else {
-                                    throw SpecError(spec: spec.description, problem: "width \(spec.width) leaves \(w) channels for \(c.groups) groups")
-                                }
-                                blocks.append(Bottleneck(s, inPlanes: inplanes, planes: planes[i], width: w, groups: c.groups, stride: st, downsample: down))
-                            } else {
-                                blocks.append(BasicBlock(s, inPlanes: inplanes, planes: planes[i], stride: st, downsample: down))
-                            }
-                            inplanes = planes[i] * expansion
+                            blocks.append(Bottleneck(s, inPlanes: inplanes, planes: planes[i], width: w, groups: c.groups,
+                                                     stride: st, downsample: down, attention: attention))
+                        } else {
+                            blocks.append(BasicBlock(s, inPlanes: inplanes, planes: planes[i], stride: st, downsample: down))
                         }
+                        inplanes = out
                     }
                 }
-                stageOut.append(inplanes)
-                stagesBuilt.append(Sequential(blocks))
             }
-            fcBuilt = Linear(store: s, name: "fc", inFeatures: inplanes, outFeatures: classes)
+            stages.append(BackboneStage(layer: Sequential(blocks), inChannels: stageIn, outChannels: out, stride: stride))
         }
-        stem = Sequential(stemLayers)
-        stages = stagesBuilt
-        fc = fcBuilt
-        var blocks: [RKANBlock?] = Array(repeating: nil, count: 4)
-        if let r = spec.rkan {
-            let last = r.stages.max() ?? 4
-            for st in r.stages {
-                let i = st - 1
-                blocks[i] = try RKANBlock(s, index: i, inChannels: stageIn[i], outChannels: stageOut[i],
-                                          stride: i == 0 ? 1 : 2, options: r, lastStage: st == last, spec: spec)
-            }
-        }
-        rkan = blocks
+        let fc = Linear(store: s, name: "fc", inFeatures: inplanes, outFeatures: classes)
+        return StagedBackbone(stem: Sequential(stem), stages: stages, classifier: fc, poolIsModule: true)
     }
 
-    func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        var h = try stem.forward(x, mode: mode)
-        for (i, stage) in stages.enumerated() {
-            let identity = h
-            h = try stage.forward(h, mode: mode)
-            if let r = rkan[i] { h = try r.combine(stageOutput: h, stageInput: identity, mode: mode) }
+    /// torchvision's `downsample.0/1` (1×1 conv stride s + BN), or ResNet-D's `downsample.1/2`
+    /// after `AvgPool2d(2, 2, ceil_mode, count_include_pad=False)` (nothing at index 0 for stride 1).
+    static func downsample(_ s: ParameterStore, inPlanes: Int, outPlanes: Int, stride: Int, avgDown: Bool) -> Sequential {
+        s.scoped("downsample") {
+            if !avgDown {
+                return Sequential([Conv2d(store: s, name: "0", inChannels: inPlanes, outChannels: outPlanes, kernel: 1, stride: stride),
+                                   BatchNorm2d(store: s, name: "1", channels: outPlanes)])
+            }
+            let pool: [Layer] = stride == 1 ? [] : [AvgPool2d(kernel: 2, stride: stride, ceilMode: true, countIncludePad: false)]
+            return Sequential(pool + [Conv2d(store: s, name: "1", inChannels: inPlanes, outChannels: outPlanes, kernel: 1),
+                                      BatchNorm2d(store: s, name: "2", channels: outPlanes)])
         }
-        return try fc.forward(pool.forward(h, mode: mode), mode: mode)
     }
 
-    func backward(_ dy: Tensor) -> Tensor {
-        var d = pool.backward(fc.backward(dy))
-        for i in stages.indices.reversed() {
-            if let r = rkan[i] {
-                let (dStage, dInput) = r.backward(d)
-                d = stages[i].backward(dStage)
-                accumulate(into: d, dInput)
-            } else {
-                d = stages[i].backward(d)
+    /// The block's attention module on its `channels` outputs (nil for plain blocks).
+    static func attentionLayer(_ s: ParameterStore, _ a: BlockAttention, channels c: Int, spec: ModelSpec) throws -> Layer? {
+        switch a {
+        case .none: return nil
+        case .se:
+            guard c >= 16 else {
+                throw SpecError(spec: spec.description, problem: "width \(spec.width) gives \(c) channels, too few for SE (reduction 16)")
             }
+            return SqueezeExcitation(s, name: "se", channels: c, squeeze: c / 16, bias: false)
+        case .ela:
+            guard c >= 16, c % 16 == 0, c % (c / 8) == 0 else {
+                throw SpecError(spec: spec.description, problem: "width \(spec.width) gives \(c) channels; ELA needs a multiple of 16 (GroupNorm(16), conv groups C/8)")
+            }
+            return EfficientLocalAttention(s, name: "ela", channels: c)
         }
-        return stem.backward(d)
     }
 }

@@ -31,22 +31,28 @@ final class BasicBlock: Layer {
 }
 
 /// torchvision's Bottleneck (ResNet-50+, v1.5: stride on the 3×3): conv1×1-BN-ReLU,
-/// conv3×3(stride, groups)-BN-ReLU, conv1×1-BN, plus identity or downsample, then ReLU.
+/// conv3×3(stride, groups)-BN-ReLU, conv1×1-BN, optional attention (SE, ELA), plus identity or
+/// downsample, then ReLU.
 final class Bottleneck: Layer {
     static let expansion = 4
     let conv1: Conv2d, bn1: BatchNorm2d, relu1 = ReLU()
     let conv2: Conv2d, bn2: BatchNorm2d, relu2 = ReLU()
     let conv3: Conv2d, bn3: BatchNorm2d, relu3 = ReLU()
+    let attention: Layer?
     let downsample: Sequential?
 
-    /// - Parameter width: channels of the 3×3 conv (planes·baseWidth/64·groups in torchvision).
-    init(_ s: ParameterStore, inPlanes: Int, planes: Int, width: Int, groups: Int, stride: Int, downsample: Sequential?) {
+    /// - Parameters:
+    ///   - width: channels of the 3×3 conv (planes·baseWidth/64·groups in torchvision).
+    ///   - attention: applied to bn3's output before the residual add (SE-ResNet, ELA-ResNet).
+    init(_ s: ParameterStore, inPlanes: Int, planes: Int, width: Int, groups: Int, stride: Int, downsample: Sequential?,
+         attention: Layer? = nil) {
         conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: width, kernel: 1)
         bn1 = BatchNorm2d(store: s, name: "bn1", channels: width)
         conv2 = Conv2d(store: s, name: "conv2", inChannels: width, outChannels: width, kernel: 3, stride: stride, padding: 1, groups: groups)
         bn2 = BatchNorm2d(store: s, name: "bn2", channels: width)
         conv3 = Conv2d(store: s, name: "conv3", inChannels: width, outChannels: planes * Bottleneck.expansion, kernel: 1)
         bn3 = BatchNorm2d(store: s, name: "bn3", channels: planes * Bottleneck.expansion)
+        self.attention = attention
         self.downsample = downsample
     }
 
@@ -54,13 +60,15 @@ final class Bottleneck: Layer {
         var h = try relu1.forward(bn1.forward(conv1.forward(x, mode: mode), mode: mode), mode: mode)
         h = try relu2.forward(bn2.forward(conv2.forward(h, mode: mode), mode: mode), mode: mode)
         h = try bn3.forward(conv3.forward(h, mode: mode), mode: mode)
+        if let attention { h = try attention.forward(h, mode: mode) }
         let identity = try downsample?.forward(x, mode: mode) ?? x
         return try relu3.forward(addForward(h, identity), mode: mode)
     }
 
     func backward(_ dy: Tensor) -> Tensor {
         let d = relu3.backward(dy)
-        var g = conv3.backward(bn3.backward(d))
+        var g = attention?.backward(d) ?? d
+        g = conv3.backward(bn3.backward(g))
         g = conv2.backward(bn2.backward(relu2.backward(g)))
         let dx = conv1.backward(bn1.backward(relu1.backward(g)))
         accumulate(into: dx, downsample?.backward(d) ?? d)

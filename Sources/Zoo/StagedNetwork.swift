@@ -1,0 +1,118 @@
+import Engine
+
+/// One stage of a backbone as an RKAN block sees it: the layer, the channels it maps and its stride.
+struct BackboneStage {
+    let layer: Layer
+    /// Channels of the stage's input (the RKAN block's conv_reduce input).
+    let inChannels: Int
+    /// Channels of the stage's output (the RKAN block's kan_expand_bn width).
+    let outChannels: Int
+    /// Spatial stride of the stage (the RKAN block's kan_conv1 stride).
+    let stride: Int
+}
+
+/// A backbone cut at its four stage boundaries: stem → stages → global average pool → classifier.
+struct StagedBackbone {
+    var stem: Layer
+    var stages: [BackboneStage]
+    var classifier: Linear
+    /// Whether thop sees the global pool: an `nn.AdaptiveAvgPool2d` module (ResNet, RegNet) is
+    /// counted, DenseNet's functional `F.adaptive_avg_pool2d` is not.
+    var poolIsModule: Bool
+}
+
+/// The network every family builds: stem, four stages with optional RKAN blocks around them
+/// (DESIGN.md "Model specs"), global average pool and the classifier.
+///
+///     h = stem(x)
+///     for each stage i: x_i = h; h = stage_i(x_i); if RKAN on i: h = rkan_i.combine(h, x_i)
+///     logits = fc(pool(h))
+final class StagedNetwork: Layer {
+    let stem: Layer
+    let stages: [Layer]
+    let rkan: [RKANBlock?]
+    let pool = GlobalAvgPool()
+    let poolIsModule: Bool
+    let fc: Linear
+
+    init(_ backbone: StagedBackbone, rkan: [RKANBlock?]) {
+        precondition(rkan.count == backbone.stages.count, "StagedNetwork: one RKAN slot per stage")
+        stem = backbone.stem
+        stages = backbone.stages.map(\.layer)
+        fc = backbone.classifier
+        poolIsModule = backbone.poolIsModule
+        self.rkan = rkan
+    }
+
+    /// - Parameter x: (N, H, W, C_in).
+    /// - Returns: logits (N, classes).
+    func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        var h = try stem.forward(x, mode: mode)
+        for (i, stage) in stages.enumerated() {
+            let identity = h
+            h = try stage.forward(h, mode: mode)
+            if let r = rkan[i] { h = try r.combine(stageOutput: h, stageInput: identity, mode: mode) }
+        }
+        let before = MACCounter.macs
+        let pooled = try pool.forward(h, mode: mode)
+        if !poolIsModule && MACCounter.isCounting { MACCounter.macs = before }
+        return try fc.forward(pooled, mode: mode)
+    }
+
+    func backward(_ dy: Tensor) -> Tensor {
+        var d = pool.backward(fc.backward(dy))
+        for i in stages.indices.reversed() {
+            if let r = rkan[i] {
+                let (dStage, dInput) = r.backward(d)
+                d = stages[i].backward(dStage)
+                accumulate(into: d, dInput)
+            } else {
+                d = stages[i].backward(d)
+            }
+        }
+        return stem.backward(d)
+    }
+
+    /// Constant buffers (KAN grids) and their values, written by `Model.initialize`.
+    var constants: [(Parameter, [Float])] { rkan.compactMap { $0 }.flatMap(\.constants) }
+}
+
+/// The backbone families of the zoo and their builders.
+enum BackboneFamily {
+    case resnet(ResNet.Config)
+    case regnet(RegNet.Config)
+    case densenet(DenseNet.Config)
+
+    init(_ b: Backbone) {
+        if let c = ResNet.config(b) { self = .resnet(c) }
+        else if let c = RegNet.config(b) { self = .regnet(c) }
+        else if let c = DenseNet.config(b) { self = .densenet(c) }
+        else { preconditionFailure("backbone \(b.rawValue) has no family") }
+    }
+
+    /// The reference RKAN class's attribute holding the backbone (`resnet.`, `regnet.`,
+    /// `densenet.`), nil where its modules sit at top level (RKANet_D).
+    var rkanPrefix: String? {
+        switch self {
+        case .resnet(let c): return c.deepStem ? nil : "resnet"
+        case .regnet: return "regnet"
+        case .densenet: return "densenet"
+        }
+    }
+
+    /// Declares the backbone's parameters in `s` (under the current prefix) and returns its parts.
+    /// - Throws: `SpecError` for options the backbone does not support.
+    func build(_ s: ParameterStore, spec: ModelSpec, classes: Int, inChannels: Int) throws -> StagedBackbone {
+        switch self {
+        case .resnet(let c): return try ResNet.build(s, spec: spec, config: c, classes: classes, inChannels: inChannels)
+        case .regnet(let c): return try RegNet.build(s, spec: spec, config: c, classes: classes, inChannels: inChannels)
+        case .densenet(let c): return try DenseNet.build(s, spec: spec, config: c, classes: classes, inChannels: inChannels)
+        }
+    }
+}
+
+/// `max(1, round(c · width))`, halves away from zero (the twin's `scaled`).
+func scaledChannels(_ c: Int, _ width: Double) -> Int { max(1, Int((Double(c) * width).rounded())) }
+
+/// Backbones that accept `stem=small` (all but the deep-stem ResNet-D).
+let stemSmallBackbones = Backbone.allCases.filter { $0 != .resnet101d }.map(\.rawValue)

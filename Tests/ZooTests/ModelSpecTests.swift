@@ -1,0 +1,35 @@
+import XCTest
+@testable import Zoo
+
+final class ModelSpecTests: XCTestCase {
+    func testCanonicalText() throws {
+        XCTAssertEqual(try ModelSpec(parsing: " resnet50( width=0.5 ,stem=small)+rkan(mech=gating,stages=4/3) ").description,
+                       "resnet50(stem=small,width=0.5)+rkan(stages=3/4,mech=gating)")
+        XCTAssertEqual(try ModelSpec(parsing: "densenet121+rkan(kan=rbf)").description, "densenet121+rkan(kan=rbf)")
+    }
+
+    func testRejectsUnknownNamesWithTheValidChoices() {
+        XCTAssertThrowsError(try ModelSpec(parsing: "resnet17")) { e in
+            XCTAssertTrue("\(e)".contains("valid backbones: resnet18"), "\(e)")
+        }
+        XCTAssertThrowsError(try ModelSpec(parsing: "resnet18+rkan(kan=fourier)")) { e in
+            XCTAssertTrue("\(e)".contains("chebyshev, rbf, b_spline"), "\(e)")
+        }
+    }
+
+    func testStemSmallIsRejectedForTheDeepStem() {
+        XCTAssertThrowsError(try Model("resnet101d(stem=small)", classes: 10)) { e in
+            XCTAssertTrue("\(e)".contains("backbones with stem=small: resnet18"), "\(e)")
+            XCTAssertFalse("\(e)".contains("resnet101d,"), "\(e)")
+        }
+    }
+
+    func testWidthThatStarvesAttentionIsRejected() {
+        XCTAssertThrowsError(try Model("ela_l_resnet50(width=0.03)", classes: 10)) { e in
+            XCTAssertTrue("\(e)".contains("ELA needs a multiple of 16"), "\(e)")
+        }
+        XCTAssertThrowsError(try Model("seresnet50(width=0.01)", classes: 10)) { e in
+            XCTAssertTrue("\(e)".contains("too few for SE"), "\(e)")
+        }
+    }
+}

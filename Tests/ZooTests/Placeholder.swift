@@ -1,5 +1,0 @@
-import XCTest
-
-final class ZooPlaceholderTests: XCTestCase {
-    func testBuilds() { XCTAssertTrue(true) }
-}
