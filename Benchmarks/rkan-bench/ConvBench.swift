@@ -55,9 +55,9 @@ enum ConvBench {
         }
     }
 
-    /// Seconds of one `cblas_sgemm` on n³.
-    static func sgemm(_ a: Tensor, _ b: Tensor, _ c: Tensor, n: Int) -> Double {
-        seconds { BLAS.sgemm(.none, .none, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, beta: 0, c: c.data, ldc: n) }
+    /// Seconds of one plain `cblas_sgemm` on n³ with OpenBLAS's own `threads`.
+    static func sgemm(_ a: Tensor, _ b: Tensor, _ c: Tensor, n: Int, threads: Int) -> Double {
+        BLAS.referenceSgemmSeconds(n: n, threads: threads, a: a.data, b: b.data, c: c.data)
     }
 
     static func run(arguments: [String]) {
@@ -84,7 +84,7 @@ enum ConvBench {
         var gemmTimes: [Double] = []
         for r in 0...repeats {
             for bench in benches { bench.step() }
-            gemmTimes.append(sgemm(a, b, c, n: n))
+            gemmTimes.append(sgemm(a, b, c, n: n, threads: threads))
             if r == 0 { for bench in benches { bench.forward.removeAll(); bench.backward.removeAll() }; gemmTimes.removeAll() }
         }
         var flops = 0.0, secs = 0.0

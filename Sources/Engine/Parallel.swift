@@ -1,10 +1,16 @@
 import Dispatch
+import Foundation
 
 /// Deterministic parallel loops: work is split into chunks whose size does not depend on the
 /// thread count, each chunk is processed by one thread, and reductions combine per-chunk
 /// partials in chunk order, so results are the same bytes for any number of threads.
+///
+/// Chunks are handed out dynamically (next free chunk to the next free worker), which keeps
+/// both cores busy when the machine is shared; which thread runs a chunk never changes its
+/// result. A loop started inside another loop's body runs serially on the calling worker (same
+/// chunks, same bytes), so kernels may nest freely: e.g. `BLAS.sgemm` called per image chunk.
 public enum Parallel {
-    /// Worker threads for the engine's own loops (OpenBLAS threads are set by `BLAS.setThreads`).
+    /// Worker threads for the engine's own loops, GEMM splits included (`BLAS.setThreads` sets it).
     nonisolated(unsafe) public static var threads: Int = 1
 
     /// Calls `body(range)` for consecutive ranges of at most `chunk` indices covering `0..<count`.
@@ -14,24 +20,27 @@ public enum Parallel {
         if count <= 0 { return }
         let chunk = max(chunk, 1)
         let n = (count + chunk - 1) / chunk
-        if threads <= 1 || n == 1 {
+        if threads <= 1 || n == 1 || ParallelRegion.isInside {
             var lo = 0
             while lo < count { body(lo..<min(lo + chunk, count)); lo += chunk }
             return
         }
+        let next = ParallelRegion.Counter()
         let workers = min(threads, n)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var c = w
-            while c < n {
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            ParallelRegion.enter()
+            defer { ParallelRegion.leave() }
+            while true {
+                let c = next.take()
+                if c >= n { break }
                 let lo = c * chunk
                 body(lo..<min(lo + chunk, count))
-                c += workers
             }
         }
     }
 
-    /// Calls `body(i)` for each `i` in `0..<count`, parallelised over `threads` workers in a fixed
-    /// interleaving. Bodies must write disjoint memory.
+    /// Calls `body(i)` for each `i` in `0..<count`, parallelised over `threads` workers.
+    /// Bodies must write disjoint memory.
     @inlinable
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         forEachChunk(count: count, chunk: 1) { r in for i in r { body(i) } }
@@ -41,4 +50,37 @@ public enum Parallel {
     /// thread but never tiny ones. Depends only on `count` (determinism).
     @inlinable
     public static func elementChunk(_ count: Int) -> Int { max(16_384, (count + 15) / 16) }
+}
+
+/// Bookkeeping of `Parallel`'s regions: the shared chunk counter and a per-thread "inside a
+/// region" mark (a pthread key), so nested loops run serially instead of oversubscribing.
+public enum ParallelRegion {
+    /// Hands out chunk indices 0, 1, 2, … to whichever worker asks next.
+    public final class Counter: @unchecked Sendable {
+        private var value = 0
+        private let lock = NSLock()
+        public init() {}
+        /// The next chunk index.
+        public func take() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            let v = value
+            value += 1
+            return v
+        }
+    }
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        precondition(pthread_key_create(&k, nil) == 0, "Parallel: pthread_key_create failed")
+        return k
+    }()
+    private static let mark = UnsafeMutableRawPointer(bitPattern: 1)!
+
+    /// Whether the calling thread is running a chunk of a parallel loop.
+    public static var isInside: Bool { pthread_getspecific(key) != nil }
+    /// Marks the calling thread as running chunks (restores with `leave`).
+    public static func enter() { pthread_setspecific(key, mark) }
+    /// Clears the mark of `enter`.
+    public static func leave() { pthread_setspecific(key, nil) }
 }

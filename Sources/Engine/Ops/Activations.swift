@@ -23,8 +23,18 @@ public func reluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
 ///   - out: (count) the forward output (out > 0 ⇔ inp > 0).
 public func reluBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
                          _ out: UnsafePointer<Float>, _ count: Int) {
+    // Both operands are loaded unconditionally and blended: `out[i] > 0 ? dout[i] : 0` as
+    // written compiled to a scalar branch per element (the load of dout was conditional), which
+    // mispredicts on ReLU's random signs and cost 10 % of a training step.
     Parallel.forEachChunk(count: count, chunk: Parallel.elementChunk(count)) { r in
-        for i in r { dinp[i] = out[i] > 0 ? dout[i] : 0 }
+        var i = r.lowerBound
+        while i + 8 <= r.upperBound {
+            let o = UnsafeRawPointer(out + i).loadUnaligned(as: SIMD8<Float>.self)
+            let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dinp + i).storeBytes(of: SIMD8<Float>().replacing(with: g, where: o .> 0), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < r.upperBound { let g = dout[i]; dinp[i] = out[i] > 0 ? g : 0; i += 1 }
     }
 }
 

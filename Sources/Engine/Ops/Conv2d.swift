@@ -3,9 +3,14 @@ import Foundation
 /// Tuning of the im2col path: the batch is processed in chunks of whole images whose col
 /// matrix holds about `chunkFloats` floats (4 MiB: fastest of 1–32 MiB on the 2-core Zen 3 with
 /// `rkan-bench conv`), so col stays in cache between im2col and GEMM.
+/// With at least `minParallelChunks` chunks, each chunk is one task (im2col and single-threaded
+/// GEMMs on one thread, col buffer per task); with fewer, chunks run one after the other and
+/// im2col and the (split) GEMMs are parallel inside.
 /// Chunks depend only on the geometry (never on the thread count), so results are deterministic.
 public enum Conv2dTuning {
     nonisolated(unsafe) public static var chunkFloats = 1 << 20
+    /// Fewest chunks for chunk-level parallelism (also the lane count of the backward).
+    public static let minParallelChunks = 4
 
     /// Images per chunk for geometry `g`.
     static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
@@ -28,25 +33,39 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
                           _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
-    /// out rows (m, O) = a (m, K) · Wᵀ, per group.
-    func gemm(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ c: UnsafeMutablePointer<Float>) {
+    /// out rows (m, O) = a (m, K) · Wᵀ, per group; `split` chooses `BLAS.sgemm` over one call.
+    func gemm(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ c: UnsafeMutablePointer<Float>, split: Bool) {
         for gi in 0..<G {
-            BLAS.sgemm(.none, .transposed, m: m, n: Og, k: Kg, a: a + gi * Kg, lda: lda,
-                       b: weight + gi * Og * Kg, ldb: Kg, beta: 0, c: c + gi * Og, ldc: O)
+            let (pa, pb, pc) = (a + gi * Kg, weight + gi * Og * Kg, c + gi * Og)
+            if split {
+                BLAS.sgemm(.none, .transposed, m: m, n: Og, k: Kg, a: pa, lda: lda, b: pb, ldb: Kg, beta: 0, c: pc, ldc: O)
+            } else {
+                BLAS.sgemmSerial(.none, .transposed, m: m, n: Og, k: Kg, a: pa, lda: lda, b: pb, ldb: Kg, beta: 0, c: pc, ldc: O)
+            }
         }
     }
     if g.isDirectGEMM {
-        gemm(inp, lda: g.inChannels, rows: g.rows, out)
+        gemm(inp, lda: g.inChannels, rows: g.rows, out, split: true)
     } else {
         let per = Conv2dTuning.imagesPerChunk(g), pixels = g.outHeight * g.outWidth
-        let col = BufferPool.shared.take(per * pixels * g.patch)   // (per·Ho·Wo, K)
-        defer { BufferPool.shared.give(col, per * pixels * g.patch) }
-        var n0 = 0
-        while n0 < g.batch {
-            let n1 = min(g.batch, n0 + per)
-            im2col(col, inp, g, images: n0..<n1)
-            gemm(col, lda: g.patch, rows: (n1 - n0) * pixels, out + n0 * pixels * O)
-            n0 = n1
+        let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
+        if chunks >= Conv2dTuning.minParallelChunks {
+            Parallel.forEachChunk(count: g.batch, chunk: per) { images in
+                let col = BufferPool.shared.take(colCount)   // (per·Ho·Wo, K)
+                defer { BufferPool.shared.give(col, colCount) }
+                im2col(col, inp, g, images: images)
+                gemm(col, lda: g.patch, rows: images.count * pixels, out + images.lowerBound * pixels * O, split: false)
+            }
+        } else {
+            let col = BufferPool.shared.take(colCount)   // (per·Ho·Wo, K)
+            defer { BufferPool.shared.give(col, colCount) }
+            var n0 = 0
+            while n0 < g.batch {
+                let n1 = min(g.batch, n0 + per)
+                im2col(col, inp, g, images: n0..<n1)
+                gemm(col, lda: g.patch, rows: (n1 - n0) * pixels, out + n0 * pixels * O, split: true)
+                n0 = n1
+            }
         }
     }
     if let bias { addBiasRows(out, bias, rows: g.rows, cols: O) }
@@ -56,6 +75,9 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
 ///
 /// dW += dYᵀ · col and dcol = dY · W per group (col recomputed from the input chunk by chunk,
 /// dcol written over it), then col2im; 1×1 stride-1 unpadded convs use the input and dX directly.
+/// With ≥ `minParallelChunks` chunks, chunk c belongs to lane c mod 4; lanes run in parallel,
+/// each accumulating its dW into its own buffer (lane 0 into `dweight`), and lanes 1–3 are added
+/// to `dweight` in lane order: the same bytes for any thread count.
 /// - Parameters:
 ///   - dinp: (N, H, W, C), overwritten; nil skips the input gradient.
 ///   - dweight: (O, k, k, Cg), accumulated; nil skips it.
@@ -70,39 +92,84 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
     precondition(g.isValid, "conv2dBackward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
-    /// dW (O, Kg) += dYᵀ (O, m) · a (m, Kg), per group.
-    func gemmWeight(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ dw: UnsafeMutablePointer<Float>) {
+    /// dW (O, Kg) = beta·dW + dYᵀ (O, m) · a (m, Kg), per group.
+    func gemmWeight(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows m: Int,
+                    _ dw: UnsafeMutablePointer<Float>, beta: Float, split: Bool) {
         for gi in 0..<G {
-            BLAS.sgemm(.transposed, .none, m: Og, n: Kg, k: m, a: dy + gi * Og, lda: O,
-                       b: a + gi * Kg, ldb: lda, beta: 1, c: dw + gi * Og * Kg, ldc: Kg)
+            let (pa, pb, pc) = (dy + gi * Og, a + gi * Kg, dw + gi * Og * Kg)
+            if split {
+                BLAS.sgemm(.transposed, .none, m: Og, n: Kg, k: m, a: pa, lda: O, b: pb, ldb: lda, beta: beta, c: pc, ldc: Kg)
+            } else {
+                BLAS.sgemmSerial(.transposed, .none, m: Og, n: Kg, k: m, a: pa, lda: O, b: pb, ldb: lda, beta: beta, c: pc, ldc: Kg)
+            }
         }
     }
     /// c (m, K) = dY (m, O) · W (O, Kg), per group.
-    func gemmInput(_ dy: UnsafePointer<Float>, rows m: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func gemmInput(_ dy: UnsafePointer<Float>, rows m: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, split: Bool) {
         for gi in 0..<G {
-            BLAS.sgemm(.none, .none, m: m, n: Kg, k: Og, a: dy + gi * Og, lda: O,
-                       b: weight + gi * Og * Kg, ldb: Kg, beta: 0, c: c + gi * Kg, ldc: ldc)
+            let (pa, pb, pc) = (dy + gi * Og, weight + gi * Og * Kg, c + gi * Kg)
+            if split {
+                BLAS.sgemm(.none, .none, m: m, n: Kg, k: Og, a: pa, lda: O, b: pb, ldb: Kg, beta: 0, c: pc, ldc: ldc)
+            } else {
+                BLAS.sgemmSerial(.none, .none, m: m, n: Kg, k: Og, a: pa, lda: O, b: pb, ldb: Kg, beta: 0, c: pc, ldc: ldc)
+            }
         }
     }
     if g.isDirectGEMM {
-        if let dweight { gemmWeight(dout, inp, lda: g.inChannels, rows: g.rows, dweight) }
-        if let dinp { gemmInput(dout, rows: g.rows, dinp, ldc: g.inChannels) }
+        if let dweight { gemmWeight(dout, inp, lda: g.inChannels, rows: g.rows, dweight, beta: 1, split: true) }
+        if let dinp { gemmInput(dout, rows: g.rows, dinp, ldc: g.inChannels, split: true) }
         return
     }
     if dweight == nil && dinp == nil { return }
     let per = Conv2dTuning.imagesPerChunk(g), pixels = g.outHeight * g.outWidth
-    let col = BufferPool.shared.take(per * pixels * g.patch)   // (per·Ho·Wo, K): col, then dcol
-    defer { BufferPool.shared.give(col, per * pixels * g.patch) }
+    let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
+    if chunks >= Conv2dTuning.minParallelChunks {
+        let lanes = Conv2dTuning.minParallelChunks, wCount = O * Kg
+        let partials = dweight == nil ? nil : BufferPool.shared.take((lanes - 1) * wCount)   // (lanes−1, O, Kg)
+        defer { if let partials { BufferPool.shared.give(partials, (lanes - 1) * wCount) } }
+        Parallel.forEachChunk(count: lanes, chunk: 1) { laneRange in
+            let col = BufferPool.shared.take(colCount)   // (per·Ho·Wo, K): col, then dcol
+            defer { BufferPool.shared.give(col, colCount) }
+            for lane in laneRange {
+                var c = lane
+                while c < chunks {
+                    let (n0, n1) = (c * per, min(g.batch, (c + 1) * per))
+                    let m = (n1 - n0) * pixels, dy = dout + n0 * pixels * O
+                    if let dweight {
+                        im2col(col, inp, g, images: n0..<n1)
+                        let target = lane == 0 ? dweight : partials! + (lane - 1) * wCount
+                        gemmWeight(dy, col, lda: g.patch, rows: m, target, beta: lane == 0 || c >= lanes ? 1 : 0, split: false)
+                    }
+                    if let dinp {
+                        gemmInput(dy, rows: m, col, ldc: g.patch, split: false)
+                        col2im(dinp, col, g, images: n0..<n1)
+                    }
+                    c += lanes
+                }
+            }
+        }
+        if let dweight, let partials {
+            Parallel.forEachChunk(count: wCount, chunk: Parallel.elementChunk(wCount)) { r in
+                for lane in 1..<min(lanes, chunks) {
+                    let p = partials + (lane - 1) * wCount
+                    for i in r { dweight[i] += p[i] }
+                }
+            }
+        }
+        return
+    }
+    let col = BufferPool.shared.take(colCount)   // (per·Ho·Wo, K): col, then dcol
+    defer { BufferPool.shared.give(col, colCount) }
     var n0 = 0
     while n0 < g.batch {
         let n1 = min(g.batch, n0 + per), m = (n1 - n0) * pixels
         let dy = dout + n0 * pixels * O
         if let dweight {
             im2col(col, inp, g, images: n0..<n1)
-            gemmWeight(dy, col, lda: g.patch, rows: m, dweight)
+            gemmWeight(dy, col, lda: g.patch, rows: m, dweight, beta: 1, split: true)
         }
         if let dinp {
-            gemmInput(dy, rows: m, col, ldc: g.patch)
+            gemmInput(dy, rows: m, col, ldc: g.patch, split: true)
             col2im(dinp, col, g, images: n0..<n1)
         }
         n0 = n1

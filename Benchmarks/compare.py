@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Throughput of rkan-repro against PyTorch on the same CPU, written to Reports/performance.md.
+
+    python3 Benchmarks/compare.py                      # full protocol (slow: tens of minutes)
+    python3 Benchmarks/compare.py --warmup 2 --iters 5 --repeats 1 --only resnet18   # quick look
+
+For every row (model, mode) it runs `rkan-repro bench SPEC --json` and `Benchmarks/peer_torch.py`
+ALTERNATELY, `--repeats` times each (every invocation: `--warmup` untimed then `--iters` timed
+steps, one repeat), with the same threads, batch, size, classes and mode, and reports the
+median img/s of each side. Achieved GFLOP/s = MACs · 2 · (3 for train, 1 for infer) · img/s,
+with MACs from `rkan-repro models --json`. The GEMM ceiling is `rkan-bench sgemm` (plain
+cblas_sgemm at 1024³ and 2048³, OpenBLAS's own threads). Peak RSS: one resnet50 128×128
+batch-32 train run of each side under /usr/bin/time -v. The machine may be shared: load
+averages before and after are recorded beside the numbers.
+
+The measured block of Reports/performance.md lies between the markers
+<!-- compare:begin --> and <!-- compare:end -->; text outside them is kept.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, ".build", "release")
+BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
+
+# (spec, batch, size): the issue's rows; each runs in train and infer.
+ROWS = [
+    ("resnet18(stem=small)", 128, 32),
+    ("resnet18(stem=small)+rkan", 128, 32),
+    ("resnet50", 32, 128),
+    ("resnet50+rkan", 32, 128),
+    ("resnet50+rkan(inv=4)", 32, 128),
+]
+# (baseline, rkan variant) pairs for the overhead table.
+PAIRS = [("resnet18(stem=small)", "resnet18(stem=small)+rkan"),
+         ("resnet50", "resnet50+rkan"), ("resnet50", "resnet50+rkan(inv=4)")]
+
+
+def run(cmd, **kw):
+    """Runs `cmd`, returns stdout; stderr passes through on failure."""
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}")
+    return p.stdout
+
+
+def last_json(text):
+    """The last line of `text` that parses as a JSON object."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise SystemExit(f"no JSON in output:\n{text}")
+
+
+def ours(spec, mode, batch, size, a):
+    out = run([os.path.join(BIN, "rkan-repro"), "bench", spec, "--size", str(size), "--batch", str(batch),
+               "--mode", mode, "--classes", str(a.classes), "--threads", str(a.threads), "--warmup", str(a.warmup),
+               "--iterations", str(a.iters), "--repeats", "1", "--json"])
+    return last_json(out)["imagesPerSecond"]
+
+
+def torch_peer(spec, mode, batch, size, a):
+    out = run([sys.executable, os.path.join(ROOT, "Benchmarks", "peer_torch.py"), "--spec", spec, "--batch", str(batch),
+               "--size", str(size), "--mode", mode, "--threads", str(a.threads), "--classes", str(a.classes),
+               "--warmup", str(a.warmup), "--iters", str(a.iters), "--repeats", "1", "--memory-format", a.torch_format])
+    j = last_json(out)
+    return j["img_s"], j.get("torch_version", "?"), j.get("memory_format", a.torch_format)
+
+
+def macs(spec, size, classes):
+    return last_json(run([os.path.join(BIN, "rkan-repro"), "models", "--json", "--classes", str(classes),
+                          "--size", str(size), spec]))["macs"]
+
+
+def peak_rss_mb(cmd):
+    """Maximum resident set size of `cmd` in MiB, from GNU time."""
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], cwd=ROOT, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    return kb / 1024
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        model = platform.processor() or "unknown"
+    return model, os.cpu_count()
+
+
+def loadavg():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def fmt(x, digits=1):
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--classes", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--iters", type=int, default=40)
+    ap.add_argument("--repeats", type=int, default=3, help="alternating invocations per side (median reported)")
+    ap.add_argument("--modes", default="train,infer")
+    ap.add_argument("--only", default="", help="comma-separated substrings; keep rows whose spec contains one")
+    ap.add_argument("--torch-format", choices=["auto", "contiguous", "channels_last"], default="auto",
+                    help="PyTorch memory format (auto: faster of both, twice the time)")
+    ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--no-rss", action="store_true")
+    ap.add_argument("--out", default=os.path.join(ROOT, "Reports", "performance.md"))
+    a = ap.parse_args()
+
+    if not a.skip_build:
+        print("building release …", file=sys.stderr)
+        run(["swift", "build", "-c", "release", "--product", "rkan-repro"])
+        run(["swift", "build", "-c", "release", "--product", "rkan-bench"])
+
+    load_before = loadavg()
+    gemm = {j["n"]: j for j in map(json.loads, run([os.path.join(BIN, "rkan-bench"), "sgemm", "--threads",
+                                                    str(a.threads), "--json"]).strip().splitlines())}
+    core = next(iter(gemm.values()))["core"]
+    modes = [m for m in a.modes.split(",") if m]
+    rows = [r for r in ROWS if not a.only or any(s in r[0] for s in a.only.split(","))]
+    results, torch_version, formats = {}, "?", set()
+    for spec, batch, size in rows:
+        m = macs(spec, size, a.classes)
+        for mode in modes:
+            here, there = [], []
+            for r in range(a.repeats):
+                here.append(ours(spec, mode, batch, size, a))
+                t, torch_version, f = torch_peer(spec, mode, batch, size, a)
+                there.append(t)
+                formats.add(f)
+                print(f"{spec} {mode} repeat {r + 1}: here {here[-1]:.2f} img/s, PyTorch {t:.2f} img/s", file=sys.stderr)
+            h, t = statistics.median(here), statistics.median(there)
+            results[(spec, mode)] = dict(batch=batch, size=size, here=h, torch=t, macs=m,
+                                         gflops=m * 2 * (3 if mode == "train" else 1) * h * 1e-9,
+                                         here_all=here, torch_all=there)
+
+    rss = None
+    if not a.no_rss:
+        common = ["--batch", "32", "--size", "128", "--mode", "train", "--threads", str(a.threads), "--classes", str(a.classes)]
+        rss = (peak_rss_mb([os.path.join(BIN, "rkan-repro"), "bench", "resnet50", *common,
+                            "--warmup", "1", "--iterations", "1", "--repeats", "1", "--json"]),
+               peak_rss_mb([sys.executable, os.path.join(ROOT, "Benchmarks", "peer_torch.py"), "--spec", "resnet50",
+                            *common, "--warmup", "1", "--iters", "1",
+                            "--repeats", "1", "--memory-format", "channels_last"]))
+    load_after = loadavg()
+
+    cpu, cores = machine()
+    lines = [BEGIN, "",
+             f"Measured {datetime.date.today().isoformat()} by `Benchmarks/compare.py` on {cpu}, {cores} cores; "
+             f"threads {a.threads}; OpenBLAS core {core}; PyTorch {torch_version} (memory format: {', '.join(sorted(formats)) or a.torch_format}). "
+             f"Protocol: warm-up {a.warmup}, {a.iters} timed steps, median of {a.repeats} alternating invocations per side; "
+             f"classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
+             f"GEMM ceiling (plain `cblas_sgemm`, {a.threads} OpenBLAS threads): "
+             + ", ".join(f"{n}³ {gemm[n]['gflops']:.1f} GFLOP/s" for n in sorted(gemm)), "",
+             "| model | mode | batch | size | img/s here | img/s PyTorch | ratio | GFLOP/s here | % of sgemm |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    ceiling = max(g["gflops"] for g in gemm.values())
+    for spec, batch, size in rows:
+        for mode in modes:
+            r = results[(spec, mode)]
+            lines.append(f"| {spec} | {mode} | {batch} | {size} | {fmt(r['here'])} | {fmt(r['torch'])} | "
+                         f"{r['here'] / r['torch']:.2f} | {fmt(r['gflops'])} | {100 * r['gflops'] / ceiling:.0f} % |")
+    pair_lines = []
+    for base, rk in PAIRS:
+        for mode in modes:
+            if (base, mode) in results and (rk, mode) in results:
+                b, k = results[(base, mode)], results[(rk, mode)]
+                pair_lines.append(f"| {rk} ÷ {base} | {mode} | {k['here'] / b['here']:.2f} | {k['torch'] / b['torch']:.2f} |")
+    if pair_lines:
+        lines += ["", "RKAN overhead (RKAN img/s ÷ baseline img/s; higher is cheaper):", "",
+                  "| pair | mode | here | PyTorch |", "|---|---|---:|---:|", *pair_lines]
+    if rss:
+        lines += ["", f"Peak RSS, resnet50 128×128 batch 32 train (one warm-up + one step): here {rss[0]:.0f} MiB, "
+                      f"PyTorch {rss[1]:.0f} MiB."]
+    lines += ["", "Raw img/s per invocation (here; PyTorch):", ""]
+    for spec, batch, size in rows:
+        for mode in modes:
+            r = results[(spec, mode)]
+            lines.append(f"- {spec} {mode}: {', '.join(fmt(x, 2) for x in r['here_all'])}; "
+                         f"{', '.join(fmt(x, 2) for x in r['torch_all'])}")
+    lines += ["", END]
+    block = "\n".join(lines)
+
+    old = open(a.out).read() if os.path.exists(a.out) else "# Performance\n\n" + BEGIN + "\n" + END + "\n"
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip() + "\n\n" + block + "\n"
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    with open(a.out, "w") as f:
+        f.write(new)
+    print(block)
+
+
+if __name__ == "__main__":
+    main()
