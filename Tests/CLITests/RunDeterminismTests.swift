@@ -48,6 +48,19 @@ final class RunDeterminismTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: file(a, "rkan")), before)
     }
 
+    func testOneAndTwoThreadsGiveIdenticalWeights() throws {
+        let suites = try CLI.tinySuites()
+        let one = try CLI.tempFolder("t1"), two = try CLI.tempFolder("t2")
+        for (out, t) in [(one, "1"), (two, "2")] {
+            let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--threads", t])
+            XCTAssertEqual(r.code, 0, r.stderr)
+        }
+        for id in ["base", "rkan"] {
+            XCTAssertEqual(try RunFile.read(file(one, id)).weights, try RunFile.read(file(two, id)).weights,
+                           "\(id): 1-thread and 2-thread runs differ")
+        }
+    }
+
     func testSIGKILLMidEpochThenRerunGivesTheSameBytes() throws {
         let suites = try CLI.tinySuites()
         let clean = try CLI.tempFolder("clean"), crashed = try CLI.tempFolder("crashed")
