@@ -6,9 +6,15 @@ public struct RunLockOwner: Codable, Equatable, Sendable {
     public var pid: Int32
     /// When the lock was taken, ISO 8601 UTC (`2026-11-29T16:53:54Z`).
     public var started: String
+    /// `JOBID_TASKID` when taken by a Slurm array task (`JOBID` for a plain job), else nil.
+    public var slurmTask: String?
 
-    public init(host: String, pid: Int32, started: String) {
-        self.host = host; self.pid = pid; self.started = started
+    enum CodingKeys: String, CodingKey {
+        case host, pid, started, slurmTask = "slurm_task"
+    }
+
+    public init(host: String, pid: Int32, started: String, slurmTask: String? = nil) {
+        self.host = host; self.pid = pid; self.started = started; self.slurmTask = slurmTask
     }
 
     /// `started` as a date (nil when it does not parse).
@@ -19,7 +25,8 @@ public struct RunLockOwner: Codable, Equatable, Sendable {
 public enum RunLockLiveness: Equatable, Sendable {
     /// This host, and the pid exists.
     case live
-    /// This host, and the pid is gone (`kill(pid, 0)` fails with ESRCH): the lock is stale.
+    /// This host, and the pid is gone (`kill(pid, 0)` fails with ESRCH), or an earlier run of
+    /// the very Slurm task asking (requeued after its node failed): the lock is stale.
     case dead
     /// Another host: its pids cannot be checked from here.
     case unknown
@@ -31,9 +38,10 @@ public enum RunLockLiveness: Equatable, Sendable {
 /// The lock is `<run file>.lock`, created with `O_CREAT|O_EXCL` (atomic, also on NFS v3+) and
 /// holding `{"host", "pid", "started"}`. It is removed by `release()` and, for SIGTERM, SIGINT
 /// and SIGHUP (what `scancel` and Ctrl-C send), by a signal handler. A SIGKILL leaves it behind:
-/// the next process on the same host sees the dead pid and takes the lock over; from another
-/// host the pid cannot be checked, so `rkan-repro status` shows such locks and
-/// `rkan-repro run --break-locks AGE` (or `rm`) removes them.
+/// the next process on the same host sees the dead pid and takes the lock over, and so does the
+/// same Slurm array task when Slurm requeues it on another node (Slurm never runs one task
+/// twice at once). Otherwise another host's pid cannot be checked, so `rkan-repro status` shows
+/// such locks and `rkan-repro run --break-locks AGE` (or `rm`) removes them.
 public final class RunLock {
     /// Path of the lock file.
     public let path: String
@@ -97,9 +105,21 @@ public final class RunLock {
         return try? JSONDecoder().decode(RunLockOwner.self, from: data)
     }
 
-    /// Whether `owner` still runs, checked with `kill(pid, 0)` when it is on this host.
-    public static func liveness(_ owner: RunLockOwner, thisHost: String = RunLock.thisHost) -> RunLockLiveness {
-        guard owner.host == thisHost else { return .unknown }
+    /// The Slurm task this process runs as (`JOBID_TASKID`, or `JOBID`), nil outside Slurm.
+    public static var currentSlurmTask: String? {
+        let env = ProcessInfo.processInfo.environment
+        if let job = env["SLURM_ARRAY_JOB_ID"], let task = env["SLURM_ARRAY_TASK_ID"] { return "\(job)_\(task)" }
+        return env["SLURM_JOB_ID"]
+    }
+
+    /// Whether `owner` still runs: checked with `kill(pid, 0)` when it is on this host; an
+    /// earlier run of the asking Slurm task on another host is dead.
+    public static func liveness(_ owner: RunLockOwner, thisHost: String = RunLock.thisHost,
+                                slurmTask: String? = RunLock.currentSlurmTask) -> RunLockLiveness {
+        guard owner.host == thisHost else {
+            if let task = owner.slurmTask, task == slurmTask { return .dead }
+            return .unknown
+        }
         if kill(owner.pid, 0) == 0 { return .live }
         return errno == ESRCH ? .dead : .live  // EPERM: it exists, run by another user
     }
@@ -114,7 +134,7 @@ public final class RunLock {
             throw HarnessError.io(path: path, detail: "cannot create the run's lock file: \(String(cString: strerror(errno)))")
         }
         let started = ISO8601DateFormatter().string(from: Date())
-        let owner = RunLockOwner(host: thisHost, pid: getpid(), started: started)
+        let owner = RunLockOwner(host: thisHost, pid: getpid(), started: started, slurmTask: currentSlurmTask)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array((try? encoder.encode(owner)) ?? Data()) + [UInt8(ascii: "\n")]

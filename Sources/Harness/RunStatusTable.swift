@@ -123,9 +123,13 @@ public enum RunStatusTable {
         switch lock {
         case .none: return "-"
         case .unreadable: return "lock file unreadable (being written, or cut short by a crash)"
-        case let .held(o, .live): return "\(o.host):\(o.pid) since \(o.started) (alive)"
-        case let .held(o, .dead): return "\(o.host):\(o.pid) since \(o.started) (stale: process gone)"
-        case let .held(o, .unknown): return "\(o.host):\(o.pid) since \(o.started) (other host)"
+        case let .held(o, liveness):
+            let who = "\(o.host):\(o.pid) since \(o.started)" + (o.slurmTask.map { ", Slurm task \($0)" } ?? "")
+            switch liveness {
+            case .live: return who + " (alive)"
+            case .dead: return who + " (stale: process gone)"
+            case .unknown: return who + " (other host)"
+            }
         }
     }
 

@@ -76,6 +76,21 @@ final class RunLockTests: XCTestCase {
         guard case .busy(nil) = try RunLock.acquire(runFile: half, log: { _ in }) else { return XCTFail("took an unreadable lock") }
     }
 
+    func testARequeuedSlurmTaskTakesOverItsOwnLockFromAnotherNode() throws {
+        let earlier = RunLockOwner(host: "node-a", pid: 4242, started: "2030-01-01T00:00:00Z", slurmTask: "77_3")
+        XCTAssertEqual(RunLock.liveness(earlier, thisHost: "node-b", slurmTask: "77_3"), .dead, "same task, requeued")
+        XCTAssertEqual(RunLock.liveness(earlier, thisHost: "node-b", slurmTask: "77_2"), .unknown, "another task")
+        XCTAssertEqual(RunLock.liveness(earlier, thisHost: "node-b", slurmTask: "78_3"), .unknown, "another job")
+        XCTAssertEqual(RunLock.liveness(earlier, thisHost: "node-b", slurmTask: nil), .unknown, "outside Slurm")
+        let plain = RunLockOwner(host: "node-a", pid: 4242, started: "2030-01-01T00:00:00Z")
+        XCTAssertEqual(RunLock.liveness(plain, thisHost: "node-b", slurmTask: "77_3"), .unknown)
+        // The field round-trips as slurm_task and is absent from locks taken outside Slurm.
+        let json = String(decoding: try JSONEncoder().encode(earlier), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"slurm_task\":\"77_3\""), json)
+        XCTAssertEqual(try JSONDecoder().decode(RunLockOwner.self, from: Data(#"{"host":"h","pid":1,"started":"s"}"#.utf8)),
+                       RunLockOwner(host: "h", pid: 1, started: "s"))
+    }
+
     func testReleaseKeepsALockThatReplacedOurs() throws {
         let url = runFile()
         guard case let .acquired(lock) = try RunLock.acquire(runFile: url, log: { _ in }) else { return XCTFail() }
