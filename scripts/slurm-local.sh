@@ -9,8 +9,8 @@
 #   scripts/slurm-local.sh stop     stop the three daemons (by their pid files)
 #
 # Runs as root (as CI does). Idempotent: `start` on a running cluster only checks it, `stop` on a
-# stopped one does nothing. The node is $(hostname) with $(nproc) CPUs in partition `debug`;
-# no cgroups are needed (proctrack/linuxproc, task/none), no accounting database.
+# stopped one does nothing. The node is $(hostname -s) at 127.0.0.1 with $(nproc) CPUs in
+# partition `debug`; no cgroups are needed (proctrack/linuxproc, task/none), no accounting database.
 # Logs: /var/log/slurm/{slurmctld,slurmd}.log.
 set -euo pipefail
 
@@ -62,14 +62,16 @@ start_munge() {
 
 write_conf() {
     local host cpus mem
-    host=$(hostname)
+    host=$(hostname -s)
     cpus=$(nproc)
-    mem=$(free -m | awk '/^Mem:/ {print $2}')
+    # What `free -m` shows as total (read directly: procps is not on minimal images). slurmd
+    # drains a node whose RealMemory is above what it measures, so never round up.
+    mem=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
     mkdir -p $CONF_DIR $LOG_DIR /var/spool/slurmctld /var/spool/slurmd
     cat > $CONF.new <<EOF
 # Written by scripts/slurm-local.sh: a single-node cluster on $host.
 ClusterName=rkanlocal
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -90,7 +92,7 @@ MpiDefault=none
 ReturnToService=2
 KillWait=10
 MinJobAge=300
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
     if [[ -f $CONF ]] && cmp -s $CONF $CONF.new; then rm $CONF.new; else mv $CONF.new $CONF; fi
@@ -99,7 +101,7 @@ EOF
 # Waits until `sinfo` lists this host as idle (or mixed/allocated: it works, just busy).
 wait_idle() {
     local host state i
-    host=$(hostname)
+    host=$(hostname -s)
     for ((i = 0; i < WAIT_S; i++)); do
         state=$(sinfo -h -N -n "$host" -o '%T' 2>/dev/null | head -1 || true)
         case $state in

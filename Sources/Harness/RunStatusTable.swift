@@ -92,6 +92,7 @@ public enum RunStatusTable {
     }
 
     /// The table as text: a summary line, one line per run, and hints for what needs a hand.
+    /// A missing run file under a lock that may be alive shows as `starting`.
     public static func render(plan: ResolvedPlan, rows: [RunStatusRow]) -> String {
         var counts: [String: Int] = [:]
         let table = rows.map { r -> [String] in
@@ -100,13 +101,17 @@ public enum RunStatusTable {
             case .finished: status = "finished"
             case let .running(e, n): status = "running (epoch \(e)/\(n))"
             case .diverged: status = "diverged"
-            case .missing: status = "missing"
+            case .missing:
+                switch r.lock {
+                case .held(_, .live), .held(_, .unknown): status = "starting (no checkpoint yet)"
+                default: status = "missing"
+                }
             case .unreadable: status = "unreadable"
             }
             counts[String(status.prefix { $0 != " " }), default: 0] += 1
             return [r.experiment, String(r.seed), status, lockText(r.lock)]
         }
-        let order = ["finished", "running", "diverged", "missing", "unreadable"]
+        let order = ["finished", "running", "starting", "diverged", "missing", "unreadable"]
         let summary = order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
         var lines = ["\(plan.suite) (profile \(plan.profile)): \(rows.count) runs: \(summary)"]
         let header = ["experiment", "seed", "status", "lock"]

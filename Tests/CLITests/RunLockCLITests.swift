@@ -35,7 +35,7 @@ final class RunLockCLITests: XCTestCase {
         XCTAssertTrue(skipped.stderr.contains("being trained by other-node:4242"), skipped.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny/t/base/seed-0.h5").path))
         let status = try CLI.run(["status", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path])
-        XCTAssertTrue(status.stdout.hasPrefix("tiny (profile t): 2 runs: 2 missing\n"), status.stdout)
+        XCTAssertTrue(status.stdout.hasPrefix("tiny (profile t): 2 runs: 2 starting\n"), status.stdout)
         XCTAssertTrue(status.stdout.contains("\(host):\(getpid()) since") && status.stdout.contains("(alive)"), status.stdout)
         XCTAssertTrue(status.stdout.contains("other-node:4242 since") && status.stdout.contains("(other host)"), status.stdout)
 

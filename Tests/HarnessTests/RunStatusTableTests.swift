@@ -46,10 +46,12 @@ final class RunStatusTableTests: XCTestCase {
 
         let text = RunStatusTable.render(plan: plan, rows: rows)
         let lines = text.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines[0], "demo (profile smoke): 7 runs: 1 finished, 2 running, 1 diverged, 2 missing, 1 unreadable")
+        XCTAssertEqual(lines[0], "demo (profile smoke): 7 runs: 1 finished, 2 running, 1 starting, 1 diverged, 1 missing, 1 unreadable")
         XCTAssertTrue(lines[1].hasPrefix("experiment  seed  status"), lines[1])
         XCTAssertTrue(lines[3].contains("running (epoch 0/1)") && lines[3].contains("\(RunLock.thisHost):\(getpid())") && lines[3].hasSuffix("(alive)"), lines[3])
-        XCTAssertTrue(lines[4].contains("far-away:99") && lines[4].hasSuffix("(other host)"), lines[4])
+        XCTAssertTrue(lines[4].contains("starting (no checkpoint yet)") && lines[4].contains("far-away:99")
+                      && lines[4].hasSuffix("(other host)"), lines[4])
+        XCTAssertTrue(lines[6].contains("  missing  "), lines[6])
         XCTAssertTrue(text.contains("note: Runs that are running without a lock were interrupted"), text)
         XCTAssertTrue(text.contains("--break-locks"), text)
     }
