@@ -4,8 +4,8 @@ import Foundation
 public struct SlurmResources: Equatable, Sendable {
     /// `--partition` (nil: the cluster's default).
     public var partition: String?
-    /// `--cpus-per-task`; every task trains with this many threads, so the weights equal those of
-    /// `rkan-repro run --threads N` (the determinism contract depends on the thread count).
+    /// `--cpus-per-task`; every task trains with this many threads (`run --threads N`), which
+    /// is recorded in its run file.
     public var cpusPerTask: Int
     /// `--time` wall-clock limit (`MM`, `HH:MM:SS`, `D-HH:MM:SS`, ...; nil: the partition's).
     public var time: String?
