@@ -71,6 +71,12 @@ public enum SuiteRunner {
             let trainer = Trainer(config: c, data: data, url: url, machine: machine)
             trainer.log = log
             trainer.afterStep = CrashHook.fromEnvironment()
+            let lock: RunLock
+            switch try RunLock.acquire(runFile: url, log: log) {
+            case let .acquired(l): lock = l
+            case let .busy(o): log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(RunLock.path(for: url))); skipped"); continue
+            }
+            defer { lock.release() }
             switch try trainer.run() {
             case .finished: break
             case let .skipped(status): log("  already \(status.rawValue); skipped (delete the file to retrain)")

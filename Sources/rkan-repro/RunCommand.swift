@@ -19,11 +19,16 @@ struct Run: ParsableCommand {
     var out: String = "runs"
     @Option(help: "Background threads decoding and augmenting batches.")
     var loaderWorkers: Int = 2
+    @Option(help: ArgumentHelp("First remove this profile's run locks older than AGE (90s, 30m, 2h, 1d; 0: all) unless their process runs on this host.",
+                               discussion: "For locks left by a task killed on another host (rkan-repro status shows them); a live lock of this host is never removed.",
+                               valueName: "AGE"))
+    var breakLocks: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         if let s = seeds, parseInts(s) == nil { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
         if loaderWorkers < 0 { throw ValidationError("--loader-workers must be ≥ 0") }
+        if let b = breakLocks, RunLock.parseAge(b) == nil { throw ValidationError("--break-locks must be an age like 90s, 30m, 2h or 1d, got '\(b)'") }
     }
 
     func run() throws {
@@ -32,6 +37,13 @@ struct Run: ParsableCommand {
                                  seeds: seeds.flatMap(parseInts), suitesFolder: common.suitesURL, dataFolder: common.dataURL,
                                  outFolder: URL(fileURLWithPath: out, isDirectory: true), threads: common.resolvedThreads,
                                  loaderWorkers: loaderWorkers)
+            if let age = breakLocks.flatMap(RunLock.parseAge) {
+                let folder = req.outFolder.appendingPathComponent(suite).appendingPathComponent(profile)
+                for (path, owner) in RunLock.breakLocks(under: folder, olderThan: age) {
+                    let who = owner.map { "\($0.host):\($0.pid) since \($0.started)" } ?? "unreadable"
+                    FileHandle.standardError.write(Data("removed lock \(path) (\(who))\n".utf8))
+                }
+            }
             return try SuiteRunner.run(req) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         }
     }

@@ -1,0 +1,223 @@
+import Foundation
+
+/// Who holds a run's lock: the JSON content of `<run file>.lock`.
+public struct RunLockOwner: Codable, Equatable, Sendable {
+    public var host: String
+    public var pid: Int32
+    /// When the lock was taken, ISO 8601 UTC (`2026-11-29T16:53:54Z`).
+    public var started: String
+    /// `JOBID_TASKID` when taken by a Slurm array task (`JOBID` for a plain job), else nil.
+    public var slurmTask: String?
+
+    enum CodingKeys: String, CodingKey {
+        case host, pid, started, slurmTask = "slurm_task"
+    }
+
+    public init(host: String, pid: Int32, started: String, slurmTask: String? = nil) {
+        self.host = host; self.pid = pid; self.started = started; self.slurmTask = slurmTask
+    }
+
+    /// `started` as a date (nil when it does not parse).
+    public var startedDate: Date? { ISO8601DateFormatter().date(from: started) }
+}
+
+/// Whether a lock's owner still runs, as far as this machine can tell.
+public enum RunLockLiveness: Equatable, Sendable {
+    /// This host, and the pid exists.
+    case live
+    /// This host, and the pid is gone (`kill(pid, 0)` fails with ESRCH), or an earlier run of
+    /// the very Slurm task asking (requeued after its node failed): the lock is stale.
+    case dead
+    /// Another host: its pids cannot be checked from here.
+    case unknown
+}
+
+/// An exclusive claim on one run file, so that two processes (two Slurm tasks, a task and a
+/// local `rkan-repro run`) never train the same run at once.
+///
+/// The lock is `<run file>.lock`, created with `O_CREAT|O_EXCL` (atomic, also on NFS v3+) and
+/// holding `{"host", "pid", "started"}`. It is removed by `release()` and, for SIGTERM, SIGINT
+/// and SIGHUP (what `scancel` and Ctrl-C send), by a signal handler. A SIGKILL leaves it behind:
+/// the next process on the same host sees the dead pid and takes the lock over, and so does the
+/// same Slurm array task when Slurm requeues it on another node (Slurm never runs one task
+/// twice at once). Otherwise another host's pid cannot be checked, so `rkan-repro status` shows
+/// such locks and `rkan-repro run --break-locks AGE` (or `rm`) removes them.
+public final class RunLock {
+    /// Path of the lock file.
+    public let path: String
+    public let owner: RunLockOwner
+
+    /// The result of `acquire`.
+    public enum Acquisition {
+        case acquired(RunLock)
+        /// Someone else holds it; nil when the lock file cannot be read (being written, or cut short).
+        case busy(RunLockOwner?)
+    }
+
+    private init(path: String, owner: RunLockOwner) {
+        self.path = path; self.owner = owner
+    }
+
+    /// `<run file>.lock`.
+    public static func path(for runFile: URL) -> String { runFile.path + ".lock" }
+
+    /// This machine's name as recorded in locks (the same as run files' `host`).
+    public static var thisHost: String { ProcessInfo.processInfo.hostName }
+
+    /// Takes the lock of `runFile`, taking over a stale lock of a dead process on this host.
+    /// - Parameters:
+    ///   - runFile: the run file (its folder is created if missing).
+    ///   - log: gets one line when a stale lock is taken over.
+    /// - Returns: `.acquired` (call `release()` when done) or `.busy` with the holder.
+    /// - Throws: `HarnessError.io` when the lock file cannot be created for another reason than
+    ///   an existing lock (read-only folder, disk full).
+    public static func acquire(runFile: URL, log: (String) -> Void) throws -> Acquisition {
+        let path = path(for: runFile)
+        let folder = runFile.deletingLastPathComponent().path
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw HarnessError.io(path: folder, detail: "cannot create the run's folder: \(error.localizedDescription)")
+        }
+        for _ in 0..<3 {
+            if let lock = try create(path) { return .acquired(lock) }
+            guard let holder = readOwner(path) else {
+                if FileManager.default.fileExists(atPath: path) { return .busy(nil) }
+                continue  // released meanwhile: try again
+            }
+            guard liveness(holder) == .dead else { return .busy(holder) }
+            if takeOver(path, stale: holder) {
+                log("  lock \(path) was left by \(holder.host):\(holder.pid) (started \(holder.started)), which no longer runs: taken over")
+                continue
+            }
+        }
+        return .busy(readOwner(path))
+    }
+
+    /// Removes the lock file if it is still this lock (not one that replaced it after
+    /// `--break-locks`). Safe to call twice.
+    public func release() {
+        if RunLock.heldPath.map({ String(cString: $0) }) == path { RunLock.heldPath = nil }
+        if RunLock.readOwner(path) == owner { unlink(path) }
+    }
+
+    /// The owner recorded in a lock file; nil when it is missing or not (yet) complete JSON.
+    public static func readOwner(_ path: String) -> RunLockOwner? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(RunLockOwner.self, from: data)
+    }
+
+    /// The Slurm task this process runs as (`JOBID_TASKID`, or `JOBID`), nil outside Slurm.
+    public static var currentSlurmTask: String? {
+        let env = ProcessInfo.processInfo.environment
+        if let job = env["SLURM_ARRAY_JOB_ID"], let task = env["SLURM_ARRAY_TASK_ID"] { return "\(job)_\(task)" }
+        return env["SLURM_JOB_ID"]
+    }
+
+    /// Whether `owner` still runs: checked with `kill(pid, 0)` when it is on this host; an
+    /// earlier run of the asking Slurm task on another host is dead.
+    public static func liveness(_ owner: RunLockOwner, thisHost: String = RunLock.thisHost,
+                                slurmTask: String? = RunLock.currentSlurmTask) -> RunLockLiveness {
+        guard owner.host == thisHost else {
+            if let task = owner.slurmTask, task == slurmTask { return .dead }
+            return .unknown
+        }
+        if kill(owner.pid, 0) == 0 { return .live }
+        return errno == ESRCH ? .dead : .live  // EPERM: it exists, run by another user
+    }
+
+    // MARK: Creating and taking over
+
+    /// Creates the lock file exclusively; nil when it exists already.
+    private static func create(_ path: String) throws -> RunLock? {
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        if fd < 0 {
+            if errno == EEXIST { return nil }
+            throw HarnessError.io(path: path, detail: "cannot create the run's lock file: \(String(cString: strerror(errno)))")
+        }
+        let started = ISO8601DateFormatter().string(from: Date())
+        let owner = RunLockOwner(host: thisHost, pid: getpid(), started: started, slurmTask: currentSlurmTask)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = Array((try? encoder.encode(owner)) ?? Data()) + [UInt8(ascii: "\n")]
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced else {
+            unlink(path)
+            throw HarnessError.io(path: path, detail: "cannot write the run's lock file (disk full?)")
+        }
+        installSignalHandlers()
+        heldPath = strdup(path)  // never freed: a signal may read it at any moment (a few bytes per run)
+        return RunLock(path: path, owner: owner)
+    }
+
+    /// Removes a stale lock, guarded by `<lock>.takeover` (also `O_EXCL`) so that of two
+    /// processes finding the same stale lock only one removes it, and only while it is unchanged.
+    private static func takeOver(_ path: String, stale: RunLockOwner) -> Bool {
+        let guardPath = path + ".takeover"
+        let fd = open(guardPath, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        if fd < 0 {
+            // Another process is taking over right now; a guard older than a minute was left by a crash.
+            if let m = (try? FileManager.default.attributesOfItem(atPath: guardPath))?[.modificationDate] as? Date,
+               Date().timeIntervalSince(m) > 60 { unlink(guardPath) }
+            return false
+        }
+        close(fd)
+        defer { unlink(guardPath) }
+        guard readOwner(path) == stale else { return false }
+        return unlink(path) == 0
+    }
+
+    // MARK: Breaking locks by hand
+
+    /// Removes the locks under `folder` older than `age` whose owner is not known to be alive
+    /// (a live process on this host keeps its lock whatever its age).
+    /// - Parameters:
+    ///   - folder: searched recursively for `*.h5.lock` (e.g. `OUT/SUITE/PROFILE`).
+    ///   - age: minimum age in seconds, from `started` (or the file's time when unreadable).
+    ///   - now: the current time.
+    /// - Returns: the lock files removed, with their owners.
+    @discardableResult
+    public static func breakLocks(under folder: URL, olderThan age: TimeInterval, now: Date = Date()) -> [(path: String, owner: RunLockOwner?)] {
+        var removed: [(String, RunLockOwner?)] = []
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        for case let rel as String in walker where rel.hasSuffix(".h5.lock") {
+            let path = folder.appendingPathComponent(rel).path
+            let owner = readOwner(path)
+            if let o = owner, liveness(o) == .live { continue }
+            let fileTime = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+            guard let since = owner?.startedDate ?? fileTime, now.timeIntervalSince(since) >= age else { continue }
+            if unlink(path) == 0 { removed.append((path, owner)) }
+        }
+        return removed.sorted { $0.0 < $1.0 }
+    }
+
+    /// Parses an age: seconds, or a number with `s`, `m`, `h` or `d` (`90`, `30m`, `2h`, `1d`).
+    public static func parseAge(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var s = text.trimmingCharacters(in: .whitespaces)
+        var unit = 1.0
+        if let last = s.last, let u = units[last] { unit = u; s.removeLast() }
+        guard let v = Double(s), v >= 0, v.isFinite else { return nil }
+        return v * unit
+    }
+
+    // MARK: Signals
+
+    /// The lock this process holds now, for the signal handler (a C string).
+    nonisolated(unsafe) static var heldPath: UnsafeMutablePointer<CChar>?
+    nonisolated(unsafe) private static var handlersInstalled = false
+
+    /// SIGTERM, SIGINT, SIGHUP: remove the held lock, then die of the signal as before.
+    private static func installSignalHandlers() {
+        if handlersInstalled { return }
+        handlersInstalled = true
+        for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig, runLockSignalHandler) }
+    }
+}
+
+/// Async-signal-safe: unlink(2), signal(2) and raise(3) only.
+private func runLockSignalHandler(_ sig: Int32) {
+    if let p = RunLock.heldPath { unlink(p) }
+    signal(sig, SIG_DFL)
+    raise(sig)
+}

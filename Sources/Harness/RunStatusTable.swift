@@ -1,0 +1,161 @@
+import Foundation
+import RunStore
+
+/// Where one run of a plan stands, read from its run file and its lock.
+public struct RunStatusRow: Equatable, Sendable {
+    public enum State: Equatable, Sendable {
+        case finished
+        /// The last checkpoint is after `epoch` of `epochs`.
+        case running(epoch: Int, epochs: Int)
+        case diverged
+        case missing
+        /// The file exists but cannot be read (the reason).
+        case unreadable(String)
+    }
+
+    public enum Lock: Equatable, Sendable {
+        case none
+        case held(RunLockOwner, RunLockLiveness)
+        /// A lock file that is not complete JSON (being written, or cut short by a crash).
+        case unreadable
+    }
+
+    public var experiment: String
+    public var seed: Int
+    public var runFile: String
+    public var state: State
+    public var lock: Lock
+}
+
+/// `rkan-repro status`: every run of a suite's profile as finished, running (with its epoch),
+/// diverged or missing, with its lock. Reads only the files, so it works the same for runs made
+/// by a Slurm array, by several machines or by a local `rkan-repro run`.
+public enum RunStatusTable {
+    /// The plan's runs in order, then any other seed of the plan's experiments found under
+    /// `OUT/SUITE/PROFILE` (e.g. seeds given to `run --seeds` but not named in the suite).
+    public static func rows(plan: ResolvedPlan, out: URL) -> [RunStatusRow] {
+        var keys = plan.runs.map { ($0.experiment.id, $0.seed) }
+        var seen = Set(keys.map { "\($0.0)/\($0.1)" })
+        let ids = Set(plan.runs.map(\.experiment.id))
+        for extra in discovered(out: out, suite: plan.suite, profile: plan.profile)
+        where ids.contains(extra.0) && !seen.contains("\(extra.0)/\(extra.1)") {
+            keys.append(extra)
+            seen.insert("\(extra.0)/\(extra.1)")
+        }
+        return keys.map { id, seed in
+            let url = RunPaths.file(out: out, suite: plan.suite, profile: plan.profile, experiment: id, seed: seed)
+            return RunStatusRow(experiment: id, seed: seed, runFile: url.path, state: state(url, epochs: plan.training.epochs),
+                                lock: lock(url))
+        }
+    }
+
+    /// The state recorded in a run file (the epoch of a running one from `/state/epoch`,
+    /// without loading the weights).
+    static func state(_ url: URL, epochs: Int) -> RunStatusRow.State {
+        guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
+        do {
+            switch try RunFile.readAttributes(url).status {
+            case .finished: return .finished
+            case .diverged: return .diverged
+            case .running:
+                let file = try HDF5File.openReadOnly(url.path)
+                defer { try? file.close() }
+                return .running(epoch: Int(try file.readScalar(Int64.self, at: "/state/epoch")), epochs: epochs)
+            }
+        } catch {
+            return .unreadable("\(error)")
+        }
+    }
+
+    static func lock(_ url: URL) -> RunStatusRow.Lock {
+        let path = RunLock.path(for: url)
+        guard FileManager.default.fileExists(atPath: path) else { return .none }
+        guard let owner = RunLock.readOwner(path) else { return .unreadable }
+        return .held(owner, RunLock.liveness(owner))
+    }
+
+    /// (experiment, seed) of every `ID/seed-S.h5` or `ID/seed-S.h5.lock` under `OUT/SUITE/PROFILE`.
+    static func discovered(out: URL, suite: String, profile: String) -> [(String, Int)] {
+        let folder = out.appendingPathComponent(suite).appendingPathComponent(profile)
+        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0 != "slurm" }.sorted()
+        var found: [(String, Int)] = []
+        for id in ids {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(id).path)) ?? []
+            let seeds = Set(names.compactMap { name -> Int? in
+                let stem = name.hasSuffix(".h5.lock") ? String(name.dropLast(5)) : name
+                guard stem.hasPrefix("seed-"), stem.hasSuffix(".h5") else { return nil }
+                return Int(stem.dropFirst(5).dropLast(3))
+            })
+            found += seeds.sorted().map { (id, $0) }
+        }
+        return found
+    }
+
+    /// The table as text: a summary line, one line per run, and hints for what needs a hand.
+    /// A missing run file under a lock that may be alive shows as `starting`.
+    public static func render(plan: ResolvedPlan, rows: [RunStatusRow]) -> String {
+        var counts: [String: Int] = [:]
+        let table = rows.map { r -> [String] in
+            let status: String
+            switch r.state {
+            case .finished: status = "finished"
+            case let .running(e, n): status = "running (epoch \(e)/\(n))"
+            case .diverged: status = "diverged"
+            case .missing:
+                switch r.lock {
+                case .held(_, .live), .held(_, .unknown): status = "starting (no checkpoint yet)"
+                default: status = "missing"
+                }
+            case .unreadable: status = "unreadable"
+            }
+            counts[String(status.prefix { $0 != " " }), default: 0] += 1
+            return [r.experiment, String(r.seed), status, lockText(r.lock)]
+        }
+        let order = ["finished", "running", "starting", "diverged", "missing", "unreadable"]
+        let summary = order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
+        var lines = ["\(plan.suite) (profile \(plan.profile)): \(rows.count) runs: \(summary)"]
+        let header = ["experiment", "seed", "status", "lock"]
+        let widths = header.indices.map { c in ([header] + table).map { $0[c].count }.max()! }
+        for row in [header] + table {
+            lines.append(row.indices.map { c in c == row.count - 1 ? row[c] : row[c].padding(toLength: widths[c], withPad: " ", startingAt: 0) }
+                .joined(separator: "  "))
+        }
+        lines += hints(rows)
+        return lines.joined(separator: "\n")
+    }
+
+    static func lockText(_ lock: RunStatusRow.Lock) -> String {
+        switch lock {
+        case .none: return "-"
+        case .unreadable: return "lock file unreadable (being written, or cut short by a crash)"
+        case let .held(o, liveness):
+            let who = "\(o.host):\(o.pid) since \(o.started)" + (o.slurmTask.map { ", Slurm task \($0)" } ?? "")
+            switch liveness {
+            case .live: return who + " (alive)"
+            case .dead: return who + " (stale: process gone)"
+            case .unknown: return who + " (other host)"
+            }
+        }
+    }
+
+    static func hints(_ rows: [RunStatusRow]) -> [String] {
+        var interrupted = false, stale = false, unchecked = false
+        for r in rows {
+            if case .running = r.state, r.lock == .none { interrupted = true }
+            switch r.lock {
+            case .held(_, .dead): stale = true
+            case .held(_, .unknown), .unreadable: unchecked = true
+            default: break
+            }
+        }
+        var hints: [String] = []
+        if interrupted {
+            hints.append("Runs that are running without a lock were interrupted: rerun `rkan-repro run` (or resubmit the Slurm job) to resume them.")
+        }
+        if stale { hints.append("Stale locks (process gone) are taken over by the next run on the same host.") }
+        if unchecked {
+            hints.append("A lock from another host cannot be checked from here; if that task was killed (e.g. its node died), remove it with `rkan-repro run ... --break-locks AGE` or delete the .lock file.")
+        }
+        return hints.map { "note: " + $0 }
+    }
+}

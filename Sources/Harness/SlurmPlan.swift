@@ -1,0 +1,154 @@
+import Foundation
+
+/// What a Slurm job asks for, per array task (`#SBATCH` lines of `job.sbatch`).
+public struct SlurmResources: Equatable, Sendable {
+    /// `--partition` (nil: the cluster's default).
+    public var partition: String?
+    /// `--cpus-per-task`; every task trains with this many threads (`run --threads N`), which
+    /// is recorded in its run file.
+    public var cpusPerTask: Int
+    /// `--time` wall-clock limit (`MM`, `HH:MM:SS`, `D-HH:MM:SS`, ...; nil: the partition's).
+    public var time: String?
+    /// `--mem` per node (`4G`, `8000M`; nil: the partition's default).
+    public var memory: String?
+
+    public init(partition: String? = nil, cpusPerTask: Int = 2, time: String? = nil, memory: String? = nil) {
+        self.partition = partition; self.cpusPerTask = cpusPerTask; self.time = time; self.memory = memory
+    }
+
+    /// Checks the values before they are written into a script.
+    /// - Throws: `HarnessError.badConfig` naming the option and the accepted form.
+    public func validate() throws {
+        if cpusPerTask < 1 { throw HarnessError.badConfig(what: "--cpus-per-task", detail: "must be ≥ 1, got \(cpusPerTask)") }
+        if let p = partition, p.isEmpty || p.contains(where: { !($0.isLetter || $0.isNumber || "_-.,".contains($0)) }) {
+            throw HarnessError.badConfig(what: "--partition", detail: "'\(p)' is not a partition name (letters, digits, _ - . and , only)")
+        }
+        if let t = time, !Self.isSlurmTime(t) {
+            throw HarnessError.badConfig(what: "--time", detail: "'\(t)' is not a Slurm time limit; use HH:MM:SS (e.g. 02:00:00) or D-HH:MM:SS")
+        }
+        if let m = memory, m.range(of: #"^[0-9]+[KMGT]?$"#, options: .regularExpression) == nil {
+            throw HarnessError.badConfig(what: "--mem", detail: "'\(m)' is not a Slurm memory size; use e.g. 4G or 8000M")
+        }
+    }
+
+    /// Slurm's time forms: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`.
+    static func isSlurmTime(_ s: String) -> Bool {
+        s.range(of: #"^([0-9]+-[0-9]+(:[0-9]{1,2}){0,2}|[0-9]+(:[0-9]{1,2}){0,2})$"#, options: .regularExpression) != nil
+    }
+}
+
+/// A suite's runs as a Slurm job array: `plan.tsv` maps each array index to one run
+/// (experiment × seed) and `job.sbatch` runs `rkan-repro run` for that one run. Pure: it builds
+/// the texts; `SlurmSubmission` writes and submits them.
+///
+/// Everything in the texts is an absolute path, so the job works from any working directory
+/// and on any node that mounts the same file system.
+public struct SlurmPlan: Equatable, Sendable {
+    /// One array task: a run and its run file.
+    public struct Task: Equatable, Sendable {
+        public var index: Int
+        public var experiment: String
+        public var seed: Int
+        /// Absolute path of the run file (`OUT/SUITE/PROFILE/ID/seed-S.h5`).
+        public var runFile: String
+    }
+
+    public var suite: String
+    public var profile: String
+    /// In the plan's order (experiments in suite order, seeds ascending): index i is task i.
+    public var tasks: [Task]
+    /// Absolute path of the `rkan-repro` binary the tasks run.
+    public var binary: String
+    public var outFolder: String
+    public var suitesFolder: String
+    public var dataFolder: String?
+    /// The tasks' working directory (`--chdir`): where `plan` ran.
+    public var workingDirectory: String
+    public var resources: SlurmResources
+
+    /// - Parameters:
+    ///   - plan: the resolved plan (profile, `--only`, `--seeds` applied).
+    ///   - binary, out, suitesFolder, dataFolder, workingDirectory: made absolute here.
+    ///   - resources: the `#SBATCH` settings.
+    public init(plan: ResolvedPlan, binary: URL, out: URL, suitesFolder: URL, dataFolder: URL?, workingDirectory: URL,
+                resources: SlurmResources) {
+        let outFolder = Self.absolute(out)
+        suite = plan.suite
+        profile = plan.profile
+        tasks = plan.runs.enumerated().map { i, run in
+            Task(index: i, experiment: run.experiment.id, seed: run.seed,
+                 runFile: RunPaths.file(out: URL(fileURLWithPath: outFolder, isDirectory: true), suite: plan.suite,
+                                        profile: plan.profile, experiment: run.experiment.id, seed: run.seed).path)
+        }
+        self.binary = Self.absolute(binary)
+        self.outFolder = outFolder
+        self.suitesFolder = Self.absolute(suitesFolder)
+        self.dataFolder = dataFolder.map(Self.absolute)
+        self.workingDirectory = Self.absolute(workingDirectory)
+        self.resources = resources
+    }
+
+    /// `OUT/SUITE/PROFILE/slurm`: holds `plan.tsv`, `job.sbatch` and `logs/`.
+    public var folder: String { "\(outFolder)/\(suite)/\(profile)/slurm" }
+    public var planPath: String { "\(folder)/plan.tsv" }
+    public var scriptPath: String { "\(folder)/job.sbatch" }
+    public var logsFolder: String { "\(folder)/logs" }
+
+    /// The task table: a header line, then `index<TAB>experiment<TAB>seed<TAB>run_file`.
+    public func planTSV() -> String {
+        (["index\texperiment\tseed\trun_file"] + tasks.map { "\($0.index)\t\($0.experiment)\t\($0.seed)\t\($0.runFile)" })
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// The `rkan-repro run` words every task runs (the experiment and seed are shell variables).
+    public func runCommand() -> String {
+        var words = [Self.quote(binary), "run", Self.quote(suite), "--profile", Self.quote(profile),
+                     "--only", "\"$experiment\"", "--seeds", "\"$seed\"", "--out", Self.quote(outFolder),
+                     "--threads", "\"${SLURM_CPUS_PER_TASK:-\(resources.cpusPerTask)}\""]
+        if let d = dataFolder { words += ["--data", Self.quote(d)] }
+        words += ["--suites", Self.quote(suitesFolder)]
+        return words.joined(separator: " ")
+    }
+
+    /// The batch script: `#SBATCH` settings, then a lookup of `$SLURM_ARRAY_TASK_ID` in
+    /// `plan.tsv` and an `exec` of `rkan-repro run` for that one run.
+    public func script() -> String {
+        var sbatch = ["--job-name=rkan-\(suite)-\(profile)", "--array=0-\(tasks.count - 1)",
+                      "--cpus-per-task=\(resources.cpusPerTask)", "--output=\(logsFolder)/task-%a.log",
+                      "--open-mode=append", "--requeue", "--chdir=\(workingDirectory)"]
+        if let p = resources.partition { sbatch.append("--partition=\(p)") }
+        if let t = resources.time { sbatch.append("--time=\(t)") }
+        if let m = resources.memory { sbatch.append("--mem=\(m)") }
+        let status = "rkan-repro status \(suite) --profile \(profile) --out \(outFolder)"
+        return """
+        #!/bin/bash
+        # rkan-repro: suite \(suite), profile \(profile), \(tasks.count) runs, one per array task.
+        # Written by `rkan-repro plan --slurm`; task i runs line i of \(planPath).
+        # Submit, or resubmit after a failure, with: sbatch \(scriptPath)
+        # Finished runs are skipped and interrupted ones resume from their last checkpoint.
+        # Progress: \(status)
+        \(sbatch.map { "#SBATCH \($0)" }.joined(separator: "\n"))
+        set -euo pipefail
+        plan=\(Self.quote(planPath))
+        task=${SLURM_ARRAY_TASK_ID:?not set: submit this script with sbatch, it is a job array}
+        line=$(awk -F '\\t' -v i="$task" 'NR > 1 && $1 == i' "$plan")
+        if [[ -z $line ]]; then echo "task $task has no line in $plan" >&2; exit 1; fi
+        IFS=$'\\t' read -r index experiment seed run_file <<< "$line"
+        echo "task $task on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ): $experiment seed $seed -> $run_file"
+        exec \(runCommand())
+
+        """
+    }
+
+    /// `path` as one shell word (single quotes; a `'` inside becomes `'\''`).
+    static func quote(_ s: String) -> String {
+        if !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+=:,@%".contains($0) }) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    static func absolute(_ u: URL) -> String {
+        var p = u.standardizedFileURL.path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+}

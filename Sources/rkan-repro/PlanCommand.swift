@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Harness
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the runs of a suite's profile; with --slurm, write them as a Slurm job array (and --submit it).",
+        discussion: """
+        With --slurm this writes OUT/SUITE/PROFILE/slurm/plan.tsv (array index → experiment, seed, run file) and \
+        job.sbatch (one `rkan-repro run --only ID --seeds S` per task, with this binary's absolute path). Resubmitting the \
+        same script after a failure trains only what is unfinished; `rkan-repro status SUITE` shows progress and locks.
+        """)
+
+    @Argument(help: "Suite name (a file Suites/NAME.yaml).")
+    var suite: String
+    @Option(help: "Profile: paper, or one of the suite's.")
+    var profile: String = "default"
+    @Option(help: "Only these experiment ids (comma-separated).")
+    var only: String?
+    @Option(help: "Seeds (comma-separated), overriding the suite's.")
+    var seeds: String?
+    @Flag(help: "Write a Slurm job array (plan.tsv and job.sbatch).")
+    var slurm = false
+    @Option(help: "Slurm partition (default: the cluster's default).")
+    var partition: String?
+    @Option(help: "CPUs per task; each task trains with this many threads (use the same --threads locally to get the same bytes).")
+    var cpusPerTask: Int = 2
+    @Option(help: "Time limit per task (HH:MM:SS or D-HH:MM:SS).")
+    var time: String?
+    @Option(help: "Memory per task (e.g. 4G).")
+    var mem: String?
+    @Option(help: "Folder for run files (made absolute in the job).")
+    var out: String = "runs"
+    @Option(help: "Folder holding the datasets (default: what `run` finds on each node).")
+    var data: String?
+    @Option(help: "Folder of the suite files.")
+    var suites: String = "Suites"
+    @Flag(help: "Submit the job with sbatch and print its id.")
+    var submit = false
+
+    func validate() throws {
+        if let s = seeds, parseInts(s) == nil { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
+        if submit && !slurm { throw ValidationError("--submit needs --slurm") }
+        do { try resources.validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    var resources: SlurmResources { SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem) }
+
+    func run() throws {
+        try runReportingErrors {
+            let suitesURL = URL(fileURLWithPath: suites, isDirectory: true)
+            let loaded = try SuiteRunner.loadSuite(suite, folder: suitesURL)
+            let plan = try loaded.resolved(profile: profile, only: only.map { $0.split(separator: ",").map(String.init) },
+                                           seeds: seeds.flatMap(parseInts))
+            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+            let job = SlurmPlan(plan: plan, binary: currentExecutable(), out: URL(fileURLWithPath: out, isDirectory: true),
+                                suitesFolder: suitesURL, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },
+                                workingDirectory: cwd, resources: resources)
+            guard slurm else {
+                print(job.planTSV(), terminator: "")
+                return 0
+            }
+            for u in try SlurmSubmission.write(job) { print("wrote \(u.path)") }
+            print("\(job.tasks.count) array tasks, \(cpusPerTask) CPU\(cpusPerTask == 1 ? "" : "s") each; logs in \(job.logsFolder)")
+            if submit {
+                let id = try SlurmSubmission.submit(script: job.scriptPath)
+                print("submitted job \(id)")
+            } else {
+                print("submit with: sbatch \(job.scriptPath)")
+            }
+            print("progress: rkan-repro status \(suite) --profile \(profile) --out \(job.outFolder)")
+            return 0
+        }
+    }
+}
+
+/// The absolute path of the running binary (what Slurm tasks must run), following symlinks.
+func currentExecutable() -> URL {
+    if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return URL(fileURLWithPath: p) }
+    let arg0 = CommandLine.arguments[0]
+    if arg0.contains("/") { return URL(fileURLWithPath: arg0).standardizedFileURL }
+    return URL(fileURLWithPath: SlurmSubmission.findExecutable(arg0) ?? arg0)
+}
