@@ -43,7 +43,12 @@ public enum ReportGenerator {
         let deltas = folder.appendingPathComponent("\(base)-\(profile)-deltas.svg")
         let plots = [ReportPlot(title: "Validation top-1 per epoch", path: curves.lastPathComponent),
                      ReportPlot(title: "RKAN − baseline top-1 (mean, 95% CI)", path: deltas.lastPathComponent)]
-        let markdown = ReportBuilder.markdown(suite: suite, header: header, runs: runs, plots: plots)
+        var markdown = ReportBuilder.markdown(suite: suite, header: header, runs: runs, plots: plots)
+        if plan.width != 1, let at = markdown.range(of: "## Results") {
+            let note = "Profile `\(profile)` trains every row at width ×\(plan.width) (the spec column shows the suite's spec); "
+                + "params are those of the suite's spec at full width, the convention of the published counts.\n\n"
+            markdown.insert(contentsOf: note, at: at.lowerBound)
+        }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(SVGLearningCurves.render(suite: suite, runs: runs, profile: profile).utf8).write(to: curves, options: .atomic)
