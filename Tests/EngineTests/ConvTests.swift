@@ -87,7 +87,7 @@ final class ConvTests: XCTestCase {
     /// (c) Outputs and gradients equal PyTorch's `F.conv2d` on the fixture cases.
     func testMatchesPyTorchFixtures() throws {
         let cases = try loadFixtureCases("conv2d", bundle: .module)
-        XCTAssertEqual(cases.count, 10)
+        XCTAssertEqual(cases.count, 12)
         for c in cases {
             let xs = c.tensor("input").shape, ws = c.tensor("weight").shape
             let hasBias = c.int("bias") == 1

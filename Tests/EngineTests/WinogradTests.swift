@@ -1,0 +1,123 @@
+import XCTest
+@testable import Engine
+import TestSupport
+
+/// The F(2×2, 3×3) Winograd path of Conv2d: which convs take it, its three passes against the
+/// Double reference (itself checked by finite differences in ConvTests) on every code path
+/// (parallel chunks, serial chunks with parallel ξ-GEMMs, partial edge tiles, padding 0/1/2),
+/// agreement with the im2col path, and the same bytes for 1 and 2 threads.
+final class WinogradTests: XCTestCase {
+    static let cases: [Conv2dGeometry] = [
+        .init(batch: 3, height: 7, width: 9, inChannels: 16, outChannels: 24, kernel: 3, stride: 1, padding: 1),
+        .init(batch: 2, height: 8, width: 8, inChannels: 24, outChannels: 16, kernel: 3, stride: 1, padding: 0),
+        .init(batch: 2, height: 5, width: 6, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 2),
+        .init(batch: 5, height: 1, width: 1, inChannels: 16, outChannels: 32, kernel: 3, stride: 1, padding: 1),
+        .init(batch: 4, height: 4, width: 3, inChannels: 32, outChannels: 16, kernel: 3, stride: 1, padding: 1),
+    ]
+
+    static func describe(_ g: Conv2dGeometry) -> String {
+        "N\(g.batch) \(g.height)x\(g.width) \(g.inChannels)→\(g.outChannels) p\(g.padding)"
+    }
+
+    func testEligibility() {
+        func g(_ c: Int, _ o: Int, k: Int = 3, s: Int = 1, p: Int = 1, groups: Int = 1) -> Conv2dGeometry {
+            .init(batch: 2, height: 8, width: 8, inChannels: c, outChannels: o, kernel: k, stride: s, padding: p, groups: groups)
+        }
+        XCTAssertTrue(Winograd.isEligible(g(64, 64)))
+        XCTAssertTrue(Winograd.isEligible(g(16, 24, p: 0)))
+        XCTAssertTrue(Winograd.isEligible(g(16, 24, p: 2)))
+        XCTAssertFalse(Winograd.isEligible(g(64, 64, s: 2)), "stride 2")
+        XCTAssertFalse(Winograd.isEligible(g(64, 64, groups: 2)), "grouped")
+        XCTAssertFalse(Winograd.isEligible(g(64, 64, k: 1, p: 0)), "1×1")
+        XCTAssertFalse(Winograd.isEligible(g(3, 64)), "3-channel stem")
+        XCTAssertFalse(Winograd.isEligible(g(8, 64)), "fewer than 16 input channels")
+        XCTAssertFalse(Winograd.isEligible(g(20, 64)), "channels not a multiple of 8")
+        XCTAssertFalse(Winograd.isEligible(g(64, 64, p: 3)), "padding 3")
+    }
+
+    /// Runs forward + backward of a biased Conv2d with algorithm `algo`; returns y, dx, dw, db.
+    func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, seed: UInt64) throws -> [[Float]] {
+        let saved = ConvAlgorithm.current
+        defer { ConvAlgorithm.current = saved }
+        ConvAlgorithm.current = algo
+        let store = ParameterStore()
+        let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
+                          kernel: 3, stride: 1, padding: g.padding, bias: true)
+        store.finalize()
+        store.initialize(seed: seed)
+        fill(conv.bias!.value, testValues(g.outChannels, seed: seed + 5).map(Float.init).map(Double.init))
+        store.grads!.update(repeating: 0, count: store.parameterCount)
+        let x = Tensor(shape: g.inputShape, values: testValues(g.inputShape.reduce(1, *), seed: seed + 1).map(Float.init))
+        let y = try conv.forward(x, mode: .train)
+        let dy = Tensor(shape: y.shape, values: testValues(y.count, seed: seed + 2).map(Float.init))
+        let dx = conv.backward(dy)
+        return [y.array, dx.array, UnsafeBufferPointer(start: conv.weight.grad, count: conv.weight.count).map { $0 },
+                UnsafeBufferPointer(start: conv.bias!.grad, count: g.outChannels).map { $0 },
+                UnsafeBufferPointer(start: conv.weight.value, count: conv.weight.count).map { $0 }]
+    }
+
+    /// All three passes equal the Double reference within float32 rounding, with the default
+    /// chunking (one or few chunks: ξ-parallel GEMMs) and with tiny chunks (≥ 4 chunks: tasks and lanes).
+    func testMatchesDoubleReference() throws {
+        let saved = Conv2dTuning.chunkFloats
+        defer { Conv2dTuning.chunkFloats = saved }
+        for chunk in [saved, 1] {
+            Conv2dTuning.chunkFloats = chunk
+            for (i, g) in Self.cases.enumerated() {
+                XCTAssertTrue(Winograd.isEligible(g))
+                let what = Self.describe(g) + " chunkFloats \(chunk)"
+                let s = Winograd.Shape(batch: g.batch, height: g.height, width: g.width, inC: g.inChannels,
+                                       outC: g.outChannels, pad: g.padding)
+                if chunk == 1 { XCTAssertEqual(s.chunks, g.batch, what) }
+                let r = try run(g, .winograd, seed: UInt64(300 + 10 * i))
+                let (x, w) = (testValues(g.inputShape.reduce(1, *), seed: UInt64(301 + 10 * i)).map { Double(Float($0)) },
+                              r[4].map(Double.init))
+                let b = testValues(g.outChannels, seed: UInt64(305 + 10 * i)).map { Double(Float($0)) }
+                let dy = testValues(g.outputShape.reduce(1, *), seed: UInt64(302 + 10 * i)).map { Double(Float($0)) }
+                let yRef = ReferenceConv.conv2dForward(x: x, w: w, b: b, g)
+                let ref = ReferenceConv.conv2dBackward(dy: dy, x: x, w: w, g)
+                XCTAssertLessThan(relativeError(r[0], yRef.map(Float.init)), 2e-6, "y \(what)")
+                XCTAssertLessThan(relativeError(r[1], ref.dx.map(Float.init)), 2e-6, "dx \(what)")
+                XCTAssertLessThan(relativeError(r[2], ref.dw.map(Float.init)), 2e-6, "dw \(what)")
+                XCTAssertLessThan(relativeError(r[3], ref.db.map(Float.init)), 2e-6, "db \(what)")
+            }
+        }
+    }
+
+    /// The Winograd and im2col paths agree to float32 rounding, and are not the same code path
+    /// (their bytes differ somewhere, or the switch would be a no-op).
+    func testAgreesWithIm2colPath() throws {
+        var anyDifferent = false
+        for (i, g) in Self.cases.enumerated() {
+            let a = try run(g, .winograd, seed: UInt64(500 + i)), b = try run(g, .im2col, seed: UInt64(500 + i))
+            for (k, name) in ["y", "dx", "dw", "db"].enumerated() {
+                XCTAssertLessThan(relativeError(a[k], b[k]), 2e-6, "\(name) \(Self.describe(g))")
+                anyDifferent = anyDifferent || a[k] != b[k]
+            }
+        }
+        XCTAssertTrue(anyDifferent, "RKAN_CONV_ALGO switch changed nothing")
+    }
+
+    /// 1 and 2 threads give the same bytes on both parallel structures.
+    func testDeterministicAcrossThreadCounts() throws {
+        let saved = (Parallel.threads, Conv2dTuning.chunkFloats)
+        defer { (Parallel.threads, Conv2dTuning.chunkFloats) = saved }
+        for chunk in [saved.1, 3_000] {
+            Conv2dTuning.chunkFloats = chunk
+            for (i, g) in Self.cases.enumerated() {
+                var runs: [[[Float]]] = []
+                for threads in [1, 2] {
+                    Parallel.threads = threads
+                    runs.append(try run(g, .winograd, seed: UInt64(700 + i)))
+                }
+                XCTAssertEqual(runs[0], runs[1], "\(Self.describe(g)) chunkFloats \(chunk): 1 and 2 threads differ")
+            }
+        }
+    }
+
+    /// Flipping the kernel is the ξ-plane permutation π × π with π = (3, 1, 2, 0), an involution.
+    func testFlipPermutation() {
+        XCTAssertEqual((0..<16).map(Winograd.permuted), [15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0])
+        XCTAssertEqual((0..<16).map { Winograd.permuted(Winograd.permuted($0)) }, Array(0..<16))
+    }
+}
