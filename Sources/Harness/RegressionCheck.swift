@@ -3,7 +3,7 @@ import RunStore
 
 /// The nightly regression verdict: compares a profile's finished runs with a stored baseline.
 /// Fails when a parameter count differs, when a weights digest differs on the same machine class
-/// (BLAS core and threads), or when a row's mean top-1 falls below the band mean − k·std of the
+/// (BLAS core, threads and conv algorithm), or when a row's mean top-1 falls below the band mean − k·std of the
 /// baseline's seeds (std floored at `minStd`); a throughput drop beyond `speedTolerance` is a warning.
 public enum RegressionCheck {
     public struct Baseline: Codable, Equatable {
@@ -11,6 +11,9 @@ public enum RegressionCheck {
         public var profile: String
         public var blasCore: String
         public var threads: Int
+        /// The engine's 3×3 conv algorithm of the runs (absent in baselines recorded before it
+        /// existed: those were `im2col`).
+        public var convAlgorithm: String?
         public var k: Double
         public var minStd: Double
         public var speedTolerance: Double
@@ -25,7 +28,7 @@ public enum RegressionCheck {
 
         enum CodingKeys: String, CodingKey {
             case suite, profile, k, rows, threads
-            case blasCore = "blas_core", minStd = "min_std", speedTolerance = "speed_tolerance"
+            case blasCore = "blas_core", convAlgorithm = "conv_algorithm", minStd = "min_std", speedTolerance = "speed_tolerance"
         }
     }
 
@@ -67,7 +70,7 @@ public enum RegressionCheck {
             rows[s.experiment] = r
         }
         return Baseline(suite: suite.suite, profile: profile, blasCore: attrs.first?.blasCore ?? "-", threads: attrs.first?.threads ?? 0,
-                        k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
+                        convAlgorithm: attrs.first?.convAlgorithm, k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
     }
 
     public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
@@ -96,6 +99,7 @@ public enum RegressionCheck {
     public static func compare(current: Baseline, baseline b: Baseline) -> Result {
         var f: [Finding] = []
         let sameMachine = current.blasCore == b.blasCore && current.threads == b.threads
+            && (current.convAlgorithm ?? "im2col") == (b.convAlgorithm ?? "im2col")
         for (id, br) in b.rows.sorted(by: { $0.key < $1.key }) {
             guard let cr = current.rows[id] else {
                 f.append(Finding(row: id, check: "present", passed: false, warning: false, message: "row missing from the current runs"))

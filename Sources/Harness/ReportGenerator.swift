@@ -34,7 +34,7 @@ public enum ReportGenerator {
         let (runs, attrs) = try collect(suite: suite, plan: plan, runsFolder: r.runsFolder)
         let first = attrs.first
         let header = ReportHeader(machine: first?.host ?? "no runs yet", cpu: MachineInfo.cpuModel(),
-                                  blasCore: first?.blasCore ?? "-", threads: first?.threads ?? 0,
+                                  blasCore: first.map { "\($0.blasCore) (3×3 convs: \($0.convAlgorithm))" } ?? "-", threads: first?.threads ?? 0,
                                   commit: first?.gitCommit ?? "-", profile: profile, seeds: plan.seeds, date: r.date,
                                   command: r.command)
         let base = r.out.deletingPathExtension().lastPathComponent

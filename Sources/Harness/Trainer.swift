@@ -56,6 +56,9 @@ public final class Trainer {
                     "it was made with a different configuration (suite, profile or code changed). Delete it to retrain, or pass another --out folder")
             }
             switch rec.attributes.status {
+            case .running where rec.attributes.convAlgorithm != ConvAlgorithm.current.rawValue:
+                throw HarnessError.incompatibleRunFile(path: url.path, detail:
+                    "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or delete the file to retrain")
             case .finished: return .skipped(.finished)
             case .diverged: return .skipped(.diverged)
             case .running: break
@@ -172,7 +175,8 @@ public final class Trainer {
         let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
         let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
                                   profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
-                                  blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status)
+                                  blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
+                                  convAlgorithm: ConvAlgorithm.current.rawValue)
         var values = ["optimizer_steps": optimizer.stepCount]
         if status == .diverged { values["diverged_at_step"] = Int64(step) }
         let state = RunState(epoch: epoch, step: step, values: values)

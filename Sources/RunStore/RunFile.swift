@@ -4,7 +4,8 @@ import Foundation
 ///
 /// ```
 /// /                 attributes schema, suite, experiment, model, seed, profile, config,
-///                   git_commit, blas_core, threads, host, status, weights_sha256
+///                   git_commit, blas_core, threads, host, status, weights_sha256,
+///                   conv_algorithm
 /// /weights/<key>    float32 (int64 for num_batches_tracked), PyTorch keys and shapes
 /// /optimizer/<key>  float32 optimizer state (momentum buffers)
 /// /state            epoch, step (int64 scalars); values/<name> int64; rng/<name> uint64;

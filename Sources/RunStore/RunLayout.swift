@@ -16,7 +16,7 @@ enum RunLayout {
             ("config", .string(a.config)), ("git_commit", .string(a.gitCommit)),
             ("blas_core", .string(a.blasCore)), ("threads", .int64(Int64(a.threads))),
             ("host", .string(a.host)), ("status", .string(a.status.rawValue)),
-            ("weights_sha256", .string(a.weightsSHA256)),
+            ("weights_sha256", .string(a.weightsSHA256)), ("conv_algorithm", .string(a.convAlgorithm)),
         ]
         for (name, value) in values { try file.setAttribute(name, value) }
     }
@@ -60,7 +60,8 @@ enum RunLayout {
             seed: try int("seed"), profile: try string("profile"), config: try string("config"),
             gitCommit: try string("git_commit"), blasCore: try string("blas_core"),
             threads: try int("threads"), host: try string("host"), status: status,
-            weightsSHA256: try string("weights_sha256"))
+            weightsSHA256: try string("weights_sha256"),
+            convAlgorithm: try file.attribute("conv_algorithm") == nil ? "im2col" : try string("conv_algorithm"))
         a.schema = schema
         return a
     }

@@ -34,14 +34,18 @@ public struct RunAttributes: Equatable, Sendable {
     public var status: RunStatus
     /// `WeightsDigest.sha256(of: weights)`; `RunFile.write` fills it in when empty.
     public var weightsSHA256: String
+    /// The engine's algorithm for 3×3 stride-1 convs (`winograd` or `im2col`); it changes the
+    /// rounding, so digests compare only between runs with the same one. Files written before the
+    /// attribute existed read as `im2col`.
+    public var convAlgorithm: String
 
     public init(suite: String, experiment: String, model: String, seed: Int, profile: String,
                 config: String, gitCommit: String, blasCore: String, threads: Int, host: String,
-                status: RunStatus, weightsSHA256: String = "") {
+                status: RunStatus, weightsSHA256: String = "", convAlgorithm: String = "im2col") {
         self.suite = suite; self.experiment = experiment; self.model = model; self.seed = seed
         self.profile = profile; self.config = config; self.gitCommit = gitCommit
         self.blasCore = blasCore; self.threads = threads; self.host = host; self.status = status
-        self.weightsSHA256 = weightsSHA256
+        self.weightsSHA256 = weightsSHA256; self.convAlgorithm = convAlgorithm
     }
 }
 

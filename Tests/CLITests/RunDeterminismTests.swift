@@ -82,6 +82,28 @@ final class RunDeterminismTests: XCTestCase {
         }
     }
 
+    /// The conv algorithm is recorded, changes the bytes, and a checkpoint resumes only with the
+    /// algorithm that wrote it (anything else could not give the uninterrupted run's bytes).
+    func testConvAlgorithmIsRecordedAndResumeRefusesAnother() throws {
+        let suites = try CLI.tinySuites()
+        let wino = try CLI.tempFolder("wino"), plain = try CLI.tempFolder("im2col"), crashed = try CLI.tempFolder("mixed")
+        XCTAssertEqual(try runTiny(suites, out: wino, env: ["RKAN_CONV_ALGO": "winograd"]).code, 0)
+        XCTAssertEqual(try runTiny(suites, out: plain, env: ["RKAN_CONV_ALGO": "im2col"]).code, 0)
+        let (w, p) = (try RunFile.read(file(wino, "base")), try RunFile.read(file(plain, "base")))
+        XCTAssertEqual(w.attributes.convAlgorithm, "winograd")
+        XCTAssertEqual(p.attributes.convAlgorithm, "im2col")
+        XCTAssertNotEqual(w.attributes.weightsSHA256, p.attributes.weightsSHA256, "the tiny models have Winograd-eligible convs")
+
+        let crash = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd", "RKAN_CRASH_AFTER_STEPS": "5"])
+        XCTAssertTrue(crash.killedBySignal, crash.stderr)
+        let refused = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "im2col"])
+        XCTAssertNotEqual(refused.code, 0)
+        XCTAssertTrue(refused.stderr.contains("RKAN_CONV_ALGO=winograd") && refused.stderr.contains("seed-0.h5"), refused.stderr)
+        let resumed = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd"])
+        XCTAssertEqual(resumed.code, 0, resumed.stderr)
+        XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, w.weights)
+    }
+
     func testRunFileOpensInH5py() throws {
         let python = "/usr/bin/env"
         let probe = try? CLI.runProcess(python, ["python3", "-c", "import h5py"])

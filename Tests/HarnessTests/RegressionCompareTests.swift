@@ -1,0 +1,28 @@
+import XCTest
+@testable import Harness
+
+/// `RegressionCheck.compare`: weight digests are compared only within one machine class
+/// (BLAS core, threads and 3×3 conv algorithm); params and the accuracy band always.
+final class RegressionCompareTests: XCTestCase {
+    func baseline(conv: String?, digest: String, top1: [Double] = [80, 81, 82]) -> RegressionCheck.Baseline {
+        RegressionCheck.Baseline(suite: "s", profile: "p", blasCore: "Zen", threads: 2, convAlgorithm: conv,
+                                 k: 3, minStd: 0.5, speedTolerance: 0.3,
+                                 rows: ["base": .init(params: 10, top1: top1, digests: ["seed-0": digest], inferImgPerSec: nil)])
+    }
+
+    func testDigestsCompareOnlyWithinOneConvAlgorithm() {
+        let old = baseline(conv: nil, digest: "aaa")   // recorded before the attribute: im2col
+        let sameAlgo = RegressionCheck.compare(current: baseline(conv: "im2col", digest: "bbb"), baseline: old)
+        XCTAssertFalse(sameAlgo.passed)
+        XCTAssertTrue(sameAlgo.summary.contains("FAIL base digest"), sameAlgo.summary)
+        let otherAlgo = RegressionCheck.compare(current: baseline(conv: "winograd", digest: "bbb"), baseline: old)
+        XCTAssertTrue(otherAlgo.passed, otherAlgo.summary)
+        XCTAssertFalse(otherAlgo.findings.contains { $0.check == "digest" })
+        let same = RegressionCheck.compare(current: baseline(conv: "winograd", digest: "aaa"), baseline: baseline(conv: "winograd", digest: "aaa"))
+        XCTAssertTrue(same.passed, same.summary)
+        XCTAssertTrue(same.findings.contains { $0.check == "digest" && $0.passed })
+        let worse = RegressionCheck.compare(current: baseline(conv: "winograd", digest: "aaa", top1: [60, 61, 62]),
+                                            baseline: baseline(conv: "im2col", digest: "aaa"))
+        XCTAssertFalse(worse.passed, "the accuracy band applies across algorithms")
+    }
+}
