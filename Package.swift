@@ -26,7 +26,9 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: optimized),
+        // The engine's own C: Winograd tile transforms built for SSE2 and AVX2 (runtime dispatch).
+        .target(name: "CKernels"),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimized),
         .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "CZlib"], swiftSettings: optimized),
         .target(name: "RunStore", dependencies: ["Engine", "CHDF5"]),

@@ -115,6 +115,21 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The SSE2 and AVX2 builds of the tile transforms give the same bytes (same operations in
+    /// the same order), so a run's digest does not depend on which one the CPU gets.
+    func testSSE2AndAVX2TransformsGiveTheSameBytes() throws {
+        try XCTSkipUnless(Winograd.avx2Transforms, "this CPU has no AVX2: only the SSE2 build runs")
+        defer { Winograd.avx2Transforms = true }
+        for (i, g) in Self.cases.enumerated() {
+            let fast = try run(g, .winograd, seed: UInt64(900 + i))
+            Winograd.avx2Transforms = false
+            XCTAssertFalse(Winograd.avx2Transforms)
+            let plain = try run(g, .winograd, seed: UInt64(900 + i))
+            Winograd.avx2Transforms = true
+            XCTAssertEqual(fast, plain, Self.describe(g))
+        }
+    }
+
     /// Flipping the kernel is the ξ-plane permutation π × π with π = (3, 1, 2, 0), an involution.
     func testFlipPermutation() {
         XCTAssertEqual((0..<16).map(Winograd.permuted), [15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0])

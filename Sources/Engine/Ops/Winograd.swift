@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Which algorithm `conv2dForward`/`conv2dBackward` use for eligible 3×3 convolutions.
@@ -36,6 +37,13 @@ public enum Winograd {
         g.kernel == 3 && g.stride == 1 && g.groups == 1 && g.padding <= 2
             && g.inChannels >= 16 && g.outChannels >= 16 && g.inChannels % 8 == 0 && g.outChannels % 8 == 0
             && g.outHeight >= 1 && g.outWidth >= 1
+    }
+
+    /// Whether the tile transforms (CKernels) run their AVX2 build; setting false forces the SSE2
+    /// build (for tests: both give the same bytes).
+    public static var avx2Transforms: Bool {
+        get { rkan_kernels_avx2() != 0 }
+        set { rkan_kernels_allow_avx2(newValue ? 1 : 0) }
     }
 
     /// Whether `conv2dForward`/`conv2dBackward` take the Winograd path for `g`.
@@ -211,7 +219,7 @@ public enum Winograd {
         return 4 * p(xi >> 2) + p(xi & 3)
     }
 
-    // MARK: Transforms (SIMD8 over channels; channel counts are multiples of 8)
+    // MARK: Transforms (tiles in CKernels; weights here, SIMD8 over channels)
 
     typealias V8 = SIMD8<Float>
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 {
@@ -219,18 +227,6 @@ public enum Winograd {
     }
     @inline(__always) static func store(_ p: UnsafeMutablePointer<Float>, _ v: V8) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
-    }
-    /// Bᵀ x for a 4-vector x.
-    @inline(__always) static func bt(_ a: V8, _ b: V8, _ c: V8, _ d: V8) -> (V8, V8, V8, V8) {
-        (a - c, b + c, c - b, b - d)
-    }
-    /// Aᵀ x for a 4-vector x.
-    @inline(__always) static func at(_ a: V8, _ b: V8, _ c: V8, _ d: V8) -> (V8, V8) {
-        (a + b + c, b - c - d)
-    }
-    /// A x for a 2-vector x.
-    @inline(__always) static func ax(_ a: V8, _ b: V8) -> (V8, V8, V8, V8) {
-        (a, a + b, a - b, V8() - b)
     }
     /// G x for a 3-vector x.
     @inline(__always) static func gx(_ a: V8, _ b: V8, _ c: V8) -> (V8, V8, V8, V8) {
@@ -242,111 +238,33 @@ public enum Winograd {
         return (a + h, k, h + d)
     }
 
-    /// (image, tile row, tile column) of tile t of a chunk starting at `firstImage`.
-    @inline(__always) static func tile(_ t: Int, _ s: Shape, firstImage: Int) -> (n: Int, ty: Int, tx: Int) {
-        let tpi = s.tilesPerImage
-        let rem = t % tpi
-        return (firstImage + t / tpi, rem / s.tilesW, rem % s.tilesW)
+
+    /// The C kernels' view of a chunk: the transformed tensor is (N, height, width, channels).
+    static func geometry(_ s: Shape, height: Int, width: Int, channels: Int, firstImage: Int, tiles: Int) -> rkan_wino_geometry {
+        rkan_wino_geometry(height: height, width: width, channels: channels, pad: s.pad, tiles_w: s.tilesW,
+                           tiles_per_image: s.tilesPerImage, first_image: firstImage, plane: tiles * channels)
     }
 
     /// V[ξ][t][C] = (Bᵀ d B)_ξ for tiles `range` of the chunk (`tiles` tiles in all; out-of-image
-    /// taps read `zeros`).
+    /// taps read `zeros`). `rkan_wino_input` in CKernels.
     static func transformInput(_ v: UnsafeMutablePointer<Float>, tiles: Int, _ inp: UnsafePointer<Float>,
                                _ s: Shape, firstImage: Int, _ range: Range<Int>, zeros: UnsafePointer<Float>) {
-        let (H, W, C) = (s.height, s.width, s.inC)
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { p in
-            for t in range {
-                let (n, ty, tx) = tile(t, s, firstImage: firstImage)
-                let (y0, x0) = (2 * ty - s.pad, 2 * tx - s.pad)
-                for r in 0..<4 {
-                    for c in 0..<4 {
-                        let (y, x) = (y0 + r, x0 + c)
-                        p[4 * r + c] = y >= 0 && y < H && x >= 0 && x < W ? inp + ((n * H + y) * W + x) * C : zeros
-                    }
-                }
-                let dst = v + t * C, plane = tiles * C
-                var ch = 0
-                while ch < C {
-                    let q0 = bt(load(p[0] + ch), load(p[1] + ch), load(p[2] + ch), load(p[3] + ch))
-                    let q1 = bt(load(p[4] + ch), load(p[5] + ch), load(p[6] + ch), load(p[7] + ch))
-                    let q2 = bt(load(p[8] + ch), load(p[9] + ch), load(p[10] + ch), load(p[11] + ch))
-                    let q3 = bt(load(p[12] + ch), load(p[13] + ch), load(p[14] + ch), load(p[15] + ch))
-                    let c0 = bt(q0.0, q1.0, q2.0, q3.0), c1 = bt(q0.1, q1.1, q2.1, q3.1)
-                    let c2 = bt(q0.2, q1.2, q2.2, q3.2), c3 = bt(q0.3, q1.3, q2.3, q3.3)
-                    let o = dst + ch
-                    store(o, c0.0); store(o + plane, c1.0); store(o + 2 * plane, c2.0); store(o + 3 * plane, c3.0)
-                    store(o + 4 * plane, c0.1); store(o + 5 * plane, c1.1); store(o + 6 * plane, c2.1); store(o + 7 * plane, c3.1)
-                    store(o + 8 * plane, c0.2); store(o + 9 * plane, c1.2); store(o + 10 * plane, c2.2); store(o + 11 * plane, c3.2)
-                    store(o + 12 * plane, c0.3); store(o + 13 * plane, c1.3); store(o + 14 * plane, c2.3); store(o + 15 * plane, c3.3)
-                    ch += 8
-                }
-            }
-        }
+        var g = geometry(s, height: s.height, width: s.width, channels: s.inC, firstImage: firstImage, tiles: tiles)
+        rkan_wino_input(v, inp, zeros, &g, range.lowerBound, range.upperBound)
     }
 
     /// out tile = Aᵀ M A (+ bias) for tiles `range`; outputs past the image edge are dropped.
     static func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, tiles: Int,
                                 _ s: Shape, firstImage: Int, _ range: Range<Int>, bias: UnsafePointer<Float>?) {
-        let (Ho, Wo, O) = (s.outH, s.outW, s.outC)
-        let plane = tiles * O
-        for t in range {
-            let (n, ty, tx) = tile(t, s, firstImage: firstImage)
-            let (oy, ox) = (2 * ty, 2 * tx)
-            let base = out + ((n * Ho + oy) * Wo + ox) * O
-            let (right, down) = (ox + 1 < Wo, oy + 1 < Ho)
-            let src = m + t * O
-            var ch = 0
-            while ch < O {
-                let p = src + ch
-                @inline(__always) func row(_ i: Int) -> (V8, V8) {
-                    at(load(p + (4 * i) * plane), load(p + (4 * i + 1) * plane),
-                       load(p + (4 * i + 2) * plane), load(p + (4 * i + 3) * plane))
-                }
-                let (s0, s1, s2, s3) = (row(0), row(1), row(2), row(3))
-                var (y00, y10) = at(s0.0, s1.0, s2.0, s3.0)
-                var (y01, y11) = at(s0.1, s1.1, s2.1, s3.1)
-                if let bias {
-                    let b = load(bias + ch)
-                    y00 += b; y01 += b; y10 += b; y11 += b
-                }
-                let o = base + ch
-                store(o, y00)
-                if right { store(o + O, y01) }
-                if down {
-                    store(o + Wo * O, y10)
-                    if right { store(o + Wo * O + O, y11) }
-                }
-                ch += 8
-            }
-        }
+        var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, tiles: tiles)
+        rkan_wino_output(out, m, bias, &g, range.lowerBound, range.upperBound)
     }
 
     /// dM[ξ][t][O] = (A dY Aᵀ)_ξ for tiles `range` (dY positions past the edge are zeros).
     static func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, tiles: Int, _ dout: UnsafePointer<Float>,
                                         _ s: Shape, firstImage: Int, _ range: Range<Int>) {
-        let (Ho, Wo, O) = (s.outH, s.outW, s.outC)
-        let plane = tiles * O
-        for t in range {
-            let (n, ty, tx) = tile(t, s, firstImage: firstImage)
-            let (oy, ox) = (2 * ty, 2 * tx)
-            let base = dout + ((n * Ho + oy) * Wo + ox) * O
-            let (right, down) = (ox + 1 < Wo, oy + 1 < Ho)
-            let dst = dm + t * O
-            var ch = 0
-            while ch < O {
-                let p = base + ch
-                let y00 = load(p), y01 = right ? load(p + O) : V8()
-                let y10 = down ? load(p + Wo * O) : V8(), y11 = down && right ? load(p + Wo * O + O) : V8()
-                let e0 = ax(y00, y01), e1 = ax(y10, y11)   // rows of dY times Aᵀ
-                let c0 = ax(e0.0, e1.0), c1 = ax(e0.1, e1.1), c2 = ax(e0.2, e1.2), c3 = ax(e0.3, e1.3)
-                let o = dst + ch
-                store(o, c0.0); store(o + plane, c1.0); store(o + 2 * plane, c2.0); store(o + 3 * plane, c3.0)
-                store(o + 4 * plane, c0.1); store(o + 5 * plane, c1.1); store(o + 6 * plane, c2.1); store(o + 7 * plane, c3.1)
-                store(o + 8 * plane, c0.2); store(o + 9 * plane, c1.2); store(o + 10 * plane, c2.2); store(o + 11 * plane, c3.2)
-                store(o + 12 * plane, c0.3); store(o + 13 * plane, c1.3); store(o + 14 * plane, c2.3); store(o + 15 * plane, c3.3)
-                ch += 8
-            }
-        }
+        var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, tiles: tiles)
+        rkan_wino_output_grad(dm, dout, &g, range.lowerBound, range.upperBound)
     }
 
     /// U[ξ][o][c] = (G g Gᵀ)_ξ for the OHWI weight (O, 3, 3, C).

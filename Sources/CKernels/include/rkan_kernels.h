@@ -1,0 +1,45 @@
+#ifndef RKAN_KERNELS_H
+#define RKAN_KERNELS_H
+
+/* Memory-bound kernels of the engine that Swift cannot compile for the CPU it runs on:
+ * the tile transforms of the Winograd F(2x2, 3x3) convolution. Each is written once on 8-float
+ * vectors and built twice, for baseline x86-64 (SSE2) and for AVX2; the AVX2 build runs when
+ * the CPU and OS support it. Both perform the same IEEE operations in the same order (adds,
+ * subtracts and multiplies by 0.5, never fused), so they give the same bytes. */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Tiling of one transform: the tensor transformed (or written) is (N, height, width, channels)
+ * NHWC; tile t of the chunk covers image first_image + t / tiles_per_image, tile row
+ * (t % tiles_per_image) / tiles_w, tile column (t % tiles_per_image) % tiles_w; pad shifts the
+ * 4x4 input windows (input transform only); plane is the float stride between the 16 planes of
+ * the transform domain (tiles of the chunk x channels). channels must be a multiple of 8. */
+typedef struct {
+    long height, width, channels, pad, tiles_w, tiles_per_image, first_image, plane;
+} rkan_wino_geometry;
+
+/* v[xi][t][c] = (B^T d B)_xi for tiles t0 <= t < t1; taps outside the image read zeros
+ * (a buffer of at least `channels` zero floats). */
+void rkan_wino_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
+                     long t0, long t1);
+
+/* out tile = A^T M A (+ bias, may be NULL) for tiles t0 <= t < t1, from m[xi][t][c]; outputs past
+ * the edge of the (height x width) output are not written. */
+void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
+                      long t0, long t1);
+
+/* dm[xi][t][c] = (A dY A^T)_xi for tiles t0 <= t < t1 from dY (height x width); positions past
+ * the edge count as zeros. */
+void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
+
+/* 1 when the AVX2 builds run, 0 for the SSE2 builds. */
+int rkan_kernels_avx2(void);
+/* Forces the SSE2 builds (on = 0) or the default choice (on = 1); for tests. */
+void rkan_kernels_allow_avx2(int on);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

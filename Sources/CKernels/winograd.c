@@ -1,0 +1,154 @@
+#include "rkan_kernels.h"
+
+#include <cpuid.h>
+
+/* The v8 helpers below are always inlined, so no vector crosses a call boundary and the ABI
+ * note (-Wpsabi) about AVX vectors in the SSE2 builds does not apply. */
+#pragma clang diagnostic ignored "-Wpsabi"
+#include <string.h>
+
+typedef float v8 __attribute__((vector_size(32)));
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE v8 ld(const float *p) { v8 v; memcpy(&v, p, sizeof v); return v; }
+INLINE void st(float *p, v8 v) { memcpy(p, &v, sizeof v); }
+
+/* 1-D transforms on 4 (or 2) vectors: B^T x, A^T x, A x. */
+INLINE void bt(v8 a, v8 b, v8 c, v8 d, v8 o[4]) { o[0] = a - c; o[1] = b + c; o[2] = c - b; o[3] = b - d; }
+INLINE void at(v8 a, v8 b, v8 c, v8 d, v8 o[2]) { o[0] = a + b + c; o[1] = b - c - d; }
+INLINE void ax(v8 a, v8 b, v8 o[4]) { o[0] = a; o[1] = a + b; o[2] = a - b; o[3] = -b; }
+
+INLINE void tile_of(const rkan_wino_geometry *g, long t, long *n, long *ty, long *tx) {
+    long rem = t % g->tiles_per_image;
+    *n = g->first_image + t / g->tiles_per_image;
+    *ty = rem / g->tiles_w;
+    *tx = rem % g->tiles_w;
+}
+
+INLINE void input_body(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
+                       long t0, long t1) {
+    const long H = g->height, W = g->width, C = g->channels, plane = g->plane;
+    const float *p[16];
+    for (long t = t0; t < t1; t++) {
+        long n, ty, tx;
+        tile_of(g, t, &n, &ty, &tx);
+        long y0 = 2 * ty - g->pad, x0 = 2 * tx - g->pad;
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++) {
+                long y = y0 + r, x = x0 + c;
+                p[4 * r + c] = (y >= 0 && y < H && x >= 0 && x < W) ? input + ((n * H + y) * W + x) * C : zeros;
+            }
+        float *dst = v + t * C;
+        for (long ch = 0; ch < C; ch += 8) {
+            v8 q[4][4], o[4];
+            for (int r = 0; r < 4; r++)   /* rows of d times B */
+                bt(ld(p[4 * r] + ch), ld(p[4 * r + 1] + ch), ld(p[4 * r + 2] + ch), ld(p[4 * r + 3] + ch), q[r]);
+            for (int j = 0; j < 4; j++) {  /* B^T times columns */
+                bt(q[0][j], q[1][j], q[2][j], q[3][j], o);
+                for (int i = 0; i < 4; i++) st(dst + (4 * i + j) * plane + ch, o[i]);
+            }
+        }
+    }
+}
+
+INLINE void output_body(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
+                        long t0, long t1) {
+    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    for (long t = t0; t < t1; t++) {
+        long n, ty, tx;
+        tile_of(g, t, &n, &ty, &tx);
+        long oy = 2 * ty, ox = 2 * tx;
+        int right = ox + 1 < Wo, down = oy + 1 < Ho;
+        float *base = out + ((n * Ho + oy) * Wo + ox) * O;
+        const float *src = m + t * O;
+        for (long ch = 0; ch < O; ch += 8) {
+            const float *p = src + ch;
+            v8 s[4][2], y0[2], y1[2];
+            for (int i = 0; i < 4; i++)   /* rows of M times A */
+                at(ld(p + (4 * i) * plane), ld(p + (4 * i + 1) * plane), ld(p + (4 * i + 2) * plane),
+                   ld(p + (4 * i + 3) * plane), s[i]);
+            at(s[0][0], s[1][0], s[2][0], s[3][0], y0);   /* column 0: (y00, y10) */
+            at(s[0][1], s[1][1], s[2][1], s[3][1], y1);   /* column 1: (y01, y11) */
+            if (bias) {
+                v8 b = ld(bias + ch);
+                y0[0] += b; y0[1] += b; y1[0] += b; y1[1] += b;
+            }
+            float *o = base + ch;
+            st(o, y0[0]);
+            if (right) st(o + O, y1[0]);
+            if (down) {
+                st(o + Wo * O, y0[1]);
+                if (right) st(o + Wo * O + O, y1[1]);
+            }
+        }
+    }
+}
+
+INLINE void output_grad_body(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
+    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    const v8 zero = {0};
+    for (long t = t0; t < t1; t++) {
+        long n, ty, tx;
+        tile_of(g, t, &n, &ty, &tx);
+        long oy = 2 * ty, ox = 2 * tx;
+        int right = ox + 1 < Wo, down = oy + 1 < Ho;
+        const float *base = dout + ((n * Ho + oy) * Wo + ox) * O;
+        float *dst = dm + t * O;
+        for (long ch = 0; ch < O; ch += 8) {
+            const float *p = base + ch;
+            v8 y00 = ld(p), y01 = right ? ld(p + O) : zero;
+            v8 y10 = down ? ld(p + Wo * O) : zero, y11 = down && right ? ld(p + Wo * O + O) : zero;
+            v8 e0[4], e1[4], o[4];
+            ax(y00, y01, e0);   /* rows of dY times A^T */
+            ax(y10, y11, e1);
+            for (int j = 0; j < 4; j++) {
+                ax(e0[j], e1[j], o);
+                for (int i = 0; i < 4; i++) st(dst + (4 * i + j) * plane + ch, o[i]);
+            }
+        }
+    }
+}
+
+/* The two builds of each kernel. */
+__attribute__((target("avx2"))) static void input_avx2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input_body(v, i, z, g, a, b); }
+static void input_sse2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input_body(v, i, z, g, a, b); }
+__attribute__((target("avx2"))) static void output_avx2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, g, a, b); }
+static void output_sse2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, g, a, b); }
+__attribute__((target("avx2"))) static void output_grad_avx2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad_body(d, y, g, a, b); }
+static void output_grad_sse2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad_body(d, y, g, a, b); }
+
+/* CPUID leaf 7 EBX bit 5 (AVX2), leaf 1 ECX bits 27 (OSXSAVE) and 28 (AVX), XCR0 bits 1-2
+ * (the OS saves XMM and YMM state). */
+static int cpu_has_avx2(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!(c & (1u << 27)) || !(c & (1u << 28))) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6u) != 6u) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & (1u << 5)) != 0;
+}
+
+static int allowed = 1;
+static int detected = -1;
+
+int rkan_kernels_avx2(void) {
+    if (detected < 0) detected = cpu_has_avx2();
+    return allowed && detected;
+}
+
+void rkan_kernels_allow_avx2(int on) { allowed = on != 0; }
+
+void rkan_wino_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) input_avx2(v, input, zeros, g, t0, t1); else input_sse2(v, input, zeros, g, t0, t1);
+}
+
+void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) output_avx2(out, m, bias, g, t0, t1); else output_sse2(out, m, bias, g, t0, t1);
+}
+
+void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) output_grad_avx2(dm, dout, g, t0, t1); else output_grad_sse2(dm, dout, g, t0, t1);
+}
