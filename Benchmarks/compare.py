@@ -187,7 +187,7 @@ def main():
     cpu, cores = machine()
     lines = [BEGIN, "",
              f"Measured {datetime.date.today().isoformat()} by `Benchmarks/compare.py` on {cpu}, {cores} cores; "
-             f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {os.environ.get('RKAN_CONV_ALGO', 'winograd')}; PyTorch {torch_version} (memory format: {', '.join(sorted(formats)) or a.torch_format}). "
+             f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {os.environ.get('RKAN_CONV_ALGO') or 'winograd-f2 (default)'}; PyTorch {torch_version} (memory format: {', '.join(sorted(formats)) or a.torch_format}). "
              f"Protocol: warm-up {a.warmup}, {a.iters} timed steps, median of {a.repeats} rounds (each row once per round, ours then PyTorch); "
              f"classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
              f"GEMM ceiling (plain `cblas_sgemm`, {a.threads} OpenBLAS threads, best of {len(next(iter(ceilings.values())))} "

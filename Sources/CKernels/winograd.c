@@ -5,6 +5,8 @@
 /* The v8 helpers below are always inlined, so no vector crosses a call boundary and the ABI
  * note (-Wpsabi) about AVX vectors in the SSE2 builds does not apply. */
 #pragma clang diagnostic ignored "-Wpsabi"
+/* No fused multiply-adds: both builds must round every operation the same way. */
+#pragma clang fp contract(off)
 #include <string.h>
 
 typedef float v8 __attribute__((vector_size(32)));
@@ -110,6 +112,117 @@ INLINE void output_grad_body(float *dm, const float *dout, const rkan_wino_geome
     }
 }
 
+/* ---- F(4x4, 3x3): 6x6 input windows, 36 planes, 4x4 output tiles (Lavin & Gray's points
+ * 0, 1, -1, 2, -2, infinity). ---- */
+
+/* B^T x for a 6-vector x. */
+INLINE void bt6(const v8 x[6], v8 o[6]) {
+    o[0] = (x[0] * 4.0f - x[2] * 5.0f) + x[4];
+    o[1] = (x[3] + x[4]) - (x[1] + x[2]) * 4.0f;
+    o[2] = (x[1] - x[2]) * 4.0f + (x[4] - x[3]);
+    o[3] = (x[3] - x[1]) * 2.0f + (x[4] - x[2]);
+    o[4] = (x[1] - x[3]) * 2.0f + (x[4] - x[2]);
+    o[5] = (x[1] * 4.0f - x[3] * 5.0f) + x[5];
+}
+/* A^T x for a 6-vector x (4 values). */
+INLINE void at6(const v8 x[6], v8 o[4]) {
+    v8 t1 = x[1] + x[2], t2 = x[1] - x[2], t3 = x[3] + x[4], t4 = x[3] - x[4];
+    o[0] = (x[0] + t1) + t3;
+    o[1] = t2 + t4 * 2.0f;
+    o[2] = t1 + t3 * 4.0f;
+    o[3] = (t2 + t4 * 8.0f) + x[5];
+}
+/* A x for a 4-vector x (6 values). */
+INLINE void ax6(const v8 y[4], v8 o[6]) {
+    v8 e = y[0] + y[2], f = y[1] + y[3], g = y[0] + y[2] * 4.0f, h = y[1] * 2.0f + y[3] * 8.0f;
+    o[0] = y[0]; o[1] = e + f; o[2] = e - f; o[3] = g + h; o[4] = g - h; o[5] = y[3];
+}
+
+INLINE void input4_body(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
+                        long t0, long t1) {
+    const long H = g->height, W = g->width, C = g->channels, plane = g->plane;
+    const float *p[36];
+    for (long t = t0; t < t1; t++) {
+        long n, ty, tx;
+        tile_of(g, t, &n, &ty, &tx);
+        long y0 = 4 * ty - g->pad, x0 = 4 * tx - g->pad;
+        for (int r = 0; r < 6; r++)
+            for (int c = 0; c < 6; c++) {
+                long y = y0 + r, x = x0 + c;
+                p[6 * r + c] = (y >= 0 && y < H && x >= 0 && x < W) ? input + ((n * H + y) * W + x) * C : zeros;
+            }
+        float *dst = v + t * C;
+        for (long ch = 0; ch < C; ch += 8) {
+            v8 q[6][6], col[6], o[6];
+            for (int r = 0; r < 6; r++) {   /* rows of d times B */
+                v8 row[6];
+                for (int c = 0; c < 6; c++) row[c] = ld(p[6 * r + c] + ch);
+                bt6(row, q[r]);
+            }
+            for (int j = 0; j < 6; j++) {   /* B^T times columns */
+                for (int r = 0; r < 6; r++) col[r] = q[r][j];
+                bt6(col, o);
+                for (int i = 0; i < 6; i++) st(dst + (6 * i + j) * plane + ch, o[i]);
+            }
+        }
+    }
+}
+
+INLINE void output4_body(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
+                         long t0, long t1) {
+    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    for (long t = t0; t < t1; t++) {
+        long n, ty, tx;
+        tile_of(g, t, &n, &ty, &tx);
+        long oy = 4 * ty, ox = 4 * tx;
+        long rows = Ho - oy < 4 ? Ho - oy : 4, cols = Wo - ox < 4 ? Wo - ox : 4;
+        float *base = out + ((n * Ho + oy) * Wo + ox) * O;
+        const float *src = m + t * O;
+        for (long ch = 0; ch < O; ch += 8) {
+            const float *p = src + ch;
+            v8 s[6][4], col[6], y[4];
+            for (int i = 0; i < 6; i++) {   /* rows of M times A */
+                v8 row[6];
+                for (int j = 0; j < 6; j++) row[j] = ld(p + (6 * i + j) * plane);
+                at6(row, s[i]);
+            }
+            v8 b = {0};
+            if (bias) b = ld(bias + ch);
+            for (long j = 0; j < cols; j++) {   /* A^T times columns */
+                for (int i = 0; i < 6; i++) col[i] = s[i][j];
+                at6(col, y);
+                for (long r = 0; r < rows; r++) st(base + (r * Wo + j) * O + ch, bias ? y[r] + b : y[r]);
+            }
+        }
+    }
+}
+
+INLINE void output_grad4_body(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
+    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    const v8 zero = {0};
+    for (long t = t0; t < t1; t++) {
+        long n, ty, tx;
+        tile_of(g, t, &n, &ty, &tx);
+        long oy = 4 * ty, ox = 4 * tx;
+        long rows = Ho - oy < 4 ? Ho - oy : 4, cols = Wo - ox < 4 ? Wo - ox : 4;
+        const float *base = dout + ((n * Ho + oy) * Wo + ox) * O;
+        float *dst = dm + t * O;
+        for (long ch = 0; ch < O; ch += 8) {
+            v8 e[4][6], col[4], o[6];
+            for (int r = 0; r < 4; r++) {   /* rows of dY times A^T */
+                v8 row[4];
+                for (int c = 0; c < 4; c++) row[c] = (r < rows && c < cols) ? ld(base + (r * Wo + c) * O + ch) : zero;
+                ax6(row, e[r]);
+            }
+            for (int j = 0; j < 6; j++) {   /* A times columns */
+                for (int r = 0; r < 4; r++) col[r] = e[r][j];
+                ax6(col, o);
+                for (int i = 0; i < 6; i++) st(dst + (6 * i + j) * plane + ch, o[i]);
+            }
+        }
+    }
+}
+
 /* The two builds of each kernel. */
 __attribute__((target("avx2"))) static void input_avx2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input_body(v, i, z, g, a, b); }
 static void input_sse2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input_body(v, i, z, g, a, b); }
@@ -117,6 +230,12 @@ __attribute__((target("avx2"))) static void output_avx2(float *o, const float *m
 static void output_sse2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, g, a, b); }
 __attribute__((target("avx2"))) static void output_grad_avx2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad_body(d, y, g, a, b); }
 static void output_grad_sse2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad_body(d, y, g, a, b); }
+__attribute__((target("avx2"))) static void input4_avx2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input4_body(v, i, z, g, a, b); }
+static void input4_sse2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input4_body(v, i, z, g, a, b); }
+__attribute__((target("avx2"))) static void output4_avx2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output4_body(o, m, bias, g, a, b); }
+static void output4_sse2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output4_body(o, m, bias, g, a, b); }
+__attribute__((target("avx2"))) static void output_grad4_avx2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad4_body(d, y, g, a, b); }
+static void output_grad4_sse2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad4_body(d, y, g, a, b); }
 
 /* CPUID leaf 7 EBX bit 5 (AVX2), leaf 1 ECX bits 27 (OSXSAVE) and 28 (AVX), XCR0 bits 1-2
  * (the OS saves XMM and YMM state). */
@@ -151,4 +270,16 @@ void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_
 
 void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
     if (rkan_kernels_avx2()) output_grad_avx2(dm, dout, g, t0, t1); else output_grad_sse2(dm, dout, g, t0, t1);
+}
+
+void rkan_wino4_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) input4_avx2(v, input, zeros, g, t0, t1); else input4_sse2(v, input, zeros, g, t0, t1);
+}
+
+void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) output4_avx2(out, m, bias, g, t0, t1); else output4_sse2(out, m, bias, g, t0, t1);
+}
+
+void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) output_grad4_avx2(dm, dout, g, t0, t1); else output_grad4_sse2(dm, dout, g, t0, t1);
 }

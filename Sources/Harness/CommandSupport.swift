@@ -15,6 +15,9 @@ public enum BenchCommand {
                                batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats)
     }
 
+    /// The 3×3 stride-1 conv algorithm of this process, for benchmark output.
+    public static var convAlgorithm: String { ConvAlgorithm.current.rawValue }
+
     public static func json(_ r: ThroughputResult) -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

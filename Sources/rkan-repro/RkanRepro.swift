@@ -33,7 +33,7 @@ struct CommonOptions: ParsableArguments {
 /// Runs `body`, turning user errors into a one-paragraph message and exit code 1.
 func runReportingErrors(_ body: () throws -> Int32) throws {
     let code: Int32
-    do { code = try body() } catch let e as ExitCode { throw e } catch {
+    do { try MachineInfo.validateEnvironment(); code = try body() } catch let e as ExitCode { throw e } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure
     }

@@ -87,19 +87,22 @@ final class RunDeterminismTests: XCTestCase {
     func testConvAlgorithmIsRecordedAndResumeRefusesAnother() throws {
         let suites = try CLI.tinySuites()
         let wino = try CLI.tempFolder("wino"), plain = try CLI.tempFolder("im2col"), crashed = try CLI.tempFolder("mixed")
-        XCTAssertEqual(try runTiny(suites, out: wino, env: ["RKAN_CONV_ALGO": "winograd"]).code, 0)
+        XCTAssertEqual(try runTiny(suites, out: wino, env: ["RKAN_CONV_ALGO": "winograd-f2"]).code, 0)
         XCTAssertEqual(try runTiny(suites, out: plain, env: ["RKAN_CONV_ALGO": "im2col"]).code, 0)
         let (w, p) = (try RunFile.read(file(wino, "base")), try RunFile.read(file(plain, "base")))
-        XCTAssertEqual(w.attributes.convAlgorithm, "winograd")
+        XCTAssertEqual(w.attributes.convAlgorithm, "winograd-f2")
         XCTAssertEqual(p.attributes.convAlgorithm, "im2col")
         XCTAssertNotEqual(w.attributes.weightsSHA256, p.attributes.weightsSHA256, "the tiny models have Winograd-eligible convs")
 
-        let crash = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd", "RKAN_CRASH_AFTER_STEPS": "5"])
+        let crash = try runTiny(suites, out: crashed, env: ["RKAN_CRASH_AFTER_STEPS": "5"])   // the default
         XCTAssertTrue(crash.killedBySignal, crash.stderr)
         let refused = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "im2col"])
         XCTAssertNotEqual(refused.code, 0)
-        XCTAssertTrue(refused.stderr.contains("RKAN_CONV_ALGO=winograd") && refused.stderr.contains("seed-0.h5"), refused.stderr)
-        let resumed = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd"])
+        XCTAssertTrue(refused.stderr.contains("RKAN_CONV_ALGO=winograd-f2") && refused.stderr.contains("seed-0.h5"), refused.stderr)
+        let typo = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd"])
+        XCTAssertEqual(typo.code, 1)
+        XCTAssertTrue(typo.stderr.contains("RKAN_CONV_ALGO") && typo.stderr.contains("winograd-f2"), typo.stderr)
+        let resumed = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd-f2"])
         XCTAssertEqual(resumed.code, 0, resumed.stderr)
         XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, w.weights)
     }

@@ -15,13 +15,13 @@ final class RegressionCompareTests: XCTestCase {
         let sameAlgo = RegressionCheck.compare(current: baseline(conv: "im2col", digest: "bbb"), baseline: old)
         XCTAssertFalse(sameAlgo.passed)
         XCTAssertTrue(sameAlgo.summary.contains("FAIL base digest"), sameAlgo.summary)
-        let otherAlgo = RegressionCheck.compare(current: baseline(conv: "winograd", digest: "bbb"), baseline: old)
+        let otherAlgo = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "bbb"), baseline: old)
         XCTAssertTrue(otherAlgo.passed, otherAlgo.summary)
         XCTAssertFalse(otherAlgo.findings.contains { $0.check == "digest" })
-        let same = RegressionCheck.compare(current: baseline(conv: "winograd", digest: "aaa"), baseline: baseline(conv: "winograd", digest: "aaa"))
+        let same = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "aaa"), baseline: baseline(conv: "winograd-f4", digest: "aaa"))
         XCTAssertTrue(same.passed, same.summary)
         XCTAssertTrue(same.findings.contains { $0.check == "digest" && $0.passed })
-        let worse = RegressionCheck.compare(current: baseline(conv: "winograd", digest: "aaa", top1: [60, 61, 62]),
+        let worse = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "aaa", top1: [60, 61, 62]),
                                             baseline: baseline(conv: "im2col", digest: "aaa"))
         XCTAssertFalse(worse.passed, "the accuracy band applies across algorithms")
     }

@@ -2,7 +2,7 @@
 #define RKAN_KERNELS_H
 
 /* Memory-bound kernels of the engine that Swift cannot compile for the CPU it runs on:
- * the tile transforms of the Winograd F(2x2, 3x3) convolution. Each is written once on 8-float
+ * the tile transforms of the Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions. Each is written once on 8-float
  * vectors and built twice, for baseline x86-64 (SSE2) and for AVX2; the AVX2 build runs when
  * the CPU and OS support it. Both perform the same IEEE operations in the same order (adds,
  * subtracts and multiplies by 0.5, never fused), so they give the same bytes. */
@@ -20,7 +20,8 @@ typedef struct {
     long height, width, channels, pad, tiles_w, tiles_per_image, first_image, plane;
 } rkan_wino_geometry;
 
-/* v[xi][t][c] = (B^T d B)_xi for tiles t0 <= t < t1; taps outside the image read zeros
+/* F(2x2, 3x3): 4x4 windows at stride 2, 16 planes, 2x2 output tiles.
+ * v[xi][t][c] = (B^T d B)_xi for tiles t0 <= t < t1; taps outside the image read zeros
  * (a buffer of at least `channels` zero floats). */
 void rkan_wino_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
                      long t0, long t1);
@@ -33,6 +34,13 @@ void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_
 /* dm[xi][t][c] = (A dY A^T)_xi for tiles t0 <= t < t1 from dY (height x width); positions past
  * the edge count as zeros. */
 void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
+
+/* The same three for F(4x4, 3x3): 6x6 windows at stride 4, 36 planes, 4x4 output tiles. */
+void rkan_wino4_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
+                      long t0, long t1);
+void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
+                       long t0, long t1);
+void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
 
 /* 1 when the AVX2 builds run, 0 for the SSE2 builds. */
 int rkan_kernels_avx2(void);

@@ -32,7 +32,7 @@ public enum Conv2dTuning {
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                           _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
-    if Winograd.applies(g) { return Winograd.forward(out, inp, weight, bias, g) }
+    if let m = Winograd.tile(for: g) { return Winograd.forward(out, inp, weight, bias, g, m: m) }
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     /// out rows (m, O) = a (m, K) · Wᵀ, per group; `split` chooses `BLAS.sgemm` over one call.
     func gemm(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ c: UnsafeMutablePointer<Float>, split: Bool) {
@@ -93,7 +93,7 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
     precondition(g.isValid, "conv2dBackward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
-    if Winograd.applies(g) { return Winograd.backward(dinp, dweight, dout, inp, weight, g) }
+    if let m = Winograd.tile(for: g) { return Winograd.backward(dinp, dweight, dout, inp, weight, g, m: m) }
     /// dW (O, Kg) = beta·dW + dYᵀ (O, m) · a (m, Kg), per group.
     func gemmWeight(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows m: Int,
                     _ dw: UnsafeMutablePointer<Float>, beta: Float, split: Bool) {
