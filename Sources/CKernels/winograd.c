@@ -28,19 +28,28 @@ INLINE void tile_of(const rkan_wino_geometry *g, long t, long *n, long *ty, long
     *tx = rem % g->tiles_w;
 }
 
+/* p[a*r + c] = the input pixel (channel 0) under tap (r, c) of tile t's a x a window (a = m + 2,
+ * windows at stride m, shifted by pad), or `zeros` outside the image. */
+INLINE void window(const rkan_wino_geometry *g, const float *input, const float *zeros, long t, int m,
+                   const float **p) {
+    const long H = g->height, W = g->width, C = g->channels;
+    const int a = m + 2;
+    long n, ty, tx;
+    tile_of(g, t, &n, &ty, &tx);
+    long y0 = m * ty - g->pad, x0 = m * tx - g->pad;
+    for (int r = 0; r < a; r++)
+        for (int c = 0; c < a; c++) {
+            long y = y0 + r, x = x0 + c;
+            p[a * r + c] = (y >= 0 && y < H && x >= 0 && x < W) ? input + ((n * H + y) * W + x) * C : zeros;
+        }
+}
+
 INLINE void input_body(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
                        long t0, long t1) {
-    const long H = g->height, W = g->width, C = g->channels, plane = g->plane;
+    const long C = g->channels, plane = g->plane;
     const float *p[16];
     for (long t = t0; t < t1; t++) {
-        long n, ty, tx;
-        tile_of(g, t, &n, &ty, &tx);
-        long y0 = 2 * ty - g->pad, x0 = 2 * tx - g->pad;
-        for (int r = 0; r < 4; r++)
-            for (int c = 0; c < 4; c++) {
-                long y = y0 + r, x = x0 + c;
-                p[4 * r + c] = (y >= 0 && y < H && x >= 0 && x < W) ? input + ((n * H + y) * W + x) * C : zeros;
-            }
+        window(g, input, zeros, t, 2, p);
         float *dst = v + t * C;
         for (long ch = 0; ch < C; ch += 8) {
             v8 q[4][4], o[4];
@@ -54,15 +63,24 @@ INLINE void input_body(float *v, const float *input, const float *zeros, const r
     }
 }
 
+/* Offset (in floats) of tile t's first output pixel in the (height x width) output, and how many
+ * of its m rows and columns lie inside. */
+INLINE long out_tile(const rkan_wino_geometry *g, long t, long m, long *rows, long *cols) {
+    long n, ty, tx;
+    tile_of(g, t, &n, &ty, &tx);
+    long oy = m * ty, ox = m * tx;
+    *rows = g->height - oy < m ? g->height - oy : m;
+    *cols = g->width - ox < m ? g->width - ox : m;
+    return ((n * g->height + oy) * g->width + ox) * g->channels;
+}
+
 INLINE void output_body(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
                         long t0, long t1) {
-    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    const long Wo = g->width, O = g->channels, plane = g->plane;
     for (long t = t0; t < t1; t++) {
-        long n, ty, tx;
-        tile_of(g, t, &n, &ty, &tx);
-        long oy = 2 * ty, ox = 2 * tx;
-        int right = ox + 1 < Wo, down = oy + 1 < Ho;
-        float *base = out + ((n * Ho + oy) * Wo + ox) * O;
+        long rows, cols;
+        float *base = out + out_tile(g, t, 2, &rows, &cols);
+        int right = cols > 1, down = rows > 1;
         const float *src = m + t * O;
         for (long ch = 0; ch < O; ch += 8) {
             const float *p = src + ch;
@@ -88,14 +106,12 @@ INLINE void output_body(float *out, const float *m, const float *bias, const rka
 }
 
 INLINE void output_grad_body(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
-    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    const long Wo = g->width, O = g->channels, plane = g->plane;
     const v8 zero = {0};
     for (long t = t0; t < t1; t++) {
-        long n, ty, tx;
-        tile_of(g, t, &n, &ty, &tx);
-        long oy = 2 * ty, ox = 2 * tx;
-        int right = ox + 1 < Wo, down = oy + 1 < Ho;
-        const float *base = dout + ((n * Ho + oy) * Wo + ox) * O;
+        long rows, cols;
+        const float *base = dout + out_tile(g, t, 2, &rows, &cols);
+        int right = cols > 1, down = rows > 1;
         float *dst = dm + t * O;
         for (long ch = 0; ch < O; ch += 8) {
             const float *p = base + ch;
@@ -140,17 +156,10 @@ INLINE void ax6(const v8 y[4], v8 o[6]) {
 
 INLINE void input4_body(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
                         long t0, long t1) {
-    const long H = g->height, W = g->width, C = g->channels, plane = g->plane;
+    const long C = g->channels, plane = g->plane;
     const float *p[36];
     for (long t = t0; t < t1; t++) {
-        long n, ty, tx;
-        tile_of(g, t, &n, &ty, &tx);
-        long y0 = 4 * ty - g->pad, x0 = 4 * tx - g->pad;
-        for (int r = 0; r < 6; r++)
-            for (int c = 0; c < 6; c++) {
-                long y = y0 + r, x = x0 + c;
-                p[6 * r + c] = (y >= 0 && y < H && x >= 0 && x < W) ? input + ((n * H + y) * W + x) * C : zeros;
-            }
+        window(g, input, zeros, t, 4, p);
         float *dst = v + t * C;
         for (long ch = 0; ch < C; ch += 8) {
             v8 q[6][6], col[6], o[6];
@@ -170,13 +179,10 @@ INLINE void input4_body(float *v, const float *input, const float *zeros, const 
 
 INLINE void output4_body(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
                          long t0, long t1) {
-    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    const long Wo = g->width, O = g->channels, plane = g->plane;
     for (long t = t0; t < t1; t++) {
-        long n, ty, tx;
-        tile_of(g, t, &n, &ty, &tx);
-        long oy = 4 * ty, ox = 4 * tx;
-        long rows = Ho - oy < 4 ? Ho - oy : 4, cols = Wo - ox < 4 ? Wo - ox : 4;
-        float *base = out + ((n * Ho + oy) * Wo + ox) * O;
+        long rows, cols;
+        float *base = out + out_tile(g, t, 4, &rows, &cols);
         const float *src = m + t * O;
         for (long ch = 0; ch < O; ch += 8) {
             const float *p = src + ch;
@@ -198,14 +204,11 @@ INLINE void output4_body(float *out, const float *m, const float *bias, const rk
 }
 
 INLINE void output_grad4_body(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
-    const long Ho = g->height, Wo = g->width, O = g->channels, plane = g->plane;
+    const long Wo = g->width, O = g->channels, plane = g->plane;
     const v8 zero = {0};
     for (long t = t0; t < t1; t++) {
-        long n, ty, tx;
-        tile_of(g, t, &n, &ty, &tx);
-        long oy = 4 * ty, ox = 4 * tx;
-        long rows = Ho - oy < 4 ? Ho - oy : 4, cols = Wo - ox < 4 ? Wo - ox : 4;
-        const float *base = dout + ((n * Ho + oy) * Wo + ox) * O;
+        long rows, cols;
+        const float *base = dout + out_tile(g, t, 4, &rows, &cols);
         float *dst = dm + t * O;
         for (long ch = 0; ch < O; ch += 8) {
             v8 e[4][6], col[4], o[6];
