@@ -133,6 +133,16 @@ final class WinogradTests: XCTestCase {
         } }
     }
 
+    /// An empty batch writes nothing and adds nothing to the weight gradient, like im2col.
+    func testEmptyBatch() throws {
+        let g = Conv2dGeometry(batch: 0, height: 6, width: 6, inChannels: 16, outChannels: 16, kernel: 3, padding: 1)
+        for (algo, _) in Self.algorithms + [(.im2col, 0)] {
+            let r = try run(g, algo, seed: 1)
+            XCTAssertEqual(r[0].count, 0)
+            XCTAssertEqual(r[2], [Float](repeating: 0, count: 16 * 16 * 9), "\(algo.rawValue): dW of an empty batch")
+        }
+    }
+
     /// The SSE2 and AVX2 builds of the tile transforms give the same bytes (same operations in
     /// the same order), so a run's digest does not depend on which one the CPU gets.
     func testSSE2AndAVX2TransformsGiveTheSameBytes() throws {

@@ -108,6 +108,7 @@ public enum Winograd {
     /// `out = conv(inp, weight) + bias` with tiles m×m (see `conv2dForward`).
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int) {
+        if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m)
         let uCount = s.planes * O * C
@@ -122,6 +123,7 @@ public enum Winograd {
     static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int) {
+        if g.batch == 0 { return }   // no tiles: dW gets nothing (dU would stay unwritten)
         let (O, C) = (g.outChannels, g.inChannels)
         if let dinp {
             // dX = conv(dY padded by 2 − p, flipped kernel): (N, Ho, Wo, O) → (N, H, W, C).
