@@ -127,12 +127,18 @@ public final class RunLock {
     // MARK: Creating and taking over
 
     /// Creates the lock file exclusively; nil when it exists already.
+    /// The signal handlers are installed before the file exists and `heldPath` is set the moment
+    /// `open` has created it, so a SIGTERM while the owner record is still being written and
+    /// fsynced (milliseconds) removes the file too; what remains is the instant between `open`
+    /// returning and that one store.
     private static func create(_ path: String) throws -> RunLock? {
+        installSignalHandlers()
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
         if fd < 0 {
             if errno == EEXIST { return nil }
             throw HarnessError.io(path: path, detail: "cannot create the run's lock file: \(String(cString: strerror(errno)))")
         }
+        heldPath = strdup(path)  // never freed: a signal may read it at any moment (a few bytes per run)
         let started = ISO8601DateFormatter().string(from: Date())
         let owner = RunLockOwner(host: thisHost, pid: getpid(), started: started, slurmTask: currentSlurmTask)
         let encoder = JSONEncoder()
@@ -142,11 +148,10 @@ public final class RunLock {
         let synced = fsync(fd) == 0
         close(fd)
         guard written == bytes.count, synced else {
+            heldPath = nil
             unlink(path)
             throw HarnessError.io(path: path, detail: "cannot write the run's lock file (disk full?)")
         }
-        installSignalHandlers()
-        heldPath = strdup(path)  // never freed: a signal may read it at any moment (a few bytes per run)
         return RunLock(path: path, owner: owner)
     }
 
