@@ -76,6 +76,7 @@ enum ConvBench {
         }
         BLAS.setThreads(threads)
         print("conv2d forward+backward, ResNet-18 3×3 layers (small stem, 32×32), batch \(batch), \(threads) threads, BLAS core \(BLAS.coreName), median of \(repeats)")
+        print("3×3 stride-1 convs: \(ConvAlgorithm.current.rawValue); GFLOP counts the direct convolution's flops, so Winograd layers can exceed sgemm")
         print("layer        input            GFLOP   fwd ms   bwd ms   fwd GF/s  bwd GF/s  total GF/s")
         // Repeats interleave every layer and the sgemm reference, so both see the same machine load;
         // repeat 0 warms the buffer pool and caches and is dropped.
