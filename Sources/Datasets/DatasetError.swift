@@ -59,6 +59,38 @@ public enum DataRoot {
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &dir) && !dir.boolValue
     }
 
+    /// Whether `entry` (a trailing `/` marks a folder) exists under `dir`.
+    static func has(_ dir: URL, _ entry: String) -> Bool {
+        let u = dir.appendingPathComponent(entry)
+        return entry.hasSuffix("/") ? isDirectory(u) : isFile(u)
+    }
+
+    /// The folder of one dataset in its official layout: `root/<folderName>` when that holds
+    /// `marker`, else `root` itself (the user named the dataset's own folder).
+    /// - Throws: `DatasetError.missing` listing the entries of `required` that are absent (as
+    ///   `<folderName>/…` when neither place looks like the dataset).
+    static func locate(_ root: URL, folderName: String, marker: String, required: [String],
+                       dataset: String, hint: String) throws -> URL {
+        let sub = root.appendingPathComponent(folderName, isDirectory: true)
+        let dir = has(sub, marker) ? sub : root
+        let absent = required.filter { !has(dir, $0) }
+        guard absent.isEmpty else {
+            throw DatasetError.missing(dataset: dataset, folder: dir == sub ? sub.path : "\(root.path) (no \(folderName)/ inside)",
+                                       expected: dir == sub ? absent : required.map { "\(folderName)/\($0)" }, hint: hint)
+        }
+        return dir
+    }
+
+    /// The non-empty lines of a list file (class names, wnids), trimmed and sorted.
+    /// - Throws: `DatasetError.corrupt` naming the file when it has none or repeats one.
+    static func nameList(_ url: URL, noun: String) throws -> [String] {
+        let names = try TinyImageNet.lines(url).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.sorted()
+        guard !names.isEmpty, Set(names).count == names.count else {
+            throw DatasetError.corrupt(file: url.path, problem: names.isEmpty ? "no \(noun)" : "repeated \(noun)")
+        }
+        return names
+    }
+
     /// Reads a whole file, turning Foundation's error into a `DatasetError` naming the file.
     public static func read(_ url: URL) throws -> Data {
         do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {

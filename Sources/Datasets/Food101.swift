@@ -25,23 +25,10 @@ public enum Food101 {
     /// - Throws: `DatasetError.missing` naming what is absent (the meta files, a listed image),
     ///   `.corrupt` naming the file and line of a malformed entry or an unknown class.
     public static func load(folder: URL? = nil, split: Split, size: Int = 224) throws -> ImageFileDataset {
-        let root = folder ?? DataRoot.default
-        let sub = root.appendingPathComponent(folderName, isDirectory: true)
-        let dir = DataRoot.isFile(sub.appendingPathComponent("meta/classes.txt")) ? sub : root
-        let required = ["meta/classes.txt", "meta/train.txt", "meta/test.txt", "images/"]
-        let absent = required.filter { r in
-            let u = dir.appendingPathComponent(r)
-            return r.hasSuffix("/") ? !DataRoot.isDirectory(u) : !DataRoot.isFile(u)
-        }
-        guard absent.isEmpty else {
-            throw DatasetError.missing(dataset: "food101", folder: dir == sub ? sub.path : "\(root.path) (no \(folderName)/ inside)",
-                                       expected: dir == sub ? absent : required.map { "\(folderName)/\($0)" }, hint: hint)
-        }
-        let classesURL = dir.appendingPathComponent("meta/classes.txt")
-        let classes = try TinyImageNet.lines(classesURL).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.sorted()
-        guard !classes.isEmpty, Set(classes).count == classes.count else {
-            throw DatasetError.corrupt(file: classesURL.path, problem: classes.isEmpty ? "no class names" : "repeated class names")
-        }
+        let dir = try DataRoot.locate(folder ?? DataRoot.default, folderName: folderName, marker: "meta/classes.txt",
+                                      required: ["meta/classes.txt", "meta/train.txt", "meta/test.txt", "images/"],
+                                      dataset: "food101", hint: hint)
+        let classes = try DataRoot.nameList(dir.appendingPathComponent("meta/classes.txt"), noun: "class names")
         let classOf = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let listURL = dir.appendingPathComponent("meta/\(split.rawValue).txt")
         let images = dir.appendingPathComponent("images", isDirectory: true)

@@ -23,14 +23,8 @@ public enum ImageNet {
     /// - Throws: `DatasetError.missing` naming the absent folders, `.wrongFormat` for a flat
     ///   `val/`, `.corrupt` for a validation folder that is not a training class.
     public static func load(folder: URL? = nil, split: Split, size: Int = 224) throws -> ImageFileDataset {
-        let root = folder ?? DataRoot.default
-        let sub = root.appendingPathComponent(folderName, isDirectory: true)
-        let dir = DataRoot.isDirectory(sub.appendingPathComponent("train")) ? sub : root
-        let absent = ["train/", "val/"].filter { !DataRoot.isDirectory(dir.appendingPathComponent($0)) }
-        guard absent.isEmpty else {
-            throw DatasetError.missing(dataset: "imagenet", folder: dir == sub ? sub.path : "\(root.path) (no \(folderName)/ inside)",
-                                       expected: dir == sub ? absent : ["\(folderName)/train/", "\(folderName)/val/"], hint: hint)
-        }
+        let dir = try DataRoot.locate(folder ?? DataRoot.default, folderName: folderName, marker: "train/",
+                                      required: ["train/", "val/"], dataset: "imagenet", hint: hint)
         let train = dir.appendingPathComponent("train", isDirectory: true)
         let wnids = try subfolders(train)
         guard !wnids.isEmpty else {

@@ -24,23 +24,10 @@ public enum TinyImageNet {
     /// - Throws: `DatasetError.missing` naming what is absent, `.corrupt` naming the file and
     ///   line of a bad annotation or an unknown wnid.
     public static func load(folder: URL? = nil, split: Split) throws -> ImageFileDataset {
-        let root = folder ?? DataRoot.default
-        let sub = root.appendingPathComponent(folderName, isDirectory: true)
-        let dir = DataRoot.isFile(sub.appendingPathComponent("wnids.txt")) ? sub : root
-        let required = ["wnids.txt", "train/", "val/images/", "val/val_annotations.txt"]
-        let absent = required.filter { r in
-            let u = dir.appendingPathComponent(r)
-            return r.hasSuffix("/") ? !DataRoot.isDirectory(u) : !DataRoot.isFile(u)
-        }
-        guard absent.isEmpty else {
-            throw DatasetError.missing(dataset: "tiny-imagenet", folder: dir == sub ? sub.path : "\(root.path) (no \(folderName)/ inside)",
-                                       expected: dir == sub ? absent : required.map { "\(folderName)/\($0)" }, hint: hint)
-        }
-        let wnidsURL = dir.appendingPathComponent("wnids.txt")
-        let wnids = try lines(wnidsURL).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.sorted()
-        guard !wnids.isEmpty, Set(wnids).count == wnids.count else {
-            throw DatasetError.corrupt(file: wnidsURL.path, problem: wnids.isEmpty ? "no class ids" : "repeated class ids")
-        }
+        let dir = try DataRoot.locate(folder ?? DataRoot.default, folderName: folderName, marker: "wnids.txt",
+                                      required: ["wnids.txt", "train/", "val/images/", "val/val_annotations.txt"],
+                                      dataset: "tiny-imagenet", hint: hint)
+        let wnids = try DataRoot.nameList(dir.appendingPathComponent("wnids.txt"), noun: "class ids")
         let classOf = Dictionary(uniqueKeysWithValues: wnids.enumerated().map { ($1, $0) })
         var files: [URL] = [], labels: [Int32] = []
         switch split {
