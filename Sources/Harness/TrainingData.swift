@@ -51,8 +51,11 @@ public final class TrainingData {
     public func trainBatchesPerEpoch(batchSize: Int) -> Int { (trainIndices.count + batchSize - 1) / batchSize }
 
     /// Photo datasets (ImageNet, Food-101) use RandomResizedCrop for training and resize-shorter-side
-    /// + center crop for evaluation (reference notebook); fixed-size datasets are resized (bicubic)
-    /// to the run's resolution when it differs from the native size.
+    /// + center crop for evaluation, as the reference notebook: ImageNet Resize(256) + CenterCrop(224)
+    /// (22e50367:training.ipynb), Food-101 Resize(int(size·1.25)) + CenterCrop(size), i.e. 200 + 160 at
+    /// the table era's 160 (c6a179c:training.ipynb); other resolutions keep the same ratio.
+    /// Fixed-size datasets are resized (bicubic) to the run's resolution when it differs from the
+    /// native size (the notebook's Resize(128) / Resize(160) for CIFAR / Tiny ImageNet).
     private var isPhotoDataset: Bool { ["imagenet", "food101"].contains(info.name) }
 
     private func augment(_ a: AugmentConfig?, for d: any ImageDataset, training: Bool) -> Augment {
