@@ -11,8 +11,10 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// The root attributes of a run file: what was run, where, and how it ended.
 /// `RunFile.readAttributes(_:)` reads just these, without the tensors.
 public struct RunAttributes: Equatable, Sendable {
-    /// The layout version this build writes and reads.
-    public static let currentSchema = "rkan-repro/1"
+    /// The layout version this build writes and reads. `rkan-repro/2` added the per-part
+    /// content digests (`sha256_<part>`, see `ContentDigest`) and stores strings fixed-length;
+    /// `rkan-repro/1` files are refused with the command that retrains them.
+    public static let currentSchema = "rkan-repro/2"
 
     public var schema: String = RunAttributes.currentSchema
     /// Suite name (`cifar100`).
@@ -35,8 +37,7 @@ public struct RunAttributes: Equatable, Sendable {
     /// `WeightsDigest.sha256(of: weights)`; `RunFile.write` fills it in when empty.
     public var weightsSHA256: String
     /// The engine's algorithm for 3×3 stride-1 convs (`winograd-f4`, `winograd-f2` or `im2col`); it changes the
-    /// rounding, so digests compare only between runs with the same one. Files written before the
-    /// attribute existed read as `im2col`.
+    /// rounding, so digests compare only between runs with the same one.
     public var convAlgorithm: String
 
     public init(suite: String, experiment: String, model: String, seed: Int, profile: String,
@@ -46,6 +47,29 @@ public struct RunAttributes: Equatable, Sendable {
         self.profile = profile; self.config = config; self.gitCommit = gitCommit
         self.blasCore = blasCore; self.threads = threads; self.host = host; self.status = status
         self.weightsSHA256 = weightsSHA256; self.convAlgorithm = convAlgorithm
+    }
+}
+
+/// Where a run file belongs: its slot `OUT/SUITE/PROFILE/EXPERIMENT/seed-SEED.h5`. A reader that
+/// knows the slot refuses a file whose attributes name another one (a file copied or moved in).
+public struct RunSlot: Equatable, Sendable {
+    public var suite: String
+    public var profile: String
+    public var experiment: String
+    public var seed: Int
+
+    public init(suite: String, profile: String, experiment: String, seed: Int) {
+        self.suite = suite; self.profile = profile; self.experiment = experiment; self.seed = seed
+    }
+
+    /// The fields of `a` that differ from this slot, as `name "found" (slot: "expected")`.
+    public func mismatches(_ a: RunAttributes) -> [String] {
+        var m: [String] = []
+        if a.suite != suite { m.append("suite \"\(a.suite)\" (slot: \"\(suite)\")") }
+        if a.profile != profile { m.append("profile \"\(a.profile)\" (slot: \"\(profile)\")") }
+        if a.experiment != experiment { m.append("experiment \"\(a.experiment)\" (slot: \"\(experiment)\")") }
+        if a.seed != seed { m.append("seed \(a.seed) (slot: \(seed))") }
+        return m
     }
 }
 
