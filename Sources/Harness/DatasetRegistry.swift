@@ -37,6 +37,10 @@ public enum DatasetRegistry {
     /// - Throws: `HarnessError.dataMissing` for a `--data` folder that does not exist or a dataset
     ///   without a reader; the reader's `DatasetError` (naming the expected files) otherwise.
     public static func load(_ name: String, folder: URL?, split: Split) throws -> any ImageDataset {
+        if let folder, !DataRoot.isDirectory(folder), FileManager.default.fileExists(atPath: folder.path) {
+            throw HarnessError.dataMissing(dataset: name, detail:
+                "--data \(folder.path) is a file, not a folder. Pass --data with the folder that holds the dataset in its official layout (or leave it out for the default location).")
+        }
         if let folder, !DataRoot.isDirectory(folder) {
             throw HarnessError.dataMissing(dataset: name, detail:
                 "the data folder \(folder.path) does not exist. Pass --data with the folder that holds the dataset in its official layout (or leave it out for the default location).")

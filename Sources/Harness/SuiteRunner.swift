@@ -97,7 +97,7 @@ public enum SuiteRunner {
         let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         let machine = MachineInfo.current(threads: r.threads)
         log("\(suite.suite) (\(plan.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
-        try estimate(configs, data: data, out: r.outFolder, log: log)
+        try estimate(configs, data: data, out: r.outFolder, restart: Set(r.restart), log: log)
         var diverged = 0
         for (i, c) in configs.enumerated() {
             let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
@@ -111,6 +111,7 @@ public enum SuiteRunner {
             case let .busy(o): log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(RunLock.path(for: url))); skipped"); continue
             }
             defer { lock.release() }
+            for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
             let slot = RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
             if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
                 log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
@@ -160,8 +161,10 @@ extension SuiteRunner {
 
     /// Prints an estimate of the total time of the unfinished runs from a short measurement of
     /// each distinct model (2 timed training steps, 2 inference passes).
-    static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, log: (String) -> Void) throws {
+    static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, restart: Set<RestartTarget> = [],
+                         log: (String) -> Void) throws {
         let todo = configs.filter { c in
+            if restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)) { return true }
             let url = RunPaths.file(out: out, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
             return (try? RunFile.readAttributes(url).status) != .finished
         }

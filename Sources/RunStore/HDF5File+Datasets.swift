@@ -120,6 +120,18 @@ extension HDF5File {
         return array.values[0]
     }
 
+    /// The file offset of a contiguous dataset's values (`H5Dget_offset`), nil when HDF5 has
+    /// none (compact, chunked or not yet allocated). For tests that damage stored values.
+    public func dataOffset(_ object: String) throws -> Int? {
+        try HDF5Library.locked {
+            let d = try openDataset(object)
+            defer { _ = H5Dclose(d) }
+            let offset = H5Dget_offset(d)
+            _ = HDF5Library.lastError()
+            return offset == hsize_t.max ? nil : Int(offset)
+        }
+    }
+
     // MARK: Helpers (called under the lock)
 
     func openDataset(_ object: String) throws -> hid_t {

@@ -67,10 +67,15 @@ public final class HDF5File {
     }
 
     /// The file's bytes as they would be on disk (flushes first); for `createInMemory` files.
+    /// Equal to what the same writes through `create` leave on disk after `close`.
     /// - Throws: `RunStoreError.hdf5` when HDF5 cannot produce the image.
     public func image() throws -> [UInt8] {
         try HDF5Library.locked {
             try checkOpen("/", writing: false)
+            // H5Fget_file_image alone leaves metadata in the cache (HDF5 1.10): flush first.
+            guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else {
+                throw RunStoreError.hdf5(path: path, object: "/", operation: "flushing", detail: HDF5Library.lastError())
+            }
             let size = H5Fget_file_image(id, nil, 0)
             guard size > 0 else {
                 throw RunStoreError.hdf5(path: path, object: "/", operation: "taking the image of", detail: HDF5Library.lastError())

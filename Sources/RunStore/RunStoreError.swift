@@ -44,9 +44,8 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
         case let .invalidValue(path, object, detail):
             return "\(path): \(object): \(detail)"
         case let .corrupt(path, parts, detail):
-            return "\(path): the run file's \(parts.joined(separator: ", ")) do\(parts.count == 1 ? "es" : "") not match "
-                + "\(parts.count == 1 ? "its digest" : "their digests") (\(detail)): the file was damaged or changed after it was written; "
-                + "move it aside and retrain the run"
+            return "\(path): content digest mismatch in \(parts.joined(separator: " and ")) (\(detail)): the file was "
+                + "damaged or changed after it was written; move it aside and retrain the run"
         case let .wrongSlot(path, mismatches):
             return "\(path): this run file belongs to another run (\(mismatches.joined(separator: ", "))): it was copied or "
                 + "moved here; move it back, or move it aside and retrain the run"
