@@ -60,6 +60,8 @@ public enum RunFile {
         let file = try HDF5File.openReadOnly(url.path)
         defer { try? file.close() }
         let list = try RunLayout.readAttributeList(from: file)
+        // The attributes' digest first: a damaged status or seed is reported as damage.
+        try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
         let attributes = try RunLayout.decodeAttributes(list, path: url.path)
         let record = RunRecord(
             attributes: attributes,
@@ -68,7 +70,7 @@ public enum RunFile {
             state: try RunLayout.readState(from: file),
             metrics: try RunLayout.readMetrics(from: file),
             bench: try RunLayout.readBench(from: file))
-        try verify(list, record: record, path: url.path)
+        try verify(list, record: record, path: url.path, parts: RunPart.allCases.filter { $0 != .attributes })
         if let slot {
             let m = slot.mismatches(attributes)
             if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
@@ -88,6 +90,10 @@ public enum RunFile {
             throw RunStoreError.corrupt(path: path, parts: bad.map(partName), detail: detail)
         }
     }
+
+    /// Attributes for a record that only carries the root attributes' list to `verify`.
+    private static let placeholder = RunAttributes(suite: "", experiment: "", model: "", seed: 0, profile: "", config: "",
+                                                   gitCommit: "", blasCore: "", threads: 0, host: "", status: .running)
 
     static func partName(_ p: RunPart) -> String {
         switch p {
@@ -111,8 +117,8 @@ public enum RunFile {
         let file = try HDF5File.openReadOnly(url.path)
         defer { try? file.close() }
         let list = try RunLayout.readAttributeList(from: file)
+        try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
         let attributes = try RunLayout.decodeAttributes(list, path: url.path)
-        try verify(list, record: RunRecord(attributes: attributes), path: url.path, parts: [.attributes])
         if let slot {
             let m = slot.mismatches(attributes)
             if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
