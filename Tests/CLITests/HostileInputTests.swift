@@ -86,7 +86,8 @@ final class HostileInputTests: XCTestCase {
         try tiny.replacingOccurrences(of: "suite: tiny", with: "suite: ../x").write(to: root.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
         let before = Fault.snapshot(root, except: out)
         try assertRefused(["run", "../x", "--profile", "t", "--suites", suites.path, "--out", out.path], code: 64, words: ["'../x'"])
-        try assertRefused(["report", "../x", "--profile", "t", "--suites", suites.path, "--runs", out.path], code: 64, words: ["'../x'"])
+        try assertRefused(["report", "../x", "--profile", "t", "--suites", suites.path, "--runs", out.path,
+                           "--out", out.appendingPathComponent("r.md").path], code: 64, words: ["'../x'"])
         try tiny.replacingOccurrences(of: "id: base", with: "id: ..").replacingOccurrences(of: "baseline: base", with: "baseline: ..")
             .write(to: suites.appendingPathComponent("tiny.yaml"), atomically: true, encoding: .utf8)
         try assertRefused(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path], code: 1, words: ["tiny.yaml:", "id '..'"])

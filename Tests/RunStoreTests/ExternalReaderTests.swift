@@ -72,6 +72,12 @@ final class ExternalReaderTests: XCTestCase {
 
         // hashlib recomputes the same weights digest from what h5py read.
         XCTAssertEqual(view["weights_sha256"] as? String, digest)
+        // ... and every part digest of ContentDigest, an independent implementation of its encoding.
+        let content = try XCTUnwrap(view["content_sha256"] as? [String: String])
+        XCTAssertEqual(content.count, RunPart.allCases.count)
+        for part in RunPart.allCases {
+            XCTAssertEqual(content[part.rawValue], attrs[part.attributeName]?["value"] as? String, part.rawValue)
+        }
     }
 
     func testH5pyReadsStringAttributesAsStr() throws {
