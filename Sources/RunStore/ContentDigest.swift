@@ -1,31 +1,5 @@
 import Foundation
 
-/// The parts of a run file that each carry a SHA-256 digest (root attributes
-/// `weights_sha256` and `sha256_<part>`), so a reader can say which part changed.
-public enum RunPart: String, CaseIterable, Sendable {
-    /// Every root attribute except the digests: suite, profile, experiment, model, seed, config,
-    /// conv algorithm, BLAS core, status, ... (whatever the writer stores there).
-    case attributes
-    /// `/weights` (the existing `weights_sha256`, `WeightsDigest`).
-    case weights
-    /// `/optimizer` (momentum buffers), hashed like the weights.
-    case optimizer
-    /// `/state`: epoch, step, counters, RNG positions, extra JSON.
-    case state
-    /// `/metrics`: every value of every epoch, bit for bit.
-    case metrics
-    /// `/bench`: img/s values with their batch and size.
-    case bench
-
-    /// The root attribute holding this part's digest.
-    public var attributeName: String { self == .weights ? "weights_sha256" : "sha256_\(rawValue)" }
-
-    /// Whether a root attribute is one of the digests (not itself part of `attributes`).
-    public static func isDigestAttribute(_ name: String) -> Bool {
-        allCases.contains { $0.attributeName == name }
-    }
-}
-
 /// One SHA-256 per `RunPart` over everything that determines a run's results, so any flipped
 /// byte in values, counters, metrics or identifying attributes is found by every reader.
 ///
@@ -78,33 +52,3 @@ public enum ContentDigest {
     static func byBytes(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
 }
 
-/// SHA-256 over the canonical encoding of `ContentDigest`.
-struct CanonicalHasher {
-    private var sha = SHA256()
-
-    mutating func int(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { sha.update($0) } }
-
-    mutating func string(_ s: String) {
-        let bytes = Array(s.utf8)
-        int(Int64(bytes.count))
-        bytes.withUnsafeBytes { sha.update($0) }
-    }
-
-    mutating func doubles(_ v: [Double]) {
-        int(Int64(v.count))
-        for x in v { int(Int64(bitPattern: x.bitPattern)) }
-    }
-
-    mutating func value(_ v: HDF5AttributeValue) {
-        switch v {
-        case let .string(s): int(1); string(s)
-        case let .int64(x): int(2); int(x)
-        case let .double(x): int(3); int(Int64(bitPattern: x.bitPattern))
-        case let .strings(s): int(4); int(Int64(s.count)); s.forEach { string($0) }
-        case let .int64s(x): int(5); int(Int64(x.count)); x.forEach { int($0) }
-        case let .doubles(x): int(6); doubles(x)
-        }
-    }
-
-    mutating func finalize() -> String { SHA256.hexString(sha.finalize()) }
-}
