@@ -145,7 +145,9 @@ extension HDF5File {
             var names: [String] = []
             for i in 0..<info.num_attrs {
                 let n = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, rk_H5P_DEFAULT())
-                guard n >= 0 else { throw RunStoreError.unreadable(path: path, detail: HDF5Library.lastError()) }
+                guard n >= 0 && n < 65_536 else {
+                    throw RunStoreError.unreadable(path: path, detail: "listing the attributes of \(object): \(HDF5Library.lastError())")
+                }
                 var buffer = [CChar](repeating: 0, count: Int(n) + 1)
                 _ = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, rk_H5P_DEFAULT())
                 names.append(String(cString: buffer))

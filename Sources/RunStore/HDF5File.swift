@@ -252,7 +252,7 @@ public final class HDF5File {
             var names: [String] = []
             for i in 0..<info.nlinks {
                 let n = H5Lget_name_by_idx(g, ".", index, H5_ITER_INC, i, nil, 0, rk_H5P_DEFAULT())
-                guard n >= 0 else {
+                guard n >= 0 && n < 65_536 else {
                     throw RunStoreError.hdf5(path: path, object: group, operation: "listing", detail: HDF5Library.lastError())
                 }
                 var buffer = [CChar](repeating: 0, count: Int(n) + 1)

@@ -44,7 +44,12 @@ enum RunLayout {
         guard schema.stringValue == expected else {
             throw RunStoreError.wrongSchema(path: file.path, found: schema.stringValue ?? "\(schema)", expected: expected)
         }
-        return try file.attributeNames().map { ($0, try file.attribute($0)!) }
+        return try file.attributeNames().map { name in
+            guard let value = try file.attribute(name) else {
+                throw RunStoreError.unreadable(path: file.path, detail: "root attribute \(name) is listed but cannot be opened")
+            }
+            return (name, value)
+        }
     }
 
     /// Decodes the attributes of `readAttributeList` into `RunAttributes` (digests excluded).
