@@ -87,6 +87,9 @@ final class ZeroWorkAndAdviceTests: XCTestCase {
         let data = try run(["run", "tiny", "--profile", "t", "--suites", good.path, "--out", root.appendingPathComponent("o").path, "--data", aFile.path])
         XCTAssertEqual(data.code, 1)
         XCTAssertTrue(data.stderr.contains("--data \(aFile.path) is a file, not a folder"), data.stderr)
+        let check = try run(["data", "check", "fashion-mnist", "--data", aFile.path])
+        XCTAssertEqual(check.code, 1)
+        XCTAssertTrue(check.stderr.contains("--data \(aFile.path) is a file, not a folder"), check.stderr)
     }
 
     func testTemporaryFilesOfDeadProcessesAreRemoved() throws {
