@@ -35,7 +35,8 @@ public enum ReportGenerator {
         guard !attrs.isEmpty else {
             throw HarnessError.badConfig(what: "report \(suite.suite) --profile \(profile)", detail:
                 "no run files under \(r.runsFolder.appendingPathComponent(suite.suite).appendingPathComponent(profile).path), so there is nothing to report; "
-                + "run `rkan-repro run \(suite.suite) --profile \(profile)` first, or pass --runs with the folder given to `run --out`")
+                + "run `\(RunFileAccess.runCommand(suite: suite.suite, profile: profile, RunFileAccess.Context(out: r.runsFolder, suitesFolder: r.suitesFolder)))` "
+                + "first, or pass --runs with the folder given to `run --out`")
         }
         let first = attrs.first
         let header = ReportHeader(machine: first?.host ?? "no runs yet", cpu: MachineInfo.cpuModel(),

@@ -15,14 +15,21 @@ public enum RunFileAccess {
 
     /// `rkan-repro run SUITE --profile P [--out OUT] [--suites DIR] --only ID --seeds S --restart ID:S`.
     public static func restartCommand(_ slot: RunSlot, _ context: Context) -> String {
-        var cmd = "rkan-repro run \(slot.suite) --profile \(slot.profile)"
+        runCommand(suite: slot.suite, profile: slot.profile, context)
+            + " --only \(slot.experiment) --seeds \(slot.seed) --restart \(slot.experiment):\(slot.seed)"
+    }
+
+    /// `rkan-repro run SUITE --profile P [--out OUT] [--suites DIR]` (the options that differ
+    /// from their defaults).
+    public static func runCommand(suite: String, profile: String, _ context: Context) -> String {
+        var cmd = "rkan-repro run \(suite) --profile \(profile)"
         if context.out.standardizedFileURL.path != URL(fileURLWithPath: "runs").standardizedFileURL.path {
             cmd += " --out \(shellQuoted(context.out.path))"
         }
         if context.suitesFolder.standardizedFileURL.path != URL(fileURLWithPath: "Suites").standardizedFileURL.path {
             cmd += " --suites \(shellQuoted(context.suitesFolder.path))"
         }
-        return cmd + " --only \(slot.experiment) --seeds \(slot.seed) --restart \(slot.experiment):\(slot.seed)"
+        return cmd
     }
 
     /// Reads and verifies a whole run file.
