@@ -30,8 +30,8 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): file is truncated or not an HDF5 file (\(detail)): "
                 + "move it aside and retrain the run"
         case let .cannotWrite(path, detail):
-            return "\(path): cannot write (\(detail)): check that the folder exists, is a folder "
-                + "and is writable, or pass another --out"
+            return "\(path): cannot write (\(detail)): check free disk space and file-size limits (ulimit -f), and that the "
+                + "folder exists, is a folder and is writable, or pass another --out; the previous version of the file, if any, is intact"
         case let .wrongSchema(path, found, expected):
             return "\(path): run file schema is \"\(found)\", this build reads \"\(expected)\": "
                 + "retrain the run with this build (or read it with the build that wrote it)"

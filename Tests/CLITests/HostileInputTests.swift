@@ -77,6 +77,24 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(left, [], "no temporary file or lock is left")
     }
 
+    func testAFullDiskIsAnErrorNotACrash() throws {
+        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        let disk = try CLI.tempFolder("full")
+        // A 600 KiB tmpfs: the lock fits, a run file (about 1.5 MB) does not. Needs root.
+        guard (try? CLI.runProcess("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", disk.path])) == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (not root, or no permission)")
+        }
+        defer { _ = try? CLI.runProcess("/usr/bin/env", ["umount", disk.path]) }
+        let out = disk.appendingPathComponent("runs")
+        let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", try CLI.tinySuites().path, "--out", out.path,
+                             "--only", "base", "--threads", "2"])
+        XCTAssertFalse(r.killedBySignal, "crashed (HDF5 shutdown after ENOSPC): \(r.stderr.suffix(800))")
+        XCTAssertEqual(r.code, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("No space left on device") && r.stderr.contains("free disk space"), r.stderr)
+        let left = (FileManager.default.enumerator(atPath: out.path)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") || $0.hasSuffix(".lock") }
+        XCTAssertEqual(left, [], "no temporary file or lock is left")
+    }
+
     func testNamesThatBecomePathsAreChecked() throws {
         let root = try CLI.tempFolder("paths")
         let suites = root.appendingPathComponent("suites"), out = root.appendingPathComponent("out")
