@@ -153,7 +153,7 @@ public enum RunStatusTable {
         if interrupted {
             hints.append("Runs that are running without a lock were interrupted: rerun `rkan-repro run` (or resubmit the Slurm job) to resume them.")
         }
-        if stale { hints.append("Stale locks (process gone) are taken over by the next run on the same host.") }
+        if stale { hints.append("Stale locks (process gone or pid reused) are taken over by the next run on the same host, or removed by `rkan-repro run ... --break-locks 0`.") }
         if unchecked {
             hints.append("A lock from another host cannot be checked from here; if that task was killed (e.g. its node died), remove it with `rkan-repro run ... --break-locks AGE` or delete the .lock file.")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RunStore
+import Harness
 
 /// Fault injection on run files, end to end: a flipped bit in any part, a file copied into
 /// another slot, a truncated file. Every reader (run, status, report, check, forward) refuses
@@ -127,5 +128,6 @@ final class RunFileFaultTests: XCTestCase {
             XCTAssertTrue((r.stdout + r.stderr).contains("rkan-repro/1 or older") && (r.stdout + r.stderr).contains("--restart base:0"),
                           "\(reader): \(r.stdout) \(r.stderr)")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: RunLock.path(for: file)), "run left its lock")
     }
 }
