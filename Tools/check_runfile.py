@@ -10,7 +10,11 @@ Prints one JSON object:
   weights_sha256: the digest of /weights recomputed here with hashlib (the rule of
              RunStore's WeightsDigest: keys sorted by UTF-8 bytes; key bytes, shape as <i8,
              values as <f4 or <i8), or null when the file has no /weights.
+  content_sha256: every part digest of RunStore's ContentDigest recomputed here
+             (attributes, weights, optimizer, state, metrics, bench), or null when the file
+             is not a run file; compare with the stored weights_sha256 / sha256_<part>.
 The Swift tests compare this output with what they wrote (an independent reader).
+Run-file strings are fixed-length (schema rkan-repro/2), so h5py returns them as bytes.
 """
 import hashlib
 import json
@@ -45,8 +49,109 @@ def weights_digest(group):
     return h.hexdigest()
 
 
+DIGEST_ATTRS = {"weights_sha256", "sha256_attributes", "sha256_weights", "sha256_optimizer",
+                "sha256_state", "sha256_metrics", "sha256_bench"}
+
+
+class Canonical:
+    """The canonical encoding of ContentDigest: <i8 counts and integers, UTF-8 strings
+    prefixed by their byte count, reals as their IEEE-754 bit patterns."""
+
+    def __init__(self):
+        self.h = hashlib.sha256()
+
+    def int(self, v):
+        self.h.update(np.array([v], dtype="<i8").tobytes())
+
+    def uint(self, v):
+        self.h.update(np.array([v], dtype="<u8").tobytes())
+
+    def string(self, s):
+        b = s.encode("utf-8")
+        self.int(len(b))
+        self.h.update(b)
+
+    def doubles(self, values):
+        a = np.asarray(values, dtype="<f8").reshape(-1)
+        self.int(len(a))
+        self.h.update(a.tobytes())
+
+    def value(self, v):
+        if isinstance(v, (bytes, str)):
+            self.int(1)
+            self.string(v.decode("utf-8") if isinstance(v, bytes) else v)
+        elif isinstance(v, np.ndarray):
+            if v.dtype.kind in "SUO":
+                self.int(4)
+                self.int(len(v))
+                for x in v.tolist():
+                    self.string(x.decode("utf-8") if isinstance(x, bytes) else x)
+            elif v.dtype.kind in "iu":
+                self.int(5)
+                self.int(len(v))
+                for x in v.tolist():
+                    self.int(x)
+            else:
+                self.int(6)
+                self.doubles(v)
+        elif isinstance(v, (int, np.integer)):
+            self.int(2)
+            self.int(int(v))
+        else:
+            self.int(3)
+            self.h.update(np.array([v], dtype="<f8").tobytes())
+
+    def hex(self):
+        return self.h.hexdigest()
+
+
+def by_bytes(names):
+    return sorted(names, key=lambda k: k.encode("utf-8"))
+
+
+def content_digests(f):
+    d = {"weights": weights_digest(f["weights"]), "optimizer": weights_digest(f["optimizer"])}
+    c = Canonical()
+    names = by_bytes([n for n in f.attrs.keys() if n not in DIGEST_ATTRS])
+    c.int(len(names))
+    for n in names:
+        c.string(n)
+        c.value(f.attrs[n])
+    d["attributes"] = c.hex()
+    c, s = Canonical(), f["state"]
+    c.int(int(s["epoch"][()]))
+    c.int(int(s["step"][()]))
+    for group, write in (("values", c.int), ("rng", c.uint)):
+        keys = by_bytes(s[group].keys())
+        c.int(len(keys))
+        for k in keys:
+            c.string(k)
+            write(int(s[group][k][()]))
+    extra = s.attrs.get("extra", b"{}")
+    c.string(extra.decode("utf-8") if isinstance(extra, bytes) else extra)
+    d["state"] = c.hex()
+    c = Canonical()
+    keys = by_bytes(f["metrics"].keys())
+    c.int(len(keys))
+    for k in keys:
+        c.string(k)
+        c.doubles(f["metrics"][k][()])
+    d["metrics"] = c.hex()
+    c = Canonical()
+    keys = by_bytes(f["bench"].keys())
+    c.int(len(keys))
+    for k in keys:
+        ds = f["bench"][k]
+        c.string(k)
+        c.int(int(ds.attrs["batch"]))
+        c.int(int(ds.attrs["size"]))
+        c.doubles(ds[()])
+    d["bench"] = c.hex()
+    return d
+
+
 def main(path):
-    out = {"attrs": {}, "objects": {}, "groups": [], "weights_sha256": None}
+    out = {"attrs": {}, "objects": {}, "groups": [], "weights_sha256": None, "content_sha256": None}
     with h5py.File(path, "r") as f:
         for name, value in f.attrs.items():
             out["attrs"][name] = plain(value)
@@ -64,6 +169,8 @@ def main(path):
         f.visititems(visit)
         if "weights" in f:
             out["weights_sha256"] = weights_digest(f["weights"])
+        if "sha256_attributes" in f.attrs:
+            out["content_sha256"] = content_digests(f)
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     print()
 

@@ -11,7 +11,9 @@ public enum HarnessThreads {
 public enum BenchCommand {
     public static func measure(spec: String, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
                                warmup: Int, iterations: Int, repeats: Int) throws -> ThroughputResult {
-        try Throughput.measure(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels, mode: mode,
+        try SizeLimits.checkModelInput(classes: classes, inChannels: inChannels, batch: batch, side: size,
+                                       names: ("--classes", "--in-channels", "--batch", "--size"))
+        return try Throughput.measure(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels, mode: mode,
                                batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats)
     }
 

@@ -5,9 +5,7 @@ import Datasets
 /// counts against the official ones, optionally decoding every image).
 public enum DataChecker {
     public static func check(_ name: String, folder: URL?, decode: Bool = false) throws -> (text: String, ok: Bool) {
-        if let folder, !DataRoot.isDirectory(folder) {
-            throw HarnessError.dataMissing(dataset: name, detail: "the data folder \(folder.path) does not exist; pass the folder that holds the dataset")
-        }
+        try DatasetRegistry.checkDataFolder(name, folder)
         let report = DatasetCheck.run(name: name, folder: folder, decode: decode)
         return (report.description, report.ok)
     }

@@ -33,14 +33,22 @@ public enum DatasetRegistry {
     public static func classes(of name: String) -> Int? { info(name)?.classes }
     public static func channels(of name: String) -> Int? { info(name)?.channels }
 
+    /// The `--data` folder, when given, must be an existing folder: a file or a missing path
+    /// is named as such (one check for `run`, `list` and `data check`).
+    /// - Throws: `HarnessError.dataMissing` with the cause and the fix.
+    public static func checkDataFolder(_ name: String, _ folder: URL?) throws {
+        guard let folder, !DataRoot.isDirectory(folder) else { return }
+        let cause = FileManager.default.fileExists(atPath: folder.path)
+            ? "--data \(folder.path) is a file, not a folder" : "the data folder \(folder.path) does not exist"
+        throw HarnessError.dataMissing(dataset: name, detail:
+            "\(cause). Pass --data with the folder that holds the dataset in its official layout (or leave it out for the default location).")
+    }
+
     /// Loads one split from `folder` (the `--data` root; nil: the dataset's default location).
     /// - Throws: `HarnessError.dataMissing` for a `--data` folder that does not exist or a dataset
     ///   without a reader; the reader's `DatasetError` (naming the expected files) otherwise.
     public static func load(_ name: String, folder: URL?, split: Split) throws -> any ImageDataset {
-        if let folder, !DataRoot.isDirectory(folder) {
-            throw HarnessError.dataMissing(dataset: name, detail:
-                "the data folder \(folder.path) does not exist. Pass --data with the folder that holds the dataset in its official layout (or leave it out for the default location).")
-        }
+        try checkDataFolder(name, folder)
         guard let known = DatasetName(rawValue: name) else {
             throw HarnessError.unsupported(what: "dataset '\(name)'", detail:
                 "rkan-repro has no reader for it yet; readers exist for \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -19,8 +19,16 @@ public enum ForwardPass {
     @discardableResult
     public static func run(spec: String, classes: Int, inChannels: Int?, weights: URL, input: URL, output: URL,
                            grad: Bool) throws -> Summary {
+        try OutputGuard.check(output: output, option: "--output", inputs: [(weights, "--weights file"), (input, "--input file")])
+        try SizeLimits.check(classes, "--classes", in: 1...SizeLimits.classes, fix: "pass the number of classes the weights were trained for")
         let x = try ParityFile.readInput(input, requireLabels: grad)
         let s = x.input.shape
+        try SizeLimits.checkModelInput(classes: classes, inChannels: inChannels ?? s[1], batch: s[0], side: max(s[2], s[3]),
+                                       names: ("--classes", "channels of /input in \(input.lastPathComponent)",
+                                               "N of /input in \(input.lastPathComponent)", "H and W of /input in \(input.lastPathComponent)"))
+        if let c = inChannels, c != s[1] {
+            throw HarnessError.badConfig(what: "--in-channels \(c)", detail: "/input in \(input.path) has \(s[1]) channels; leave --in-channels out or make them agree")
+        }
         let model = try Model(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels ?? s[1])
         let ignored = try load(weights: weights, into: model)
         let batch = LayoutConversion.nhwc(fromNCHW: x.input.values, shape: s)

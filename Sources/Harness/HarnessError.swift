@@ -5,6 +5,9 @@ public enum HarnessError: Error, CustomStringConvertible {
     case dataMissing(dataset: String, detail: String)
     case unsupported(what: String, detail: String)
     case io(path: String, detail: String)
+    /// A run file that cannot be used (damaged, of another run, of an older layout): `detail`
+    /// says what is wrong with it, `fix` is a command that moves it aside and retrains it.
+    case badRunFile(detail: String, fix: String)
 
     public var description: String {
         switch self {
@@ -13,6 +16,7 @@ public enum HarnessError: Error, CustomStringConvertible {
         case let .dataMissing(dataset, detail): return "data for \(dataset) not found: \(detail)"
         case let .unsupported(what, detail): return "\(what) is not supported: \(detail)"
         case let .io(path, detail): return "\(path): \(detail)"
+        case let .badRunFile(detail, fix): return "\(detail). To do that: `\(fix)` (moves the file aside to seed-S.h5.bad-TIME, keeping it, and retrains that run)"
         }
     }
 }

@@ -30,6 +30,8 @@ public enum ModelsTable {
             let info = DatasetRegistry.info(suite.dataset.name)
             let n = classes ?? info?.classes ?? 1000
             let s = size ?? suite.dataset.resolution ?? info?.nativeSize ?? 224
+            try SizeLimits.checkModelInput(classes: n, inChannels: info?.channels ?? inChannels, batch: 1, side: s,
+                                           names: ("--classes", "--in-channels", "batch", "--size"))
             return suite.experiments.map { e in
                 var r: Row
                 do { r = try row(spec: e.model, classes: n, size: s, inChannels: info?.channels ?? inChannels) } catch {
@@ -47,6 +49,8 @@ public enum ModelsTable {
     }
 
     static func row(spec: String, classes: Int, size: Int, inChannels: Int) throws -> Row {
+        try SizeLimits.checkModelInput(classes: classes, inChannels: inChannels, batch: 1, side: size,
+                                       names: ("--classes", "--in-channels", "batch", "--size"))
         let m = try Model(spec, classes: classes, inChannels: inChannels)
         return Row(id: nil, spec: m.spec.description, classes: classes, size: size, params: m.parameterCount,
                    paramsThop: m.thopParameterCount, macs: try m.macs(size: size), paperParamsM: nil, match: nil)

@@ -53,9 +53,9 @@ public enum RegressionCheck {
     }
 
     /// Current state of the profile's runs, as a baseline would record it.
-    static func current(suite: Suite, profile: String, runs: URL) throws -> Baseline {
+    static func current(suite: Suite, profile: String, runs: URL, suitesFolder: URL) throws -> Baseline {
         let plan = try suite.resolved(profile: profile)
-        let (summaries, attrs) = try ReportGenerator.collect(suite: suite, plan: plan, runsFolder: runs)
+        let (summaries, attrs) = try ReportGenerator.collect(suite: suite, plan: plan, runsFolder: runs, suitesFolder: suitesFolder)
         var rows: [String: Baseline.Row] = [:]
         for s in summaries {
             guard s.status == .finished else {
@@ -65,7 +65,8 @@ public enum RegressionCheck {
             var r = rows[s.experiment] ?? Baseline.Row(params: s.params, top1: [], digests: [:], inferImgPerSec: nil)
             r.top1.append(s.bestTop1 ?? .nan)
             let url = RunPaths.file(out: runs, suite: suite.suite, profile: profile, experiment: s.experiment, seed: s.seed)
-            r.digests["seed-\(s.seed)"] = try RunFile.readAttributes(url).weightsSHA256
+            r.digests["seed-\(s.seed)"] = try RunFile.readAttributes(url, slot: RunSlot(suite: suite.suite, profile: profile,
+                                                                                        experiment: s.experiment, seed: s.seed)).weightsSHA256
             if let v = s.inferImgPerSec { r.inferImgPerSec = max(r.inferImgPerSec ?? 0, v) }
             rows[s.experiment] = r
         }
@@ -76,7 +77,12 @@ public enum RegressionCheck {
     public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
                            junit: URL?, update: Bool) throws -> Result {
         let suite = try SuiteRunner.loadSuite(name, folder: suitesFolder)
-        let now = try current(suite: suite, profile: profile, runs: runs)
+        let plan = try suite.resolved(profile: profile)
+        let runFiles = plan.runs.map { (RunPaths.file(out: runs, suite: suite.suite, profile: profile, experiment: $0.experiment.id, seed: $0.seed), "run file") }
+        let suiteFile = (URL(fileURLWithPath: suite.origin.file), "suite file")
+        if let junit { try OutputGuard.check(output: junit, option: "--junit", inputs: [suiteFile, (url, "baseline")] + runFiles) }
+        if update { try OutputGuard.check(output: url, option: "--baseline", inputs: [suiteFile] + runFiles) }
+        let now = try current(suite: suite, profile: profile, runs: runs, suitesFolder: suitesFolder)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         if update {
@@ -91,7 +97,18 @@ public enum RegressionCheck {
         do { base = try JSONDecoder().decode(Baseline.self, from: data) } catch {
             throw HarnessError.io(path: url.path, detail: "not a baseline file (\(error)); record a new one with --update-baseline")
         }
+        guard !base.rows.isEmpty else {
+            throw HarnessError.io(path: url.path, detail: "the baseline has no rows, so there is nothing to check against; "
+                + "record one with `rkan-repro check \(name) --profile \(profile) --baseline \(url.path) --update-baseline`")
+        }
+        guard base.suite == suite.suite && base.profile == profile else {
+            throw HarnessError.io(path: url.path, detail: "the baseline is of suite \(base.suite) profile \(base.profile), not \(suite.suite) profile \(profile); "
+                + "pass the baseline of this suite and profile, or record one with --update-baseline")
+        }
         let result = compare(current: now, baseline: base)
+        guard !result.findings.isEmpty else {
+            throw HarnessError.io(path: url.path, detail: "no check was made (no row of the baseline is in the current runs); nothing was verified")
+        }
         if let junit { try Data(junitXML(result, suite: name).utf8).write(to: junit, options: .atomic) }
         return result
     }

@@ -31,7 +31,13 @@ public enum ReportGenerator {
         let suite = try SuiteRunner.loadSuite(r.suite, folder: r.suitesFolder)
         let profile = try r.profile ?? pickProfile(suite: suite, runs: r.runsFolder)
         let plan = try suite.resolved(profile: profile)
-        let (runs, attrs) = try collect(suite: suite, plan: plan, runsFolder: r.runsFolder)
+        let (runs, attrs) = try collect(suite: suite, plan: plan, runsFolder: r.runsFolder, suitesFolder: r.suitesFolder)
+        guard !attrs.isEmpty else {
+            throw HarnessError.badConfig(what: "report \(suite.suite) --profile \(profile)", detail:
+                "no run files under \(r.runsFolder.appendingPathComponent(suite.suite).appendingPathComponent(profile).path), so there is nothing to report; "
+                + "run `\(RunFileAccess.runCommand(suite: suite.suite, profile: profile, RunFileAccess.Context(out: r.runsFolder, suitesFolder: r.suitesFolder)))` "
+                + "first, or pass --runs with the folder given to `run --out`")
+        }
         let first = attrs.first
         let header = ReportHeader(machine: first?.host ?? "no runs yet", cpu: MachineInfo.cpuModel(),
                                   blasCore: first.map { "\($0.blasCore) (3×3 convs: \($0.convAlgorithm))" } ?? "-", threads: first?.threads ?? 0,
@@ -43,6 +49,12 @@ public enum ReportGenerator {
         let deltas = folder.appendingPathComponent("\(base)-\(profile)-deltas.svg")
         let plots = [ReportPlot(title: "Validation top-1 per epoch", path: curves.lastPathComponent),
                      ReportPlot(title: "RKAN − baseline top-1 (mean, 95% CI)", path: deltas.lastPathComponent)]
+        let inputs = [(URL(fileURLWithPath: suite.origin.file), "suite file")] + runs.map {
+            (RunPaths.file(out: r.runsFolder, suite: suite.suite, profile: profile, experiment: $0.experiment, seed: $0.seed), "run file")
+        } + (r.readme.map { [($0, "--readme")] } ?? [])
+        for (output, option) in [(r.out, "--out"), (curves, "--out (its curves SVG)"), (deltas, "--out (its deltas SVG)")] {
+            try OutputGuard.check(output: output, option: option, inputs: inputs)
+        }
         var markdown = ReportBuilder.markdown(suite: suite, header: header, runs: runs, plots: plots)
         if plan.width != 1, let at = markdown.range(of: "## Results") {
             let note = "Profile `\(profile)` trains every row at width ×\(plan.width) (the spec column shows the suite's spec); "
@@ -80,7 +92,10 @@ public enum ReportGenerator {
     }
 
     /// One summary per (experiment, seed) of the plan; missing files become `missing` rows.
-    public static func collect(suite: Suite, plan: ResolvedPlan, runsFolder: URL) throws -> ([RunSummary], [RunAttributes]) {
+    /// Every existing file is read whole and verified (`RunFileAccess`).
+    public static func collect(suite: Suite, plan: ResolvedPlan, runsFolder: URL,
+                               suitesFolder: URL = URL(fileURLWithPath: "Suites")) throws -> ([RunSummary], [RunAttributes]) {
+        let context = RunFileAccess.Context(out: runsFolder, suitesFolder: suitesFolder)
         let classes = DatasetRegistry.classes(of: plan.dataset) ?? 10
         var counts: [String: (Int, Int, Int?)] = [:]
         var runs: [RunSummary] = []
@@ -97,7 +112,7 @@ public enum ReportGenerator {
             var s = RunSummary(suite: suite.suite, experiment: e.id, model: e.model, role: e.role, baseline: e.baseline,
                                seed: run.seed, profile: plan.profile, status: .missing, params: params, paramsThop: thop, macs: macs)
             if FileManager.default.fileExists(atPath: url.path) {
-                let rec = try RunFile.read(url)
+                let rec = try RunFileAccess.read(url, slot: RunSlot(suite: suite.suite, profile: plan.profile, experiment: e.id, seed: run.seed), context)
                 attrs.append(rec.attributes)
                 s.model = rec.attributes.model
                 s.status = RunStatus(rawValue: rec.attributes.status.rawValue) ?? .missing

@@ -8,13 +8,21 @@ public struct RunLockOwner: Codable, Equatable, Sendable {
     public var started: String
     /// `JOBID_TASKID` when taken by a Slurm array task (`JOBID` for a plain job), else nil.
     public var slurmTask: String?
+    /// The process's start time in clock ticks after boot (`/proc/PID/stat` field 22): with
+    /// `bootID` it tells the owner from a later process that got the same pid. Nil in locks
+    /// written before it was recorded (or where /proc is missing).
+    public var startTicks: UInt64?
+    /// `/proc/sys/kernel/random/boot_id` of the owner's boot: start ticks count from boot.
+    public var bootID: String?
 
     enum CodingKeys: String, CodingKey {
-        case host, pid, started, slurmTask = "slurm_task"
+        case host, pid, started, slurmTask = "slurm_task", startTicks = "start_ticks", bootID = "boot_id"
     }
 
-    public init(host: String, pid: Int32, started: String, slurmTask: String? = nil) {
+    public init(host: String, pid: Int32, started: String, slurmTask: String? = nil,
+                startTicks: UInt64? = nil, bootID: String? = nil) {
         self.host = host; self.pid = pid; self.started = started; self.slurmTask = slurmTask
+        self.startTicks = startTicks; self.bootID = bootID
     }
 
     /// `started` as a date (nil when it does not parse).
@@ -23,10 +31,11 @@ public struct RunLockOwner: Codable, Equatable, Sendable {
 
 /// Whether a lock's owner still runs, as far as this machine can tell.
 public enum RunLockLiveness: Equatable, Sendable {
-    /// This host, and the pid exists.
+    /// This host, and the pid exists and is the owner (same start time, same boot).
     case live
-    /// This host, and the pid is gone (`kill(pid, 0)` fails with ESRCH), or an earlier run of
-    /// the very Slurm task asking (requeued after its node failed): the lock is stale.
+    /// This host, and the pid is gone (`kill(pid, 0)` fails with ESRCH), or it is another
+    /// process that got the pid later (another start time or boot), or an earlier run of the
+    /// very Slurm task asking (requeued after its node failed): the lock is stale.
     case dead
     /// Another host: its pids cannot be checked from here.
     case unknown
@@ -38,7 +47,8 @@ public enum RunLockLiveness: Equatable, Sendable {
 /// The lock is `<run file>.lock`, created with `O_CREAT|O_EXCL` (atomic, also on NFS v3+) and
 /// holding `{"host", "pid", "started"}`. It is removed by `release()` and, for SIGTERM, SIGINT
 /// and SIGHUP (what `scancel` and Ctrl-C send), by a signal handler. A SIGKILL leaves it behind:
-/// the next process on the same host sees the dead pid and takes the lock over, and so does the
+/// the next process on the same host sees the dead pid (or a pid that a later process got: the
+/// lock records the owner's start time and boot, `ProcessIdentity`) and takes the lock over, and so does the
 /// same Slurm array task when Slurm requeues it on another node (Slurm never runs one task
 /// twice at once). Otherwise another host's pid cannot be checked, so `rkan-repro status` shows
 /// such locks and `rkan-repro run --break-locks AGE` (or `rm`) removes them.
@@ -120,8 +130,11 @@ public final class RunLock {
             if let task = owner.slurmTask, task == slurmTask { return .dead }
             return .unknown
         }
-        if kill(owner.pid, 0) == 0 { return .live }
-        return errno == ESRCH ? .dead : .live  // EPERM: it exists, run by another user
+        if let boot = owner.bootID, let now = ProcessIdentity.bootID(), boot != now { return .dead }
+        if kill(owner.pid, 0) != 0 && errno == ESRCH { return .dead }  // EPERM: it exists, run by another user
+        // The pid runs; it is the owner only if it started when the owner did (pids are reused).
+        if let ticks = owner.startTicks, let current = ProcessIdentity.startTicks(of: owner.pid), current != ticks { return .dead }
+        return .live
     }
 
     // MARK: Creating and taking over
@@ -140,7 +153,8 @@ public final class RunLock {
         }
         heldPath = strdup(path)  // never freed: a signal may read it at any moment (a few bytes per run)
         let started = ISO8601DateFormatter().string(from: Date())
-        let owner = RunLockOwner(host: thisHost, pid: getpid(), started: started, slurmTask: currentSlurmTask)
+        let owner = RunLockOwner(host: thisHost, pid: getpid(), started: started, slurmTask: currentSlurmTask,
+                                 startTicks: ProcessIdentity.startTicks(of: getpid()), bootID: ProcessIdentity.bootID())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array((try? encoder.encode(owner)) ?? Data()) + [UInt8(ascii: "\n")]

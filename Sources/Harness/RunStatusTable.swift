@@ -33,7 +33,8 @@ public struct RunStatusRow: Equatable, Sendable {
 public enum RunStatusTable {
     /// The plan's runs in order, then any other seed of the plan's experiments found under
     /// `OUT/SUITE/PROFILE` (e.g. seeds given to `run --seeds` but not named in the suite).
-    public static func rows(plan: ResolvedPlan, out: URL) -> [RunStatusRow] {
+    public static func rows(plan: ResolvedPlan, out: URL, suitesFolder: URL = URL(fileURLWithPath: "Suites")) -> [RunStatusRow] {
+        let context = RunFileAccess.Context(out: out, suitesFolder: suitesFolder)
         var keys = plan.runs.map { ($0.experiment.id, $0.seed) }
         var seen = Set(keys.map { "\($0.0)/\($0.1)" })
         let ids = Set(plan.runs.map(\.experiment.id))
@@ -44,23 +45,22 @@ public enum RunStatusTable {
         }
         return keys.map { id, seed in
             let url = RunPaths.file(out: out, suite: plan.suite, profile: plan.profile, experiment: id, seed: seed)
-            return RunStatusRow(experiment: id, seed: seed, runFile: url.path, state: state(url, epochs: plan.training.epochs),
-                                lock: lock(url))
+            let slot = RunSlot(suite: plan.suite, profile: plan.profile, experiment: id, seed: seed)
+            return RunStatusRow(experiment: id, seed: seed, runFile: url.path,
+                                state: state(url, slot: slot, epochs: plan.training.epochs, context: context), lock: lock(url))
         }
     }
 
-    /// The state recorded in a run file (the epoch of a running one from `/state/epoch`,
-    /// without loading the weights).
-    static func state(_ url: URL, epochs: Int) -> RunStatusRow.State {
+    /// The state recorded in a run file, read whole and verified (digests and slot); a file
+    /// that fails is `unreadable` with the reason and the command that retrains it.
+    static func state(_ url: URL, slot: RunSlot, epochs: Int, context: RunFileAccess.Context) -> RunStatusRow.State {
         guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
         do {
-            switch try RunFile.readAttributes(url).status {
+            let record = try RunFileAccess.read(url, slot: slot, context)
+            switch record.attributes.status {
             case .finished: return .finished
             case .diverged: return .diverged
-            case .running:
-                let file = try HDF5File.openReadOnly(url.path)
-                defer { try? file.close() }
-                return .running(epoch: Int(try file.readScalar(Int64.self, at: "/state/epoch")), epochs: epochs)
+            case .running: return .running(epoch: record.state.epoch, epochs: epochs)
             }
         } catch {
             return .unreadable("\(error)")
@@ -149,10 +149,11 @@ public enum RunStatusTable {
             }
         }
         var hints: [String] = []
+        for r in rows { if case let .unreadable(reason) = r.state { hints.append(reason) } }
         if interrupted {
             hints.append("Runs that are running without a lock were interrupted: rerun `rkan-repro run` (or resubmit the Slurm job) to resume them.")
         }
-        if stale { hints.append("Stale locks (process gone) are taken over by the next run on the same host.") }
+        if stale { hints.append("Stale locks (process gone or pid reused) are taken over by the next run on the same host, or removed by `rkan-repro run ... --break-locks 0`.") }
         if unchecked {
             hints.append("A lock from another host cannot be checked from here; if that task was killed (e.g. its node died), remove it with `rkan-repro run ... --break-locks AGE` or delete the .lock file.")
         }

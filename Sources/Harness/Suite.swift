@@ -74,15 +74,36 @@ public struct Suite: Codable, Equatable, Sendable {
     /// - Returns: The suite.
     /// - Throws: `SuiteError` (`.fileNotFound` when unreadable).
     public static func load(from url: URL, validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
-        let text: String
+        let data: Data
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            data = try Data(contentsOf: url)
         } catch {
             throw SuiteError(.fileNotFound, file: url.path, line: nil, key: "",
                              problem: "cannot read the suite file (\(error.localizedDescription))",
-                             hint: "Check the path; suites live in Suites/<name>.yaml")
+                             hint: "Check the path and the file's permissions; suites live in Suites/<name>.yaml")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            let (offset, line) = firstInvalidUTF8(data)
+            throw SuiteError(.syntax, file: url.path, line: line, key: "",
+                             problem: "the file is not UTF-8 text (byte 0x\(String(data[offset], radix: 16, uppercase: true)) at byte offset \(offset) is not valid UTF-8)",
+                             hint: "Save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
         }
         return try decode(yaml: text, file: url.path, validateModel: validateModel)
+    }
+
+    /// Byte offset and 1-based line of the first byte that breaks UTF-8 (the start of the
+    /// first invalid sequence).
+    static func firstInvalidUTF8(_ data: Data) -> (offset: Int, line: Int) {
+        let bytes = [UInt8](data)
+        var i = 0, line = 1
+        while i < bytes.count {
+            let b = bytes[i]
+            let n = b < 0x80 ? 1 : b & 0xE0 == 0xC0 ? 2 : b & 0xF0 == 0xE0 ? 3 : b & 0xF8 == 0xF0 ? 4 : 0
+            if n == 0 || i + n > bytes.count || String(bytes: bytes[i..<i + n], encoding: .utf8) == nil { return (i, line) }
+            if b == 0x0A { line += 1 }
+            i += n
+        }
+        return (max(bytes.count - 1, 0), line)
     }
 }
 

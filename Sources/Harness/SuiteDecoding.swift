@@ -25,6 +25,14 @@ extension SuiteNode {
         return value
     }
 
+    /// An integer in `range` (a size: the limit and the fix are in the message).
+    func int(in range: ClosedRange<Int>) throws -> Int {
+        let value = try int()
+        try require(range.contains(value), "\(value) is outside \(range.lowerBound)...\(range.upperBound)",
+                    hint: "Use a value from \(range.lowerBound) to \(range.upperBound) (larger sizes do not fit in memory)")
+        return value
+    }
+
     /// A number in `range` (closed at both ends unless `openLower`).
     func double(in range: ClosedRange<Double>, openLower: Bool = false) throws -> Double {
         let value = try double()
@@ -48,13 +56,19 @@ extension Suite {
     /// Decodes the top-level mapping and checks cross references.
     init(node: SuiteNode, validateModel: (String) throws -> Void) throws {
         let map = try node.mapping(allowed: SuiteSchema.top)
-        suite = try map.required("suite", example: "fashion-mnist") { try $0.string() }
+        suite = try map.required("suite", example: "fashion-mnist") { node in
+            let name = try node.string()
+            if let problem = RunName.problem(name) {
+                throw node.error(.invalidValue, "suite name '\(name)' \(problem)", hint: RunName.hint)
+            }
+            return name
+        }
         title = try map.required("title", example: "Fashion-MNIST (28×28)") { try $0.string() }
         source = try map.required("source", example: "withray/residualKAN README, table ...") { try $0.string() }
         dataset = try map.required("dataset", example: "{name: fashion-mnist, resolution: 28}") {
             let map = try $0.mapping(allowed: SuiteSchema.dataset)
             return SuiteDataset(name: try map.required("name", example: "cifar100") { try $0.string() },
-                                resolution: try map.optional("resolution") { try $0.int(atLeast: 1) })
+                                resolution: try map.optional("resolution") { try $0.int(in: 1...SizeLimits.imageSide) })
         }
         `protocol` = try map.required("protocol", example: "{epochs: 200, batch_size: 128, ...}") {
             try TrainingProtocol(node: $0)
@@ -77,6 +91,9 @@ extension Suite {
                 let child = checked.entries[name]!
                 try child.require(name != Suite.paperProfile, "'paper' is the implicit profile that runs the protocol",
                                   hint: "Rename this profile; 'paper' always means the protocol unchanged")
+                if let problem = RunName.problem(name) {
+                    throw child.error(.invalidValue, "profile name '\(name)' \(problem)", hint: RunName.hint)
+                }
                 profiles[name] = child.isNull ? SuiteProfile() : try SuiteProfile(node: child)
                 origin.lines["profiles.\(name)"] = child.keyLine
             }
@@ -138,7 +155,7 @@ extension TrainingProtocol {
     init(node: SuiteNode) throws {
         let map = try node.mapping(allowed: SuiteSchema.protocol_)
         epochs = try map.required("epochs", example: "200") { try $0.int(atLeast: 1) }
-        batchSize = try map.required("batch_size", example: "128") { try $0.int(atLeast: 1) }
+        batchSize = try map.required("batch_size", example: "128") { try $0.int(in: 1...SizeLimits.batch) }
         optimizer = try map.required("optimizer", example: "{name: sgd, lr: 0.05, weight_decay: 5.0e-4}") {
             try OptimizerConfig(node: $0)
         }
@@ -246,10 +263,10 @@ extension SuiteProfile {
         let map = try node.mapping(allowed: SuiteSchema.profile)
         self.init(
             epochs: try map.optional("epochs") { try $0.int(atLeast: 1) },
-            batchSize: try map.optional("batch_size") { try $0.int(atLeast: 1) },
+            batchSize: try map.optional("batch_size") { try $0.int(in: 1...SizeLimits.batch) },
             trainSubset: try map.optional("train_subset") { try $0.int(atLeast: 1) },
             testSubset: try map.optional("test_subset") { try $0.int(atLeast: 1) },
-            resolution: try map.optional("resolution") { try $0.int(atLeast: 1) },
+            resolution: try map.optional("resolution") { try $0.int(in: 1...SizeLimits.imageSide) },
             width: try map.optional("width") { try $0.double(in: 0...4, openLower: true) },
             lr: try map.optional("lr") { try $0.double(in: 0...10, openLower: true) },
             warmupEpochs: try map.optional("warmup_epochs") { try $0.int(atLeast: 0) },
@@ -263,9 +280,9 @@ extension SuiteExperiment {
     static func decode(node: SuiteNode) throws -> (SuiteExperiment, SuiteNode) {
         let map = try node.mapping(allowed: SuiteSchema.experiment)
         let id = try map.required("id", example: "resnet18") { try $0.string() }
-        try (map.child("id") ?? node).require(id.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) },
-                                              "id '\(id)' has characters unfit for a folder name",
-                                              hint: "Use letters, digits, '-', '_' and '.' only")
+        if let problem = RunName.problem(id) {
+            throw (map.child("id") ?? node).error(.invalidValue, "id '\(id)' \(problem)", hint: RunName.hint)
+        }
         let modelNode = try map.required("model", example: "resnet18(stem=small)") { $0 }
         let baseline = try map.optional("baseline") { try $0.string() }
         let role = try map.optional("role") { try $0.choice(ExperimentRole.self) }

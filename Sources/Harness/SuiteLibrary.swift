@@ -20,6 +20,10 @@ public enum SuiteLibrary {
     ///   `.invalidValue` when the file's `suite:` differs from its name.
     public static func find(_ name: String, in folder: URL,
                             validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
+        if let problem = RunName.problem(name) {
+            throw SuiteError(.invalidValue, file: folder.path, line: nil, key: "",
+                             problem: "suite name '\(name)' \(problem)", hint: RunName.hint)
+        }
         let url = folder.appendingPathComponent("\(name).yaml")
         guard FileManager.default.fileExists(atPath: url.path) else {
             let present = names(in: folder)

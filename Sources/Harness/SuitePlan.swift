@@ -83,6 +83,11 @@ extension Suite {
         }
 
         var chosen = experiments
+        if let only, only.isEmpty {
+            throw SuiteError(.invalidValue, file: origin.file, line: origin.lines["experiments[0]"], key: "experiments",
+                             problem: "no experiment selected (the list of ids given to --only is empty)",
+                             hint: "Pass ids of this suite to --only (\(experiments.map(\.id).joined(separator: ", "))), or leave --only out for all")
+        }
         if let only {
             for id in only where experiment(id) == nil {
                 throw SuiteError(.invalidValue, file: origin.file, line: origin.lines["experiments[0]"], key: "experiments",
@@ -90,6 +95,11 @@ extension Suite {
                                  hint: "Use ids of this suite: \(experiments.map(\.id).joined(separator: ", "))")
             }
             chosen = experiments.filter { only.contains($0.id) }
+        }
+        if let seeds, let bad = seeds.first(where: { $0 < 0 }) ?? (seeds.isEmpty ? -1 : nil) {
+            throw SuiteError(.invalidValue, file: origin.file, line: origin.lines["seeds"], key: "seeds",
+                             problem: seeds.isEmpty ? "no seed given" : "seed \(bad) is negative",
+                             hint: "Pass seeds ≥ 0 to --seeds, e.g. 0,1,2")
         }
         let runSeeds = (seeds ?? overrides.seeds ?? self.seeds).sorted()
         let runs = chosen.flatMap { experiment in runSeeds.map { ResolvedPlan.Run(experiment: experiment, seed: $0) } }

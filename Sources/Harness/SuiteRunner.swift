@@ -15,12 +15,15 @@ public struct RunRequest: Sendable {
     public var threads: Int
     /// Background threads that decode and augment batches.
     public var loaderWorkers: Int
+    /// Runs (experiment id, seed) whose file is moved aside (`RunFileAccess.moveAside`) and
+    /// retrained (`--restart ID:SEED`).
+    public var restart: [RestartTarget]
 
     public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
-                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2) {
+                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = []) {
         self.suite = suite; self.profile = profile; self.only = only; self.seeds = seeds
         self.suitesFolder = suitesFolder; self.dataFolder = dataFolder; self.outFolder = outFolder
-        self.threads = threads; self.loaderWorkers = loaderWorkers
+        self.threads = threads; self.loaderWorkers = loaderWorkers; self.restart = restart
     }
 }
 
@@ -56,14 +59,25 @@ public enum SuiteRunner {
                 "the COCO table needs a Mask R-CNN detector, which rkan-repro does not have yet. `rkan-repro models coco` reports the backbones' parameter counts.")
         }
         let plan = try suite.resolved(profile: r.profile, only: r.only, seeds: r.seeds)
+        for t in r.restart where !plan.runs.contains(where: { $0.experiment.id == t.experiment && $0.seed == t.seed }) {
+            throw HarnessError.badConfig(what: "--restart \(t.experiment):\(t.seed)", detail:
+                "it names no run of this plan (\(plan.runs.map { "\($0.experiment.id):\($0.seed)" }.joined(separator: ", "))); "
+                + "give an experiment id and a seed that --only and --seeds select")
+        }
+        try checkOutFolder(r.outFolder)
         BLAS.setThreads(r.threads)
         let data = try TrainingData.load(dataset: plan.dataset, folder: r.dataFolder, resolution: plan.resolution,
                                          trainSubset: plan.trainSubset, testSubset: plan.testSubset, workers: r.loaderWorkers,
                                          subsetSeed: 0)
         let configs = try configs(suite: suite, plan: plan, info: data.info)
+        for c in configs {
+            try SizeLimits.checkModelInput(classes: data.classes, inChannels: data.channels, batch: max(c.training.batchSize, c.evalBatchSize),
+                                           side: c.imageSize, names: ("classes", "channels", "\(c.suite).yaml batch_size", "\(c.suite).yaml resolution"))
+        }
+        let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         let machine = MachineInfo.current(threads: r.threads)
         log("\(suite.suite) (\(plan.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
-        try estimate(configs, data: data, out: r.outFolder, log: log)
+        try estimate(configs, data: data, out: r.outFolder, restart: Set(r.restart), log: log)
         var diverged = 0
         for (i, c) in configs.enumerated() {
             let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
@@ -77,12 +91,29 @@ public enum SuiteRunner {
             case let .busy(o): log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(RunLock.path(for: url))); skipped"); continue
             }
             defer { lock.release() }
-            switch try trainer.run() {
+            for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
+            let slot = RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
+            if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
+                log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
+            }
+            let outcome: TrainOutcome
+            do { outcome = try trainer.run() } catch let e as RunStoreError {
+                switch e {
+                case .cannotWrite, .hdf5: throw e
+                default: throw HarnessError.badRunFile(detail: "\(e)", fix: RunFileAccess.restartCommand(slot, access))
+                }
+            } catch HarnessError.incompatibleRunFile(let path, let detail) {
+                throw HarnessError.badRunFile(detail: "run file \(path) cannot be resumed: \(detail)",
+                                              fix: RunFileAccess.restartCommand(slot, access))
+            }
+            switch outcome {
             case .finished: break
-            case let .skipped(status): log("  already \(status.rawValue); skipped (delete the file to retrain)")
+            case let .skipped(status):
+                log("  already \(status.rawValue); skipped (to retrain: \(RunFileAccess.restartCommand(slot, access)))")
                 if status == .diverged { diverged += 1 }
-            case let .diverged(epoch, step): diverged += 1
-                log("  diverged at epoch \(epoch + 1), step \(step): recorded with status=diverged")
+            case let .diverged(_, _, detail): diverged += 1
+                log("  diverged: \(detail); recorded with status=diverged. Lower the learning rate (protocol.optimizer.lr, or lr in the profile) "
+                    + "or check the data, then retrain with \(RunFileAccess.restartCommand(slot, access))")
             }
         }
         return diverged > 0 ? 1 : 0
@@ -90,10 +121,30 @@ public enum SuiteRunner {
 }
 
 extension SuiteRunner {
+    /// `--out` must be a folder or not exist yet (it is created); a file, or a file where a
+    /// parent folder belongs, is named as such.
+    static func checkOutFolder(_ out: URL) throws {
+        var isFolder: ObjCBool = false
+        var path = out.standardizedFileURL.path
+        while !path.isEmpty && path != "/" {
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                guard isFolder.boolValue else {
+                    throw HarnessError.io(path: out.path, detail: path == out.standardizedFileURL.path
+                        ? "--out names a file, not a folder; pass a folder for the run files (it is created when missing)"
+                        : "--out cannot be created: \(path) is a file, not a folder; pass another --out")
+                }
+                return
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
+    }
+
     /// Prints an estimate of the total time of the unfinished runs from a short measurement of
     /// each distinct model (2 timed training steps, 2 inference passes).
-    static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, log: (String) -> Void) throws {
+    static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, restart: Set<RestartTarget> = [],
+                         log: (String) -> Void) throws {
         let todo = configs.filter { c in
+            if restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)) { return true }
             let url = RunPaths.file(out: out, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
             return (try? RunFile.readAttributes(url).status) != .finished
         }

@@ -13,7 +13,8 @@ public enum RunPaths {
 
 /// How a run ended (or was found).
 public enum TrainOutcome: Equatable, Sendable {
-    case finished, diverged(epoch: Int, step: Int), skipped(RunStore.RunStatus)
+    /// `detail` says what became non-finite where (training or validation, epoch, batch).
+    case finished, diverged(epoch: Int, step: Int, detail: String), skipped(RunStore.RunStatus)
 }
 
 /// Trains one run (experiment × seed) with checkpoints after every epoch, resuming from the
@@ -54,15 +55,15 @@ public final class Trainer {
         var epoch = 0, step = 0
 
         if FileManager.default.fileExists(atPath: url.path) {
-            let rec = try RunFile.read(url)
+            let rec = try RunFile.read(url, slot: RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed))
             guard rec.attributes.config == c.canonicalJSON else {
                 throw HarnessError.incompatibleRunFile(path: url.path, detail:
-                    "it was made with a different configuration (suite, profile or code changed). Delete it to retrain, or pass another --out folder")
+                    "it was made with a different configuration (suite, profile or code changed); move it aside and retrain it, or pass another --out folder")
             }
             switch rec.attributes.status {
             case .running where rec.attributes.convAlgorithm != ConvAlgorithm.current.rawValue:
                 throw HarnessError.incompatibleRunFile(path: url.path, detail:
-                    "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or delete the file to retrain")
+                    "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
             case .finished: return .skipped(.finished)
             case .diverged: return .skipped(.diverged)
             case .running: break
@@ -101,10 +102,13 @@ public final class Trainer {
                 var (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
                                                               labelSmoothing: Float(c.training.labelSmoothing))
                 if step == injectNaNAtStep { loss = .nan }
-                guard loss.isFinite else {
-                    progress.message("diverged: loss \(loss) at epoch \(epoch + 1) batch \(batchIndex + 1)")
+                let logitsFinite = Trainer.allFinite(logits)
+                guard loss.isFinite && logitsFinite else {
+                    let what = logitsFinite ? "training loss \(loss)" : "training logits (non-finite values)"
+                    let detail = "\(what) at epoch \(epoch + 1), batch \(batchIndex + 1) (step \(step))"
+                    progress.message("diverged: \(detail)")
                     try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .diverged)
-                    return .diverged(epoch: epoch, step: step)
+                    return .diverged(epoch: epoch, step: step, detail: detail)
                 }
                 model.backward(dlogits)
                 opt.step(lr: Float(schedule.lr(at: step)))
@@ -118,7 +122,13 @@ public final class Trainer {
                 afterStep?(epoch, batchIndex)
                 batchIndex += 1
             }
-            let ev = try evaluate(model)
+            let ev: (loss: Double, top1: Double, top5: Double)
+            do { ev = try evaluate(model) } catch let d as ValidationDivergence {
+                let detail = "\(d.what) at epoch \(epoch + 1), validation batch \(d.batch)"
+                progress.message("diverged: \(detail)")
+                try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .diverged)
+                return .diverged(epoch: epoch, step: step, detail: detail)
+            }
             let lr = schedule.lr(at: max(step - 1, 0))
             let record: [(String, Double)] = [
                 ("train_loss", lossSum / Double(max(seen, 1))), ("train_top1", 100 * Double(correct) / Double(max(seen, 1))),
@@ -157,14 +167,39 @@ public final class Trainer {
         }
     }
 
+    /// A non-finite value during evaluation (1-based validation batch).
+    struct ValidationDivergence: Error { var what: String; var batch: Int }
+
+    /// Test hook (`RKAN_INJECT_NAN_LOGITS_AT_EVAL`): the validation logits of this epoch's
+    /// evaluation (0-based count of evaluations) get a NaN, to exercise the validation check.
+    var injectNaNLogitsAtEval: Int? = ProcessInfo.processInfo.environment["RKAN_INJECT_NAN_LOGITS_AT_EVAL"].flatMap { Int($0) }
+    private var evaluations = 0
+
+    /// Whether every value of `t` is finite.
+    static func allFinite(_ t: Tensor) -> Bool {
+        let p = t.data
+        for i in 0..<t.count where !p[i].isFinite { return false }
+        return true
+    }
+
     /// Mean loss (no label smoothing), top-1 and top-5 in percent over the test subset.
+    /// - Throws: `ValidationDivergence` at the first batch whose logits or loss are not finite.
     func evaluate(_ model: Model) throws -> (loss: Double, top1: Double, top5: Double) {
         var loss = 0.0, c1 = 0, c5 = 0, n = 0
         let stream = try data.testLoader(batchSize: config.evalBatchSize)
         defer { stream.close() }
+        let inject = evaluations == injectNaNLogitsAtEval
+        evaluations += 1
+        var batchIndex = 0
         while let batch = try stream.next() {
+            batchIndex += 1
             let logits = try model.forward(batch.images, mode: .eval)
+            if inject && logits.count > 0 { logits.data[0] = .nan }
+            guard Trainer.allFinite(logits) else {
+                throw ValidationDivergence(what: "validation logits (non-finite values)", batch: batchIndex)
+            }
             let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels))
+            guard l.isFinite else { throw ValidationDivergence(what: "validation loss \(l)", batch: batchIndex) }
             loss += l * Double(batch.labels.count)
             c1 += topKCorrect(logits: logits, labels: batch.labels, k: 1)
             c5 += topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))

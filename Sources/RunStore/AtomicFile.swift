@@ -1,32 +1,46 @@
 import Foundation
 
-/// Writes HDF5 files so that a crash at any moment leaves the previous version readable:
-/// the content goes to `<path>.tmp-<pid>`, which is flushed, closed, fsynced and then renamed
-/// over the target (rename is atomic on POSIX file systems), and the folder is fsynced.
+/// Writes HDF5 files so that a crash or a full disk at any moment leaves the previous version
+/// readable and the HDF5 library in a clean state:
+///
+/// 1. the content is built in memory (`HDF5File.createInMemory`): HDF5 never writes to disk,
+///    so a disk error cannot leave it holding a file it fails to flush again at exit (which
+///    segfaulted in the library's shutdown);
+/// 2. the bytes go to `<path>.tmp-<pid>` with write(2), which is fsynced and renamed over the
+///    target (rename is atomic on POSIX file systems), and the folder is fsynced.
 ///
 /// Readers only ever open the target name, and run-file globs match `*.h5`, so a `.tmp-<pid>`
-/// left behind by a crash is ignored (and replaced by the next write from the same pid).
+/// left behind by a crash is ignored; the next write of the same target removes such files of
+/// processes that no longer run (`StaleTemporaries`).
 enum AtomicFile {
-    /// Creates `url`'s folder, writes the file through `body`, and moves it into place.
+    /// Creates `url`'s folder, builds the file through `body`, and moves it into place.
     /// - Parameters:
     ///   - url: the target file.
-    ///   - body: writes the content into the freshly created temporary file.
-    /// - Throws: `RunStoreError.cannotWrite` when the folder or file cannot be made, or what
-    ///   `body` throws; the temporary file is removed on any error.
+    ///   - body: writes the content into the fresh in-memory file.
+    /// - Throws: `RunStoreError.cannotWrite` when the folder or file cannot be made (disk full,
+    ///   file too large, read-only), or what `body` throws; the temporary file is removed on
+    ///   any error.
     static func write(to url: URL, _ body: (HDF5File) throws -> Void) throws {
         let target = url.path
         let folder = url.deletingLastPathComponent().path
         try makeFolder(folder, for: target)
-        let temporary = target + ".tmp-\(getpid())"
-        // The whole write holds the HDF5 lock: HDF5 is serialised anyway, and two threads of
-        // this process then never share the temporary name.
+        // The whole write holds the HDF5 lock: two threads of this process then never share
+        // the temporary name.
         try HDF5Library.locked {
-            unlink(temporary)
+            StaleTemporaries.remove(of: target)
+            let file = try HDF5File.createInMemory(name: target)
+            let bytes: [UInt8]
             do {
-                let file = try HDF5File.create(temporary)
                 try body(file)
+                bytes = try file.image()
                 try file.close()
-                try syncFile(temporary, for: target)
+            } catch {
+                try? file.close()
+                throw error
+            }
+            let temporary = StaleTemporaries.name(of: target, pid: getpid())
+            do {
+                try writeAndSync(bytes, to: temporary, for: target)
                 guard rename(temporary, target) == 0 else {
                     throw RunStoreError.cannotWrite(path: target, detail: "renaming \(temporary) over it: \(lastErrno())")
                 }
@@ -61,11 +75,25 @@ enum AtomicFile {
         }
     }
 
-    /// fsync(2) on a file, so its bytes are on disk before the rename makes it visible.
-    private static func syncFile(_ path: String, for target: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw RunStoreError.cannotWrite(path: target, detail: "reopening \(path): \(lastErrno())") }
+    /// Writes all bytes with write(2) (EINTR retried) and fsyncs them, so they are on disk
+    /// before the rename makes them visible. ENOSPC and EFBIG (a file-size limit) are reported
+    /// as such.
+    private static func writeAndSync(_ bytes: [UInt8], to path: String, for target: String) throws {
+        unlink(path)
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunStoreError.cannotWrite(path: target, detail: "creating \(path): \(lastErrno())") }
         defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let why = n < 0 ? lastErrno() : "no progress"
+                throw RunStoreError.cannotWrite(path: target,
+                    detail: "writing \(bytes.count) bytes to \(path) stopped after \(done): \(why)")
+            }
+            done += n
+        }
         guard fsync(fd) == 0 else { throw RunStoreError.cannotWrite(path: target, detail: "fsync of \(path): \(lastErrno())") }
     }
 

@@ -26,7 +26,21 @@ public enum HDF5AttributeValue: Equatable, Sendable {
 }
 
 /// How a string attribute is stored. h5py reads `.variable` as `str`, `.fixed` as `bytes`.
+///
+/// Run files use `.fixed`: the bytes sit in the attribute itself, so reading one is a bounded
+/// copy. A variable-length string is a reference into the file's global heap, and HDF5 follows
+/// a corrupted reference without checking it (a segfault in `H5HG_read`), so `attribute(_:of:)`
+/// reads `.variable` strings only when asked to (`allowVariableLength`), for files of other tools.
 public enum HDF5StringStorage: Sendable { case variable, fixed }
+
+/// Upper bounds checked before an attribute is read, so a corrupted size cannot make the
+/// reader allocate gigabytes.
+enum HDF5AttributeLimits {
+    /// Bytes of one fixed-length string.
+    static let stringBytes = 16 << 20
+    /// Elements of one attribute.
+    static let elements = 1 << 20
+}
 
 /// Attributes on the root group or any group or dataset.
 extension HDF5File {
@@ -35,10 +49,10 @@ extension HDF5File {
     ///   - name: attribute name.
     ///   - value: the value.
     ///   - object: absolute path of the group or dataset (default: the root group).
-    ///   - strings: storage of string values (default variable-length, read by h5py as `str`).
+    ///   - strings: storage of string values (default fixed-length, see `HDF5StringStorage`).
     /// - Throws: `RunStoreError.missingObject` when `object` is absent, `.hdf5` when HDF5 fails.
     public func setAttribute(_ name: String, _ value: HDF5AttributeValue, on object: String = "/",
-                             strings: HDF5StringStorage = .variable) throws {
+                             strings: HDF5StringStorage = .fixed) throws {
         try HDF5Library.locked {
             try checkOpen(object, writing: true)
             let o = try openObject(object)
@@ -60,10 +74,14 @@ extension HDF5File {
     /// - Parameters:
     ///   - name: attribute name.
     ///   - object: absolute path of the group or dataset (default: the root group).
+    ///   - allowVariableLength: read variable-length strings too (files of other tools only:
+    ///     a corrupted one crashes HDF5, see `HDF5StringStorage`).
     /// - Returns: the value, or nil when the object has no such attribute.
     /// - Throws: `RunStoreError.missingObject` when `object` is absent, `.wrongType` for a type
-    ///   other than string, integer or float.
-    public func attribute(_ name: String, of object: String = "/") throws -> HDF5AttributeValue? {
+    ///   other than string, integer or float, for a variable-length string unless allowed, and
+    ///   for sizes beyond `HDF5AttributeLimits`.
+    public func attribute(_ name: String, of object: String = "/",
+                          allowVariableLength: Bool = false) throws -> HDF5AttributeValue? {
         try HDF5Library.locked {
             try checkOpen(object, writing: false)
             let o = try openObject(object)
@@ -76,17 +94,36 @@ extension HDF5File {
             let space = H5Aget_space(a)
             defer { _ = H5Sclose(space) }
             let shape = try shapeOf(space: space, where_)
-            let count = shape.reduce(1, *)
+            guard let count = HDF5File.elementCount(shape, limit: HDF5AttributeLimits.elements) else {
+                throw RunStoreError.wrongType(path: path, object: where_, expected: "at most \(HDF5AttributeLimits.elements) elements",
+                                              found: "shape \(shape) (a corrupted size?)")
+            }
             let type = H5Aget_type(a)
+            guard type >= 0 else { throw RunStoreError.unreadable(path: path, detail: "reading the type of \(where_): \(HDF5Library.lastError())") }
             defer { _ = H5Tclose(type) }
             switch HDF5Class(H5Tget_class(type)) {
             case .string:
+                if H5Tis_variable_str(type) > 0 && !allowVariableLength {
+                    throw RunStoreError.wrongType(path: path, object: where_, expected: "a fixed-length string",
+                        found: "a variable-length string (a reference into the global heap, which is not read: a corrupted one crashes HDF5; files of rkan-repro before schema rkan-repro/2 store them)")
+                }
+                let size = H5Tget_size(type)
+                if H5Tis_variable_str(type) <= 0 && (size == 0 || size > HDF5AttributeLimits.stringBytes || size * max(count, 1) > HDF5AttributeLimits.stringBytes) {
+                    throw RunStoreError.wrongType(path: path, object: where_, expected: "a string of 1 to \(HDF5AttributeLimits.stringBytes) bytes",
+                                                  found: "a string type of \(size) bytes (a corrupted size?)")
+                }
                 let s = try readStrings(a, type, count, where_)
                 return shape.isEmpty ? .string(s.first ?? "") : .strings(s)
             case .integer:
+                guard H5Tget_size(type) <= 8 else {
+                    throw RunStoreError.wrongType(path: path, object: where_, expected: "an integer of at most 8 bytes", found: "\(H5Tget_size(type)) bytes")
+                }
                 let v: [Int64] = try readNumbers(a, count, where_)
                 return shape.isEmpty ? .int64(v[0]) : .int64s(v)
             case .float:
+                guard H5Tget_size(type) <= 8 else {
+                    throw RunStoreError.wrongType(path: path, object: where_, expected: "a float of at most 8 bytes", found: "\(H5Tget_size(type)) bytes")
+                }
                 let v: [Double] = try readNumbers(a, count, where_)
                 return shape.isEmpty ? .double(v[0]) : .doubles(v)
             case .other:
@@ -108,7 +145,9 @@ extension HDF5File {
             var names: [String] = []
             for i in 0..<info.num_attrs {
                 let n = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, rk_H5P_DEFAULT())
-                guard n >= 0 else { throw RunStoreError.unreadable(path: path, detail: HDF5Library.lastError()) }
+                guard n >= 0 && n < 65_536 else {
+                    throw RunStoreError.unreadable(path: path, detail: "listing the attributes of \(object): \(HDF5Library.lastError())")
+                }
                 var buffer = [CChar](repeating: 0, count: Int(n) + 1)
                 _ = H5Aget_name_by_idx(o, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, rk_H5P_DEFAULT())
                 names.append(String(cString: buffer))

@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// Datasets: n-dimensional arrays of `HDF5Element`s (float32, float64, int64, uint64, uint8)
 /// and scalars (shape `[]`). Stored contiguous, little-endian, without timestamps.
@@ -90,7 +91,11 @@ extension HDF5File {
                 throw RunStoreError.wrongType(path: path, object: object, expected: "a \(T.typeName) dataset",
                                               found: "a \(storedClass.rawValue) dataset")
             }
-            let count = shape.reduce(1, *)
+            guard let count = HDF5File.elementCount(shape, limit: HDF5File.maxDatasetBytes / MemoryLayout<T>.stride) else {
+                throw RunStoreError.wrongType(path: path, object: object,
+                    expected: "at most \(HDF5File.maxDatasetBytes >> 20) MiB (this machine's memory allows no more)",
+                    found: "shape \(shape) (\(T.typeName)): split it, or check that the file is not corrupted")
+            }
             var values = [T](repeating: T.zero, count: count)
             if count > 0 {
                 let status = values.withUnsafeMutableBytes {
@@ -113,6 +118,18 @@ extension HDF5File {
                                           found: "shape \(array.shape)")
         }
         return array.values[0]
+    }
+
+    /// The file offset of a contiguous dataset's values (`H5Dget_offset`), nil when HDF5 has
+    /// none (compact, chunked or not yet allocated). For tests that damage stored values.
+    public func dataOffset(_ object: String) throws -> Int? {
+        try HDF5Library.locked {
+            let d = try openDataset(object)
+            defer { _ = H5Dclose(d) }
+            let offset = H5Dget_offset(d)
+            _ = HDF5Library.lastError()
+            return offset == hsize_t.max ? nil : Int(offset)
+        }
     }
 
     // MARK: Helpers (called under the lock)
@@ -140,6 +157,21 @@ extension HDF5File {
         return try shapeOf(space: space, object)
     }
 
+    /// The largest dataset `read` allocates: half of the physical memory, at most 64 GiB.
+    static var maxDatasetBytes: Int { Int(min(ProcessInfo.processInfo.physicalMemory / 2, 64 << 30)) }
+
+    /// The product of `shape`, or nil when it overflows or exceeds `limit`.
+    static func elementCount(_ shape: [Int], limit: Int) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= limit else { return nil }
+            n = p
+        }
+        return n
+    }
+
     func shapeOf(space: hid_t, _ object: String) throws -> [Int] {
         let rank = H5Sget_simple_extent_ndims(space)
         guard rank >= 0 else {
@@ -147,8 +179,15 @@ extension HDF5File {
                                           found: "another dataspace")
         }
         if rank == 0 { return H5Sget_simple_extent_type(space) == H5S_NULL ? [0] : [] }
+        guard rank <= 32 else {
+            throw RunStoreError.wrongType(path: path, object: object, expected: "at most 32 dimensions", found: "\(rank) (a corrupted file?)")
+        }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         _ = H5Sget_simple_extent_dims(space, &dims, nil)
+        guard dims.allSatisfy({ $0 <= hsize_t(Int.max) }) else {
+            throw RunStoreError.wrongType(path: path, object: object, expected: "at most 32 dimensions of sane size",
+                                          found: "dimensions \(dims) (a corrupted file?)")
+        }
         return dims.map { Int($0) }
     }
 

@@ -43,6 +43,52 @@ public final class HDF5File {
         }
     }
 
+    /// Creates a file that lives in memory only (HDF5's core driver, no backing store): HDF5
+    /// never touches the disk, so a full disk cannot leave the library with a half-written file
+    /// it fails to flush again at exit. `AtomicFile` takes the bytes with `image()` and writes them.
+    /// - Parameter name: the target path, used in error messages only.
+    /// - Returns: the open file.
+    /// - Throws: `RunStoreError.cannotWrite` when HDF5 refuses (out of memory).
+    public static func createInMemory(name: String) throws -> HDF5File {
+        try HDF5Library.locked {
+            let fcpl = H5Pcreate(rk_H5P_FILE_CREATE())
+            defer { _ = H5Pclose(fcpl) }
+            _ = H5Pset_obj_track_times(fcpl, false)
+            _ = H5Pset_link_creation_order(fcpl, rk_H5P_CRT_ORDER_TRACKED() | rk_H5P_CRT_ORDER_INDEXED())
+            let fapl = fileAccessList()
+            defer { _ = H5Pclose(fapl) }
+            _ = H5Pset_fapl_core(fapl, 1 << 20, false)
+            let id = H5Fcreate(name, rk_H5F_ACC_TRUNC(), fcpl, fapl)
+            guard id >= 0 else {
+                throw RunStoreError.cannotWrite(path: name, detail: "HDF5 cannot create the file in memory: \(HDF5Library.lastError())")
+            }
+            return HDF5File(path: name, mode: .create, id: id)
+        }
+    }
+
+    /// The file's bytes as they would be on disk (flushes first); for `createInMemory` files.
+    /// Equal to what the same writes through `create` leave on disk after `close`.
+    /// - Throws: `RunStoreError.hdf5` when HDF5 cannot produce the image.
+    public func image() throws -> [UInt8] {
+        try HDF5Library.locked {
+            try checkOpen("/", writing: false)
+            // H5Fget_file_image alone leaves metadata in the cache (HDF5 1.10): flush first.
+            guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else {
+                throw RunStoreError.hdf5(path: path, object: "/", operation: "flushing", detail: HDF5Library.lastError())
+            }
+            let size = H5Fget_file_image(id, nil, 0)
+            guard size > 0 else {
+                throw RunStoreError.hdf5(path: path, object: "/", operation: "taking the image of", detail: HDF5Library.lastError())
+            }
+            var bytes = [UInt8](repeating: 0, count: size)
+            let got = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+            guard got == size else {
+                throw RunStoreError.hdf5(path: path, object: "/", operation: "taking the image of", detail: HDF5Library.lastError())
+            }
+            return bytes
+        }
+    }
+
     /// Opens an existing file read-only.
     /// - Parameter path: file-system path.
     /// - Returns: the open file.
@@ -206,7 +252,7 @@ public final class HDF5File {
             var names: [String] = []
             for i in 0..<info.nlinks {
                 let n = H5Lget_name_by_idx(g, ".", index, H5_ITER_INC, i, nil, 0, rk_H5P_DEFAULT())
-                guard n >= 0 else {
+                guard n >= 0 && n < 65_536 else {
                     throw RunStoreError.hdf5(path: path, object: group, operation: "listing", detail: HDF5Library.lastError())
                 }
                 var buffer = [CChar](repeating: 0, count: Int(n) + 1)

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// ```
 /// /                 attributes schema, suite, experiment, model, seed, profile, config,
-///                   git_commit, blas_core, threads, host, status, weights_sha256,
-///                   conv_algorithm
+///                   git_commit, blas_core, threads, host, status, conv_algorithm (fixed-length
+///                   strings), and the digests weights_sha256, sha256_<part> (`ContentDigest`)
 /// /weights/<key>    float32 (int64 for num_batches_tracked), PyTorch keys and shapes
 /// /optimizer/<key>  float32 optimizer state (momentum buffers)
 /// /state            epoch, step (int64 scalars); values/<name> int64; rng/<name> uint64;
@@ -15,27 +15,28 @@ import Foundation
 /// ```
 public enum RunFile {
     /// Writes a run file atomically (see `AtomicFile`): a crash at any moment leaves the
-    /// previous file readable. Creates missing parent folders.
+    /// previous file readable. Creates missing parent folders. Stores the per-part digests
+    /// (`ContentDigest`) beside the content.
     /// - Parameters:
     ///   - record: the content. An empty `weightsSHA256` is filled in from the weights.
     ///   - url: target path.
     /// - Returns: the weights digest stored in the file.
-    /// - Throws: `RunStoreError.cannotWrite` (folder or file cannot be made),
+    /// - Throws: `RunStoreError.cannotWrite` (folder or file cannot be made, disk full),
     ///   `.invalidValue` (a key with `/`, duplicate keys, a digest that does not match the
-    ///   weights), `.hdf5` (disk full).
+    ///   weights).
     @discardableResult
     public static func write(_ record: RunRecord, to url: URL) throws -> String {
         let digest = WeightsDigest.sha256(of: record.weights)
-        var attributes = record.attributes
-        if attributes.weightsSHA256.isEmpty {
-            attributes.weightsSHA256 = digest
-        } else if attributes.weightsSHA256 != digest {
+        let attributes = record.attributes
+        if !attributes.weightsSHA256.isEmpty && attributes.weightsSHA256 != digest {
             throw RunStoreError.invalidValue(path: url.path, object: "attribute weights_sha256",
                 detail: "given \(attributes.weightsSHA256) but the weights hash to \(digest): "
                     + "leave it empty to have it computed")
         }
+        let list = RunLayout.attributeList(attributes)
+        let digests = ContentDigest.digests(attributes: list, record: record)
         try AtomicFile.write(to: url) { file in
-            try RunLayout.writeAttributes(attributes, to: file)
+            try RunLayout.writeAttributes(list, digests: digests, to: file)
             try RunLayout.writeEntries(record.weights, group: RunLayout.weights, to: file)
             try RunLayout.writeEntries(record.optimizer, group: RunLayout.optimizer, to: file)
             try RunLayout.writeState(record.state, to: file)
@@ -45,53 +46,98 @@ public enum RunFile {
         return digest
     }
 
-    /// Reads a whole run file and checks its weights against `weights_sha256`.
-    /// - Parameter url: the run file.
+    /// Reads a whole run file and verifies every part against its digest.
+    /// - Parameters:
+    ///   - url: the run file.
+    ///   - slot: where the file was found; a file naming another suite, profile, experiment
+    ///     or seed is refused. Nil for a file read from an arbitrary path.
     /// - Returns: everything it holds.
     /// - Throws: `RunStoreError.missingFile`, `.unreadable` (truncated or not HDF5),
-    ///   `.wrongSchema`, `.missingObject` / `.wrongType` (not a run file),
-    ///   `.invalidValue` (weights do not match the digest).
-    public static func read(_ url: URL) throws -> RunRecord {
+    ///   `.wrongSchema` (another layout version, e.g. `rkan-repro/1`), `.missingObject` /
+    ///   `.wrongType` (not a run file), `.corrupt` naming the parts that do not match their
+    ///   digests, `.wrongSlot`.
+    public static func read(_ url: URL, slot: RunSlot? = nil) throws -> RunRecord {
         let file = try HDF5File.openReadOnly(url.path)
-        let attributes = try RunLayout.readAttributes(from: file)
-        let weights = try RunLayout.readEntries(group: RunLayout.weights, from: file)
-        let digest = WeightsDigest.sha256(of: weights)
-        if !attributes.weightsSHA256.isEmpty && digest != attributes.weightsSHA256 {
-            throw RunStoreError.invalidValue(path: url.path, object: RunLayout.weights,
-                detail: "weights hash to \(digest) but weights_sha256 says \(attributes.weightsSHA256): "
-                    + "the file is corrupt; rerun the experiment or delete it")
-        }
+        defer { try? file.close() }
+        let list = try RunLayout.readAttributeList(from: file)
+        // The attributes' digest first: a damaged status or seed is reported as damage.
+        try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
+        let attributes = try RunLayout.decodeAttributes(list, path: url.path)
         let record = RunRecord(
-            attributes: attributes, weights: weights,
-            optimizer: try file.exists(RunLayout.optimizer) ? RunLayout.readEntries(group: RunLayout.optimizer, from: file) : [],
+            attributes: attributes,
+            weights: try RunLayout.readEntries(group: RunLayout.weights, from: file),
+            optimizer: try RunLayout.readEntries(group: RunLayout.optimizer, from: file),
             state: try RunLayout.readState(from: file),
             metrics: try RunLayout.readMetrics(from: file),
             bench: try RunLayout.readBench(from: file))
-        try file.close()
+        try verify(list, record: record, path: url.path, parts: RunPart.allCases.filter { $0 != .attributes })
+        if let slot {
+            let m = slot.mismatches(attributes)
+            if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
+        }
         return record
     }
 
-    /// Reads only the root attributes (status, digest, ...): cheap, no tensors are loaded.
-    /// - Parameter url: the run file.
+    /// Throws `.corrupt` naming every part whose digest differs from the stored one.
+    static func verify(_ list: [(String, HDF5AttributeValue)], record: RunRecord, path: String,
+                       parts: [RunPart] = RunPart.allCases) throws {
+        let stored = RunLayout.storedDigests(list)
+        let bad = parts.filter { ContentDigest.digest($0, attributes: list, record: record) != stored[$0] }
+        guard bad.isEmpty else {
+            let missing = bad.filter { stored[$0]!.isEmpty }
+            let detail = missing.isEmpty ? "recomputed digests differ from the stored ones"
+                : "no stored digest for \(missing.map(\.rawValue).joined(separator: ", "))"
+            throw RunStoreError.corrupt(path: path, parts: bad.map(partName), detail: detail)
+        }
+    }
+
+    /// Attributes for a record that only carries the root attributes' list to `verify`.
+    private static let placeholder = RunAttributes(suite: "", experiment: "", model: "", seed: 0, profile: "", config: "",
+                                                   gitCommit: "", blasCore: "", threads: 0, host: "", status: .running)
+
+    static func partName(_ p: RunPart) -> String {
+        switch p {
+        case .attributes: return "root attributes (identity, config, status)"
+        case .weights: return "weights (/weights)"
+        case .optimizer: return "optimizer state (/optimizer)"
+        case .state: return "state counters (/state)"
+        case .metrics: return "metrics (/metrics)"
+        case .bench: return "bench (/bench)"
+        }
+    }
+
+    /// Reads only the root attributes (status, digest, ...) and verifies them against their
+    /// digest: cheap, no tensors are loaded (their digests are checked by `read`).
+    /// - Parameters:
+    ///   - url: the run file.
+    ///   - slot: as for `read`.
     /// - Returns: the attributes.
-    /// - Throws: as `read(_:)`, except for the digest check.
-    public static func readAttributes(_ url: URL) throws -> RunAttributes {
+    /// - Throws: as `read(_:slot:)`, `.corrupt` only for the attributes.
+    public static func readAttributes(_ url: URL, slot: RunSlot? = nil) throws -> RunAttributes {
         let file = try HDF5File.openReadOnly(url.path)
-        let attributes = try RunLayout.readAttributes(from: file)
-        try file.close()
+        defer { try? file.close() }
+        let list = try RunLayout.readAttributeList(from: file)
+        try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
+        let attributes = try RunLayout.decodeAttributes(list, path: url.path)
+        if let slot {
+            let m = slot.mismatches(attributes)
+            if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
+        }
         return attributes
     }
 
-    /// Reads `/weights` from any HDF5 file that has it (a run file or one written by a PyTorch
-    /// script for `forward --weights`), without checking the schema or the digest.
+    /// Reads `/weights` from any HDF5 file that has it, for `forward --weights`. A run file
+    /// (one with a root `schema` attribute) is read and verified whole, as by `read`; a file
+    /// without one (written by a PyTorch script) is read as it is.
     /// - Parameter url: the file.
     /// - Returns: the entries, in the file's order.
     /// - Throws: `RunStoreError.missingFile`, `.unreadable`, `.missingObject` (no `/weights`),
-    ///   `.wrongType` (a dataset that is neither float nor integer).
+    ///   `.wrongType` (a dataset that is neither float nor integer), and for run files what
+    ///   `read` throws.
     public static func readWeights(_ url: URL) throws -> [WeightEntry] {
         let file = try HDF5File.openReadOnly(url.path)
-        let weights = try RunLayout.readEntries(group: RunLayout.weights, from: file)
-        try file.close()
-        return weights
+        defer { try? file.close() }
+        if try file.attributeNames().contains("schema") { return try read(url).weights }
+        return try RunLayout.readEntries(group: RunLayout.weights, from: file)
     }
 }

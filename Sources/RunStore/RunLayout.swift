@@ -9,50 +9,75 @@ enum RunLayout {
 
     // MARK: Root attributes
 
-    static func writeAttributes(_ a: RunAttributes, to file: HDF5File) throws {
-        let values: [(String, HDF5AttributeValue)] = [
+    /// The root attributes of `a` as stored, in writing order (the digests come on top).
+    static func attributeList(_ a: RunAttributes) -> [(String, HDF5AttributeValue)] {
+        [
             ("schema", .string(a.schema)), ("suite", .string(a.suite)), ("experiment", .string(a.experiment)),
             ("model", .string(a.model)), ("seed", .int64(Int64(a.seed))), ("profile", .string(a.profile)),
             ("config", .string(a.config)), ("git_commit", .string(a.gitCommit)),
             ("blas_core", .string(a.blasCore)), ("threads", .int64(Int64(a.threads))),
             ("host", .string(a.host)), ("status", .string(a.status.rawValue)),
-            ("weights_sha256", .string(a.weightsSHA256)), ("conv_algorithm", .string(a.convAlgorithm)),
+            ("conv_algorithm", .string(a.convAlgorithm)),
         ]
-        for (name, value) in values { try file.setAttribute(name, value) }
     }
 
-    /// Reads and validates the root attributes; the schema is checked first.
-    static func readAttributes(from file: HDF5File) throws -> RunAttributes {
+    /// Writes `attributes` and the per-part digests (fixed-length strings: see `HDF5StringStorage`).
+    static func writeAttributes(_ attributes: [(String, HDF5AttributeValue)], digests: [RunPart: String],
+                                to file: HDF5File) throws {
+        for (name, value) in attributes { try file.setAttribute(name, value) }
+        for part in RunPart.allCases { try file.setAttribute(part.attributeName, .string(digests[part] ?? "")) }
+    }
+
+    /// Every root attribute as stored, in name order. The schema is checked first, and a
+    /// variable-length `schema` (files written before `rkan-repro/2`) is reported as the older
+    /// schema without being read.
+    static func readAttributeList(from file: HDF5File) throws -> [(String, HDF5AttributeValue)] {
         let expected = RunAttributes.currentSchema
-        guard let schema = try file.attribute("schema")?.stringValue else {
+        let schema: HDF5AttributeValue?
+        do { schema = try file.attribute("schema") } catch RunStoreError.wrongType {
+            throw RunStoreError.wrongSchema(path: file.path, found: "rkan-repro/1 or older (variable-length strings, no content digests)",
+                                            expected: expected)
+        }
+        guard let schema else {
             throw RunStoreError.wrongSchema(path: file.path, found: "none (no schema attribute)", expected: expected)
         }
-        guard schema == expected else {
-            throw RunStoreError.wrongSchema(path: file.path, found: schema, expected: expected)
+        guard schema.stringValue == expected else {
+            throw RunStoreError.wrongSchema(path: file.path, found: schema.stringValue ?? "\(schema)", expected: expected)
         }
-        func string(_ name: String) throws -> String {
+        return try file.attributeNames().map { name in
             guard let value = try file.attribute(name) else {
-                throw RunStoreError.missingObject(path: file.path, object: "root attribute \(name)")
+                throw RunStoreError.unreadable(path: file.path, detail: "root attribute \(name) is listed but cannot be opened")
+            }
+            return (name, value)
+        }
+    }
+
+    /// Decodes the attributes of `readAttributeList` into `RunAttributes` (digests excluded).
+    static func decodeAttributes(_ list: [(String, HDF5AttributeValue)], path: String) throws -> RunAttributes {
+        let values = Dictionary(list, uniquingKeysWith: { a, _ in a })
+        func string(_ name: String) throws -> String {
+            guard let value = values[name] else {
+                throw RunStoreError.missingObject(path: path, object: "root attribute \(name)")
             }
             guard let s = value.stringValue else {
-                throw RunStoreError.wrongType(path: file.path, object: "root attribute \(name)",
+                throw RunStoreError.wrongType(path: path, object: "root attribute \(name)",
                                               expected: "a string", found: "\(value)")
             }
             return s
         }
         func int(_ name: String) throws -> Int {
-            guard let value = try file.attribute(name) else {
-                throw RunStoreError.missingObject(path: file.path, object: "root attribute \(name)")
+            guard let value = values[name] else {
+                throw RunStoreError.missingObject(path: path, object: "root attribute \(name)")
             }
             guard let v = value.int64Value else {
-                throw RunStoreError.wrongType(path: file.path, object: "root attribute \(name)",
+                throw RunStoreError.wrongType(path: path, object: "root attribute \(name)",
                                               expected: "an int64", found: "\(value)")
             }
             return Int(v)
         }
         let statusText = try string("status")
         guard let status = RunStatus(rawValue: statusText) else {
-            throw RunStoreError.invalidValue(path: file.path, object: "root attribute status",
+            throw RunStoreError.invalidValue(path: path, object: "root attribute status",
                 detail: "\"\(statusText)\" is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var a = RunAttributes(
@@ -60,10 +85,17 @@ enum RunLayout {
             seed: try int("seed"), profile: try string("profile"), config: try string("config"),
             gitCommit: try string("git_commit"), blasCore: try string("blas_core"),
             threads: try int("threads"), host: try string("host"), status: status,
-            weightsSHA256: try string("weights_sha256"),
-            convAlgorithm: try file.attribute("conv_algorithm") == nil ? "im2col" : try string("conv_algorithm"))
-        a.schema = schema
+            weightsSHA256: try string("weights_sha256"), convAlgorithm: try string("conv_algorithm"))
+        a.schema = try string("schema")
         return a
+    }
+
+    /// The digests stored in the root attributes; an absent or non-string one is "".
+    static func storedDigests(_ list: [(String, HDF5AttributeValue)]) -> [RunPart: String] {
+        let values = Dictionary(list, uniquingKeysWith: { a, _ in a })
+        var d: [RunPart: String] = [:]
+        for part in RunPart.allCases { d[part] = values[part.attributeName]?.stringValue ?? "" }
+        return d
     }
 
     // MARK: Tensors

@@ -11,8 +11,10 @@ public enum RunStatus: String, Sendable, CaseIterable {
 /// The root attributes of a run file: what was run, where, and how it ended.
 /// `RunFile.readAttributes(_:)` reads just these, without the tensors.
 public struct RunAttributes: Equatable, Sendable {
-    /// The layout version this build writes and reads.
-    public static let currentSchema = "rkan-repro/1"
+    /// The layout version this build writes and reads. `rkan-repro/2` added the per-part
+    /// content digests (`sha256_<part>`, see `ContentDigest`) and stores strings fixed-length;
+    /// `rkan-repro/1` files are refused with the command that retrains them.
+    public static let currentSchema = "rkan-repro/2"
 
     public var schema: String = RunAttributes.currentSchema
     /// Suite name (`cifar100`).
@@ -35,8 +37,7 @@ public struct RunAttributes: Equatable, Sendable {
     /// `WeightsDigest.sha256(of: weights)`; `RunFile.write` fills it in when empty.
     public var weightsSHA256: String
     /// The engine's algorithm for 3×3 stride-1 convs (`winograd-f4`, `winograd-f2` or `im2col`); it changes the
-    /// rounding, so digests compare only between runs with the same one. Files written before the
-    /// attribute existed read as `im2col`.
+    /// rounding, so digests compare only between runs with the same one.
     public var convAlgorithm: String
 
     public init(suite: String, experiment: String, model: String, seed: Int, profile: String,

@@ -16,6 +16,12 @@ struct Forward: ParsableCommand {
     @Flag(help: "Train mode: also write /loss and /grads/<key>.") var grad = false
     @Option(help: "Threads.") var threads: Int?
 
+    func validate() throws {
+        try validateAtLeast(classes, 1, "--classes")
+        try validateAtLeast(inChannels, 1, "--in-channels")
+        try validateAtLeast(threads, 1, "--threads")
+    }
+
     func run() throws {
         try runReportingErrors {
             configureThreads(threads)
@@ -50,7 +56,14 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if let m = mode, !["train", "infer"].contains(m) { throw ValidationError("--mode must be train or infer") }
-        if size < 8 || batch < 1 || iterations < 1 || repeats < 1 { throw ValidationError("--size ≥ 8, --batch, --iterations and --repeats ≥ 1") }
+        try validateAtLeast(size, 8, "--size")
+        try validateAtLeast(batch, 1, "--batch")
+        try validateAtLeast(iterations, 1, "--iterations")
+        try validateAtLeast(repeats, 1, "--repeats")
+        try validateAtLeast(warmup, 0, "--warmup")
+        try validateAtLeast(classes, 1, "--classes")
+        try validateAtLeast(inChannels, 1, "--in-channels")
+        try validateAtLeast(threads, 1, "--threads")
     }
 
     func run() throws {

@@ -14,6 +14,12 @@ struct Models: ParsableCommand {
     @Option(help: "Folder of the suite files.") var suites: String = "Suites"
     @Option(help: "Also replace the <!-- rkan-repro:params-SUITE --> block of this README with the table.") var readme: String?
 
+    func validate() throws {
+        try validateAtLeast(classes, 1, "--classes")
+        try validateAtLeast(size, 1, "--size")
+        try validateAtLeast(inChannels, 1, "--in-channels")
+    }
+
     func run() throws {
         try runReportingErrors {
             let out = try ModelsTable.render(targets: targets, classes: classes, size: size, inChannels: inChannels, json: json,
@@ -40,6 +46,11 @@ struct Check: ParsableCommand {
     @Option(help: "JUnit XML output.") var junit: String?
     @Flag(help: "Record the current runs as the new baseline.") var updateBaseline = false
     @Option(help: "Folder of the suite files.") var suites: String = "Suites"
+
+    func validate() throws {
+        try validateName(suite, "suite")
+        try validateName(profile, "--profile")
+    }
 
     func run() throws {
         try runReportingErrors {

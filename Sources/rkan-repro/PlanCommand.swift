@@ -39,7 +39,9 @@ struct Plan: ParsableCommand {
     var submit = false
 
     func validate() throws {
-        if let s = seeds, parseInts(s) == nil { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
+        try validateSeeds(seeds)
+        try validateName(suite, "suite")
+        try validateName(profile, "--profile")
         if submit && !slurm { throw ValidationError("--submit needs --slurm") }
         do { try resources.validate() } catch { throw ValidationError("\(error)") }
     }

@@ -32,10 +32,32 @@ struct CommonOptions: ParsableArguments {
 
 /// Runs `body`, turning user errors into a one-paragraph message and exit code 1.
 func runReportingErrors(_ body: () throws -> Int32) throws {
+    // A file-size limit (ulimit -f) then makes write(2) fail with EFBIG, reported as an error,
+    // instead of killing the process with SIGXFSZ half-way through a write.
+    signal(SIGXFSZ, SIG_IGN)
     let code: Int32
     do { try MachineInfo.validateEnvironment(); code = try body() } catch let e as ExitCode { throw e } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure
     }
     if code != 0 { throw ExitCode(code) }
+}
+
+/// Usage checks shared by the commands (exit 64 before anything is read, locked or written).
+func validateSeeds(_ seeds: String?) throws {
+    guard let s = seeds else { return }
+    guard let values = parseInts(s) else { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
+    if let bad = values.first(where: { $0 < 0 }) { throw ValidationError("--seeds must be ≥ 0, got \(bad)") }
+}
+
+/// A suite or profile name given on the command line must be a valid folder name (`RunName`):
+/// it becomes part of the output paths.
+func validateName(_ name: String?, _ option: String) throws {
+    guard let name, let problem = RunName.problem(name) else { return }
+    throw ValidationError("\(option) '\(name)' \(problem); \(RunName.rule)")
+}
+
+/// `value` ≥ `minimum`, else a usage error naming the option.
+func validateAtLeast(_ value: Int?, _ minimum: Int, _ option: String) throws {
+    if let v = value, v < minimum { throw ValidationError("\(option) must be ≥ \(minimum), got \(v)") }
 }

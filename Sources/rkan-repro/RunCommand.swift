@@ -23,10 +23,19 @@ struct Run: ParsableCommand {
                                discussion: "For locks left by a task killed on another host (rkan-repro status shows them); a live lock of this host is never removed.",
                                valueName: "AGE"))
     var breakLocks: String?
+    @Option(help: ArgumentHelp("Move these runs' files aside (to seed-S.h5.bad-TIME, kept) and train them from scratch.",
+                               discussion: "For a run file that fails its checks (damaged, of another run, of an older layout): the error prints this command.",
+                               valueName: "ID:SEED,..."))
+    var restart: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        if let s = seeds, parseInts(s) == nil { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
+        try validateSeeds(seeds)
+        try validateName(suite, "suite")
+        try validateName(profile, "--profile")
+        if let r = restart, RestartTarget.parseList(r) == nil {
+            throw ValidationError("--restart must be ID:SEED (comma-separated for several, seeds ≥ 0), got '\(r)'")
+        }
         if loaderWorkers < 0 { throw ValidationError("--loader-workers must be ≥ 0") }
         if let b = breakLocks, RunLock.parseAge(b) == nil { throw ValidationError("--break-locks must be an age like 90s, 30m, 2h or 1d, got '\(b)'") }
     }
@@ -36,7 +45,7 @@ struct Run: ParsableCommand {
             let req = RunRequest(suite: suite, profile: profile, only: only.map { $0.split(separator: ",").map(String.init) },
                                  seeds: seeds.flatMap(parseInts), suitesFolder: common.suitesURL, dataFolder: common.dataURL,
                                  outFolder: URL(fileURLWithPath: out, isDirectory: true), threads: common.resolvedThreads,
-                                 loaderWorkers: loaderWorkers)
+                                 loaderWorkers: loaderWorkers, restart: restart.flatMap(RestartTarget.parseList) ?? [])
             if let age = breakLocks.flatMap(RunLock.parseAge) {
                 let folder = req.outFolder.appendingPathComponent(suite).appendingPathComponent(profile)
                 for (path, owner) in RunLock.breakLocks(under: folder, olderThan: age) {
@@ -72,6 +81,11 @@ struct Report: ParsableCommand {
     var date: String?
     @Option(help: "Folder of the suite files.")
     var suites: String = "Suites"
+
+    func validate() throws {
+        try validateName(suite, "suite")
+        try validateName(profile, "--profile")
+    }
 
     func run() throws {
         try runReportingErrors {

@@ -21,7 +21,9 @@ struct Status: ParsableCommand {
     var suites: String = "Suites"
 
     func validate() throws {
-        if let s = seeds, parseInts(s) == nil { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
+        try validateSeeds(seeds)
+        try validateName(suite, "suite")
+        try validateName(profile, "--profile")
     }
 
     func run() throws {
@@ -29,9 +31,11 @@ struct Status: ParsableCommand {
             let loaded = try SuiteRunner.loadSuite(suite, folder: URL(fileURLWithPath: suites, isDirectory: true))
             let plan = try loaded.resolved(profile: profile, only: only.map { $0.split(separator: ",").map(String.init) },
                                            seeds: seeds.flatMap(parseInts))
-            let rows = RunStatusTable.rows(plan: plan, out: URL(fileURLWithPath: out, isDirectory: true))
+            let rows = RunStatusTable.rows(plan: plan, out: URL(fileURLWithPath: out, isDirectory: true),
+                                           suitesFolder: URL(fileURLWithPath: suites, isDirectory: true))
             print(RunStatusTable.render(plan: plan, rows: rows))
-            return 0
+            // A run file that fails its checks is an error to act on, not a state to ignore.
+            return rows.contains { if case .unreadable = $0.state { return true }; return false } ? 1 : 0
         }
     }
 }

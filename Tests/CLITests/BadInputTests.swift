@@ -84,7 +84,8 @@ final class BadInputTests: XCTestCase {
         try f.close()
         let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path])
         XCTAssertEqual(r.code, 1)
-        XCTAssertTrue(r.stderr.contains(path.path) && r.stderr.contains("rkan-repro/0") && r.stderr.contains("rkan-repro/1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains(path.path) && r.stderr.contains("rkan-repro/0") && r.stderr.contains("rkan-repro/2")
+                      && r.stderr.contains("--restart base:0"), r.stderr)
     }
 
     func testNaNLossIsRecordedAsDiverged() throws {

@@ -83,4 +83,15 @@ final class CrossEntropyTests: XCTestCase {
         XCTAssertEqual(topKCorrect(logits: logits, labels: labels, k: 4), 4)
         XCTAssertEqual(topKCorrect(logits: logits, labels: [0, 0, 0, 2], k: 2), 2)
     }
+
+    /// A NaN anywhere in a row is never a correct prediction: every comparison with NaN is
+    /// false, so without the rule a NaN logit ranked first (a diverged run read 100 % top-1).
+    func testNaNRowsAreNeverCorrect() {
+        let logits = Tensor(shape: [3, 3], values: [
+            .nan, .nan, .nan,       // all NaN
+            0.1, .nan, 0.2,         // NaN elsewhere than the label
+            0.9, 0.1, 0.2])         // finite: correct
+        XCTAssertEqual(topKCorrect(logits: logits, labels: [0, 2, 0], k: 1), 1)
+        XCTAssertEqual(topKCorrect(logits: logits, labels: [0, 2, 0], k: 3), 1)
+    }
 }

@@ -28,7 +28,7 @@ final class ExternalReaderTests: XCTestCase {
         let dump = try XCTUnwrap(runTool("h5dump", ["-A", url.path]))  // header and attributes
         XCTAssertEqual(dump.status, 0, dump.stderr)
         for part in ["DATASET \"resnet.conv1.weight\"", "H5T_IEEE_F32LE", "( 4, 3, 3, 3 )",
-                     "DATASET \"resnet.bn1.num_batches_tracked\"", "H5T_STD_I64LE", "\"rkan-repro/1\"",
+                     "DATASET \"resnet.bn1.num_batches_tracked\"", "H5T_STD_I64LE", "\"rkan-repro/2\"", "STRPAD H5T_STR_NULLPAD", "ATTRIBUTE \"sha256_metrics\"",
                      "GROUP \"optimizer\"", "GROUP \"rng\"", "H5T_STD_U64LE"] {
             XCTAssertTrue(dump.stdout.contains(part), "h5dump output lacks \(part)")
         }
@@ -43,11 +43,11 @@ final class ExternalReaderTests: XCTestCase {
         let digest = try RunFile.write(record, to: url)
         let view = try h5pyView(url)
 
-        // Root attributes: strings come back as Python str, numbers as int64.
+        // Root attributes: strings are fixed-length (h5py gives bytes), numbers int64.
         let attrs = try XCTUnwrap(view["attrs"] as? [String: [String: Any]])
-        for (name, value) in [("schema", "rkan-repro/1"), ("suite", "cifar100"), ("model", record.attributes.model),
+        for (name, value) in [("schema", "rkan-repro/2"), ("suite", "cifar100"), ("model", record.attributes.model),
                               ("config", record.attributes.config), ("status", "running"), ("weights_sha256", digest)] {
-            XCTAssertEqual(attrs[name]?["type"] as? String, "str", name)
+            XCTAssertEqual(attrs[name]?["type"] as? String, "bytes_", name)
             XCTAssertEqual(attrs[name]?["value"] as? String, value, name)
         }
         XCTAssertEqual(attrs["seed"]?["type"] as? String, "int64")
@@ -72,14 +72,20 @@ final class ExternalReaderTests: XCTestCase {
 
         // hashlib recomputes the same weights digest from what h5py read.
         XCTAssertEqual(view["weights_sha256"] as? String, digest)
+        // ... and every part digest of ContentDigest, an independent implementation of its encoding.
+        let content = try XCTUnwrap(view["content_sha256"] as? [String: String])
+        XCTAssertEqual(content.count, RunPart.allCases.count)
+        for part in RunPart.allCases {
+            XCTAssertEqual(content[part.rawValue], attrs[part.attributeName]?["value"] as? String, part.rawValue)
+        }
     }
 
     func testH5pyReadsStringAttributesAsStr() throws {
         let url = Samples.folder().appendingPathComponent("strings.h5")
         let f = try HDF5File.create(url.path)
-        try f.setAttribute("plain", .string("résumé ✓"))
-        try f.setAttribute("empty", .string(""))
-        try f.setAttribute("list", .strings(["a", "bé"]))
+        try f.setAttribute("plain", .string("résumé ✓"), strings: .variable)
+        try f.setAttribute("empty", .string(""), strings: .variable)
+        try f.setAttribute("list", .strings(["a", "bé"]), strings: .variable)
         try f.close()
         let attrs = try XCTUnwrap(h5pyView(url)["attrs"] as? [String: [String: Any]])
         XCTAssertEqual(attrs["plain"]?["type"] as? String, "str")

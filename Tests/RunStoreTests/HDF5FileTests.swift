@@ -105,7 +105,7 @@ final class HDF5FileTests: XCTestCase {
         guard case .unreadable(let path, _)? = error else { return XCTFail("got \(String(describing: error))") }
         XCTAssertEqual(path, url.path)
         XCTAssertTrue(error!.description.contains("truncated or not an HDF5 file"), error!.description)
-        XCTAssertTrue(error!.description.contains("rerun the experiment or delete it"))
+        XCTAssertTrue(error!.description.contains("move it aside and retrain the run"))
     }
 
     func testConcurrentUseIsSerialised() throws {

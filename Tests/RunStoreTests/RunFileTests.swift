@@ -56,18 +56,21 @@ final class RunFileTests: XCTestCase {
         var v2 = Samples.record(scale: 2)
         v2.attributes.status = .finished
         v2.state.epoch = 3
-        // A crash of another writer left a half-written temporary file next to the target.
+        // Crashes left half-written temporary files next to the target: one of a process that
+        // no longer runs (pid 999999 is above this machine's pids), one of a live one (pid 1).
         let leftover = URL(fileURLWithPath: url.path + ".tmp-999999")
         try Data(Samples.bytes(url).prefix(300)).write(to: leftover)
+        try Data(Samples.bytes(url).prefix(300)).write(to: URL(fileURLWithPath: url.path + ".tmp-1"))
         XCTAssertEqual(try RunFile.read(url).attributes.status, .running)
         try RunFile.write(v2, to: url)
         let back = try RunFile.read(url)
         XCTAssertEqual(back.attributes.status, .finished)
         XCTAssertEqual(back.state.epoch, 3)
         XCTAssertEqual(back.weights, v2.weights)
-        // Our own temporary file is gone after the rename; the foreign one is left alone.
+        // Our own temporary file is gone after the rename, so is the dead process's; the live
+        // process's one is left alone.
         let names = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path).sorted()
-        XCTAssertEqual(names, ["seed-0.h5", "seed-0.h5.tmp-999999"])
+        XCTAssertEqual(names, ["seed-0.h5", "seed-0.h5.tmp-1"])
     }
 
     func testFailedWriteKeepsThePreviousFile() throws {
@@ -92,9 +95,9 @@ final class RunFileTests: XCTestCase {
         record.attributes.schema = "rkan-repro/0"
         try RunFile.write(record, to: url)
         let error = assertRunStoreError(try RunFile.read(url), "old schema")
-        XCTAssertEqual(error, .wrongSchema(path: url.path, found: "rkan-repro/0", expected: "rkan-repro/1"))
+        XCTAssertEqual(error, .wrongSchema(path: url.path, found: "rkan-repro/0", expected: "rkan-repro/2"))
         let text = error?.description ?? ""
-        for part in [url.path, "rkan-repro/0", "rkan-repro/1", "rerun"] { XCTAssertTrue(text.contains(part), text) }
+        for part in [url.path, "rkan-repro/0", "rkan-repro/2", "retrain"] { XCTAssertTrue(text.contains(part), text) }
         XCTAssertEqual(assertRunStoreError(try RunFile.readAttributes(url), "old schema, attributes"), error)
     }
 
@@ -107,7 +110,7 @@ final class RunFileTests: XCTestCase {
         guard case .unreadable(let path, let detail)? = error else { return XCTFail("got \(String(describing: error))") }
         XCTAssertEqual(path, url.path)
         XCTAssertTrue(detail.contains("truncated"), detail)  // HDF5's own words
-        XCTAssertTrue(error!.description.contains("rerun the experiment or delete it"))
+        XCTAssertTrue(error!.description.contains("move it aside and retrain the run"))
         assertRunStoreError(try RunFile.readAttributes(url), "truncated, attributes")
     }
 
@@ -123,7 +126,7 @@ final class RunFileTests: XCTestCase {
         bytes[at! + 5] ^= 0x40
         try Data(bytes).write(to: url)
         let error = assertRunStoreError(try RunFile.read(url), "flipped byte")
-        XCTAssertTrue(error?.description.contains("weights_sha256") ?? false, "\(String(describing: error))")
+        XCTAssertEqual(error, .corrupt(path: url.path, parts: ["weights (/weights)"], detail: "recomputed digests differ from the stored ones"))
     }
 
     func testUnwritableFolder() throws {

@@ -97,7 +97,7 @@ public func softmaxCrossEntropy(logits: Tensor, targets: Targets, labelSmoothing
 ///
 /// Tie rule: a sample counts as correct when STRICTLY FEWER than k logits are greater than the
 /// label's logit (logits equal to it do not push it out), so a row of equal logits is always
-/// correct. NaN logits never compare greater.
+/// correct. A row holding a NaN is never correct.
 /// - Parameters:
 ///   - logits: (N, K).
 ///   - labels: N class indices in 0..<K.
@@ -112,9 +112,13 @@ public func topKCorrect(logits: Tensor, labels: [Int], k: Int) -> Int {
         precondition(label >= 0 && label < classes, "topKCorrect: label \(label) outside 0..<\(classes)")
         let zr = logits.data + row * classes
         let target = zr[label]
-        var greater = 0
-        for j in 0..<classes where zr[j] > target { greater += 1 }
-        if greater < k { correct += 1 }
+        // A NaN anywhere in the row is never a correct prediction (every comparison with NaN
+        // is false, so it would otherwise rank first).
+        var greater = 0, nan = target.isNaN
+        for j in 0..<classes {
+            if zr[j] > target { greater += 1 } else if zr[j].isNaN { nan = true }
+        }
+        if greater < k && !nan { correct += 1 }
     }
     return correct
 }
