@@ -26,6 +26,8 @@ public enum InitialWeights {
     public static func write(spec text: String, classes: Int, inChannels: Int, seed: Int, out: URL,
                              overwrite: Bool = false) throws -> Summary {
         let spec = try ModelSpec(parsing: text)
+        try SizeLimits.check(classes, "--classes", in: 1...SizeLimits.classes, fix: "pass the number of classes of the dataset")
+        try SizeLimits.check(inChannels, "--in-channels", in: 1...SizeLimits.inChannels, fix: "pass 1 (grey) or 3 (RGB)")
         let model = try Model(spec: spec, classes: classes, inChannels: inChannels)
         if FileManager.default.fileExists(atPath: out.path) && !overwrite && !InitFile.isInitFile(out) {
             throw HarnessError.io(path: out.path, detail:

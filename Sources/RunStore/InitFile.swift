@@ -73,6 +73,20 @@ public enum InitFile {
                       seed: try int("seed"), weightsSHA256: try string("weights_sha256"))
     }
 
+    /// Reads the weights of an init file and checks them against its `weights_sha256`.
+    /// - Throws: as `readHeader`, and `.corrupt` when the weights no longer hash to the digest.
+    public static func readWeights(_ url: URL) throws -> [WeightEntry] {
+        let header = try readHeader(url)
+        let file = try HDF5File.openReadOnly(url.path)
+        defer { try? file.close() }
+        let weights = try RunLayout.readEntries(group: RunLayout.weights, from: file)
+        guard WeightsDigest.sha256(of: weights) == header.weightsSHA256 else {
+            throw RunStoreError.corrupt(path: url.path, parts: ["weights (/weights)"],
+                detail: "the weights no longer hash to the file's weights_sha256; write the file again with `rkan-repro init \(header.model) --classes \(header.classes) --in-channels \(header.inChannels) --seed \(header.seed) --out \(url.path) --force`")
+        }
+        return weights
+    }
+
     /// Whether `url` holds a file this command wrote (so that replacing it loses nothing that
     /// `init` cannot make again).
     public static func isInitFile(_ url: URL) -> Bool { (try? readHeader(url)) != nil }

@@ -127,8 +127,9 @@ public enum RunFile {
     }
 
     /// Reads `/weights` from any HDF5 file that has it, for `forward --weights`. A run file
-    /// (one with a root `schema` attribute) is read and verified whole, as by `read`; a file
-    /// without one (written by a PyTorch script) is read as it is.
+    /// (one with a root `schema` attribute) is read and verified whole, as by `read`; an
+    /// `init` file is checked against its `weights_sha256` (`InitFile.readWeights`); a file
+    /// without a schema (written by a PyTorch script) is read as it is.
     /// - Parameter url: the file.
     /// - Returns: the entries, in the file's order.
     /// - Throws: `RunStoreError.missingFile`, `.unreadable`, `.missingObject` (no `/weights`),
@@ -137,7 +138,10 @@ public enum RunFile {
     public static func readWeights(_ url: URL) throws -> [WeightEntry] {
         let file = try HDF5File.openReadOnly(url.path)
         defer { try? file.close() }
-        if try file.attributeNames().contains("schema") { return try read(url).weights }
-        return try RunLayout.readEntries(group: RunLayout.weights, from: file)
+        guard try file.attributeNames().contains("schema") else {
+            return try RunLayout.readEntries(group: RunLayout.weights, from: file)
+        }
+        if try file.attribute("schema")?.stringValue == InitFile.schema { return try InitFile.readWeights(url) }
+        return try read(url).weights
     }
 }

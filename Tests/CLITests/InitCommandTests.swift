@@ -52,4 +52,30 @@ final class InitCommandTests: XCTestCase {
         let usage = try CLI.run(["init", "resnet18", "--classes", "0", "--seed", "0", "--out", precious.path])
         XCTAssertEqual(usage.code, 64, usage.stderr)
     }
+
+    /// `forward --weights` on an init file checks its weights against `weights_sha256`: a changed
+    /// weight byte is an error naming the file, not a plausible forward pass. Huge sizes are refused
+    /// before anything is allocated.
+    func testInitFileIsVerifiedAndSizesAreBounded() throws {
+        let dir = try CLI.tempFolder("init-verify")
+        let w = dir.appendingPathComponent("w.h5")
+        let spec = "resnet18(stem=small,width=0.125)"
+        XCTAssertEqual(try CLI.run(["init", spec, "--classes", "10", "--seed", "0", "--out", w.path]).code, 0)
+        // Flip one bit inside the stored values of the largest tensor (found by its bytes).
+        let weights = try RunFile.readWeights(w)
+        let big = try XCTUnwrap(weights.filter { $0.values.floats != nil }.max { $0.shape.reduce(1, *) < $1.shape.reduce(1, *) })
+        let values = try XCTUnwrap(big.values.floats)
+        let needle = values.prefix(8).withUnsafeBytes { Data($0) }
+        var bytes = try Data(contentsOf: w)
+        let at = try XCTUnwrap(bytes.range(of: needle), "the tensor's bytes are stored contiguously").lowerBound
+        bytes[at + 1] ^= 0x10
+        try bytes.write(to: w)
+        XCTAssertThrowsError(try RunFile.readWeights(w)) { error in
+            XCTAssertTrue("\(error)".contains("weights_sha256") && "\(error)".contains("--force"), "\(error)")
+        }
+        let huge = try CLI.run(["init", spec, "--classes", "1000000000", "--seed", "0", "--out", dir.appendingPathComponent("h.h5").path])
+        XCTAssertEqual(huge.code, 1, huge.stderr)
+        XCTAssertTrue(huge.stderr.contains("--classes must be from 1 to"), huge.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("h.h5").path))
+    }
 }
