@@ -5,7 +5,8 @@ import Foundation
 ///
 /// 1. the content is built in memory (`HDF5File.createInMemory`): HDF5 never writes to disk,
 ///    so a disk error cannot leave it holding a file it fails to flush again at exit (which
-///    segfaulted in the library's shutdown);
+///    segfaulted in the library's shutdown); its bytes are sealed (`FileSeal`), so readers
+///    check them before HDF5 parses them;
 /// 2. the bytes go to `<path>.tmp-<pid>` with write(2), which is fsynced and renamed over the
 ///    target (rename is atomic on POSIX file systems), and the folder is fsynced.
 ///
@@ -32,7 +33,7 @@ enum AtomicFile {
             let bytes: [UInt8]
             do {
                 try body(file)
-                bytes = try file.image()
+                bytes = try file.sealedImage()
                 try file.close()
             } catch {
                 try? file.close()

@@ -33,6 +33,7 @@ extension HDF5File {
                                          detail: HDF5Library.lastError())
             }
             defer { _ = H5Dclose(d) }
+            writtenDatasets.append(object)
             guard !values.isEmpty else { return }
             let status = values.withUnsafeBytes {
                 H5Dwrite(d, T.memoryType, rk_H5S_ALL(), rk_H5S_ALL(), rk_H5P_DEFAULT(), $0.baseAddress)
@@ -129,6 +130,24 @@ extension HDF5File {
             let offset = H5Dget_offset(d)
             _ = HDF5Library.lastError()
             return offset == hsize_t.max ? nil : Int(offset)
+        }
+    }
+
+    /// Where a contiguous dataset's values lie in the file (`H5Dget_offset`,
+    /// `H5Dget_storage_size`); nil when nothing is stored (no values).
+    /// - Throws: `.hdf5` when the dataset has values but HDF5 reports no contiguous storage.
+    func storedExtent(_ object: String) throws -> (offset: Int, length: Int)? {
+        try HDF5Library.locked {
+            let d = try openDataset(object)
+            defer { _ = H5Dclose(d) }
+            let length = Int(H5Dget_storage_size(d))
+            guard length > 0 else { return nil }
+            let offset = H5Dget_offset(d)
+            guard offset != hsize_t.max else {
+                throw RunStoreError.hdf5(path: path, object: object, operation: "locating the stored values of",
+                                         detail: "no contiguous storage (\(HDF5Library.lastError()))")
+            }
+            return (Int(offset), length)
         }
     }
 

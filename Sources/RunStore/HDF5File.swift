@@ -16,6 +16,11 @@ public final class HDF5File {
     public let path: String
     public let mode: Mode
     private(set) var id: hid_t
+    /// Whether the file carried a `FileSeal` that matched its bytes when it was opened (files
+    /// rkan-repro writes are sealed; files of other programs are not).
+    public private(set) var sealed = false
+    /// Datasets written through this object, in order (the seal covers their stored values).
+    var writtenDatasets: [String] = []
 
     private init(path: String, mode: Mode, id: hid_t) {
         self.path = path; self.mode = mode; self.id = id
@@ -66,6 +71,16 @@ public final class HDF5File {
         }
     }
 
+    /// The file's bytes followed by their `FileSeal`; for `createInMemory` files.
+    /// - Throws: as `image()`, and `.hdf5` when a dataset's storage cannot be located.
+    public func sealedImage() throws -> [UInt8] {
+        try HDF5Library.locked {
+            let bytes = try image()
+            let extents = try writtenDatasets.compactMap { object in try storedExtent(object).map { (object, $0.offset, $0.length) } }
+            return bytes + FileSeal.trailer(image: bytes, datasets: extents)
+        }
+    }
+
     /// The file's bytes as they would be on disk (flushes first); for `createInMemory` files.
     /// Equal to what the same writes through `create` leave on disk after `close`.
     /// - Throws: `RunStoreError.hdf5` when HDF5 cannot produce the image.
@@ -89,12 +104,15 @@ public final class HDF5File {
         }
     }
 
-    /// Opens an existing file read-only.
+    /// Opens an existing file read-only, after checking a sealed file's bytes (`FileSeal`).
     /// - Parameter path: file-system path.
     /// - Returns: the open file.
-    /// - Throws: `RunStoreError.missingFile` or `.unreadable` (truncated, not HDF5).
+    /// - Throws: `RunStoreError.missingFile`, `.corrupt` (a sealed file whose bytes changed) or
+    ///   `.unreadable` (truncated, not HDF5).
     public static func openReadOnly(_ path: String) throws -> HDF5File {
         guard FileManager.default.fileExists(atPath: path) else { throw RunStoreError.missingFile(path: path) }
+        // Plain bytes first: a sealed file whose bytes changed never reaches HDF5's parser.
+        let sealed = try FileSeal.verify(path: path)
         return try HDF5Library.locked {
             let fapl = fileAccessList()
             defer { _ = H5Pclose(fapl) }
@@ -103,7 +121,9 @@ public final class HDF5File {
                 let detail = HDF5Library.lastError()
                 throw RunStoreError.unreadable(path: path, detail: detail.isEmpty ? "HDF5 cannot open it" : detail)
             }
-            return HDF5File(path: path, mode: .readOnly, id: id)
+            let file = HDF5File(path: path, mode: .readOnly, id: id)
+            file.sealed = sealed
+            return file
         }
     }
 

@@ -60,6 +60,7 @@ public enum RunFile {
         let file = try HDF5File.openReadOnly(url.path)
         defer { try? file.close() }
         let list = try RunLayout.readAttributeList(from: file)
+        try requireSeal(file)
         // The attributes' digest first: a damaged status or seed is reported as damage.
         try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
         let attributes = try RunLayout.decodeAttributes(list, path: url.path)
@@ -76,6 +77,15 @@ public enum RunFile {
             if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
         }
         return record
+    }
+
+    /// Every run file of this layout is written sealed (`FileSeal`); one without its seal was cut
+    /// short or rewritten by another program, so its bytes cannot be vouched for.
+    static func requireSeal(_ file: HDF5File) throws {
+        guard file.sealed else {
+            throw RunStoreError.corrupt(path: file.path, parts: ["seal (the checksum trailer)"],
+                detail: "the file has no checksum trailer: it was cut short or rewritten by another program")
+        }
     }
 
     /// Throws `.corrupt` naming every part whose digest differs from the stored one.
@@ -117,6 +127,7 @@ public enum RunFile {
         let file = try HDF5File.openReadOnly(url.path)
         defer { try? file.close() }
         let list = try RunLayout.readAttributeList(from: file)
+        try requireSeal(file)
         try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
         let attributes = try RunLayout.decodeAttributes(list, path: url.path)
         if let slot {

@@ -41,8 +41,8 @@ final class RunFileIntegrityTests: XCTestCase {
             ("rng", dataOffset("/state/rng/shuffle"), "state counters (/state)"),
             ("metrics", dataOffset("/metrics/val_top1"), "metrics (/metrics)"),
             ("bench", dataOffset("/bench/infer_img_s"), "bench (/bench)"),
-            ("config attribute", bytesOffset(#""lr":0.05"#), "root attributes (identity, config, status)"),
-            ("experiment attribute", bytesOffset("rkanet18"), "root attributes (identity, config, status)"),
+            ("config attribute", bytesOffset(#""lr":0.05"#), FileSeal.structurePart),
+            ("experiment attribute", bytesOffset("rkanet18"), FileSeal.structurePart),
         ]
         for (name, offset, part) in cases {
             let url = try damaged(offset)
