@@ -13,6 +13,11 @@ Prints one JSON object:
   content_sha256: every part digest of RunStore's ContentDigest recomputed here
              (attributes, weights, optimizer, state, metrics, bench), or null when the file
              is not a run file; compare with the stored weights_sha256 / sha256_<part>.
+  seal:      the checksum trailer (RunStore's FileSeal) checked here independently: the
+             stored values' byte ranges taken from h5py (get_offset/get_storage_size of every
+             dataset, grouped by top-level group), SHA-256 of each group's bytes and of all
+             other HDF5 bytes, compared with the trailer: {"sealed", "ranges_match", "intact"};
+             {"sealed": false} when the file has no trailer.
 The Swift tests compare this output with what they wrote (an independent reader).
 Run-file strings are fixed-length (schema rkan-repro/2), so h5py returns them as bytes.
 """
@@ -150,8 +155,43 @@ def content_digests(f):
     return d
 
 
+def seal(path, f):
+    """Verifies FileSeal's trailer with ranges found by h5py, not by the trailer."""
+    raw = open(path, "rb").read()
+    if len(raw) < 16 or raw[-8:] != b"RKANSEAL":
+        return {"sealed": False}
+    length = int.from_bytes(raw[-16:-8], "little")
+    trailer = json.loads(raw[len(raw) - 16 - length:len(raw) - 16])
+    size = len(raw) - 16 - length
+    parts = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and obj.id.get_storage_size() > 0:
+            parts.setdefault(name.split("/")[0], []).append([obj.id.get_offset(), obj.id.get_storage_size()])
+
+    f.visititems(visit)
+    for ranges in parts.values():
+        ranges.sort()
+    covered = bytearray(size)
+    digests = {}
+    for part, ranges in parts.items():
+        h = hashlib.sha256()
+        for off, n in ranges:
+            h.update(raw[off:off + n])
+            covered[off:off + n] = b"\x01" * n
+        digests[part] = h.hexdigest()
+    rest = hashlib.sha256(bytes(b for b, c in zip(raw[:size], covered) if not c)).hexdigest()
+    stored = {r["part"]: r for r in trailer["regions"]}
+    return {
+        "sealed": True,
+        "ranges_match": trailer["size"] == size and {p: r["ranges"] for p, r in stored.items()} == parts,
+        "intact": rest == trailer["structure"] and all(stored.get(p, {}).get("sha256") == d for p, d in digests.items())
+                  and set(stored) == set(digests),
+    }
+
+
 def main(path):
-    out = {"attrs": {}, "objects": {}, "groups": [], "weights_sha256": None, "content_sha256": None}
+    out = {"attrs": {}, "objects": {}, "groups": [], "weights_sha256": None, "content_sha256": None, "seal": None}
     with h5py.File(path, "r") as f:
         for name, value in f.attrs.items():
             out["attrs"][name] = plain(value)
@@ -171,6 +211,7 @@ def main(path):
             out["weights_sha256"] = weights_digest(f["weights"])
         if "sha256_attributes" in f.attrs:
             out["content_sha256"] = content_digests(f)
+        out["seal"] = seal(path, f)
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     print()
 
