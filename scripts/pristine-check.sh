@@ -6,13 +6,15 @@
 # Fashion-MNIST, …) must come from scripts/setup.sh, which .ci/run calls.
 #
 #   sudo scripts/pristine-check.sh [BRANCH]        # default: the current branch of this clone
-#   sudo scripts/pristine-check.sh --prepare       # only steps 1-2 (bootstrap, toolchain)
+#   sudo scripts/pristine-check.sh --prepare       # only step 1 (bootstrap, toolchain)
 #
 # The branch is cloned from this repository into ROOT/ci/rkan-repro with this checkout's
 # ../shared copied beside it (the layout CI uses), then `bash .ci/run` runs inside the chroot
-# with a clean environment. Output: ROOT/ci/pristine.log; exit status: .ci/run's.
-# Environment: PRISTINE_ROOT (default /srv/rkan-pristine; reused when its bootstrap finished,
-# the clone is always fresh), PRISTINE_MIRROR (default http://deb.debian.org/debian),
+# with a clean environment. Output: ROOT/pristine.log; exit status: .ci/run's.
+# ROOT/base holds the bootstrapped system with the toolchain (made once, never changed after);
+# every check runs in ROOT/run, an overlay on it with an empty upper layer, so packages that
+# setup.sh or a previous check installed are never there at the start.
+# Environment: PRISTINE_ROOT (default /srv/rkan-pristine), PRISTINE_MIRROR (default http://deb.debian.org/debian),
 # SWIFT_ROOT. Needs root, debootstrap (installed when missing) and ~8 GB of disk.
 # On 2 shared cores the whole check takes about an hour (a cold release build and the suite).
 set -euo pipefail
@@ -30,56 +32,59 @@ fi
 git -C "$repo" rev-parse --verify -q "$branch^{commit}" >/dev/null || {
     echo "pristine-check: no branch or commit '$branch' in $repo" >&2; exit 64; }
 
-# 1. A minimal bookworm, once.
-if [ ! -e "$root/.bootstrap-done" ]; then
+# 1. A minimal bookworm with the toolchain and its documented dependencies (swift.org, Debian
+#    12), plus git to clone: ROOT/base, once.
+base="$root/base"
+if [ ! -e "$root/.base-done" ]; then
     command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
-    rm -rf "$root"
-    debootstrap --variant=minbase bookworm "$root" "$mirror"
-    touch "$root/.bootstrap-done"
-fi
-
-mounts=(proc sys dev)
-cleanup() { for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -R -l "$root/${mounts[i]}" 2>/dev/null || true; done; }
-trap cleanup EXIT
-mount -t proc proc "$root/proc"
-mount -t sysfs sys "$root/sys"
-mount --rbind /dev "$root/dev"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-in_root() { chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-    PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
-
-# 2. The toolchain and its documented dependencies (swift.org, Debian 12), plus git to clone.
-if [ ! -e "$root/.toolchain-done" ]; then
-    in_root apt-get update -qq
-    in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    rm -rf "$base"
+    mkdir -p "$root"
+    debootstrap --variant=minbase bookworm "$base" "$mirror"
+    cp /etc/resolv.conf "$base/etc/resolv.conf"
+    mount -t proc proc "$base/proc"
+    chroot "$base" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin apt-get update -qq
+    chroot "$base" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends \
         binutils-gold ca-certificates gcc git libcurl4-openssl-dev libedit-dev libicu-dev libncurses-dev \
         libpython3-dev libsqlite3-dev libstdc++-12-dev libxml2-dev pkg-config tzdata uuid-dev >/dev/null
-    rm -rf "$root/opt/swift"
-    mkdir -p "$root/opt"
-    cp -a "$swift_root" "$root/opt/swift"
-    touch "$root/.toolchain-done"
+    chroot "$base" apt-get clean
+    umount "$base/proc"
+    mkdir -p "$base/opt"
+    cp -a "$swift_root" "$base/opt/swift"
+    touch "$root/.base-done"
 fi
+if ((prepare_only)); then echo "pristine-check: $base prepared"; exit 0; fi
 
-if ((prepare_only)); then echo "pristine-check: $root prepared"; exit 0; fi
+# 2. A pristine overlay on it, with the host's /proc, /sys (cgroups: slurmd needs them) and /dev.
+run="$root/run"
+umount -R -l "$run" 2>/dev/null || true
+rm -rf "$root/upper" "$root/work" "$run"
+mkdir -p "$root/upper" "$root/work" "$run"
+mount -t overlay overlay -o "lowerdir=$base,upperdir=$root/upper,workdir=$root/work" "$run"
+cleanup() { umount -R -l "$run" 2>/dev/null || true; }
+trap cleanup EXIT
+mount --rbind /sys "$run/sys"
+mount --rbind /dev "$run/dev"
+cp /etc/resolv.conf "$run/etc/resolv.conf"
 
 # 3. A fresh clone with shared/ beside it, as CI lays it out.
-rm -rf "$root/ci"
-mkdir -p "$root/ci"
-git clone -q --branch "$branch" "file://$repo" "$root/ci/rkan-repro" 2>/dev/null \
-    || git clone -q "file://$repo" "$root/ci/rkan-repro" && git -C "$root/ci/rkan-repro" checkout -q "$branch"
-if [ -d "$repo/../shared" ]; then cp -a "$repo/../shared" "$root/ci/shared"; fi
-echo "pristine-check: $(git -C "$root/ci/rkan-repro" log -1 --format='%h %s') in $root/ci"
+mkdir -p "$run/ci"
+git clone -q "file://$repo" "$run/ci/rkan-repro"
+git -C "$run/ci/rkan-repro" checkout -q "$branch"
+if [ -d "$repo/../shared" ]; then cp -a "$repo/../shared" "$run/ci/shared"; fi
+echo "pristine-check: $(git -C "$run/ci/rkan-repro" log -1 --format='%h %s') in $run/ci"
+log="$root/pristine.log"
 
 # 4. CI, with nothing from this machine's environment, in its own PID, mount and UTS
 #    namespaces (daemons CI starts, such as the local Slurm cluster, end with it; the network
 #    is the host's: setup.sh installs from the Debian mirror).
 set +e
-unshare --mount --pid --uts --fork --propagation private chroot "$root" /bin/bash -c \
+unshare --mount --pid --uts --fork --propagation private chroot "$run" /bin/bash -c \
     'mount -t proc proc /proc && exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
      PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-     bash -c "cd /ci/rkan-repro && bash .ci/run"' 2>&1 | tee "$root/ci/pristine.log"
+     bash -c "cd /ci/rkan-repro && bash .ci/run"' 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-echo "pristine-check: .ci/run exited $status; log $root/ci/pristine.log"
-grep -E "Executed [0-9]+ tests" "$root/ci/pristine.log" | tail -1 || true
+echo "pristine-check: .ci/run exited $status; log $log"
+grep -E "Executed [0-9]+ tests|with [0-9]+ tests? skipped|skipped" "$log" | tail -5 || true
 exit "$status"
