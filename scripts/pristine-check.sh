@@ -66,6 +66,14 @@ trap cleanup EXIT
 mount --rbind /sys "$run/sys"
 mount --rbind /dev "$run/dev"
 cp /etc/resolv.conf "$run/etc/resolv.conf"
+# Where this machine reaches GitHub only through a local mirror (`url.<dir>.insteadOf` in
+# /etc/gitconfig, as on sandboxed build hosts), the chroot gets the same mirror and config, the
+# stand-in for the network access a real fresh machine has; nothing else is carried over.
+git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null | while read -r key value; do
+    dir="${key#url.}"; dir="${dir%.insteadof}"
+    if [ -d "$dir" ] && [ ! -e "$run$dir" ]; then mkdir -p "$run$(dirname "$dir")"; cp -a "$dir" "$run$dir"; fi
+    chroot "$run" git config --system --add "url.$dir.insteadOf" "$value"
+done
 
 # 3. A fresh clone with shared/ beside it, as CI lays it out.
 mkdir -p "$run/ci"
