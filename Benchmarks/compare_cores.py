@@ -47,9 +47,12 @@ def main():
     ap.add_argument("--iters", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=3, help="rounds (median reported)")
     ap.add_argument("--modes", default="train,infer")
-    ap.add_argument("--only", default="", help="comma-separated substrings of the specs to keep")
+    ap.add_argument("--only", default="", help="comma-separated specs of the table to keep (exact names)")
     a = ap.parse_args()
-    rows = [r for r in ROWS if not a.only or any(s in r[0] for s in a.only.split(","))]
+    keep = [s for s in a.only.split(";" if ";" in a.only else ",") if s]
+    rows = [r for r in ROWS if not keep or r[0] in keep]
+    if not rows:
+        raise SystemExit(f"--only {a.only!r} names none of {[r[0] for r in ROWS]}")
     modes = a.modes.split(",")
     ours = {}    # (spec, mode, core) → [img/s]
     names = {}   # core choice → core name that ran
