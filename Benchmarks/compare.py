@@ -62,10 +62,16 @@ def last_json(text):
 
 
 def ours(spec, mode, batch, size, a):
+    """(img/s, OpenBLAS core that ran) of one `rkan-repro bench` invocation."""
     out = run([os.path.join(BIN, "rkan-repro"), "bench", spec, "--size", str(size), "--batch", str(batch),
                "--mode", mode, "--classes", str(a.classes), "--threads", str(a.threads), "--warmup", str(a.warmup),
-               "--iterations", str(a.iters), "--repeats", "1", "--json"])
-    return last_json(out)["imagesPerSecond"]
+               "--iterations", str(a.iters), "--repeats", "1", "--json"] + blas_core_args(a))
+    j = last_json(out)
+    return j["imagesPerSecond"], j.get("blasCore", "?")
+
+
+def blas_core_args(a):
+    return ["--blas-core", a.blas_core] if a.blas_core else []
 
 
 def torch_peer(spec, mode, batch, size, a):
@@ -126,6 +132,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated substrings; keep rows whose spec contains one")
     ap.add_argument("--torch-format", choices=["auto", "contiguous", "channels_last"], default="auto",
                     help="PyTorch memory format (auto: faster of both, twice the time)")
+    ap.add_argument("--blas-core", default="", help="rkan-repro's --blas-core (best, portable or a core name; default: rkan-repro's choice)")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "Reports", "performance.md"))
@@ -137,7 +144,7 @@ def main():
         run(["swift", "build", "-c", "release", "--product", "rkan-bench"])
 
     load_before = loadavg()
-    sgemm_cmd = [os.path.join(BIN, "rkan-bench"), "sgemm", "--threads", str(a.threads), "--repeats", "3", "--json"]
+    sgemm_cmd = [os.path.join(BIN, "rkan-bench")] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "3", "--json"]
     ceilings = {}   # n → GFLOP/s of every measurement (the ceiling is re-measured each round)
 
     def measure_ceiling():
@@ -151,13 +158,14 @@ def main():
     mac = {spec: macs(spec, size, a.classes) for spec, _, size in rows}
     here_all = {(s, m): [] for s, _, _, m in todo}
     there_all = {(s, m): [] for s, _, _, m in todo}
-    torch_version, formats = "?", set()
+    torch_version, formats, cores_used = "?", set(), set()
     # Rounds: every row once per round, ours then PyTorch, so each row's median draws on the
     # same stretches of machine load as every other row's (the machine may be shared).
     for r in range(a.repeats):
         measure_ceiling()
         for spec, batch, size, mode in todo:
-            h = ours(spec, mode, batch, size, a)
+            h, c = ours(spec, mode, batch, size, a)
+            cores_used.add(c)
             t, torch_version, f = torch_peer(spec, mode, batch, size, a)
             here_all[(spec, mode)].append(h)
             there_all[(spec, mode)].append(t)
@@ -165,6 +173,8 @@ def main():
             print(f"round {r + 1}: {spec} {mode}: here {h:.2f} img/s, PyTorch {t:.2f} img/s, load {loadavg()}", file=sys.stderr)
     measure_ceiling()
     core = measure_ceiling.core
+    if cores_used != {core}:  # rkan-repro and rkan-bench choose alike; say so if they did not
+        core = f"{', '.join(sorted(cores_used))} (models) / {core} (sgemm ceiling)"
     gemm = {n: max(v) for n, v in ceilings.items()}
     results = {}
     for spec, batch, size, mode in todo:

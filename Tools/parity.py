@@ -62,7 +62,8 @@ SPECS = [
 ]
 
 THRESHOLDS = {"logits": 1e-4, "loss": 1e-5, "grads": 1e-3}
-CLASSES, LABEL_SMOOTHING = 10, 0.1
+# PARITY_CLASSES, PARITY_BATCH and PARITY_SIZE override the case (e.g. to reproduce a report).
+CLASSES, LABEL_SMOOTHING = int(os.environ.get("PARITY_CLASSES", 10)), 0.1
 BATCH = int(os.environ.get("PARITY_BATCH", 2))
 
 

@@ -3,7 +3,10 @@
 # installed (after one `apt-get update`). Swift itself (6.x) must already be on PATH.
 set -euo pipefail
 
-packages=(libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev zlib1g-dev pkg-config dataset-fashion-mnist)
+# python3-h5py and python3-numpy: the h5py interop tests (Tests/TestSupport/H5pyPython.swift
+# uses /usr/bin/python3 unless RKAN_PYTHON names another interpreter with h5py).
+packages=(libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev zlib1g-dev pkg-config dataset-fashion-mnist
+          python3 python3-h5py python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

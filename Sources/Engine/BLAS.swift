@@ -30,6 +30,12 @@ public enum BLAS {
         return String(cString: p)
     }
 
+    /// OpenBLAS's build configuration (version, DYNAMIC_ARCH, …), for messages.
+    public static var configuration: String {
+        guard let p = openblas_get_config() else { return "unknown" }
+        return String(cString: p).trimmingCharacters(in: .whitespaces)
+    }
+
     /// `C = alpha · op(A) · op(B) + beta · C`, row-major. `op(A)` is m×k, `op(B)` is k×n, C is m×n.
     ///
     /// Large products are split into blocks (see `GEMMSplit`) whose boundaries depend only on

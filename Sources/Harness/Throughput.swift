@@ -16,6 +16,10 @@ public struct ThroughputResult: Codable, Sendable, Equatable {
     public var imagesPerSecond: Double
     /// img/s of each repeat.
     public var repeats: [Double]
+    /// The OpenBLAS core that ran (`BLAS.coreName`).
+    public var blasCore: String
+    /// The 3×3 stride-1 conv algorithm that ran.
+    public var convAlgorithm: String
 }
 
 /// timm's benchmark method: random inputs, `warmup` untimed iterations, then `iterations`
@@ -54,7 +58,8 @@ public enum Throughput {
             progress?("repeat \(r + 1)/\(repeats): \(String(format: "%.1f", rates.last!)) img/s")
         }
         return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: Parallel.threads,
-                                imagesPerSecond: median(rates), repeats: rates)
+                                imagesPerSecond: median(rates), repeats: rates, blasCore: BLAS.coreName,
+                                convAlgorithm: ConvAlgorithm.current.rawValue)
     }
 
     static func median(_ xs: [Double]) -> Double {

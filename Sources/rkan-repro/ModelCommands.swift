@@ -74,8 +74,8 @@ struct Bench: ParsableCommand {
                 for m in modes {
                     let r = try BenchCommand.measure(spec: spec, classes: classes, inChannels: inChannels, mode: m, batch: batch,
                                                      size: size, warmup: warmup, iterations: iterations, repeats: repeats)
-                    print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  %@  %.1f img/s  (repeats: %@)",
-                        r.spec, r.mode.rawValue, r.batch, r.size, r.size, n, BenchCommand.convAlgorithm, r.imagesPerSecond,
+                    print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  OpenBLAS core %@  %@  %.1f img/s  (repeats: %@)",
+                        r.spec, r.mode.rawValue, r.batch, r.size, r.size, n, r.blasCore, r.convAlgorithm, r.imagesPerSecond,
                         r.repeats.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
                 }
             }

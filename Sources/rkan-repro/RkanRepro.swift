@@ -3,12 +3,18 @@ import Foundation
 import Harness
 
 /// rkan-repro: reproduce the RKAN paper's tables on the CPU. Thin: parses, then calls Harness.
-@main
+/// `Entry` chooses the OpenBLAS core first (`--blas-core`, taken out of the arguments there).
 struct RkanRepro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rkan-repro",
         abstract: "Reproduce the RKAN paper's result tables on the CPU, deterministically.",
-        discussion: "Suites live in Suites/*.yaml; run files in runs/SUITE/PROFILE/ID/seed-S.h5; reports in Reports/.",
+        discussion: """
+        Suites live in Suites/*.yaml; run files in runs/SUITE/PROFILE/ID/seed-S.h5; reports in Reports/.
+        Every command takes --blas-core NAME (or RKAN_BLAS_CORE=NAME): the OpenBLAS kernels to run, \
+        best (default: the fastest for this CPU, chosen automatically when OpenBLAS falls back to a lower core), \
+        portable (Haswell: the same bytes for a seed on every AVX2 + FMA CPU) or a core name \
+        (Prescott, Core2, Nehalem, Sandybridge, Haswell, Zen, SkylakeX, Cooperlake). OPENBLAS_CORETYPE, when set, is never overridden.
+        """,
         subcommands: [List.self, Run.self, Report.self, Models.self, Init.self, Bench.self, Forward.self, Check.self, DataCommand.self, Plan.self, Status.self])
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// `rkan-repro run` end to end on real Fashion-MNIST (tiny profile): same seed → same bytes,
@@ -108,9 +109,7 @@ final class RunDeterminismTests: XCTestCase {
     }
 
     func testRunFileOpensInH5py() throws {
-        let python = "/usr/bin/env"
-        let probe = try? CLI.runProcess(python, ["python3", "-c", "import h5py"])
-        try XCTSkipUnless(probe == 0, "python3 with h5py not available")
+        let python = try H5pyPython.require()
         let suites = try CLI.tinySuites()
         let out = try CLI.tempFolder("h5py")
         XCTAssertEqual(try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--only", "rkan"]).code, 0)
@@ -131,7 +130,8 @@ final class RunDeterminismTests: XCTestCase {
         assert f.attrs["status"] == b"finished" and f.attrs["schema"] == b"rkan-repro/2"
         print("ok")
         """
-        XCTAssertEqual(try CLI.runProcess(python, ["python3", "-c", script, out.appendingPathComponent("tiny/t/rkan/seed-0.h5").path]), 0)
+        let r = try H5pyPython.run(python, ["-c", script, out.appendingPathComponent("tiny/t/rkan/seed-0.h5").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
     }
 }
 

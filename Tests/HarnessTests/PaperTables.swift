@@ -21,21 +21,29 @@ struct PaperTable {
         ("food101", "food101.csv"), ("coco", "coco.csv"),
     ]
 
-    /// `shared/paper` beside the repository: `../shared` of the main checkout, `../../shared` of a
-    /// worktree under `wt/`, or `$RKAN_PAPER_DIR`; nil when none has the README.
-    static var folder: URL? {
-        if let dir = ProcessInfo.processInfo.environment["RKAN_PAPER_DIR"] { return URL(fileURLWithPath: dir, isDirectory: true) }
-        let candidates = ["../shared/paper", "shared/paper", "../../shared/paper"].map {
+    /// Where `shared/paper` is looked for: `$RKAN_PAPER_DIR` alone when set, else `../shared` of
+    /// the checkout (the main checkout, and CI's clone with shared/ beside it), `shared/` inside
+    /// it, `../../shared` of a worktree under `wt/`.
+    static var candidates: [URL] {
+        if let dir = ProcessInfo.processInfo.environment["RKAN_PAPER_DIR"], !dir.isEmpty {
+            return [URL(fileURLWithPath: dir, isDirectory: true)]
+        }
+        return ["../shared/paper", "shared/paper", "../../shared/paper"].map {
             packageRoot.appendingPathComponent($0, isDirectory: true).standardizedFileURL
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("README.md").path) }
+    }
+
+    /// The first candidate holding the README; nil when none does.
+    static var folder: URL? {
+        candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("README.md").path) }
     }
 
     /// Loads every table, or skips the test when the folder is absent.
     /// - Throws: `XCTSkip` without `../shared/paper`; a read or parse error otherwise.
     static func all() throws -> [PaperTable] {
         guard let folder else {
-            throw XCTSkip("the published numbers (../shared/paper) are not beside this checkout; set RKAN_PAPER_DIR")
+            throw XCTSkip("the published numbers are not beside this checkout: no README.md in "
+                          + candidates.map(\.path).joined(separator: ", ") + "; put shared/ beside the clone or set RKAN_PAPER_DIR")
         }
         return try files.map { try PaperTable(suite: $0.suite, file: $0.file, folder: folder) }
     }

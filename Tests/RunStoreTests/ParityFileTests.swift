@@ -1,13 +1,12 @@
 import Foundation
 import RunStore
 import XCTest
+import TestSupport
 
 /// The `forward` command's files: input written by PyTorch scripts (h5py), output read back.
 final class ParityFileTests: XCTestCase {
     func testInputWrittenByH5py() throws {
-        guard let probe = runTool("python3", ["-c", "import h5py, numpy"]), probe.status == 0 else {
-            throw XCTSkip("python3 with h5py and numpy is not installed")
-        }
+        let python = try H5pyPython.require()
         let url = Samples.folder().appendingPathComponent("x.h5")
         let script = """
         import h5py, numpy as np, sys
@@ -18,7 +17,7 @@ final class ParityFileTests: XCTestCase {
             f.attrs["note"] = np.bytes_("fixed ascii")
             f.attrs["tag"] = "héllo"
         """
-        let result = try XCTUnwrap(runTool("python3", ["-c", script, url.path]))
+        let result = try H5pyPython.run(python, ["-c", script, url.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         let input = try ParityFile.readInput(url, requireLabels: true)
         XCTAssertEqual(input.input.shape, [2, 3, 4, 5])

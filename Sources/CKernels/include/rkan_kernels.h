@@ -47,6 +47,16 @@ int rkan_kernels_avx2(void);
 /* Forces the SSE2 builds (on = 0) or the default choice (on = 1); for tests. */
 void rkan_kernels_allow_avx2(int on);
 
+/* CPU features (CPUID, with the OS's XSAVE state for AVX and AVX-512): a mask of RKAN_CPU_*. */
+enum {
+    RKAN_CPU_SSE2 = 1u << 0, RKAN_CPU_SSE3 = 1u << 1, RKAN_CPU_SSSE3 = 1u << 2, RKAN_CPU_SSE41 = 1u << 3,
+    RKAN_CPU_SSE42 = 1u << 4, RKAN_CPU_AVX = 1u << 5, RKAN_CPU_AVX2 = 1u << 6, RKAN_CPU_FMA = 1u << 7,
+    RKAN_CPU_AVX512 = 1u << 8,       /* F + DQ + CD + BW + VL with ZMM state enabled */
+    RKAN_CPU_AVX512BF16 = 1u << 9,
+    RKAN_CPU_AMD = 1u << 16, RKAN_CPU_INTEL = 1u << 17
+};
+unsigned rkan_cpu_features(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+import Engine
+import RunStore
+
+/// `--blas-core` / `RKAN_BLAS_CORE` end to end: the program re-executes itself with the core,
+/// says so in one line, runs and records that core, rejects unknown names with exit 64, and
+/// leaves a user's `OPENBLAS_CORETYPE` alone.
+final class BLASCoreCLITests: XCTestCase {
+    /// A one-step infer benchmark; returns the result and the core of its JSON line.
+    private func bench(_ extra: [String], env: [String: String] = [:]) throws -> (CLI.Result, String?) {
+        var e = env
+        for k in ["OPENBLAS_CORETYPE", "RKAN_BLAS_CORE", "RKAN_BLAS_REEXEC"] where e[k] == nil { e[k] = "" }
+        let r = try CLI.run(["bench", "resnet18(stem=small,width=0.125)", "--mode", "infer", "--batch", "2", "--size", "8",
+                             "--warmup", "0", "--iterations", "1", "--repeats", "1", "--json"] + extra, env: e)
+        let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let json = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        return (r, json?["blasCore"] as? String)
+    }
+
+    func testExplicitCoreReexecutesAndSaysSo() throws {
+        let (r, core) = try bench(["--blas-core", "prescott"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(core, "Prescott")
+        let notices = r.stderr.split(separator: "\n").filter { $0.contains("OpenBLAS core") }
+        XCTAssertEqual(notices, ["rkan-repro: OpenBLAS core Prescott (--blas-core prescott); --blas-core or OPENBLAS_CORETYPE choose another"])
+        let (r2, core2) = try bench([], env: ["RKAN_BLAS_CORE": "Prescott"])
+        XCTAssertEqual(r2.code, 0, r2.stderr)
+        XCTAssertEqual(core2, "Prescott")
+        XCTAssertTrue(r2.stderr.contains("(RKAN_BLAS_CORE=Prescott)"), r2.stderr)
+    }
+
+    func testPortableIsHaswell() throws {
+        try XCTSkipUnless(CPUFeatures.current.isV3, "this CPU lacks AVX2 + FMA (x86-64-v3): the portable core cannot run here")
+        let (r, core) = try bench(["--blas-core=portable"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(core, "Haswell")
+    }
+
+    func testUserValueIsKeptAndConflictsAreUsageErrors() throws {
+        let (r, core) = try bench([], env: ["OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(core, "Prescott", "a user's OPENBLAS_CORETYPE is never overridden, even when it is slow")
+        XCTAssertFalse(r.stderr.contains("OpenBLAS core"), "no re-exec, no notice: \(r.stderr)")
+        let (c, _) = try bench(["--blas-core", "best"], env: ["OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertEqual(c.code, 64)
+        XCTAssertTrue(c.stderr.contains("OPENBLAS_CORETYPE=Prescott"), c.stderr)
+        let (u, _) = try bench(["--blas-core", "Skylake"])
+        XCTAssertEqual(u.code, 64)
+        XCTAssertTrue(u.stderr.contains("--blas-core \"Skylake\"") && u.stderr.contains("portable"), u.stderr)
+        let (v, _) = try bench([], env: ["RKAN_BLAS_CORE": "fast"])
+        XCTAssertEqual(v.code, 64)
+        XCTAssertTrue(v.stderr.contains("RKAN_BLAS_CORE \"fast\""), v.stderr)
+    }
+
+    /// With the loop guard set (a re-executed process), the program never re-executes again:
+    /// here the marker claims a core that did not load, which is an error for an explicit choice.
+    func testReexecutedProcessDoesNotLoop() throws {
+        let (r, core) = try bench([], env: ["OPENBLAS_CORETYPE": "Prescott", "RKAN_BLAS_REEXEC": "Prescott|--blas-core prescott"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(core, "Prescott")
+        XCTAssertEqual(r.stderr.components(separatedBy: "OpenBLAS core Prescott").count, 2, "one notice: \(r.stderr)")
+        let (bad, _) = try bench([], env: ["RKAN_BLAS_REEXEC": "Nehalem|--blas-core nehalem"])
+        XCTAssertEqual(bad.code, 1, "the chosen core did not load: \(bad.stderr)")
+        XCTAssertTrue(bad.stderr.contains("OPENBLAS_CORETYPE=Nehalem did not take effect"), bad.stderr)
+    }
+
+    /// The run file records the core that ran.
+    func testRunFileRecordsTheCore() throws {
+        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        let suites = try CLI.tinySuites(), out = try CLI.tempFolder("core")
+        let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--threads", "2",
+                             "--only", "base", "--blas-core", "Prescott"], env: ["OPENBLAS_CORETYPE": "", "RKAN_BLAS_CORE": ""])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let rec = try RunFile.read(out.appendingPathComponent("tiny/t/base/seed-0.h5"))
+        XCTAssertEqual(rec.attributes.blasCore, "Prescott")
+    }
+}
