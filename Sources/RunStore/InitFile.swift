@@ -47,7 +47,7 @@ public enum InitFile {
     /// - Throws: `RunStoreError.missingFile`, `.unreadable`, `.wrongSchema` (not an init file),
     ///   `.missingObject` / `.wrongType` (an attribute is absent or of another type).
     public static func readHeader(_ url: URL) throws -> Header {
-        let file = try HDF5File.openReadOnly(url.path)
+        let file = try open(url)
         defer { try? file.close() }
         let found = try file.attribute("schema")?.stringValue
         guard found == schema else {
@@ -73,11 +73,20 @@ public enum InitFile {
                       seed: try int("seed"), weightsSHA256: try string("weights_sha256"))
     }
 
+    /// Opens an init file; a seal mismatch (`FileSeal`) gets the fix that fits an init file.
+    private static func open(_ url: URL) throws -> HDF5File {
+        do { return try HDF5File.openReadOnly(url.path) } catch RunStoreError.corrupt(let path, let parts, let detail) {
+            throw RunStoreError.invalidValue(path: path, object: parts.joined(separator: " and "), detail:
+                "\(detail): the file was damaged or changed after `rkan-repro init` wrote it (weights_sha256 no longer vouches for it); "
+                + "write it again with `rkan-repro init SPEC --classes N --in-channels C --seed S --out \(path) --force`")
+        }
+    }
+
     /// Reads the weights of an init file and checks them against its `weights_sha256`.
     /// - Throws: as `readHeader`, and `.corrupt` when the weights no longer hash to the digest.
     public static func readWeights(_ url: URL) throws -> [WeightEntry] {
         let header = try readHeader(url)
-        let file = try HDF5File.openReadOnly(url.path)
+        let file = try open(url)
         defer { try? file.close() }
         let weights = try RunLayout.readEntries(group: RunLayout.weights, from: file)
         guard WeightsDigest.sha256(of: weights) == header.weightsSHA256 else {

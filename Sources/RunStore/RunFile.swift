@@ -147,7 +147,13 @@ public enum RunFile {
     ///   `.wrongType` (a dataset that is neither float nor integer), and for run files what
     ///   `read` throws.
     public static func readWeights(_ url: URL) throws -> [WeightEntry] {
-        let file = try HDF5File.openReadOnly(url.path)
+        let file: HDF5File
+        do { file = try HDF5File.openReadOnly(url.path) } catch RunStoreError.corrupt(let path, let parts, let detail) {
+            // Damaged before HDF5 could tell what the file is: give both fixes.
+            throw RunStoreError.invalidValue(path: path, object: parts.joined(separator: " and "), detail:
+                "\(detail): the file was damaged or changed after rkan-repro wrote it. Make it again: an init file with "
+                + "`rkan-repro init SPEC --classes N --seed S --out \(path) --force`, a run file with `rkan-repro run … --restart ID:SEED`")
+        }
         defer { try? file.close() }
         guard try file.attributeNames().contains("schema") else {
             return try RunLayout.readEntries(group: RunLayout.weights, from: file)

@@ -71,7 +71,7 @@ final class InitCommandTests: XCTestCase {
         bytes[at + 1] ^= 0x10
         try bytes.write(to: w)
         XCTAssertThrowsError(try RunFile.readWeights(w)) { error in
-            XCTAssertTrue("\(error)".contains("weights_sha256") && "\(error)".contains("--force"), "\(error)")
+            XCTAssertTrue("\(error)".contains("weights (/weights)") && "\(error)".contains("--force"), "\(error)")
         }
         let huge = try CLI.run(["init", spec, "--classes", "1000000000", "--seed", "0", "--out", dir.appendingPathComponent("h.h5").path])
         XCTAssertEqual(huge.code, 1, huge.stderr)
