@@ -1,6 +1,6 @@
 """Fidelity check: rkan-repro against the reference's own classes (withray/residualKAN, never copied here).
 
-    python3 Tools/reference_parity.py --reference DIR [--binary PATH] [--spec SPEC ...] [--full] [--keep DIR]
+    python3 Tools/reference_parity.py --reference DIR [--binary PATH] [--spec SPEC[:CLASSES[:PX]] ...] [--full] [--zoo] [--keep DIR]
 
 DIR is a local copy of the reference at the commit named in Reports/fidelity.md. For every distinct
 model spec of Suites/*.yaml (the reference has no width option, so width 1 at the smoke profile's
@@ -42,6 +42,12 @@ from reference_stats import compare_init, compare_outputs  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES = {"cifar100": 100, "tiny-imagenet": 200, "food101": 101, "imagenet": 1000, "fashion-mnist": 10}
 FULL = [("resnet101+rkan", 100, 128, "cifar100 (full size)"), ("densenet169+rkan", 1000, 224, "imagenet (full size)")]
+# --zoo: zoo specs beyond the suites that the reference's classes can build (they replaced the
+# full-width Chebyshev specs of Tools/parity.py, the twin check).
+ZOO = [(s, 10, 32, "zoo") for s in ["wide_resnet50_2", "resnext50_32x4d+rkan(inv=2)", "resnet50+rkan(stages=3/4)",
+                                   "resnet50+rkan(stages=1/2/3/4,mech=gating)", "resnet50+rkan(stages=2/4,mech=se)",
+                                   "regnet_y_400mf", "regnet_y_400mf+rkan(stages=2/3/4)", "densenet121+rkan(stages=1/2/3/4)",
+                                   "densenet121+rkan(mech=se)"]]
 BATCH, SEED = 8, 0  # batch 8: train-mode BN at 1×1 spatial (stage 4 at 32 px) is ill-conditioned with 2
 
 
@@ -189,6 +195,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/rkan-repro"))
     ap.add_argument("--spec", action="append", help="SPEC[:CLASSES[:SIZE]] (repeatable; default: every suite spec)")
     ap.add_argument("--full", action="store_true", help="also resnet101+rkan at 128 px and densenet169+rkan at 224 px")
+    ap.add_argument("--zoo", action="store_true", help="also the zoo specs beyond the suites (gating, se, other stages)")
     ap.add_argument("--draws", type=int, default=3, help="init draws per side for models under 50M parameters")
     ap.add_argument("--keep", metavar="DIR", help="keep the HDF5 files under DIR")
     a = ap.parse_args()
@@ -210,7 +217,7 @@ def main():
             cases.append((str(parse_spec(p[0])), int(p[1]) if len(p) > 1 else 10, int(p[2]) if len(p) > 2 else 32, "--spec"))
     else:
         cases = suite_cases()
-    cases += FULL if a.full else []
+    cases += (FULL if a.full else []) + (ZOO if a.zoo else [])
     root = a.keep or tempfile.mkdtemp(prefix="rkan-refparity-")
     print(f"reference: {os.path.abspath(a.reference)}; binary: {a.binary} ({'init' if has_init(cmd) else 'no init: legacy keys'})")
     print("| spec | suite | classes | px | keys used/built | logits | loss | grads (f32 noise) | ref→repro | init stats | result |")
