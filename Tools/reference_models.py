@@ -21,7 +21,6 @@ import os
 import sys
 
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_spec import parse_spec  # noqa: E402
@@ -159,4 +158,4 @@ def count(model):
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["KeyMap", "Unsupported", "build_reference", "load_reference", "used_keys", "count", "nn"]
+__all__ = ["KeyMap", "Unsupported", "build_reference", "load_reference", "used_keys", "count"]

@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from h5io import read_group, read_output, run_forward, write_input, write_weights  # noqa: E402
 from model_spec import parse_spec  # noqa: E402
 from reference_models import KeyMap, Unsupported, build_reference, count, load_reference, used_keys  # noqa: E402
-from reference_stats import compare_init, compare_outputs  # noqa: E402
+from reference_stats import compare_init, compare_outputs, rel_err  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES = {"cifar100": 100, "tiny-imagenet": 200, "food101": 101, "imagenet": 1000, "fashion-mnist": 10}
@@ -143,7 +143,6 @@ def check_spec(cmd, spec, classes, size, folder, draws):
             run(cmd, ["forward", "--model", spec, "--classes", str(classes), "--weights", files["Wref"],
                       "--input", files["X"], "--output", files["Yref"]])
             ref.load_state_dict(own)
-            from reference_stats import rel_err
             e = rel_err(read_output(files["Yref"])["logits"], run_forward(ref, x)["logits"])
             cells["ref→repro"] = f"{e:.1e}"
             if not e <= 1e-4:
