@@ -29,7 +29,8 @@ class RKANOptions:
     reduce: int = 2                                          # M = C_in // reduce
     inv: Optional[int] = None                                # RKAN-L: M = C_in * inv
     kan: str = "chebyshev"
-    degree: int = 3
+    degree: int = 3                                          # kan_conv1 (reference spline_order[0])
+    degree2: int = 2                                         # kan_conv2 (reference spline_order[1])
     mech: str = "addition"
 
 
@@ -56,7 +57,8 @@ class ModelSpec:
             elif r.reduce != 2:
                 o.append(f"reduce={r.reduce}")
             o += [f"kan={r.kan}"] if r.kan != "chebyshev" else []
-            o += [f"degree={r.degree}"] if r.degree != 3 else []
+            if (r.degree, r.degree2) != (3, 2):
+                o.append(f"degree={r.degree}" if r.degree == r.degree2 else f"degree={r.degree}/{r.degree2}")
             o += [f"mech={r.mech}"] if r.mech != "addition" else []
             s += "+rkan" + (f"({','.join(o)})" if o else "")
         return s
@@ -132,7 +134,11 @@ def parse_spec(text):
         elif k == "inv":
             r.inv = _int_in(spec, k, v, 1, 16)
         elif k == "degree":
-            r.degree = _int_in(spec, k, v, 1, 8)
+            # A/B: kan_conv1 / kan_conv2; one number D: both (the syntax before 3/2 became the default)
+            d = v.split("/")
+            if len(d) > 2 or not all(re.fullmatch(r"[1-8]", x) for x in d):
+                raise SpecError(spec, f"degree must be A/B (kan_conv1 / kan_conv2, each 1…8, default 3/2) or one degree D for both, got '{v}'")
+            r.degree, r.degree2 = int(d[0]), int(d[-1])
         elif k == "kan":
             if v not in ("chebyshev", "rbf", "b_spline"):
                 raise SpecError(spec, f"kan must be one of chebyshev, rbf, b_spline, got '{v}'")

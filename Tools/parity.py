@@ -87,9 +87,9 @@ def randomize(model, seed):
                 uniform(m.weight, 0.5, 1.0)
                 normal(m.bias, 0.1)
         for name, p in model.named_parameters():
-            if name.endswith(("chebyshev_weight", "polynomial_weight")):   # names before / after 815a357
+            if name.endswith("polynomial_weight"):
                 normal(p, 0.2)
-            elif name.endswith(("chebyshev_scaler", "conv.scaler")):
+            elif name.endswith(".conv.scaler"):
                 uniform(p, 0.5, 1.5)
             elif name.endswith("base_linear.weight") or name.endswith("conv.base_weight"):
                 normal(p, 1 / 3)

@@ -2,11 +2,11 @@
 
 `parse_spec(text)` reads the model-spec grammar of DESIGN.md, `build_model(spec, classes)` returns
 an nn.Module whose `state_dict()` keys and shapes are exactly those of the Swift zoo's HDF5
-weights: torchvision's keys for a baseline (timm's for resnet101d), and for an RKAN model the
-backbone's keys under the reference class's attribute (`resnet.`, `regnet.`, `densenet.`; none for
-RKANet_D) plus the RKAN modules (`conv_reduce.i`, `kan_conv1.i.convs.0.conv.*`, `kan_bn.i`,
-`conv_expand.i`, `kan_conv2.i.*` on the last RKAN stage, `kan_expand_bn.i`, `gate_convs.i` /
-`se_blocks.i.{1,3}`). Only the RKAN stages in use are registered, so `parameters()` counts exactly
+weights: torchvision's keys for a baseline (RKANet_D's for resnet101d), and for an RKAN model the
+backbone's keys under the reference class's attribute (`resnet.`, `resnext.`, `wideresnet.`,
+`regnet.`, `densenet.`; none for RKANet_D) plus the RKAN modules (`conv_reduce.i`,
+`kan_conv1.i.convs.0.conv.*`, `kan_bn.i`, `conv_expand.i`, `kan_conv2.i.*` on stage 4 only,
+`kan_expand_bn.i`, `gate_convs.i` / `se_blocks.i.{1,3}`). Only the RKAN stages in use are registered, so `parameters()` counts exactly
 the parameters of the forward pass (the published counts' convention).
 Backbones: Tools/rkan_torch_backbones.py; KAN convolutions: Tools/rkan_torch_kan.py.
 
@@ -30,9 +30,9 @@ class RKANNet(nn.Module):
     """A backbone with RKAN blocks on the chosen stages (DESIGN.md "Model specs").
 
     Per RKAN stage i (0-based): r = SiLU(conv_reduce.i(x)); r = kan_bn.i(kan_conv1.i(r));
-    r = SiLU(conv_expand.i(r)); r = kan_conv2.i(r) (last RKAN stage only); r = kan_expand_bn.i(r);
+    r = SiLU(conv_expand.i(r)); r = kan_conv2.i(r) (stage 4 only, degree2); r = kan_expand_bn.i(r);
     then out = stage(x) + r (addition), out·g + r·(1−g) with g = σ(gate_convs.i(r)) (gating),
-    or out·s + r with s = se_blocks.i(r) (se). The backbone sits under `walk.attr` (or, when that is
+    or out + r·s with s = se_blocks.i(r) (se; convs without bias except RKANeXt / RKAN_WideResNet). The backbone sits under `walk.attr` (or, when that is
     None, its modules are this module's own, as in the reference's RKANet_D).
     """
 
@@ -47,7 +47,8 @@ class RKANNet(nn.Module):
             setattr(self, walk.attr, backbone)
         self.mech = o.mech
         self.stages = [s - 1 for s in o.stages]
-        last = max(self.stages)
+        if o.mech == "gating" and not walk.gating:
+            raise SpecError("mech=gating", "not available: the reference class of this backbone has no gate_convs")
         self.conv_reduce, self.kan_conv1, self.kan_bn = nn.ModuleDict(), nn.ModuleDict(), nn.ModuleDict()
         self.conv_expand, self.kan_conv2, self.kan_expand_bn = nn.ModuleDict(), nn.ModuleDict(), nn.ModuleDict()
         self.gate_convs, self.se_blocks = nn.ModuleDict(), nn.ModuleDict()
@@ -61,15 +62,15 @@ class RKANNet(nn.Module):
             self.kan_conv1[k] = KANConv2d(stride, o.degree, o.kan)
             self.kan_bn[k] = nn.BatchNorm2d(m)
             self.conv_expand[k] = nn.Conv2d(m, c_out, 1, bias=False)
-            if i == last:
-                self.kan_conv2[k] = KANConv2d(1, o.degree, o.kan)
+            if i == 3:
+                self.kan_conv2[k] = KANConv2d(1, o.degree2, o.kan)
             self.kan_expand_bn[k] = nn.BatchNorm2d(c_out)
             if o.mech == "gating":
                 self.gate_convs[k] = nn.Conv2d(c_out, c_out, 1)
             elif o.mech == "se":
                 hidden = max(c_out // 16, 1)
-                self.se_blocks[k] = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c_out, hidden, 1), nn.ReLU(),
-                                                  nn.Conv2d(hidden, c_out, 1), nn.Sigmoid())
+                self.se_blocks[k] = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c_out, hidden, 1, bias=walk.se_bias), nn.ReLU(),
+                                                  nn.Conv2d(hidden, c_out, 1, bias=walk.se_bias), nn.Sigmoid())
 
     def residual(self, k, x):
         r = nn.functional.silu(self.conv_reduce[k](x))
@@ -95,7 +96,7 @@ class RKANNet(nn.Module):
                 g = torch.sigmoid(self.gate_convs[k](r))
                 out = out * g + r * (1 - g)
             else:
-                out = out * self.se_blocks[k](r) + r
+                out = out + r * self.se_blocks[k](r)
         return self.walk.head(net, out)
 
 
@@ -114,7 +115,13 @@ def build_model(spec, classes, in_channels=3):
     if isinstance(spec, str):
         spec = parse_spec(spec)
     net = build_backbone(spec, classes, in_channels)
-    return net if spec.rkan is None else RKANNet(net, walk(spec, net), spec.rkan)
+    if spec.rkan is None:
+        if spec.backbone.startswith("densenet"):
+            # The reference builds DenseNet baselines with RKAN_DenseNet(mechanisms=None): norm5, no ReLU.
+            w = walk(spec, net)
+            net.forward = lambda x, m=net, w=w: w.head(m, w.stages[3](m, w.stages[2](m, w.stages[1](m, w.stages[0](m, w.stem(m, x))))))
+        return net
+    return RKANNet(net, walk(spec, net), spec.rkan)
 
 
 def count_params(model):

@@ -3,8 +3,9 @@
 - ResNet family (torchvision keys): resnet18…152, wide_resnet*, resnext*; seresnet50/101 (SE after
   bn3, `se.fc1`/`se.fc2` without bias, as the reference RKAN_SENet: 28.07M at 1000 classes);
   ela_l_resnet50 (Efficient Local Attention after bn3: `ela.conv` Conv1d k7 groups C/8, `ela.gn`
-  GroupNorm(16)); resnet101d (timm's ResNet-D: deep stem `conv1.0/1/3/4/6`, avg-pool shortcut
-  `downsample.1/.2`).
+  GroupNorm(16)); resnet101d (the reference's RKANet_D, 815a357:residual_networks/RKAN_ResNet_D.py:
+  deep stem `stem.0/1/3/4/6` then `bn1`, avg-pool shortcut `downsample.1/.2` on stride-2 blocks,
+  torchvision's `downsample.0/.1` on layer1's).
 - RegNetY (torchvision): `stem.0/1`, `trunk_output.blockI.blockI-J.f.{a,b,se,c}`, `proj`, `fc`.
 - DenseNet (torchvision): `features.*`, `classifier`.
 `stem=small`: 3×3 stride-1 first conv without max-pool (RegNet: also stride 1 in stage 1's first
@@ -69,6 +70,8 @@ class Walk:
     stages: List[Callable]
     head: Callable
     channels: List[Tuple[int, int, int]]
+    gating: bool = False        # the reference class has gate_convs
+    se_bias: bool = False       # its se_blocks convs have biases (RKANeXt, RKAN_WideResNet)
 
 
 # ------------------------------------------------------------------ ResNet family
@@ -125,7 +128,7 @@ class ScaledResNet(nn.Module):
         self.inplanes = scaled(64, width)
         if deep:
             s = scaled(32, width)
-            self.conv1 = nn.Sequential(
+            self.stem = nn.Sequential(
                 nn.Conv2d(in_channels, s, 3, 2, 1, bias=False), nn.BatchNorm2d(s), nn.ReLU(inplace=True),
                 nn.Conv2d(s, s, 3, 1, 1, bias=False), nn.BatchNorm2d(s), nn.ReLU(inplace=True),
                 nn.Conv2d(s, self.inplanes, 3, 1, 1, bias=False))
@@ -141,9 +144,8 @@ class ScaledResNet(nn.Module):
             down, out = None, planes * block.expansion
             if stride != 1 or self.inplanes != out:
                 conv = nn.Conv2d(self.inplanes, out, 1, 1 if deep else stride, bias=False)
-                if deep:
-                    pool = nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False) if stride != 1 else nn.Identity()
-                    down = nn.Sequential(pool, conv, nn.BatchNorm2d(out))
+                if deep and stride != 1:
+                    down = nn.Sequential(nn.AvgPool2d(2, 2), conv, nn.BatchNorm2d(out))
                 else:
                     down = nn.Sequential(conv, nn.BatchNorm2d(out))
             blocks = [block(self.inplanes, planes, stride, down, groups, width_per_group)]
@@ -162,7 +164,7 @@ class ScaledResNet(nn.Module):
 
 def resnet_features(net, x):
     """Stem and the four stages of a torchvision-style ResNet (no pooling, no classifier)."""
-    x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
+    x = net.maxpool(net.relu(net.bn1(net.stem(x) if hasattr(net, "stem") else net.conv1(x))))
     return net.layer4(net.layer3(net.layer2(net.layer1(x))))
 
 
@@ -196,10 +198,13 @@ def resnet_walk(spec, net):
         c_out = (last.conv3 if hasattr(last, "conv3") else last.conv2).out_channels
         channels.append((c_in, c_out, 1 if i == 0 else 2))
         c_in = c_out
-    return Walk(None if RESNET_CONFIGS[spec.backbone][4] == "d" else "resnet",
-                lambda m, x: m.maxpool(m.relu(m.bn1(m.conv1(x)))),
+    _, _, groups, wpg, variant = RESNET_CONFIGS[spec.backbone]
+    attr = None if variant == "d" else "resnext" if groups > 1 else "wideresnet" if wpg != 64 else "resnet"
+    return Walk(attr,
+                lambda m, x: m.maxpool(m.relu(m.bn1(m.stem(x) if hasattr(m, "stem") else m.conv1(x)))),
                 [lambda m, x, i=i: getattr(m, f"layer{i + 1}")(x) for i in range(4)],
-                lambda m, x: m.fc(torch.flatten(m.avgpool(x), 1)), channels)
+                lambda m, x: m.fc(torch.flatten(m.avgpool(x), 1)), channels,
+                gating=attr in (None, "resnet"), se_bias=attr in ("resnext", "wideresnet"))
 
 
 # ------------------------------------------------------------------ RegNetY
@@ -273,7 +278,8 @@ def densenet_walk(spec, net):
     def stage(m, x, i):
         f = m.features
         x = getattr(f, f"denseblock{i + 1}")(x)
-        return getattr(f, f"transition{i + 1}")(x) if i < 3 else torch.relu(f.norm5(x))
+        # RKAN_DenseNet (fe63108) applies norm5 and no ReLU before the residual and the pool.
+        return getattr(f, f"transition{i + 1}")(x) if i < 3 else f.norm5(x)
     return Walk("densenet", lambda m, x: m.features.pool0(m.features.relu0(m.features.norm0(m.features.conv0(x)))),
                 [lambda m, x, i=i: stage(m, x, i) for i in range(4)],
                 lambda m, x: m.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)), channels)

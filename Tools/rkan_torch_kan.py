@@ -3,7 +3,8 @@ every channel (after the reference's KAN_Conv/convolution.py `kan_conv2d`: nn.Un
 
 Three KAN types, with the reference's parameter names under `convs.0.conv.`:
 - chebyshev (ChebyshevKANLinear, normalization "tanh", skip_activation): `base_linear.weight` (1,9),
-  `chebyshev_weight` (1,9,D+1), `chebyshev_scaler` (1,9).
+  `polynomial_weight` (1,9,D+1), `scaler` (1,9) (815a357:KAN_Conv/chebyshevkan.py names and init;
+  `chebyshev_weight` / `chebyshev_scaler` before).
 - rbf (FastKANLayer as KAN_Convolution builds it: grid [-1, 1], use_base_update, skip_activation,
   no LayerNorm): `rbf.grid` (G), `spline_linear.weight` (1, 9·G), `base_linear.weight` (1,9),
   `base_linear.bias` (1). y = spline_linear(exp(−((p − grid)/h)²)) + base_linear(p), h = 2/(G−1).
@@ -27,8 +28,9 @@ class ChebyshevKAN(nn.Module):
         super().__init__()
         self.degree = degree
         self.base_linear = nn.Linear(inputs, 1, bias=False)
-        self.chebyshev_weight = nn.Parameter(torch.randn(1, inputs, degree + 1) / (inputs * (degree + 1)))
-        self.chebyshev_scaler = nn.Parameter(torch.ones(1, inputs))
+        nn.init.kaiming_normal_(self.base_linear.weight, nonlinearity="relu")
+        self.polynomial_weight = nn.Parameter(torch.randn(1, inputs, degree + 1) / (inputs * (degree + 1)) ** 0.5)
+        self.scaler = nn.Parameter(torch.ones(1, inputs))
 
     def forward(self, p):                      # p: (R, 9) -> (R, 1)
         t = torch.tanh(p)
@@ -36,7 +38,7 @@ class ChebyshevKAN(nn.Module):
         for _ in range(2, self.degree + 1):
             basis.append(2 * t * basis[-1] - basis[-2])
         basis = torch.stack(basis[: self.degree + 1], dim=-1)                        # (R, 9, D+1)
-        w = self.chebyshev_weight * self.chebyshev_scaler.unsqueeze(-1)             # (1, 9, D+1)
+        w = self.polynomial_weight * self.scaler.unsqueeze(-1)                      # (1, 9, D+1)
         return self.base_linear(p) + basis.flatten(1) @ w.flatten(1).t()
 
 

@@ -14,7 +14,7 @@ def _kan_conv_loop(x, kan, stride):
     n, c, h, w = x.shape
     pad = nn.functional.pad(x, (1, 1, 1, 1)).double()
     base = kan.base_linear.weight.double()[0]
-    cheb = (kan.chebyshev_weight[0] * kan.chebyshev_scaler[0].unsqueeze(-1)).double()
+    cheb = (kan.polynomial_weight[0] * kan.scaler[0].unsqueeze(-1)).double()
     ho, wo = (h - 1) // stride + 1, (w - 1) // stride + 1
     out = torch.zeros(n, c, ho, wo, dtype=torch.float64)
     for oy in range(ho):
@@ -51,10 +51,11 @@ def selftest():
             check(f"reject {bad}", True, str(e)[:90])
 
     # Parameter counts (published: ResNet-101 42.71M, RKANet-101 44.28M, 4×L 55.30M, E 44.68M).
-    # Exact values by hand: stage 4 adds 1024·512 + 54 + 2·512 + 512·2048 + 54 + 2·2048 = 1,578,092;
-    # 4×L adds 1024·4096 + 54 + 2·4096 + 4096·2048 + 54 + 2·2048; stage 3 adds 512·256 + 54 + 2·256 + 256·1024 + 2·1024.
-    expected = [("resnet101", 42_705_060, 42.71), ("resnet101+rkan", 44_283_152, 44.28),
-                ("resnet101+rkan(inv=4)", 55_300_368, 55.30), ("resnet101+rkan(stages=3/4)", 44_678_982, 44.68)]
+    # Exact values by hand: stage 4 adds 1024·512 + 54 + 2·512 + 512·2048 + 45 + 2·2048 = 1,578,083
+    # (kan_conv2 has degree 2: 45 parameters, the reference's spline_order[1]); 4×L adds 1024·4096 + 54 +
+    # 2·4096 + 4096·2048 + 45 + 2·2048; stage 3 adds 512·256 + 54 + 2·256 + 256·1024 + 2·1024.
+    expected = [("resnet101", 42_705_060, 42.71), ("resnet101+rkan", 44_283_143, 44.28),
+                ("resnet101+rkan(inv=4)", 55_300_359, 55.30), ("resnet101+rkan(stages=3/4)", 44_678_973, 44.68)]
     for text, n, m in expected:
         got = count_params(build_model(text, 100))
         check(f"params {text} (100 classes)", got == n and round(got / 1e6, 2) == m,
@@ -78,14 +79,15 @@ def selftest():
         check(f"{name}+rkan keys == {attr}.<torchvision keys>",
               all(f"{attr}.{k}" in ours and ours[f"{attr}.{k}"].shape == v.shape for k, v in tv.items()))
     sd = build_model("resnet101d(width=0.25)+rkan", 10).state_dict()
-    check("resnet101d keys: conv1.6, layer2.0.downsample.1/2 at top level",
-          all(k in sd for k in ["conv1.6.weight", "layer2.0.downsample.1.weight", "layer2.0.downsample.2.running_var",
-                                "layer1.0.downsample.1.weight", "conv_reduce.3.weight"]))
+    check("resnet101d keys (RKANet_D): stem.6, layer2.0.downsample.1/2, layer1.0.downsample.0/1 at top level",
+          all(k in sd for k in ["stem.6.weight", "layer2.0.downsample.1.weight", "layer2.0.downsample.2.running_var",
+                                "layer1.0.downsample.0.weight", "layer1.0.downsample.1.running_var", "conv_reduce.3.weight"]))
 
     # RKAN keys.
     sd = build_model("resnet18(stem=small,width=0.25)+rkan(stages=3/4,mech=gating)", 10).state_dict()
     want = {"resnet.conv1.weight": (16, 3, 3, 3), "conv_reduce.2.weight": (16, 32, 1, 1),
-            "kan_conv1.2.convs.0.conv.chebyshev_weight": (1, 9, 4), "kan_bn.3.running_var": (32,),
+            "kan_conv1.2.convs.0.conv.polynomial_weight": (1, 9, 4), "kan_conv2.3.convs.0.conv.polynomial_weight": (1, 9, 3),
+            "kan_bn.3.running_var": (32,),
             "conv_expand.3.weight": (128, 32, 1, 1), "kan_conv2.3.convs.0.conv.base_linear.weight": (1, 9),
             "kan_expand_bn.2.weight": (64,), "gate_convs.3.bias": (128,), "resnet.fc.weight": (10, 128)}
     for k, shape in want.items():

@@ -1,12 +1,14 @@
 import Foundation
 import Engine
 
-/// CutMix and MixUp on a whole batch, as in the reference notebook: with u ~ U(0,1) per batch,
-/// CutMix when u < p_cutmix, else MixUp when u < p_cutmix + p_mixup, else nothing. The partner
-/// of sample i is sample i−1 (the batch rolled by one, torchvision's convention); λ ~ Beta(α, α);
-/// CutMix's λ is corrected to the pasted area. Targets become λ·onehot(y_i) + (1−λ)·onehot(y_partner).
-/// Every draw comes from Philox(seed, .mix, epoch << 32 | batch), so mixing depends only on
-/// (seed, epoch, batch index).
+/// CutMix and MixUp on a whole batch, as in the reference notebook (22e50367:training.ipynb `train`:
+/// u = np.random.rand() per batch, CutMix when u < 0.5, else MixUp when u < 0.8): CutMix when
+/// u < p_cutmix, else MixUp when u < p_cutmix + p_mixup, else nothing. The partner of sample i is
+/// sample perm[i] of a uniformly random permutation (tests/test_utils.py `cutmix_data` / `mixup_data`:
+/// `index = torch.randperm(batch_size)`); λ ~ Beta(α, α); CutMix's box is `rand_bbox`'s (cut ratio
+/// √(1−λ), centre uniform, clipped) and λ is corrected to the pasted area. Targets become
+/// λ·onehot(y_i) + (1−λ)·onehot(y_perm[i]). Every draw comes from Philox(seed, .mix, epoch << 32 |
+/// batch), so mixing depends only on (seed, epoch, batch index).
 final class BatchMixer {
     let cutmix: (p: Double, alpha: Double)?
     let mixup: (p: Double, alpha: Double)?
@@ -29,14 +31,16 @@ final class BatchMixer {
         let n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
         let out = x.copy()
         let lam: Double
+        var perm: [Int] = []
         if let cm = cutmix, u < pc {
             let l = draws.beta(cm.alpha)
             let ratio = (1 - l).squareRoot()
             let ch = Int(Double(h) * ratio), cw = Int(Double(w) * ratio)
             let cy = draws.below(h), cx = draws.below(w)
             let y1 = max(cy - ch / 2, 0), y2 = min(cy + ch / 2, h), x1 = max(cx - cw / 2, 0), x2 = min(cx + cw / 2, w)
+            perm = draws.permutation(n)
             for i in 0..<n {
-                let j = (i + n - 1) % n
+                let j = perm[i]
                 for yy in y1..<max(y1, y2) {
                     let dst = out.data + ((i * h + yy) * w + x1) * c, src = x.data + ((j * h + yy) * w + x1) * c
                     dst.update(from: src, count: max(x2 - x1, 0) * c)
@@ -45,9 +49,10 @@ final class BatchMixer {
             lam = 1 - Double((y2 - y1) * (x2 - x1)) / Double(h * w)
         } else if let mu = mixup, u < pc + pm {
             lam = draws.beta(mu.alpha)
+            perm = draws.permutation(n)
             let per = h * w * c, a = Float(lam), b = Float(1 - lam)
             for i in 0..<n {
-                let j = (i + n - 1) % n
+                let j = perm[i]
                 let dst = out.data + i * per, s1 = x.data + i * per, s2 = x.data + j * per
                 for k in 0..<per { dst[k] = a * s1[k] + b * s2[k] }
             }
@@ -57,7 +62,7 @@ final class BatchMixer {
         let t = Tensor(zeros: [n, classes])
         for i in 0..<n {
             t.data[i * classes + labels[i]] += Float(lam)
-            t.data[i * classes + labels[(i + n - 1) % n]] += Float(1 - lam)
+            t.data[i * classes + labels[perm[i]]] += Float(1 - lam)
         }
         return TrainBatch(images: out, labels: labels, targets: .soft(t))
     }
@@ -72,6 +77,13 @@ struct RandomDraws {
     mutating func uniform() -> Double { defer { i += 1 }; return rng.uniform(i) }
     mutating func normal() -> Double { defer { i += 1 }; return rng.normal(i) }
     mutating func below(_ n: Int) -> Int { defer { i += 1 }; return rng.below(n, i) }
+
+    /// A uniformly random permutation of 0..<n (Fisher–Yates, n − 1 draws).
+    mutating func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        if n > 1 { for k in stride(from: n - 1, to: 0, by: -1) { p.swapAt(k, below(k + 1)) } }
+        return p
+    }
 
     /// Gamma(α, 1) by Marsaglia–Tsang (α < 1 via Gamma(α+1)·U^(1/α)).
     mutating func gamma(_ alpha: Double) -> Double {

@@ -45,14 +45,16 @@ public struct RunConfig: Codable, Equatable, Sendable {
         return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
     }
 
-    /// The learning-rate schedule in optimizer steps: warm-up and cosine are stepped per batch.
+    /// The learning-rate schedule in optimizer steps. Warm-up + cosine and multi-step change the rate
+    /// once per epoch, as the reference notebook steps them (22e50367:training.ipynb `validate`);
+    /// one-cycle per batch (the notebook steps `OneCycleLR` in its batch loop).
     public func lrSchedule(stepsPerEpoch: Int) -> LRSchedule {
         let t = training
         let total = t.epochs * stepsPerEpoch
         switch t.schedule.name {
         case .warmupCosine:
-            return .warmupCosine(lr: t.optimizer.lr, warmupSteps: t.schedule.warmupEpochs * stepsPerEpoch,
-                                 totalSteps: total, minLR: t.schedule.minLr)
+            return .warmupCosine(lr: t.optimizer.lr, warmupEpochs: t.schedule.warmupEpochs, epochs: t.epochs,
+                                 minLR: t.schedule.minLr, stepsPerEpoch: stepsPerEpoch)
         case .onecycle:
             return .oneCycle(maxLR: t.optimizer.lr, totalSteps: total, pctStart: 0.3, divFactor: 25,
                              finalDivFactor: t.schedule.minLr > 0 ? t.optimizer.lr / 25 / t.schedule.minLr : 1e4)

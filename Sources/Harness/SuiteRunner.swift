@@ -111,7 +111,7 @@ extension SuiteRunner {
                 rates[c.model] = (t.imagesPerSecond, i.imagesPerSecond)
             }
             let r = rates[c.model]!
-            let perEpoch = Double(data.trainBatchesPerEpoch(batchSize: c.training.batchSize) * c.training.batchSize) / r.train
+            let perEpoch = Double(data.trainIndices.count) / r.train
                 + Double(data.testIndices.count) / r.infer
             total += Double(c.training.epochs) * perEpoch
         }

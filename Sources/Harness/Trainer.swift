@@ -32,6 +32,10 @@ public final class Trainer {
     /// Test hook (`RKAN_INJECT_NAN_AT_STEP`): treat the loss of this step as NaN, to exercise the
     /// divergence path without waiting for a real blow-up.
     public var injectNaNAtStep: Int? = ProcessInfo.processInfo.environment["RKAN_INJECT_NAN_AT_STEP"].flatMap { Int($0) }
+    /// The run's `/state` extra JSON, `{"init_weights_sha256": ...}`: the digest of the weights the
+    /// run started from, the bytes `rkan-repro init` writes for the same spec, classes, channels
+    /// and seed. Set by `run()` (kept from the run file on resume).
+    private var stateExtra = "{}"
 
     public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo) {
         self.config = config; self.data = data; self.url = url; self.machine = machine
@@ -68,15 +72,18 @@ public final class Trainer {
             bench = rec.bench
             epoch = rec.state.epoch
             step = rec.state.step
+            stateExtra = rec.state.extraJSON
             log("\(c.experiment) seed \(c.seed): resuming after epoch \(epoch) from \(url.path)")
         } else {
             model.initialize(seed: UInt64(c.seed))
+            let digest = WeightsDigest.sha256(of: stateEntries(model))
+            stateExtra = "{\"init_weights_sha256\":\"\(digest)\"}"
         }
 
         let stepsPerEpoch = data.trainBatchesPerEpoch(batchSize: c.training.batchSize)
         guard stepsPerEpoch > 0 else {
             throw HarnessError.badConfig(what: "\(c.suite)/\(c.experiment)", detail:
-                "batch size \(c.training.batchSize) is larger than the \(data.trainIndices.count) training images; lower batch_size or raise train_subset")
+                "the training split has no images; raise train_subset or check the dataset folder")
         }
         let schedule = c.lrSchedule(stepsPerEpoch: stepsPerEpoch)
         let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * stepsPerEpoch, alreadyDone: step)
@@ -167,11 +174,17 @@ public final class Trainer {
         return (loss / d, 100 * Double(c1) / d, 100 * Double(c5) / d)
     }
 
-    private func save(model: Model, optimizer: Optimizer, metrics: [String: [Double]], bench: [BenchEntry],
-                      epoch: Int, step: Int, status: RunStore.RunStatus) throws {
+    /// The model's state dict as the run file stores it (sorted by key).
+    private func stateEntries(_ model: Model) -> [WeightEntry] {
         var weights = model.store.floatEntries.map { WeightEntry(key: $0.name, shape: $0.shape, values: .float32($0.torchValues())) }
         weights += model.store.counters.map { WeightEntry(key: $0.name, shape: [], values: .int64([$0.value])) }
         weights.sort { $0.key < $1.key }
+        return weights
+    }
+
+    private func save(model: Model, optimizer: Optimizer, metrics: [String: [Double]], bench: [BenchEntry],
+                      epoch: Int, step: Int, status: RunStore.RunStatus) throws {
+        let weights = stateEntries(model)
         let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
         let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
                                   profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
@@ -179,13 +192,13 @@ public final class Trainer {
                                   convAlgorithm: ConvAlgorithm.current.rawValue)
         var values = ["optimizer_steps": optimizer.stepCount]
         if status == .diverged { values["diverged_at_step"] = Int64(step) }
-        let state = RunState(epoch: epoch, step: step, values: values)
+        let state = RunState(epoch: epoch, step: step, values: values, extraJSON: stateExtra)
         let rec = RunRecord(attributes: attrs, weights: weights, optimizer: opt, state: state, metrics: metrics, bench: bench)
         try RunFile.write(rec, to: url)
     }
 
     private func restore(model: Model, optimizer: Optimizer, from rec: RunRecord) throws {
-        let byKey = Dictionary(rec.weights.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let byKey = Dictionary(rec.weights.renamingLegacyKANKeys().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for p in model.store.floatEntries {
             guard let e = byKey[p.name], e.shape == p.shape, let v = e.values.floats else {
                 throw HarnessError.incompatibleRunFile(path: url.path, detail: "weight \(p.name) is missing or has another shape")

@@ -46,12 +46,16 @@ public final class TrainingData {
                             testIndices: try subset(test, testSubset), imageSize: resolution ?? info.nativeSize, workers: workers)
     }
 
-    /// Full training batches per epoch (the last partial batch is dropped).
-    public func trainBatchesPerEpoch(batchSize: Int) -> Int { trainIndices.count / batchSize }
+    /// Training batches per epoch, the last partial one included: the reference's DataLoader has no
+    /// `drop_last` (22e50367:training.ipynb `DataLoader(train_dataset, batch_size, shuffle = True, ...)`).
+    public func trainBatchesPerEpoch(batchSize: Int) -> Int { (trainIndices.count + batchSize - 1) / batchSize }
 
     /// Photo datasets (ImageNet, Food-101) use RandomResizedCrop for training and resize-shorter-side
-    /// + center crop for evaluation (reference notebook); fixed-size datasets are resized (bicubic)
-    /// to the run's resolution when it differs from the native size.
+    /// + center crop for evaluation, as the reference notebook: ImageNet Resize(256) + CenterCrop(224)
+    /// (22e50367:training.ipynb), Food-101 Resize(int(size·1.25)) + CenterCrop(size), i.e. 200 + 160 at
+    /// the table era's 160 (c6a179c:training.ipynb); other resolutions keep the same ratio.
+    /// Fixed-size datasets are resized (bicubic) to the run's resolution when it differs from the
+    /// native size (the notebook's Resize(128) / Resize(160) for CIFAR / Tiny ImageNet).
     private var isPhotoDataset: Bool { ["imagenet", "food101"].contains(info.name) }
 
     private func augment(_ a: AugmentConfig?, for d: any ImageDataset, training: Bool) -> Augment {
@@ -75,7 +79,7 @@ public final class TrainingData {
     /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured.
     public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig) throws -> BatchStream {
         let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
-                                     shuffle: true, dropLast: true, augment: augment(a, for: train, training: true), workers: workers)
+                                     shuffle: true, dropLast: false, augment: augment(a, for: train, training: true), workers: workers)
         let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
                                classes: info.classes, seed: UInt64(seed), epoch: epoch)
         return BatchStream(loader: loader, mixer: mixer)

@@ -19,7 +19,8 @@ extension ParameterStore {
         return entries
     }
 
-    /// Sets every tensor and counter from `entries` (all keys must match, with equal shapes).
+    /// Sets every tensor and counter from `entries` (all keys must match, with equal shapes; the
+    /// reference's old Chebyshev KAN names are accepted, see `renamingLegacyKANKeys`).
     /// - Parameters:
     ///   - entries: a state dict, e.g. `RunFile.read(url).weights`.
     ///   - source: the file they came from, for messages.
@@ -27,6 +28,7 @@ extension ParameterStore {
     ///   nothing is changed then.
     public func load(_ entries: [WeightEntry], from source: String) throws {
         precondition(isFinalized, "ParameterStore.load before finalize")
+        let entries = entries.renamingLegacyKANKeys()
         let byKey = Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var problems: [String] = []
         let expected = Set(floatEntries.map(\.name) + counters.map(\.name))

@@ -2,10 +2,13 @@ import Engine
 
 /// torchvision's DenseNet-121/161/169/201 (keys `features.conv0/norm0`,
 /// `features.denseblockK.denselayerJ.{norm1,conv1,norm2,conv2}`, `features.transitionK.{norm,conv}`,
-/// `features.norm5`, `classifier`). The stages RKAN wraps (the reference's post-transition
-/// placement): stage K = denseblockK + transitionK for K < 4 (stride 2), and stage 4 =
-/// denseblock4 + norm5 + ReLU (stride 1). The global pool is functional in torchvision, so thop
-/// does not count it.
+/// `features.norm5`, `classifier`), as the reference's RKAN_DenseNet runs it; the notebook builds the
+/// DenseNet baselines with the same class (mechanisms=None; 22e50367:training.ipynb `model_configs`).
+/// The stages RKAN wraps (the reference's post-transition placement): stage K = denseblockK +
+/// transitionK for K < 4 (stride 2), and stage 4 = denseblock4 + norm5 with NO ReLU: the reference
+/// applies `features.norm5`, adds the residual and pools (fe63108:residual_networks/RKAN_DenseNet.py
+/// `forward`), where torchvision's DenseNet.forward has `F.relu` after the features; the reference
+/// wins (DESIGN.md). The global pool is functional, so thop does not count it.
 ///
 /// `stem=small` follows the reference's dataset_size "small": `conv0` 3×3 stride 1, no `pool0`.
 /// `width` scales the growth rate and the initial features (bn_size stays 4).
@@ -67,7 +70,7 @@ enum DenseNet {
                     features = out
                 } else {
                     let norm5 = BatchNorm2d(store: s, name: "norm5", channels: features)
-                    stages.append(BackboneStage(layer: Sequential([block, norm5, ReLU()]), inChannels: stageIn, outChannels: features, stride: 1))
+                    stages.append(BackboneStage(layer: Sequential([block, norm5]), inChannels: stageIn, outChannels: features, stride: 1))
                 }
             }
         }

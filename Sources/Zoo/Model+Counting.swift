@@ -9,8 +9,8 @@ extension Model {
     }
 
     /// Parameters as thop counts them (the published counts' convention, paper/README.md): only
-    /// leaf modules with a thop rule. Not counted: the Chebyshev KAN's `chebyshev_weight` /
-    /// `chebyshev_scaler` (custom module; its `base_linear` is an nn.Linear and counts), the rbf
+    /// leaf modules with a thop rule. Not counted: the Chebyshev KAN's `polynomial_weight` /
+    /// `scaler` (custom module; its `base_linear` is an nn.Linear and counts), the rbf
     /// KAN's `spline_linear` (a subclass of nn.Linear, which thop's exact-type lookup misses), the
     /// whole b_spline KANLinear, and ELA's GroupNorm (no rule).
     public var thopParameterCount: Int {
@@ -20,7 +20,7 @@ extension Model {
 
     /// State-dict key endings of the parameters thop does not see.
     static let thopUncountedSuffixes = [
-        ".chebyshev_weight", ".chebyshev_scaler",
+        ".polynomial_weight", ".scaler",
         ".spline_linear.weight",
         ".conv.base_weight", ".conv.spline_weight", ".conv.spline_scaler",
         ".ela.gn.weight", ".ela.gn.bias",

@@ -24,7 +24,7 @@ public final class Model {
             return try body()
         }
         let backbone = try inBackbone { try family.build(s, spec: spec, classes: classes, inChannels: inChannels) }
-        net = StagedNetwork(backbone, rkan: try RKANBlock.blocks(s, spec: spec, stages: backbone.stages))
+        net = StagedNetwork(backbone, rkan: try RKANBlock.blocks(s, spec: spec, family: family, stages: backbone.stages))
         s.finalize()
         store = s
     }

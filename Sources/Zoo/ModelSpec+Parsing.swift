@@ -49,8 +49,13 @@ extension ModelSpec {
                 }
                 r.kan = x
             case "degree":
-                guard let x = Int(v), (1...8).contains(x) else { throw fail("degree must be an integer in 1…8, got '\(v)'") }
-                r.degree = x
+                // `A/B`: kan_conv1 / kan_conv2; one number D (the syntax before 3/2 became the default)
+                // keeps its old meaning, both convs of degree D.
+                let d = v.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+                guard (1...2).contains(d.count), d.allSatisfy({ $0 != nil && (1...8).contains($0!) }) else {
+                    throw fail("degree must be A/B (kan_conv1 / kan_conv2, each 1…8, default 3/2) or one degree D for both, got '\(v)'")
+                }
+                (r.degree, r.degree2) = (d[0]!, d.last!!)
             case "mech":
                 guard let x = RKANOptions.Mechanism(rawValue: v) else {
                     throw fail("mech must be one of \(RKANOptions.Mechanism.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")

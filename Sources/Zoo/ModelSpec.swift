@@ -41,8 +41,12 @@ public struct RKANOptions: Equatable, Sendable {
     /// KAN of the RKAN convolutions: Chebyshev (degree `degree`), RBF (FastKAN, 5 centres on
     /// [−1, 1]) or B-spline (KANLinear, grid 5 on [−1, 1], order `degree`).
     public var kan: KANType = .chebyshev
-    /// Chebyshev degree; the spline order for `kan=b_spline`.
+    /// Chebyshev degree of kan_conv1 (the spline order for `kan=b_spline`): the reference's
+    /// `spline_order[0]` (fe63108:residual_networks/RKAN_ResNet.py `spline_order = (3, 2)`).
     public var degree: Int = 3
+    /// Degree of kan_conv2 (stage 4 only): the reference's `spline_order[1]` = 2 (same file; hard-coded
+    /// `spline_order = 2` in 815a357:residual_networks/RKAN_SENet.py and RKAN_ResNet_D.py).
+    public var degree2: Int = 2
     public var mech: Mechanism = .addition
 
     public enum KANType: String, Sendable, CaseIterable { case chebyshev, rbf, b_spline }
@@ -55,7 +59,7 @@ public struct RKANOptions: Equatable, Sendable {
         if stages != [4] { o.append("stages=" + stages.map(String.init).joined(separator: "/")) }
         if let inv { o.append("inv=\(inv)") } else if reduce != 2 { o.append("reduce=\(reduce)") }
         if kan != .chebyshev { o.append("kan=\(kan.rawValue)") }
-        if degree != 3 { o.append("degree=\(degree)") }
+        if (degree, degree2) != (3, 2) { o.append(degree == degree2 ? "degree=\(degree)" : "degree=\(degree)/\(degree2)") }
         if mech != .addition { o.append("mech=\(mech.rawValue)") }
         return o.isEmpty ? "" : "(" + o.joined(separator: ",") + ")"
     }

@@ -1,15 +1,18 @@
 import Engine
 
-/// The RKAN block on one stage (DESIGN.md, after the reference RKAN_ResNet):
+/// The RKAN block on one stage (DESIGN.md; fe63108:residual_networks/RKAN_ResNet.py `forward`):
 ///
 ///     r = SiLU(conv_reduce.i(x))           C_in → M  (M = C_in/reduce, or C_in·inv for RKAN-L)
-///     r = kan_bn.i(kan_conv1.i(r))         per-channel KAN conv 3×3, stride of the stage
+///     r = kan_bn.i(kan_conv1.i(r))         per-channel KAN conv 3×3 of degree `degree`, stride of the stage
 ///     r = SiLU(conv_expand.i(r))           M → C_out
-///     r = kan_conv2.i(r)                   only on the last RKAN stage
+///     r = kan_conv2.i(r)                   only on stage 4 (`if i == len(self.mechanisms) - 1`), degree `degree2`
 ///     r = kan_expand_bn.i(r)
-///     out = stage(x) + r                   (mech=addition; gating and se as in the reference)
+///     out = stage(x) + r                   mech=addition
+///     out = stage(x)·g + r·(1−g)           mech=gating, g = σ(gate_convs.i(r))
+///     out = stage(x) + r·s                 mech=se, s = σ(conv(ReLU(conv(GAP(r)))))  (`se_blocks.i.1/.3`)
 ///
-/// The convolutions use PyTorch's default init (the reference creates them outside torchvision).
+/// The convolutions use PyTorch's default init, kaiming_uniform(a=√5) = U(±1/√fan_in) (the reference
+/// creates them in its own `__init__`, outside torchvision's init loop); the BNs start at (1, 0).
 /// `kan=rbf` / `kan=b_spline` swap the KAN convolutions (RBFKANConv2d, BSplineKANConv2d).
 final class RKANBlock {
     let convReduce: Conv2d, silu1 = SiLU()
@@ -20,7 +23,7 @@ final class RKANBlock {
     let mech: RKANOptions.Mechanism
     // gating: gate = σ(gate_convs.i(r)); out = h·gate + r·(1−gate)
     let gateConv: Conv2d?
-    // se: s = σ(conv(ReLU(conv(GAP(r))))); out = h·s + r
+    // se: s = σ(conv(ReLU(conv(GAP(r))))); out = h + r·s
     let seReduce: Conv2d?, seExpand: Conv2d?
     let sePool = GlobalAvgPool(), seReLU = ReLU(), seSigmoid = Sigmoid()
 
@@ -31,42 +34,41 @@ final class RKANBlock {
     private var h: Tensor?, r: Tensor?, gate: Tensor?, seScale: Tensor?
 
     init(_ s: ParameterStore, index i: Int, inChannels cin: Int, outChannels cout: Int, stride: Int,
-         options o: RKANOptions, lastStage: Bool, spec: ModelSpec) throws {
+         options o: RKANOptions, withKANConv2: Bool, seBias: Bool, spec: ModelSpec) throws {
         let m = o.inv.map { cin * $0 } ?? cin / o.reduce
         guard m >= 1, o.inv != nil || cin % o.reduce == 0 else {
             throw SpecError(spec: spec.description, problem: "reduce=\(o.reduce) does not divide the \(cin) input channels of stage \(i + 1)")
         }
-        func defaultInit(_ fanIn: Int) -> Initializer { .uniform(bound: Float(1 / Double(fanIn).squareRoot())) }
         var constants: [(Parameter, [Float])] = []
-        func kanConv(_ name: String, stride: Int) -> Layer {
+        func kanConv(_ name: String, stride: Int, degree: Int) -> Layer {
             switch o.kan {
             case .chebyshev:
-                return ChebyshevKANConv2d(store: s, name: name, kernel: 3, stride: stride, padding: 1, degree: o.degree)
+                return ChebyshevKANConv2d(store: s, name: name, kernel: 3, stride: stride, padding: 1, degree: degree)
             case .rbf:
                 let k = RBFKANConv2d(s, name: name, stride: stride)
                 constants.append((k.grid, k.gridValues))
                 return k
             case .b_spline:
-                let k = BSplineKANConv2d(s, name: name, stride: stride, order: o.degree)
+                let k = BSplineKANConv2d(s, name: name, stride: stride, order: degree)
                 constants.append((k.grid, k.gridValues))
                 return k
             }
         }
-        convReduce = Conv2d(store: s, name: "conv_reduce.\(i)", inChannels: cin, outChannels: m, kernel: 1, weightInit: defaultInit(cin))
-        kan1 = kanConv("kan_conv1.\(i).convs.0.conv", stride: stride)
+        convReduce = Conv2d(store: s, name: "conv_reduce.\(i)", inChannels: cin, outChannels: m, kernel: 1, weightInit: pytorchDefaultInit(cin))
+        kan1 = kanConv("kan_conv1.\(i).convs.0.conv", stride: stride, degree: o.degree)
         kanBN = BatchNorm2d(store: s, name: "kan_bn.\(i)", channels: m)
-        convExpand = Conv2d(store: s, name: "conv_expand.\(i)", inChannels: m, outChannels: cout, kernel: 1, weightInit: defaultInit(m))
-        kan2 = lastStage ? kanConv("kan_conv2.\(i).convs.0.conv", stride: 1) : nil
+        convExpand = Conv2d(store: s, name: "conv_expand.\(i)", inChannels: m, outChannels: cout, kernel: 1, weightInit: pytorchDefaultInit(m))
+        kan2 = withKANConv2 ? kanConv("kan_conv2.\(i).convs.0.conv", stride: 1, degree: o.degree2) : nil
         expandBN = BatchNorm2d(store: s, name: "kan_expand_bn.\(i)", channels: cout)
         mech = o.mech
         self.constants = constants
         gateConv = o.mech == .gating
-            ? Conv2d(store: s, name: "gate_convs.\(i)", inChannels: cout, outChannels: cout, kernel: 1, bias: true, weightInit: defaultInit(cout))
+            ? Conv2d(store: s, name: "gate_convs.\(i)", inChannels: cout, outChannels: cout, kernel: 1, bias: true, weightInit: pytorchDefaultInit(cout))
             : nil
         if o.mech == .se {
             let hidden = max(cout / 16, 1)
-            seReduce = Conv2d(store: s, name: "se_blocks.\(i).1", inChannels: cout, outChannels: hidden, kernel: 1, bias: true, weightInit: defaultInit(cout))
-            seExpand = Conv2d(store: s, name: "se_blocks.\(i).3", inChannels: hidden, outChannels: cout, kernel: 1, bias: true, weightInit: defaultInit(hidden))
+            seReduce = Conv2d(store: s, name: "se_blocks.\(i).1", inChannels: cout, outChannels: hidden, kernel: 1, bias: seBias, weightInit: pytorchDefaultInit(cout))
+            seExpand = Conv2d(store: s, name: "se_blocks.\(i).3", inChannels: hidden, outChannels: cout, kernel: 1, bias: seBias, weightInit: pytorchDefaultInit(hidden))
         } else {
             seReduce = nil; seExpand = nil
         }
@@ -113,9 +115,9 @@ final class RKANBlock {
             let c = pooled.shape[1]
             let z = try seExpand!.forward(seReLU.forward(seReduce!.forward(pooled.reshaped([pooled.shape[0], 1, 1, c]), mode: mode), mode: mode), mode: mode)
             let sc = try seSigmoid.forward(z, mode: mode).reshaped([pooled.shape[0], c])
-            let hs = try channelMulForward(h, sc)
-            if mode == .train { self.h = h; self.r = r; seScale = sc }
-            return try addForward(hs, r)
+            let rs = try channelMulForward(r, sc)
+            if mode == .train { self.r = r; seScale = sc }
+            return try addForward(h, rs)
         }
     }
 
@@ -140,31 +142,36 @@ final class RKANBlock {
             accumulate(into: dr, gateConv!.backward(dz))
             return (dh, branchBackward(dr))
         case .se:
-            let (h, sc) = (self.h!, seScale!)
-            self.h = nil; self.r = nil; seScale = nil
-            let (dh, ds) = channelMulBackward(dy: d, x: h, s: sc)
+            let (r, sc) = (self.r!, seScale!)
+            self.r = nil; seScale = nil
+            let (dr, ds) = channelMulBackward(dy: d, x: r, s: sc)      // through r·s
             let n = sc.shape[0], c = sc.shape[1]
             var g = seSigmoid.backward(ds.reshaped([n, 1, 1, c]))
             g = seReduce!.backward(seReLU.backward(seExpand!.backward(g)))
-            let dr = sePool.backward(g.reshaped([n, c]))
-            accumulate(into: dr, d)
-            return (dh, branchBackward(dr))
+            accumulate(into: dr, sePool.backward(g.reshaped([n, c])))  // s depends on r through GAP
+            return (d, branchBackward(dr))
         }
     }
 }
 
 extension RKANBlock {
     /// One RKAN block per stage of `spec.rkan.stages` (nil elsewhere), declared at the store's
-    /// top level (`conv_reduce.i`, ...), with `kan_conv2` on the last of them.
-    /// - Throws: `SpecError` when `reduce` does not divide a stage's input channels.
-    static func blocks(_ s: ParameterStore, spec: ModelSpec, stages: [BackboneStage]) throws -> [RKANBlock?] {
+    /// top level (`conv_reduce.i`, ...), with `kan_conv2` on stage 4 only: the reference applies it
+    /// `if i == len(self.mechanisms) - 1` (fe63108:residual_networks/RKAN_ResNet.py and every other
+    /// RKAN class), so `stages=3` alone has no kan_conv2.
+    /// - Throws: `SpecError` when `reduce` does not divide a stage's input channels, or for
+    ///   `mech=gating` on a backbone whose reference class has no `gate_convs`.
+    static func blocks(_ s: ParameterStore, spec: ModelSpec, family: BackboneFamily, stages: [BackboneStage]) throws -> [RKANBlock?] {
         var blocks: [RKANBlock?] = Array(repeating: nil, count: stages.count)
         guard let r = spec.rkan else { return blocks }
-        let last = r.stages.max() ?? stages.count
+        if r.mech == .gating && !family.hasGating {
+            throw SpecError(spec: spec.description, problem: "mech=gating is not available for \(spec.backbone.rawValue): its reference class has no gate_convs (use mech=addition or mech=se)")
+        }
         for st in r.stages {
             let i = st - 1, stage = stages[i]
             blocks[i] = try RKANBlock(s, index: i, inChannels: stage.inChannels, outChannels: stage.outChannels,
-                                      stride: stage.stride, options: r, lastStage: st == last, spec: spec)
+                                      stride: stage.stride, options: r, withKANConv2: st == stages.count, seBias: family.seBlockBias,
+                                      spec: spec)
         }
         return blocks
     }

@@ -1,16 +1,25 @@
 import Engine
 
 /// The ResNet family: torchvision's ResNet-18…152, Wide ResNet and ResNeXt; the reference's
-/// SE-ResNet (`se` after bn3) and ELA-ResNet (`ela` after bn3); timm's ResNet-D (`resnet101d`:
-/// deep stem `conv1.0/1/3/4/6`, average-pool shortcuts `downsample.1/.2`). Options of DESIGN.md:
-/// `stem=small` (3×3 stride-1 first conv and no max-pool; not for the deep stem) and `width`.
+/// SE-ResNet (`se` after bn3) and ELA-ResNet (`ela` after bn3); the reference's ResNet-D
+/// (`resnet101d`, 815a357:residual_networks/RKAN_ResNet_D.py RKANet_D: deep stem `stem.0/1/3/4/6`
+/// then torchvision's `bn1`, average-pool shortcuts `downsample.1/.2` on the stride-2 blocks).
+/// Options of DESIGN.md: `stem=small` (3×3 stride-1 first conv and no max-pool; not for the deep
+/// stem) and `width`.
+///
+/// Initialisation, as the reference's classes leave it: torchvision's (conv kaiming-normal fan-out,
+/// BN (1, 0), the replaced `fc` PyTorch's default) for modules torchvision built; PyTorch's default
+/// (kaiming_uniform a=√5: U(±1/√fan_in)) for modules the reference builds itself after
+/// torchvision's init loop: RKANet_D's stem and average-pool shortcut convs, and the whole SE / ELA
+/// blocks that RKAN_SENet (815a357) and RKAN_ELA (fe63108) swap in with `_replace_blocks` (their
+/// `downsample` is torchvision's, reused, and keeps torchvision's init).
 enum ResNet {
     struct Config {
         var blocks: [Int]
         var bottleneck: Bool
         var groups = 1
         var widthPerGroup = 64
-        /// timm's ResNet-D: three 3×3 stem convs and avg-pool + 1×1 conv shortcuts.
+        /// ResNet-D (the reference's RKANet_D): three 3×3 stem convs and avg-pool + 1×1 conv shortcuts.
         var deepStem = false
         var attention: BlockAttention = .none
     }
@@ -51,12 +60,14 @@ enum ResNet {
         var stem: [Layer] = []
         if c.deepStem {
             let w = scale(32)
-            s.scoped("conv1") {
-                stem += [Conv2d(store: s, name: "0", inChannels: inChannels, outChannels: w, kernel: 3, stride: 2, padding: 1),
+            s.scoped("stem") {
+                stem += [Conv2d(store: s, name: "0", inChannels: inChannels, outChannels: w, kernel: 3, stride: 2, padding: 1,
+                                weightInit: pytorchDefaultInit(inChannels * 9)),
                          BatchNorm2d(store: s, name: "1", channels: w), ReLU(),
-                         Conv2d(store: s, name: "3", inChannels: w, outChannels: w, kernel: 3, padding: 1),
+                         Conv2d(store: s, name: "3", inChannels: w, outChannels: w, kernel: 3, padding: 1, weightInit: pytorchDefaultInit(w * 9)),
                          BatchNorm2d(store: s, name: "4", channels: w), ReLU(),
-                         Conv2d(store: s, name: "6", inChannels: w, outChannels: inplanes0, kernel: 3, padding: 1)]
+                         Conv2d(store: s, name: "6", inChannels: w, outChannels: inplanes0, kernel: 3, padding: 1,
+                                weightInit: pytorchDefaultInit(w * 9))]
             }
         } else if spec.stem == .small {
             stem.append(Conv2d(store: s, name: "conv1", inChannels: inChannels, outChannels: inplanes0, kernel: 3, stride: 1, padding: 1))
@@ -79,15 +90,17 @@ enum ResNet {
                         let down = b == 0 && (st != 1 || inplanes != out)
                             ? downsample(s, inPlanes: inplanes, outPlanes: out, stride: st, avgDown: c.deepStem) : nil
                         let attention = try attentionLayer(s, c.attention, channels: out, spec: spec)
+                        // SE / ELA blocks are built after torchvision's init: PyTorch's default init.
+                        let convInit: ((Int) -> Initializer)? = c.attention == .none ? nil : pytorchDefaultInit
                         if c.bottleneck {
                             let w = Int(Double(planes[i]) * Double(c.widthPerGroup) / 64.0) * c.groups
                             guard w > 0 else {
                                 throw SpecError(spec: spec.description, problem: "width \(spec.width) leaves no channels for the \(c.groups) groups of stage \(i + 1)")
                             }
                             blocks.append(Bottleneck(s, inPlanes: inplanes, planes: planes[i], width: w, groups: c.groups,
-                                                     stride: st, downsample: down, attention: attention))
+                                                     stride: st, downsample: down, attention: attention, convInit: convInit))
                         } else {
-                            blocks.append(BasicBlock(s, inPlanes: inplanes, planes: planes[i], stride: st, downsample: down))
+                            blocks.append(BasicBlock(s, inPlanes: inplanes, planes: planes[i], stride: st, downsample: down, convInit: convInit))
                         }
                         inplanes = out
                     }
@@ -99,17 +112,20 @@ enum ResNet {
         return StagedBackbone(stem: Sequential(stem), stages: stages, classifier: fc, poolIsModule: true)
     }
 
-    /// torchvision's `downsample.0/1` (1×1 conv stride s + BN), or ResNet-D's `downsample.1/2`
-    /// after `AvgPool2d(2, 2, ceil_mode, count_include_pad=False)` (nothing at index 0 for stride 1).
+    /// torchvision's `downsample.0/1` (1×1 conv stride s + BN), or for ResNet-D's stride-2 blocks
+    /// `AvgPool2d(2, 2)` (ceil_mode False, padding 0), a new 1×1 conv `downsample.1` (PyTorch's
+    /// default init) and torchvision's BN as `downsample.2` (815a357:residual_networks/RKAN_ResNet_D.py
+    /// `_make_resnetd_layer`, which replaces only shortcuts whose conv has stride 2: layer1's stays).
     static func downsample(_ s: ParameterStore, inPlanes: Int, outPlanes: Int, stride: Int, avgDown: Bool) -> Sequential {
         s.scoped("downsample") {
-            if !avgDown {
+            if !avgDown || stride == 1 {
                 return Sequential([Conv2d(store: s, name: "0", inChannels: inPlanes, outChannels: outPlanes, kernel: 1, stride: stride),
                                    BatchNorm2d(store: s, name: "1", channels: outPlanes)])
             }
-            let pool: [Layer] = stride == 1 ? [] : [AvgPool2d(kernel: 2, stride: stride, ceilMode: true, countIncludePad: false)]
-            return Sequential(pool + [Conv2d(store: s, name: "1", inChannels: inPlanes, outChannels: outPlanes, kernel: 1),
-                                      BatchNorm2d(store: s, name: "2", channels: outPlanes)])
+            return Sequential([AvgPool2d(kernel: 2, stride: stride, ceilMode: false, countIncludePad: true),
+                               Conv2d(store: s, name: "1", inChannels: inPlanes, outChannels: outPlanes, kernel: 1,
+                                      weightInit: pytorchDefaultInit(inPlanes)),
+                               BatchNorm2d(store: s, name: "2", channels: outPlanes)])
         }
     }
 
@@ -121,7 +137,7 @@ enum ResNet {
             guard c >= 16 else {
                 throw SpecError(spec: spec.description, problem: "width \(spec.width) gives \(c) channels, too few for SE (reduction 16)")
             }
-            return SqueezeExcitation(s, name: "se", channels: c, squeeze: c / 16, bias: false)
+            return SqueezeExcitation(s, name: "se", channels: c, squeeze: c / 16, bias: false, convInit: pytorchDefaultInit)
         case .ela:
             guard c >= 16, c % 16 == 0, c % (c / 8) == 0 else {
                 throw SpecError(spec: spec.description, problem: "width \(spec.width) gives \(c) channels; ELA needs a multiple of 16 (GroupNorm(16), conv groups C/8)")

@@ -7,10 +7,13 @@ final class BasicBlock: Layer {
     let conv2: Conv2d, bn2: BatchNorm2d, relu2 = ReLU()
     let downsample: Sequential?
 
-    init(_ s: ParameterStore, inPlanes: Int, planes: Int, stride: Int, downsample: Sequential?) {
-        conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1)
+    /// - Parameter convInit: the convs' init from their fan-in (nil: torchvision's kaiming-normal fan-out).
+    init(_ s: ParameterStore, inPlanes: Int, planes: Int, stride: Int, downsample: Sequential?, convInit: ((Int) -> Initializer)? = nil) {
+        conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: planes, kernel: 3, stride: stride, padding: 1,
+                       weightInit: convInit?(inPlanes * 9))
         bn1 = BatchNorm2d(store: s, name: "bn1", channels: planes)
-        conv2 = Conv2d(store: s, name: "conv2", inChannels: planes, outChannels: planes, kernel: 3, stride: 1, padding: 1)
+        conv2 = Conv2d(store: s, name: "conv2", inChannels: planes, outChannels: planes, kernel: 3, stride: 1, padding: 1,
+                       weightInit: convInit?(planes * 9))
         bn2 = BatchNorm2d(store: s, name: "bn2", channels: planes)
         self.downsample = downsample
     }
@@ -44,13 +47,16 @@ final class Bottleneck: Layer {
     /// - Parameters:
     ///   - width: channels of the 3×3 conv (planes·baseWidth/64·groups in torchvision).
     ///   - attention: applied to bn3's output before the residual add (SE-ResNet, ELA-ResNet).
+    ///   - convInit: the convs' init from their fan-in (nil: torchvision's kaiming-normal fan-out).
     init(_ s: ParameterStore, inPlanes: Int, planes: Int, width: Int, groups: Int, stride: Int, downsample: Sequential?,
-         attention: Layer? = nil) {
-        conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: width, kernel: 1)
+         attention: Layer? = nil, convInit: ((Int) -> Initializer)? = nil) {
+        conv1 = Conv2d(store: s, name: "conv1", inChannels: inPlanes, outChannels: width, kernel: 1, weightInit: convInit?(inPlanes))
         bn1 = BatchNorm2d(store: s, name: "bn1", channels: width)
-        conv2 = Conv2d(store: s, name: "conv2", inChannels: width, outChannels: width, kernel: 3, stride: stride, padding: 1, groups: groups)
+        conv2 = Conv2d(store: s, name: "conv2", inChannels: width, outChannels: width, kernel: 3, stride: stride, padding: 1, groups: groups,
+                       weightInit: convInit?(width / groups * 9))
         bn2 = BatchNorm2d(store: s, name: "bn2", channels: width)
-        conv3 = Conv2d(store: s, name: "conv3", inChannels: width, outChannels: planes * Bottleneck.expansion, kernel: 1)
+        conv3 = Conv2d(store: s, name: "conv3", inChannels: width, outChannels: planes * Bottleneck.expansion, kernel: 1,
+                       weightInit: convInit?(width))
         bn3 = BatchNorm2d(store: s, name: "bn3", channels: planes * Bottleneck.expansion)
         self.attention = attention
         self.downsample = downsample

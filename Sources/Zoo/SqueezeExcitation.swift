@@ -14,11 +14,13 @@ final class SqueezeExcitation: Layer {
     ///   - channels: C, of the input and output.
     ///   - squeeze: S, the hidden width.
     ///   - bias: whether fc1 and fc2 have biases.
-    init(_ s: ParameterStore, name: String, channels: Int, squeeze: Int, bias: Bool) {
+    ///   - convInit: the convs' init from their fan-in (nil: torchvision's kaiming-normal fan-out, as
+    ///     RegNet's init loop sets it; the reference SE-ResNet's blocks use PyTorch's default).
+    init(_ s: ParameterStore, name: String, channels: Int, squeeze: Int, bias: Bool, convInit: ((Int) -> Initializer)? = nil) {
         precondition(channels > 0 && squeeze > 0, "SqueezeExcitation \(name): channels \(channels), squeeze \(squeeze)")
         (fc1, fc2) = s.scoped(name) {
-            (Conv2d(store: s, name: "fc1", inChannels: channels, outChannels: squeeze, kernel: 1, bias: bias),
-             Conv2d(store: s, name: "fc2", inChannels: squeeze, outChannels: channels, kernel: 1, bias: bias))
+            (Conv2d(store: s, name: "fc1", inChannels: channels, outChannels: squeeze, kernel: 1, bias: bias, weightInit: convInit?(channels)),
+             Conv2d(store: s, name: "fc2", inChannels: squeeze, outChannels: channels, kernel: 1, bias: bias, weightInit: convInit?(squeeze)))
         }
     }
 

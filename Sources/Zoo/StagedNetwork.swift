@@ -90,14 +90,35 @@ enum BackboneFamily {
         else { preconditionFailure("backbone \(b.rawValue) has no family") }
     }
 
-    /// The reference RKAN class's attribute holding the backbone (`resnet.`, `regnet.`,
-    /// `densenet.`), nil where its modules sit at top level (RKANet_D).
+    /// The reference RKAN class's attribute holding the backbone, nil where its modules sit at top
+    /// level (RKANet_D). fe63108:residual_networks/: RKAN_ResNet.py, RKAN_ELA.py and (815a357)
+    /// RKAN_SENet.py `self.resnet`; RKAN_ResNeXt.py `self.resnext`; RKAN_WideResNet.py `self.wideresnet`;
+    /// RKAN_RegNet.py `self.regnet`; RKAN_DenseNet.py `self.densenet`; 815a357:RKAN_ResNet_D.py none.
     var rkanPrefix: String? {
         switch self {
-        case .resnet(let c): return c.deepStem ? nil : "resnet"
+        case .resnet(let c):
+            if c.deepStem { return nil }
+            if c.groups > 1 { return "resnext" }
+            return c.widthPerGroup != 64 ? "wideresnet" : "resnet"
         case .regnet: return "regnet"
         case .densenet: return "densenet"
         }
+    }
+
+    /// Whether the reference class's `se_blocks` convs have biases: `nn.Conv2d(..., 1)` in
+    /// fe63108:residual_networks/RKAN_ResNeXt.py and RKAN_WideResNet.py, `bias = False` in
+    /// RKAN_ResNet.py, RKAN_ELA.py, RKAN_RegNet.py, RKAN_DenseNet.py (fe63108) and RKAN_SENet.py,
+    /// RKAN_ResNet_D.py (815a357).
+    var seBlockBias: Bool {
+        if case .resnet(let c) = self, !c.deepStem, c.attention == .none, c.groups > 1 || c.widthPerGroup != 64 { return true }
+        return false
+    }
+
+    /// Whether the reference class has `gate_convs` (mech=gating): RKANet, RKANet_D, RKAN_SENet and
+    /// RKAN_ELA do; RKANeXt, RKAN_WideResNet, RKAN_RegNet and RKAN_DenseNet raise "Invalid mechanism".
+    var hasGating: Bool {
+        if case .resnet(let c) = self { return c.groups == 1 && c.widthPerGroup == 64 }
+        return false
     }
 
     /// Declares the backbone's parameters in `s` (under the current prefix) and returns its parts.
@@ -110,6 +131,10 @@ enum BackboneFamily {
         }
     }
 }
+
+/// PyTorch's default init of a conv or linear weight, `kaiming_uniform_(a=√5)`: U(±1/√fan_in)
+/// (fan_in = in/groups · k · k). The reference's own modules start this way (DESIGN.md).
+func pytorchDefaultInit(_ fanIn: Int) -> Initializer { .uniform(bound: Float(1 / Double(fanIn).squareRoot())) }
 
 /// `max(1, round(c · width))`, halves away from zero (the twin's `scaled`).
 func scaledChannels(_ c: Int, _ width: Double) -> Int { max(1, Int((Double(c) * width).rounded())) }

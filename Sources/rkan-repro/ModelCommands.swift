@@ -22,7 +22,9 @@ struct Forward: ParsableCommand {
             let s = try ForwardPass.run(spec: model, classes: classes, inChannels: inChannels, weights: URL(fileURLWithPath: weights),
                                         input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), grad: grad)
             if !s.ignoredKeys.isEmpty {
-                FileHandle.standardError.write(Data("note: \(s.ignoredKeys.count) weights in the file are not used by \(model) (e.g. \(s.ignoredKeys.prefix(3).joined(separator: ", ")))\n".utf8))
+                FileHandle.standardError.write(Data(("note: \(s.ignoredKeys.count) weights in the file are not used by \(model) "
+                    + "(modules the reference class builds but this configuration never calls):\n  "
+                    + s.ignoredKeys.joined(separator: "\n  ") + "\n").utf8))
             }
             print("logits \(s.logitsShape)" + (s.loss.map { ", loss \($0), \(s.gradients) gradients" } ?? ""))
             return 0

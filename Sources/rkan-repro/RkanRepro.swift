@@ -9,7 +9,7 @@ struct RkanRepro: ParsableCommand {
         commandName: "rkan-repro",
         abstract: "Reproduce the RKAN paper's result tables on the CPU, deterministically.",
         discussion: "Suites live in Suites/*.yaml; run files in runs/SUITE/PROFILE/ID/seed-S.h5; reports in Reports/.",
-        subcommands: [List.self, Run.self, Report.self, Models.self, Bench.self, Forward.self, Check.self, DataCommand.self, Plan.self, Status.self])
+        subcommands: [List.self, Run.self, Report.self, Models.self, Init.self, Bench.self, Forward.self, Check.self, DataCommand.self, Plan.self, Status.self])
 }
 
 /// Options shared by the commands that train or read data.

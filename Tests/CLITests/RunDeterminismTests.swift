@@ -120,7 +120,9 @@ final class RunDeterminismTests: XCTestCase {
         w = f["weights"]
         assert w["resnet.conv1.weight"].shape == (8, 1, 3, 3), w["resnet.conv1.weight"].shape
         assert w["resnet.fc.weight"].shape == (10, 64)
-        assert w["kan_conv1.3.convs.0.conv.chebyshev_weight"].shape == (1, 9, 4)
+        assert w["kan_conv1.3.convs.0.conv.polynomial_weight"].shape == (1, 9, 4)
+        assert w["kan_conv2.3.convs.0.conv.polynomial_weight"].shape == (1, 9, 3)
+        assert w["kan_conv2.3.convs.0.conv.scaler"].shape == (1, 9)
         assert w["kan_conv2.3.convs.0.conv.base_linear.weight"].shape == (1, 9)
         assert w["conv_reduce.3.weight"].shape == (16, 32, 1, 1)
         assert w["resnet.layer4.1.bn2.num_batches_tracked"][()] == 9

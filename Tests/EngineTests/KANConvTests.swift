@@ -16,8 +16,8 @@ final class KANConvTests: XCTestCase {
         store.finalize()
         stores.append(store)
         kan.baseWeight.setTorchValues(base)
-        kan.chebyshevWeight.setTorchValues(cheb)
-        kan.chebyshevScaler.setTorchValues(scaler)
+        kan.polynomialWeight.setTorchValues(cheb)
+        kan.scaler.setTorchValues(scaler)
         return kan
     }
 
@@ -32,15 +32,40 @@ final class KANConvTests: XCTestCase {
         let kan = ChebyshevKANConv2d(store: store, name: "kan_conv1.3.convs.0.conv")
         store.finalize()
         store.initialize(seed: 1)
+        // 815a357:KAN_Conv/chebyshevkan.py names them polynomial_weight and scaler (chebyshev_* before).
         XCTAssertEqual(store.parameters.map(\.name), ["kan_conv1.3.convs.0.conv.base_linear.weight",
-                                                      "kan_conv1.3.convs.0.conv.chebyshev_weight",
-                                                      "kan_conv1.3.convs.0.conv.chebyshev_scaler"])
+                                                      "kan_conv1.3.convs.0.conv.polynomial_weight",
+                                                      "kan_conv1.3.convs.0.conv.scaler"])
         XCTAssertEqual(store.parameters.map(\.shape), [[1, 9], [1, 9, 4], [1, 9]])
         XCTAssertEqual(store.trainableCount, 54)
-        XCTAssertEqual(kan.baseWeight.initializer, .uniform(bound: 1 / 3))
-        XCTAssertEqual(kan.chebyshevWeight.initializer, .normal(std: 1 / 36))
-        XCTAssertEqual(kan.chebyshevScaler.torchValues(), [Float](repeating: 1, count: 9))
-        XCTAssertTrue(kan.baseWeight.torchValues().allSatisfy { abs($0) <= 1 / 3 })
+        XCTAssertEqual(kan.baseWeight.initializer, .normal(std: Float((2.0 / 9).squareRoot())))
+        XCTAssertEqual(kan.polynomialWeight.initializer, .normal(std: Float(1 / 36.0.squareRoot())))
+        XCTAssertEqual(kan.scaler.torchValues(), [Float](repeating: 1, count: 9))
+    }
+
+    /// The drawn values follow reset_parameters' formulas: over many KAN convs (one per tensor index,
+    /// as in a model), the mean and std of polynomial_weight (D = 3 and D = 2) and base_linear.weight
+    /// are within 4 standard errors of N(0, 1/√(9·(D+1))) and N(0, √(2/9)); the scaler is exactly 1.
+    func testInitStatisticsFollowTheReferenceFormulas() {
+        let store = ParameterStore()
+        var kans: [ChebyshevKANConv2d] = []
+        for i in 0..<400 { kans.append(ChebyshevKANConv2d(store: store, name: "k\(i)", degree: i % 2 == 0 ? 3 : 2)) }
+        store.finalize()
+        store.initialize(seed: 7)
+        func check(_ values: [Float], std: Double, _ what: String) {
+            let n = Double(values.count)
+            let mean = values.reduce(0.0) { $0 + Double($1) } / n
+            let sd = (values.reduce(0.0) { $0 + pow(Double($1) - mean, 2) } / (n - 1)).squareRoot()
+            XCTAssertLessThan(abs(mean), 4 * std / n.squareRoot(), "\(what) mean \(mean)")
+            // Standard error of a normal sample's std: σ/√(2(n−1)).
+            XCTAssertLessThan(abs(sd - std), 4 * std / (2 * (n - 1)).squareRoot(), "\(what) std \(sd) vs \(std)")
+        }
+        check(kans.enumerated().filter { $0.offset % 2 == 0 }.flatMap { $0.element.polynomialWeight.torchValues() },
+              std: 1 / 36.0.squareRoot(), "polynomial_weight D=3")
+        check(kans.enumerated().filter { $0.offset % 2 == 1 }.flatMap { $0.element.polynomialWeight.torchValues() },
+              std: 1 / 27.0.squareRoot(), "polynomial_weight D=2")
+        check(kans.flatMap { $0.baseWeight.torchValues() }, std: (2.0 / 9).squareRoot(), "base_linear.weight")
+        XCTAssertTrue(kans.allSatisfy { $0.scaler.torchValues().allSatisfy { $0 == 1 } })
     }
 
     func testReferenceBackwardMatchesFiniteDifferences() {
@@ -78,21 +103,21 @@ final class KANConvTests: XCTestCase {
             let x = randomTensor([s.n, s.h, s.w, s.c], seed: 11, scale: 2.5)
             let y = try kan.forward(x, mode: .train)
             let ref = PointwiseReference.chebyshevKANConvForward(x: x.array.doubles, shape: s, base: kan.baseWeight.torchValues().doubles,
-                                                                 cheb: kan.chebyshevWeight.torchValues().doubles,
-                                                                 scaler: kan.chebyshevScaler.torchValues().doubles,
+                                                                 cheb: kan.polynomialWeight.torchValues().doubles,
+                                                                 scaler: kan.scaler.torchValues().doubles,
                                                                  kernel: k, stride: stride, padding: pad, degree: degree)
             assertRelative(y.array, ref, 1e-5, "y \(what)")
             let dy = randomTensor(y.shape, seed: 12)
             let dx = kan.backward(dy)
             let r = PointwiseReference.chebyshevKANConvBackward(dy: dy.array.doubles, x: x.array.doubles, shape: s,
                                                                 base: kan.baseWeight.torchValues().doubles,
-                                                                cheb: kan.chebyshevWeight.torchValues().doubles,
-                                                                scaler: kan.chebyshevScaler.torchValues().doubles,
+                                                                cheb: kan.polynomialWeight.torchValues().doubles,
+                                                                scaler: kan.scaler.torchValues().doubles,
                                                                 kernel: k, stride: stride, padding: pad, degree: degree)
             assertRelative(dx.array, r.dx, 1e-5, "dx \(what)")
             assertRelative(kan.baseWeight.torchGrad(), r.dbase, 1e-5, "dbase \(what)")
-            assertRelative(kan.chebyshevWeight.torchGrad(), r.dcheb, 1e-5, "dcheb \(what)")
-            assertRelative(kan.chebyshevScaler.torchGrad(), r.dscaler, 1e-5, "dscaler \(what)")
+            assertRelative(kan.polynomialWeight.torchGrad(), r.dcheb, 1e-5, "dcheb \(what)")
+            assertRelative(kan.scaler.torchGrad(), r.dscaler, 1e-5, "dscaler \(what)")
         }
     }
 
@@ -108,8 +133,8 @@ final class KANConvTests: XCTestCase {
             assertRelative(y.array, engineValues(fx.tensor("y")), 1e-5, "\(fx.name) y")
             assertRelative(dx.array, engineValues(fx.tensor("dx")), 1e-4, "\(fx.name) dx")
             assertRelative(kan.baseWeight.torchGrad(), fx.tensor("dbase").data, 1e-4, "\(fx.name) dbase")
-            assertRelative(kan.chebyshevWeight.torchGrad(), fx.tensor("dcheb").data, 1e-4, "\(fx.name) dcheb")
-            assertRelative(kan.chebyshevScaler.torchGrad(), fx.tensor("dscaler").data, 1e-4, "\(fx.name) dscaler")
+            assertRelative(kan.polynomialWeight.torchGrad(), fx.tensor("dcheb").data, 1e-4, "\(fx.name) dcheb")
+            assertRelative(kan.scaler.torchGrad(), fx.tensor("dscaler").data, 1e-4, "\(fx.name) dscaler")
         }
     }
 
@@ -118,9 +143,9 @@ final class KANConvTests: XCTestCase {
         let kan = makeKAN(stride: 1, degree: 3, base: base.map(Float.init), cheb: cheb.map(Float.init), scaler: scaler.map(Float.init))
         let x = randomTensor([1, 4, 4, 3], seed: 21), dy = randomTensor([1, 4, 4, 3], seed: 22)
         _ = try kan.forward(x, mode: .train); _ = kan.backward(dy)
-        let once = kan.chebyshevWeight.torchGrad()
+        let once = kan.polynomialWeight.torchGrad()
         _ = try kan.forward(x, mode: .train); _ = kan.backward(dy)
-        assertRelative(kan.chebyshevWeight.torchGrad(), once.map { 2 * $0 }, 1e-6, "grad after two backwards")
+        assertRelative(kan.polynomialWeight.torchGrad(), once.map { 2 * $0 }, 1e-6, "grad after two backwards")
     }
 
     func testSameBytesForOneAndTwoThreads() throws {
@@ -132,7 +157,7 @@ final class KANConvTests: XCTestCase {
                     let kan = makeKAN(stride: stride, degree: 3, base: base.map(Float.init), cheb: cheb.map(Float.init), scaler: scaler.map(Float.init))
                     let y = try kan.forward(x, mode: .train)
                     let dx = kan.backward(randomTensor(y.shape, seed: 32))
-                    return y.array + dx.array + kan.baseWeight.torchGrad() + kan.chebyshevWeight.torchGrad() + kan.chebyshevScaler.torchGrad()
+                    return y.array + dx.array + kan.baseWeight.torchGrad() + kan.polynomialWeight.torchGrad() + kan.scaler.torchGrad()
                 }
             }
             assertSameBytes(try run(1), try run(2), "KAN conv stride \(stride)")

@@ -14,7 +14,7 @@ final class OptimizerTests: XCTestCase {
     /// Five steps of each optimizer against torch.optim on the same gradients and learning rates.
     func testMatchesPyTorch() throws {
         let cases = try loadFixtureCases("optim", bundle: .module)
-        for c in cases where c.name != "onecycle" {
+        for c in cases where c.name != "onecycle" && !c.name.hasPrefix("warmup_cosine_") {
             let (s, p) = singleParamStore(c.tensor("p0").data)
             let opt: Optimizer
             switch c.name {
@@ -68,13 +68,31 @@ final class OptimizerTests: XCTestCase {
         assertClose((0..<50).map { sched.lr(at: $0) }, c.tensor("lrs").data.map(Double.init), rtol: 1e-6, atol: 1e-9, "OneCycleLR")
     }
 
-    func testWarmupCosineAndMultiStep() {
-        let s = LRSchedule.warmupCosine(lr: 0.05, warmupSteps: 10, totalSteps: 110, minLR: 1e-5)
+    /// The notebook steps warm-up and cosine once per epoch (22e50367:training.ipynb): every step of
+    /// an epoch has that epoch's rate, and the per-epoch rates equal PyTorch's LambdaLR +
+    /// CosineAnnealingLR chained as the notebook chains them (Tools/fixtures/optim.py).
+    func testWarmupCosineIsSteppedPerEpochLikeTheNotebook() throws {
+        let cases = try loadFixtureCases("optim", bundle: .module).filter { $0.name.hasPrefix("warmup_cosine_") }
+        XCTAssertEqual(cases.count, 3)
+        for c in cases {
+            let epochs = Int(c.config["epochs"]!), warmup = Int(c.config["warmup"]!), perEpoch = 7
+            let s = LRSchedule.warmupCosine(lr: 0.05, warmupEpochs: warmup, epochs: epochs, minLR: 1e-5, stepsPerEpoch: perEpoch)
+            let expected = c.tensor("lrs").data.map(Double.init)
+            for e in 0..<epochs {
+                for k in [0, 3, perEpoch - 1] {
+                    XCTAssertEqual(s.lr(at: e * perEpoch + k), expected[e], accuracy: 1e-6 * expected[e], "\(c.name) epoch \(e) step \(k)")
+                }
+            }
+        }
+        let s = LRSchedule.warmupCosine(lr: 0.05, warmupEpochs: 10, epochs: 110, minLR: 1e-5, stepsPerEpoch: 5)
         XCTAssertEqual(s.lr(at: 0), 0.005, accuracy: 1e-12)
-        XCTAssertEqual(s.lr(at: 9), 0.05, accuracy: 1e-12)
-        XCTAssertEqual(s.lr(at: 10), 0.05, accuracy: 1e-12)
-        XCTAssertEqual(s.lr(at: 60), (0.05 + 1e-5) / 2, accuracy: 1e-12)
-        XCTAssertEqual(s.lr(at: 110), 1e-5, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 4), 0.005, accuracy: 1e-12)   // still epoch 0: not per step
+        XCTAssertEqual(s.lr(at: 5), 0.01, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 50), 0.05, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 60 * 5), (0.05 + 1e-5) / 2, accuracy: 1e-12)
+    }
+
+    func testMultiStep() {
         let m = LRSchedule.multiStep(lr: 0.01, milestones: [8, 11], gamma: 0.1, stepsPerEpoch: 10)
         XCTAssertEqual(m.lr(at: 79), 0.01, accuracy: 1e-15)
         XCTAssertEqual(m.lr(at: 80), 0.001, accuracy: 1e-15)

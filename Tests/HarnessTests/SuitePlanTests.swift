@@ -74,7 +74,7 @@ final class SuitePlanTests: XCTestCase {
                                                     weightDecay: 5e-4, betas: nil))
         XCTAssertEqual(p.schedule.name, .warmupCosine)
         XCTAssertEqual(p.schedule.minLr, 1e-5)
-        XCTAssertEqual(p.labelSmoothing, 0.1)
+        XCTAssertEqual(p.labelSmoothing, 0, "plain cross-entropy, as the reference notebook (22e50367)")
         XCTAssertEqual(p.augment, AugmentConfig(hflip: true, padCrop: 2))
         XCTAssertEqual(suite.profileNames, ["paper", "default", "full", "nightly", "smoke"])
         XCTAssertEqual(suite.profiles["smoke"], SuiteProfile(epochs: 1, batchSize: 64, trainSubset: 256, testSubset: 128, width: 0.125))

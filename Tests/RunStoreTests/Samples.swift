@@ -17,7 +17,7 @@ enum Samples {
             WeightEntry(key: "resnet.bn1.weight", shape: [4], floats: floats(4, 2)),
             WeightEntry(key: "resnet.bn1.running_var", shape: [4], floats: floats(4, 3).map { abs($0) + 1 }),
             WeightEntry(key: "resnet.bn1.num_batches_tracked", shape: [], int64s: [42]),
-            WeightEntry(key: "kan_conv1.0.convs.0.conv.chebyshev_weight", shape: [1, 9, 4], floats: floats(36, 4)),
+            WeightEntry(key: "kan_conv1.0.convs.0.conv.polynomial_weight", shape: [1, 9, 4], floats: floats(36, 4)),
             WeightEntry(key: "resnet.fc.weight", shape: [10, 4], floats: floats(40, 5)),
             WeightEntry(key: "resnet.fc.bias", shape: [10], floats: floats(10, 6)),
         ]

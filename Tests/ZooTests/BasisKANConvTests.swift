@@ -127,6 +127,8 @@ final class BasisKANConvTests: XCTestCase {
     }
 
     /// Model.initialize writes the grids; thop sees rbf's base_linear (K + 1) and nothing of b_spline.
+    /// kan_conv2 takes the second degree (the reference passes spline_order[1] = 2 to every KAN type,
+    /// fe63108:residual_networks/RKAN_ResNet.py), so the b_spline kan_conv2 has order 2.
     func testGridsAreInitialisedAndCountedLikeThop() throws {
         let rbf = try Model("resnet18(stem=small,width=0.125)+rkan(kan=rbf)", classes: 10)
         rbf.initialize(seed: 3)
@@ -134,7 +136,8 @@ final class BasisKANConvTests: XCTestCase {
         XCTAssertEqual(rbf.parameterCount - rbf.thopParameterCount, 2 * 45)
         let bs = try Model("resnet18(stem=small,width=0.125)+rkan(kan=b_spline)", classes: 10)
         bs.initialize(seed: 3)
-        XCTAssertEqual(bs.store.entry("kan_conv2.3.convs.0.conv.grid")?.shape, [9, 12])
-        XCTAssertEqual(bs.parameterCount - bs.thopParameterCount, 2 * (9 + 72 + 9))
+        XCTAssertEqual(bs.store.entry("kan_conv1.3.convs.0.conv.grid")?.shape, [9, 12])   // G + 2K + 1, K = 3
+        XCTAssertEqual(bs.store.entry("kan_conv2.3.convs.0.conv.grid")?.shape, [9, 10])   // K = 2
+        XCTAssertEqual(bs.parameterCount - bs.thopParameterCount, (9 + 9 * 8 + 9) + (9 + 9 * 7 + 9))
     }
 }

@@ -39,11 +39,13 @@ final class CountTests: XCTestCase {
     }
 
     /// Hand arithmetic (paper/README.md): RKANet-101 adds 1024·512 + 2·512 + 512·2048 + 2·2048 + 2·9
-    /// thop-counted parameters to ResNet-101; ELA-L-50's GroupNorms hold 2·Σ C = 30,208 that thop skips.
+    /// thop-counted parameters to ResNet-101, and thop skips the KAN convs' polynomial weights and
+    /// scalers: 36 + 9 for kan_conv1 (degree 3), 27 + 9 for kan_conv2 (degree 2, the reference's
+    /// spline_order[1]); ELA-L-50's GroupNorms hold 2·Σ C = 30,208 that thop skips.
     func testHandArithmetic() throws {
         let base = try Model("resnet101", classes: 100), rkan = try Model("resnet101+rkan", classes: 100)
         XCTAssertEqual(rkan.thopParameterCount - base.thopParameterCount, 1024 * 512 + 2 * 512 + 512 * 2048 + 2 * 2048 + 2 * 9)
-        XCTAssertEqual(rkan.parameterCount - rkan.thopParameterCount, 2 * 45)
+        XCTAssertEqual(rkan.parameterCount - rkan.thopParameterCount, (36 + 9) + (27 + 9))
         let ela = try Model("ela_l_resnet50", classes: 1000)
         XCTAssertEqual(ela.parameterCount - ela.thopParameterCount, 2 * (256 * 3 + 512 * 4 + 1024 * 6 + 2048 * 3))
         XCTAssertEqual(ela.parameterCount, 26_433_064)

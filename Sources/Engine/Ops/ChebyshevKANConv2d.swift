@@ -1,9 +1,10 @@
 import Foundation
 
-// The RKAN paper's Chebyshev KAN convolution (reference: KAN_Conv/convolution.py kan_conv2d with
-// KAN_Conv/chebyshevkan.py ChebyshevKANLinear(k·k → 1, normalization "tanh", use_linear,
-// skip_activation)). For output pixel o and channel c, with patch values p_i = x[o + off_i, c]
-// (zero outside the input) and W[i,n] = cheb[i,n]·scaler[i]:
+// The RKAN paper's Chebyshev KAN convolution (reference: 66277a6:KAN_Conv/convolution.py kan_conv2d
+// with 815a357:KAN_Conv/chebyshevkan.py ChebyshevKANLinear(k·k → 1, normalization "tanh",
+// use_linear, skip_activation, enable_scaler; a160c7b:KAN_Conv/KANConv.py passes weight_scaler=True)).
+// For output pixel o and channel c, with patch values p_i = x[o + off_i, c] (zero outside the input)
+// and W[i,n] = cheb[i,n]·scaler[i] (cheb = `polynomial_weight`):
 //     y[o,c] = Σ_i f_i(p_i),   f_i(v) = base[i]·v + Σ_n W[i,n]·T_n(tanh v)
 // T_0 = 1, T_1 = t, T_n = 2t·T_{n−1} − T_{n−2}. Padded taps contribute f_i(0) = Σ_n W[i,n]·T_n(0).
 //
@@ -226,17 +227,23 @@ public final class ChebyshevKANConv2d: Layer {
     public let kernel, stride, padding, degree: Int
     /// (1, k·k) `<name>.base_linear.weight`.
     public let baseWeight: Parameter
-    /// (1, k·k, degree+1) `<name>.chebyshev_weight`.
-    public let chebyshevWeight: Parameter
-    /// (1, k·k) `<name>.chebyshev_scaler`.
-    public let chebyshevScaler: Parameter
+    /// (1, k·k, degree+1) `<name>.polynomial_weight` (`chebyshev_weight` before 815a357).
+    public let polynomialWeight: Parameter
+    /// (1, k·k) `<name>.scaler` (`chebyshev_scaler` before 815a357).
+    public let scaler: Parameter
+
+    /// The reference's key names before it renamed them (815a357:KAN_Conv/chebyshevkan.py), as
+    /// (old suffix, new suffix): run files and state dicts with the old names stay readable.
+    public static let legacyKeySuffixes = [(".chebyshev_weight", ".polynomial_weight"), (".chebyshev_scaler", ".scaler")]
 
     private var input: Tensor?            // x (N, H, W, C)
     private var planes: Tensor?           // (N, H, W, D, C) T_1..T_D of tanh(x)
     private var geometry: KANConvGeometry?
     private let coef: UnsafeMutablePointer<Float>   // (K, D+1) cheb·scaler
 
-    /// Declares the KAN's parameters under `name` (e.g. `kan_conv1.3.convs.0.conv`).
+    /// Declares the KAN's parameters under `name` (e.g. `kan_conv1.3.convs.0.conv`), initialised as
+    /// 815a357:KAN_Conv/chebyshevkan.py `reset_parameters`: polynomial_weight ~ N(0, 1/√(k·k·(D+1))),
+    /// base_linear.weight `kaiming_normal_(nonlinearity="relu")` = N(0, √(2/(k·k))), scaler = 1.
     /// - Parameters:
     ///   - store: the model's parameter store (build phase).
     ///   - name: state-dict prefix.
@@ -249,10 +256,10 @@ public final class ChebyshevKANConv2d: Layer {
                      "ChebyshevKANConv2d(\(name)): kernel \(kernel), stride \(stride), padding \(padding), degree \(degree) out of range")
         (self.kernel, self.stride, self.padding, self.degree) = (kernel, stride, padding, degree)
         let k2 = kernel * kernel
-        (baseWeight, chebyshevWeight, chebyshevScaler) = store.scoped(name) {
-            (store.weight("base_linear.weight", shape: [1, k2], initializer: .uniform(bound: 1 / Float(k2).squareRoot())),
-             store.weight("chebyshev_weight", shape: [1, k2, degree + 1], initializer: .normal(std: 1 / Float(k2 * (degree + 1)))),
-             store.weight("chebyshev_scaler", shape: [1, k2], initializer: .ones))
+        (baseWeight, polynomialWeight, scaler) = store.scoped(name) {
+            (store.weight("base_linear.weight", shape: [1, k2], initializer: .normal(std: Float((2 / Double(k2)).squareRoot()))),
+             store.weight("polynomial_weight", shape: [1, k2, degree + 1], initializer: .normal(std: Float(1 / Double(k2 * (degree + 1)).squareRoot()))),
+             store.weight("scaler", shape: [1, k2], initializer: .ones))
         }
         coef = .allocate(capacity: k2 * (degree + 1))
     }
@@ -260,7 +267,7 @@ public final class ChebyshevKANConv2d: Layer {
     deinit { coef.deallocate() }
 
     private func updateCoefficients() {
-        let d1 = degree + 1, ch = chebyshevWeight.value!, sc = chebyshevScaler.value!
+        let d1 = degree + 1, ch = polynomialWeight.value!, sc = scaler.value!
         for i in 0..<(kernel * kernel) { for n in 0..<d1 { coef[i * d1 + n] = ch[i * d1 + n] * sc[i] } }
     }
 
@@ -288,9 +295,9 @@ public final class ChebyshevKANConv2d: Layer {
         precondition(dy.shape == g.outputShape, "ChebyshevKANConv2d.backward: dy \(shapeString(dy.shape)) vs output \(shapeString(g.outputShape))")
         (input, planes, geometry) = (nil, nil, nil)
         let dx = Tensor(uninitialized: x.shape)
-        chebyshevKANConvBackward(dx.data, baseWeight.grad, chebyshevWeight.grad, chebyshevScaler.grad,
-                                 dy.data, x.data, t.data, baseWeight.value, chebyshevWeight.value,
-                                 chebyshevScaler.value, coef, g, degree: degree)
+        chebyshevKANConvBackward(dx.data, baseWeight.grad, polynomialWeight.grad, scaler.grad,
+                                 dy.data, x.data, t.data, baseWeight.value, polynomialWeight.value,
+                                 scaler.value, coef, g, degree: degree)
         return dx
     }
 }

@@ -1,12 +1,17 @@
 import Foundation
 
-/// Learning-rate schedules, evaluated per optimizer step (`step` counts from 0).
+/// Learning-rate schedules, evaluated per optimizer step (`step` counts from 0); the epoch-stepped
+/// ones (warm-up + cosine, multi-step) hold the rate constant within an epoch.
 public enum LRSchedule: Sendable, Equatable {
     /// Constant `lr`.
     case constant(lr: Double)
-    /// Linear warm-up from lr/warmupSteps to lr over `warmupSteps`, then cosine annealing to
-    /// `minLR` at `totalSteps` (the paper's protocol: 10 warm-up epochs, cosine to 1e-5).
-    case warmupCosine(lr: Double, warmupSteps: Int, totalSteps: Int, minLR: Double)
+    /// The reference notebook's schedule, stepped once per EPOCH (22e50367:training.ipynb:
+    /// `LambdaLR(warmup_scheduler)` for the first `warmupEpochs`, then
+    /// `CosineAnnealingLR(T_max = epochs − warmupEpochs, eta_min = minLR)`, both `.step()`ed after each
+    /// epoch's validation). Epoch e = step / stepsPerEpoch trains at
+    ///     lr·(e+1)/W                                            e < W   (test_utils.warmup_scheduler)
+    ///     minLR + (lr − minLR)·(1 + cos(π·(e−W)/(E−W)))/2       e ≥ W
+    case warmupCosine(lr: Double, warmupEpochs: Int, epochs: Int, minLR: Double, stepsPerEpoch: Int)
     /// torch.optim.lr_scheduler.OneCycleLR (cosine, two phases).
     case oneCycle(maxLR: Double, totalSteps: Int, pctStart: Double, divFactor: Double, finalDivFactor: Double)
     /// lr·γ^(number of milestones ≤ epoch), milestones in epochs.
@@ -17,10 +22,10 @@ public enum LRSchedule: Sendable, Equatable {
         switch self {
         case let .constant(lr):
             return lr
-        case let .warmupCosine(lr, warmup, total, minLR):
-            if step < warmup { return lr * Double(step + 1) / Double(warmup) }
-            let span = max(total - warmup, 1)
-            let t = min(Double(step - warmup) / Double(span), 1)
+        case let .warmupCosine(lr, warmup, epochs, minLR, stepsPerEpoch):
+            let e = step / max(stepsPerEpoch, 1)
+            if e < warmup { return lr * Double(e + 1) / Double(warmup) }
+            let t = min(Double(e - warmup) / Double(max(epochs - warmup, 1)), 1)
             return minLR + (lr - minLR) * (1 + cos(Double.pi * t)) / 2
         case let .oneCycle(maxLR, total, pct, div, finalDiv):
             let initial = maxLR / div
