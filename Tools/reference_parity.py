@@ -86,6 +86,19 @@ def repro_init(cmd, spec, classes, seed, path):
     return {k: torch.from_numpy(v) for k, v in read_group(path, "weights").items()}
 
 
+def add_draws(cmd, spec, classes, seeds, path, ref_draws, repro_draws, keymap):
+    """Appends the reference's own init (a fresh build per seed) and `rkan-repro init` (same seeds) of
+    the keys of `ref_draws` (reference names) / `repro_draws` (rkan-repro names)."""
+    for s in seeds:
+        extra, _ = build_reference(spec, classes, s)
+        for k, v in extra.state_dict().items():
+            if k in ref_draws:
+                ref_draws[k].append(v.numpy())
+        for k, v in repro_init(cmd, spec, classes, s, f"{path}.{s}").items():
+            if k in repro_draws:
+                repro_draws[k].append(v.numpy())
+
+
 def expected_outputs(ref, state, x, labels, names):
     """Reference outputs on `state`: float32 eval/train, float64 eval/train, 2 perturbed float32 train passes.
 
@@ -156,17 +169,25 @@ def check_spec(cmd, spec, classes, size, folder, draws):
             if k in repro_draws:
                 repro_draws[k].append(v.numpy())
         small = count(ref) < 50_000_000
-        for d in range(1, draws if small else 1):
-            extra, _ = build_reference(spec, classes, SEED + d)
-            for k, v in extra.state_dict().items():
-                if k in ref_draws:
-                    ref_draws[k].append(v.numpy())
-            for k, v in repro_init(cmd, spec, classes, SEED + d, files["W"] + f".{d}").items():
-                if k in repro_draws:
-                    repro_draws[k].append(v.numpy())
+        ref_used = {k: v for k, v in ref_draws.items() if k in used}
+        seeds = range(SEED + 1, SEED + (draws if small else 1))
+        add_draws(cmd, spec, classes, seeds, files["W"], ref_used, repro_draws, keymap)
         init_fails = compare_init({k: v for k, v in repro_draws.items() if v},
-                                  {keymap.to_repro(k): v for k, v in ref_draws.items() if k in used})
-        cells["init"] = "ok" if not init_fails else f"{len(init_fails)} differ"
+                                  {keymap.to_repro(k): v for k, v in ref_used.items()})
+        if init_fails:
+            # Hundreds of tensors × three statistics: a 4-SE screen flags about one tensor in a few
+            # specs by chance. A flagged tensor counts as different only if fresh draws (new seeds on
+            # both sides, alone) differ beyond 4 SE again.
+            flagged = {f.split(":", 1)[0] for f in init_fails}
+            fresh_ref = {k: [] for k, v in ref_used.items() if keymap.to_repro(k) in flagged}
+            fresh_repro = {keymap.to_repro(k): [] for k in fresh_ref}
+            add_draws(cmd, spec, classes, range(SEED + 100, SEED + 100 + max(draws, 2)), files["W"], fresh_ref, fresh_repro, keymap)
+            confirmed = compare_init(fresh_repro, {keymap.to_repro(k): v for k, v in fresh_ref.items()})
+            cells["init"] = f"{len(confirmed)} differ" if confirmed else f"ok ({len(flagged)} flagged, not confirmed)"
+            init_fails = [f"{f} (confirmed on fresh draws; first screen: {next(g for g in init_fails if g.startswith(f.split(':', 1)[0] + ':'))})"
+                          for f in confirmed]
+        else:
+            cells["init"] = "ok"
         fails += [f"init {f}" for f in init_fails]
         write_weights(files["W"], {keymap.to_repro(k): state[k] for k in state if k in used})
     else:
