@@ -1,5 +1,8 @@
 """Model-level parity: rkan-repro's `forward` against the PyTorch twin on the same random weights.
 
+Fidelity to the reference is Tools/reference_parity.py (the reference's own classes); this twin check
+remains for the specs the reference cannot build (see SPECS).
+
 For each spec: build the twin (float32), draw every weight at random (small per-tensor std so that
 activations stay O(1); BN running stats random, variance positive), draw an input (N=2, 3 channels,
 64 px for the standard stem, 32 px for the small one) and labels, write W.h5 and X.h5, run
@@ -33,31 +36,22 @@ from rkan_torch import build_model, parse_spec  # noqa: E402
 from torch_forward import (load_weights, read_group, read_input, read_output, run_forward,  # noqa: E402
                            write_input, write_output, write_weights)
 
-# Add new backbones here as the zoo grows.
+# The twin's specs: only what the reference's classes (Tools/reference_parity.py, which checks every
+# full-width Chebyshev spec of the suites and, with --zoo, gating/se/other stages) cannot build:
+# width != 1 (the reference has no width option), stem=small (it has only the ImageNet stem), and
+# kan=rbf / kan=b_spline (their reference modules, KAN_Conv/fastkan.py and KANLinear.py, are outside
+# the table-era copy's checked path). Add new backbones here as the zoo grows.
 SPECS = [
     "resnet18(stem=small)",
-    "resnet50",
-    "resnext50_32x4d",
-    "wide_resnet50_2",
-    "resnet50+rkan",
-    "resnet50+rkan(inv=4)",
-    "resnet50+rkan(stages=3/4)",
     "resnet18(stem=small,width=0.25)+rkan",
     "resnet18(stem=small,width=0.25)+rkan(stages=1/2/3/4,mech=gating)",
     "resnet18(stem=small,width=0.25)+rkan(stages=2/4,mech=se)",
     "resnet50+rkan(kan=rbf)",
     "resnet50+rkan(kan=b_spline)",
-    "resnet101d",
     "resnet101d(width=0.25)+rkan(stages=3/4)",
-    "seresnet50",
     "seresnet50(width=0.25)+rkan",
-    "ela_l_resnet50",
     "ela_l_resnet50(width=0.25)+rkan(kan=rbf)",
-    "regnet_y_400mf",
-    "regnet_y_400mf+rkan(stages=2/3/4)",
     "regnet_y_3_2gf(stem=small,width=0.25)+rkan(kan=b_spline)",
-    "densenet121",
-    "densenet121+rkan(stages=1/2/3/4)",
     "densenet169(stem=small,width=0.25)+rkan(inv=2)",
 ]
 
