@@ -140,7 +140,9 @@ public enum RunFile {
     /// Reads `/weights` from any HDF5 file that has it, for `forward --weights`. A run file
     /// (one with a root `schema` attribute) is read and verified whole, as by `read`; an
     /// `init` file is checked against its `weights_sha256` (`InitFile.readWeights`); a file
-    /// without a schema (written by a PyTorch script) is read as it is.
+    /// without a schema (written by a PyTorch script) is read as it is, and so is a run file of
+    /// the older layout `rkan-repro/1` (variable-length strings, which are never read: its weights
+    /// stay usable for `forward`, unverified; old KAN key names are renamed by the loader).
     /// - Parameter url: the file.
     /// - Returns: the entries, in the file's order.
     /// - Throws: `RunStoreError.missingFile`, `.unreadable`, `.missingObject` (no `/weights`),
@@ -158,7 +160,14 @@ public enum RunFile {
         guard try file.attributeNames().contains("schema") else {
             return try RunLayout.readEntries(group: RunLayout.weights, from: file)
         }
-        if try file.attribute("schema")?.stringValue == InitFile.schema { return try InitFile.readWeights(url) }
+        let schema: String?
+        do { schema = try file.attribute("schema")?.stringValue } catch RunStoreError.wrongType {
+            // A variable-length schema string: a run file of the `rkan-repro/1` layout (or another
+            // program's file). Its strings are not read (see `HDF5File.attribute`) and it has no
+            // content digests, so its weights are read as they are, like those of any other program.
+            return try RunLayout.readEntries(group: RunLayout.weights, from: file)
+        }
+        if schema == InitFile.schema { return try InitFile.readWeights(url) }
         return try read(url).weights
     }
 }
