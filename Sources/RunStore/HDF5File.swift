@@ -32,11 +32,8 @@ public final class HDF5File {
     /// - Throws: `RunStoreError.cannotWrite` when the file cannot be created.
     public static func create(_ path: String) throws -> HDF5File {
         try HDF5Library.locked {
-            let fcpl = H5Pcreate(rk_H5P_FILE_CREATE())
+            let fcpl = fileCreationList()
             defer { _ = H5Pclose(fcpl) }
-            // The root group is created from the file-creation list: no timestamps, ordered links.
-            _ = H5Pset_obj_track_times(fcpl, false)
-            _ = H5Pset_link_creation_order(fcpl, rk_H5P_CRT_ORDER_TRACKED() | rk_H5P_CRT_ORDER_INDEXED())
             let fapl = fileAccessList()
             defer { _ = H5Pclose(fapl) }
             let id = H5Fcreate(path, rk_H5F_ACC_TRUNC(), fcpl, fapl)
@@ -56,10 +53,8 @@ public final class HDF5File {
     /// - Throws: `RunStoreError.cannotWrite` when HDF5 refuses (out of memory).
     public static func createInMemory(name: String) throws -> HDF5File {
         try HDF5Library.locked {
-            let fcpl = H5Pcreate(rk_H5P_FILE_CREATE())
+            let fcpl = fileCreationList()
             defer { _ = H5Pclose(fcpl) }
-            _ = H5Pset_obj_track_times(fcpl, false)
-            _ = H5Pset_link_creation_order(fcpl, rk_H5P_CRT_ORDER_TRACKED() | rk_H5P_CRT_ORDER_INDEXED())
             let fapl = fileAccessList()
             defer { _ = H5Pclose(fapl) }
             _ = H5Pset_fapl_core(fapl, 1 << 20, false)
@@ -125,6 +120,14 @@ public final class HDF5File {
             file.sealed = sealed
             return file
         }
+    }
+
+    /// The root group is created from the file-creation list: no timestamps, ordered links.
+    private static func fileCreationList() -> hid_t {
+        let fcpl = H5Pcreate(rk_H5P_FILE_CREATE())
+        _ = H5Pset_obj_track_times(fcpl, false)
+        _ = H5Pset_link_creation_order(fcpl, rk_H5P_CRT_ORDER_TRACKED() | rk_H5P_CRT_ORDER_INDEXED())
+        return fcpl
     }
 
     /// Strong close degree: closing the file closes every object still open in it.
