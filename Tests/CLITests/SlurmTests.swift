@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RunStore
 import Harness
+import TestSupport
 
 /// `plan --slurm --submit` on a real Slurm cluster (scripts/slurm-local.sh start): the array's
 /// run files must equal local `rkan-repro run` runs byte for byte in their weights, and a task
@@ -189,16 +190,7 @@ final class SlurmTests: XCTestCase {
 
     /// Runs a program found on PATH; returns its exit code and stdout + stderr.
     static func capture(_ name: String, _ args: [String]) throws -> (code: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: which(name) ?? name)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCapturingOutput(URL(fileURLWithPath: which(name) ?? name), args)
     }
 }
 

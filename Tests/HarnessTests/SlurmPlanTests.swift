@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Harness
 
 /// `SlurmPlan`: the task table and the batch script, checked as text and by running the
@@ -102,20 +103,10 @@ final class SlurmPlanTests: XCTestCase {
     }
 
     private func shell(_ script: String, env: [String: String]) throws -> (code: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [script]
         var e = ProcessInfo.processInfo.environment
         e["SLURM_ARRAY_TASK_ID"] = nil
         e["SLURM_CPUS_PER_TASK"] = nil
         for (k, v) in env { e[k] = v }
-        p.environment = e
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try runCapturingOutput(URL(fileURLWithPath: "/bin/bash"), [script], environment: e)
     }
 }

@@ -17,19 +17,10 @@ public enum ChildTest {
     /// Runs `test` ("Module.Class/testMethod") in a child with `env` added; stdout and stderr
     /// together in `output`.
     public static func run(_ test: String, env: [String: String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])
-        p.arguments = [test]
         var e = ProcessInfo.processInfo.environment
         for (k, v) in env { e[k] = v }
-        p.environment = e
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(code: p.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let r = try runCapturingOutput(URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]), [test], environment: e)
+        return Result(code: r.code, output: r.output)
     }
 
     /// The lines of a child's output worth showing in a failure (XCTest's failures and errors).
