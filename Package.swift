@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rkan-repro", dependencies: [
-            "Harness",
+            "Harness", "RunStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rkan-bench", dependencies: ["Harness"], path: "Benchmarks/rkan-bench",

@@ -52,6 +52,9 @@ public enum DatasetCheck {
         do { dataset = try DatasetName.parse(name) } catch {
             return DatasetCheckReport(name: name, splits: [], problems: ["\(error)"], warnings: [])
         }
+        if let reason = dataset.trainingUnsupported {
+            return DatasetCheckReport(name: name, splits: [], problems: ["\(name): \(reason); there is nothing to check"], warnings: [])
+        }
         var splits: [DatasetCheckReport.SplitSummary] = [], problems: [String] = [], warnings: [String] = []
         let official = dataset.official
         for split in Split.allCases {

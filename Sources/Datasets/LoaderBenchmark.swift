@@ -30,7 +30,7 @@ public enum LoaderBenchmark {
         if only?.contains("cifar32-ra") ?? true {
             let data = try syntheticImages(count: samples, side: 32)
             let augment = Augment(hflip: true, padCrop: 4, randAugment: ra, mean: mean, std: std)
-            results.append(("cifar32-ra", try measure(data, augment, batchSize: batchSize, workers: workers, epochs: epochs)))
+            results.append(("cifar32-ra", try measure(data, augment, batchSize: batchSize, workers: workers, epochs: epochs).rate))
         }
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("rkan-loader-bench-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
@@ -40,20 +40,22 @@ public enum LoaderBenchmark {
             let data = ImageFileDataset(name: "synthetic-160", classes: 10, height: 160, width: 160, files: files,
                                         labels: (0..<files.count).map { Int32($0 % 10) })
             let augment = Augment(hflip: true, resize: 160, interpolation: .bicubic, randAugment: ra, mean: mean, std: std)
-            results.append(("jpeg160-ra", try measure(data, augment, batchSize: batchSize, workers: workers, epochs: epochs)))
+            results.append(("jpeg160-ra", try measure(data, augment, batchSize: batchSize, workers: workers, epochs: epochs).rate))
         }
         if only?.contains("jpeg500-rrc") ?? true {
             let files = try writeJPEGs(count: jpegSamples, width: 500, height: 375, folder: scratch.appendingPathComponent("photos"))
             let data = ImageFileDataset(name: "synthetic-500", classes: 10, height: 224, width: 224, files: files,
                                         labels: (0..<files.count).map { Int32($0 % 10) })
             let augment = Augment(hflip: true, randomResizedCrop: 224, randAugment: ra, mean: mean, std: std)
-            results.append(("jpeg500-rrc", try measure(data, augment, batchSize: batchSize, workers: workers, epochs: epochs)))
+            results.append(("jpeg500-rrc", try measure(data, augment, batchSize: batchSize, workers: workers, epochs: epochs).rate))
         }
         return results
     }
 
-    /// Images per second over `epochs` full epochs (a partial last batch included).
-    static func measure(_ data: any ImageDataset, _ augment: Augment, batchSize: Int, workers: Int, epochs: Int) throws -> Double {
+    /// Loads `epochs` full epochs (a partial last batch included) after one untimed batch.
+    /// - Returns: the images loaded, and their rate in images per second.
+    static func measure(_ data: any ImageDataset, _ augment: Augment, batchSize: Int, workers: Int,
+                        epochs: Int) throws -> (images: Int, rate: Double) {
         let warm = try BatchLoader(dataset: data, batchSize: min(batchSize, data.count), seed: 1, epoch: 1_000, shuffle: true,
                                    dropLast: false, augment: augment, workers: 0)
         _ = try warm.batch(0)
@@ -65,7 +67,7 @@ public enum LoaderBenchmark {
             while let b = try loader.next() { images += b.labels.count }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        return Double(images) / seconds
+        return (images, Double(images) / seconds)
     }
 
     /// Smooth random-ish RGB images (gradients plus noise), so that the pixel operations see

@@ -102,7 +102,7 @@ public enum RunFile {
     }
 
     /// Attributes for a record that only carries the root attributes' list to `verify`.
-    private static let placeholder = RunAttributes(suite: "", experiment: "", model: "", seed: 0, profile: "", config: "",
+    static let placeholder = RunAttributes(suite: "", experiment: "", model: "", seed: 0, profile: "", config: "",
                                                    gitCommit: "", blasCore: "", threads: 0, host: "", status: .running)
 
     static func partName(_ p: RunPart) -> String {

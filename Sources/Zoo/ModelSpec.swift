@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Examples: `resnet101+rkan` (RKANet-101), `resnet101+rkan(stages=3/4)` (RKANet-E-101),
 /// `resnet101+rkan(inv=4)` (RKANet-101-4×L), `resnet18(stem=small,width=0.25)+rkan`.
-public struct ModelSpec: Equatable, Sendable, CustomStringConvertible {
+public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     public var backbone: Backbone
     public var stem: Stem = .standard
     /// Channel multiplier for scaled profiles (1 = the paper's widths).
@@ -31,7 +31,7 @@ public struct ModelSpec: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// RKAN block options (DESIGN.md "Model specs").
-public struct RKANOptions: Equatable, Sendable {
+public struct RKANOptions: Hashable, Sendable {
     /// 1-based stages that carry an RKAN block (default: stage 4 only).
     public var stages: [Int] = [4]
     /// Bottleneck reduction: M = C_in / reduce (ignored when `inv` is set).

@@ -11,14 +11,8 @@ struct Plan: ParsableCommand {
         same script after a failure trains only what is unfinished; `rkan-repro status SUITE` shows progress and locks.
         """)
 
-    @Argument(help: "Suite name (a file Suites/NAME.yaml).")
-    var suite: String
-    @Option(help: "Profile: paper, or one of the suite's.")
-    var profile: String = "default"
-    @Option(help: "Only these experiment ids (comma-separated).")
-    var only: String?
-    @Option(help: "Seeds (comma-separated), overriding the suite's.")
-    var seeds: String?
+    @OptionGroup var suite: SuiteOptions
+    @OptionGroup var plan: PlanOptions
     @Flag(help: "Write a Slurm job array (plan.tsv and job.sbatch).")
     var slurm = false
     @Option(help: "Slurm partition (default: the cluster's default).")
@@ -29,19 +23,13 @@ struct Plan: ParsableCommand {
     var time: String?
     @Option(help: "Memory per task (e.g. 4G).")
     var mem: String?
-    @Option(help: "Folder for run files (made absolute in the job).")
-    var out: String = "runs"
+    @OptionGroup var tree: RunTreeOption
     @Option(help: "Folder holding the datasets (default: what `run` finds on each node).")
     var data: String?
-    @Option(help: "Folder of the suite files.")
-    var suites: String = "Suites"
     @Flag(help: "Submit the job with sbatch and print its id.")
     var submit = false
 
     func validate() throws {
-        try validateSeeds(seeds)
-        try validateName(suite, "suite")
-        try validateName(profile, "--profile")
         if submit && !slurm { throw ValidationError("--submit needs --slurm") }
         do { try resources.validate() } catch { throw ValidationError("\(error)") }
     }
@@ -50,13 +38,10 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let suitesURL = URL(fileURLWithPath: suites, isDirectory: true)
-            let loaded = try SuiteRunner.loadSuite(suite, folder: suitesURL)
-            let plan = try loaded.resolved(profile: profile, only: only.map { $0.split(separator: ",").map(String.init) },
-                                           seeds: seeds.flatMap(parseInts))
+            let runs = try plan.runs(of: try suite.load())
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-            let job = SlurmPlan(plan: plan, binary: currentExecutable(), out: URL(fileURLWithPath: out, isDirectory: true),
-                                suitesFolder: suitesURL, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },
+            let job = SlurmPlan(suite: suite.suite, profile: plan.profile, runs: runs, binary: currentExecutable(), out: tree.url,
+                                suitesFolder: suite.folder.url, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },
                                 workingDirectory: cwd, resources: resources)
             guard slurm else {
                 print(job.planTSV(), terminator: "")
@@ -70,7 +55,7 @@ struct Plan: ParsableCommand {
             } else {
                 print("submit with: sbatch \(job.scriptPath)")
             }
-            print("progress: rkan-repro status \(suite) --profile \(profile) --out \(job.outFolder)")
+            print("progress: rkan-repro status \(suite.suite) --profile \(plan.profile) --out \(job.outFolder)")
             return 0
         }
     }

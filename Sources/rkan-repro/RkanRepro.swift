@@ -18,24 +18,6 @@ struct RkanRepro: ParsableCommand {
         subcommands: [List.self, Run.self, Report.self, Models.self, Init.self, Bench.self, Forward.self, Check.self, DataCommand.self, Plan.self, Status.self])
 }
 
-/// Options shared by the commands that train or read data.
-struct CommonOptions: ParsableArguments {
-    @Option(help: "Folder holding the datasets in their official layouts (default: $RKAN_DATA, then system folders).")
-    var data: String?
-    @Option(help: "Threads for OpenBLAS and the engine's loops (default: all cores).")
-    var threads: Int?
-    @Option(help: "Folder of the suite files.")
-    var suites: String = "Suites"
-
-    func validate() throws {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be ≥ 1, got \(t)") }
-    }
-
-    var resolvedThreads: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
-    var dataURL: URL? { data.map { URL(fileURLWithPath: $0, isDirectory: true) } }
-    var suitesURL: URL { URL(fileURLWithPath: suites, isDirectory: true) }
-}
-
 /// Runs `body`, turning user errors into a one-paragraph message and exit code 1.
 func runReportingErrors(_ body: () throws -> Int32) throws {
     // A file-size limit (ulimit -f) then makes write(2) fail with EFBIG, reported as an error,

@@ -196,8 +196,9 @@ final class SlurmTests: XCTestCase {
 
 enum SlurmTestError: Error { case noJob, timeout }
 
-private extension RunPaths {
+/// Run files of the tiny suite's profile `t`.
+private enum RunPaths {
     static func file(_ out: URL, _ id: String, seed: Int) -> URL {
-        file(out: out, suite: "tiny", profile: "t", experiment: id, seed: seed)
+        RunTree(out: out).file(for: RunSlot(suite: "tiny", profile: "t", experiment: id, seed: seed))
     }
 }

@@ -6,8 +6,7 @@ import Zoo
 /// The five paper suites (Suites/cifar100.yaml, tiny-imagenet, imagenet, food101, coco) against
 /// the published tables in ../shared/paper/*.csv, and the CLI on them end to end.
 ///
-/// Some backbones are not in the Zoo yet; every test here works on the rows whose backbone is
-/// implemented, names the others, and checks all rows once the Zoo is complete.
+/// Every backbone of the tables is in the Zoo, so every test checks every row.
 final class PaperSuitesTests: XCTestCase {
     static let suitesFolder = packageRoot.appendingPathComponent("Suites", isDirectory: true)
 
@@ -18,15 +17,7 @@ final class PaperSuitesTests: XCTestCase {
         try SuiteRunner.loadSuite(name, folder: Self.suitesFolder)
     }
 
-    private func classes(_ suite: Suite) throws -> Int {
-        try XCTUnwrap(DatasetRegistry.classes(of: suite.dataset.name), "\(suite.suite): unknown dataset \(suite.dataset.name)")
-    }
-
-    /// Ids of the rows whose backbone the Zoo cannot build yet.
-    private func unavailable(_ suite: Suite) throws -> [String] {
-        let n = try classes(suite)
-        return try suite.experiments.filter { try !ZooAvailability.builds($0.model, classes: n) }.map(\.id)
-    }
+    private func classes(_ suite: Suite) -> Int { suite.dataset.name.classes }
 
     // MARK: - The files
 
@@ -37,14 +28,15 @@ final class PaperSuitesTests: XCTestCase {
             let suite = try load(name)
             XCTAssertEqual(suite.suite, name)
             XCTAssertEqual(suite.dataset.resolution, Self.resolutions[name], "\(name): protocol resolution")
-            XCTAssertNotNil(DatasetRegistry.info(suite.dataset.name), "\(name): dataset \(suite.dataset.name)")
+            let yaml = try String(contentsOf: Self.suitesFolder.appendingPathComponent("\(name).yaml"), encoding: .utf8)
             XCTAssertTrue(suite.source.contains("withray/residualKAN"), "\(name): source should name the README")
             for profile in ["smoke", "nightly"] {
                 XCTAssertNotNil(suite.profiles[profile], "\(name): profile \(profile) is missing")
             }
             for e in suite.experiments {
                 // The canonical text is what reports and run files print: the suite should use it.
-                XCTAssertEqual(try ModelSpec(parsing: e.model).description, e.model, "\(name)/\(e.id): spec is not canonical")
+                XCTAssertTrue(yaml.contains("model: \(e.model)") || yaml.contains("model: \"\(e.model)\""),
+                              "\(name)/\(e.id): the file's spec is not the canonical text \(e.model)")
             }
         }
     }
@@ -57,7 +49,7 @@ final class PaperSuitesTests: XCTestCase {
                 let printed = row["model"] ?? "?"
                 let at = "\(table.suite) row \(i) (\(printed), id \(e.id))"
                 let expected = try XCTUnwrap(PaperNames.spec(printed: printed), "\(at): no spec for the printed name")
-                XCTAssertEqual(e.model, expected.spec, "\(at): model spec")
+                XCTAssertEqual(e.model.description, expected.spec, "\(at): model spec")
                 XCTAssertEqual(e.role.rawValue, row["role"], "\(at): role")
                 let paper = try XCTUnwrap(e.paper, "\(at): no paper values")
                 if table.suite == "coco" {
@@ -91,7 +83,7 @@ final class PaperSuitesTests: XCTestCase {
             guard suite.experiments.count == table.rows.count else { continue }  // reported by the test above
             for (row, e) in zip(table.rows, suite.experiments) {
                 let at = "\(table.suite)/\(e.id)"
-                let spec = try ModelSpec(parsing: e.model)
+                let spec = e.model
                 guard e.role == .rkan else {
                     XCTAssertNil(e.baseline, "\(at): a baseline row names a baseline")
                     XCTAssertNil(spec.rkan, "\(at): a baseline row has RKAN blocks")
@@ -101,7 +93,7 @@ final class PaperSuitesTests: XCTestCase {
                 let baselineID = try XCTUnwrap(e.baseline, "\(at): no baseline")
                 let index = try XCTUnwrap(suite.experiments.firstIndex { $0.id == baselineID }, "\(at): baseline \(baselineID) absent")
                 let baseline = suite.experiments[index]
-                let baseSpec = try ModelSpec(parsing: baseline.model)
+                let baseSpec = baseline.model
                 XCTAssertEqual(baseline.role, .baseline, "\(at): baseline \(baselineID) is not a baseline row")
                 XCTAssertNil(baseSpec.rkan, "\(at): baseline \(baselineID) has RKAN blocks")
                 XCTAssertEqual(baseSpec.backbone, spec.backbone, "\(at): baseline \(baselineID) has another backbone")
@@ -124,8 +116,9 @@ final class PaperSuitesTests: XCTestCase {
         let augment = AugmentConfig(hflip: true, randaugment: .init(n: 2, m: 9), cutmix: .init(p: 0.5, alpha: 1.0),
                                     mixup: .init(p: 0.3, alpha: 0.2))
         for name in ["cifar100", "tiny-imagenet", "imagenet", "food101"] {
-            let plan = try load(name).resolved(profile: "paper")
-            let t = plan.training
+            let suite = try load(name)
+            let runs = try suite.runs(profile: "paper")
+            let t = runs[0].training
             let imagenet = name == "imagenet"
             XCTAssertEqual(t.epochs, imagenet ? 100 : 200, "\(name): epochs (README)")
             XCTAssertEqual(t.optimizer.weightDecay, imagenet ? 1e-4 : 5e-4, "\(name): weight decay")
@@ -137,12 +130,15 @@ final class PaperSuitesTests: XCTestCase {
             XCTAssertEqual(t.schedule, ScheduleConfig(name: .warmupCosine, warmupEpochs: 10, minLr: 1e-5), name)
             XCTAssertEqual(t.labelSmoothing, 0, "\(name): plain cross-entropy, as the table-era notebooks")
             XCTAssertEqual(t.augment, augment, name)
-            XCTAssertEqual(plan.width, 1, name)
-            XCTAssertNil(plan.trainSubset, name)
-            XCTAssertNil(plan.testSubset, name)
-            XCTAssertEqual(plan.resolution, Self.resolutions[name], name)
+            for run in runs {
+                XCTAssertEqual(run.training, t, name)
+                XCTAssertEqual(run.model, suite.experiment(run.experiment)?.model, "\(name): width 1")
+                XCTAssertNil(run.trainSubset, name)
+                XCTAssertNil(run.testSubset, name)
+                XCTAssertEqual(run.imageSize, Self.resolutions[name], name)
+            }
         }
-        let coco = try load("coco").resolved(profile: "paper").training
+        let coco = try load("coco").runs(profile: "paper")[0].training
         XCTAssertEqual(coco.epochs, 12)
         XCTAssertEqual(coco.batchSize, 8)
         XCTAssertEqual(coco.optimizer.lr, 0.01)
@@ -152,34 +148,31 @@ final class PaperSuitesTests: XCTestCase {
     }
 
     func testScaledProfilesKeepEveryRowAndBuildAtTheirWidth() throws {
-        var notYet: Set<String> = []
         for (name, _) in PaperTable.files {
             let suite = try load(name)
-            let n = try classes(suite)
-            let missing = Set(try unavailable(suite))
+            let n = classes(suite)
             for profile in ["smoke", "nightly"] {
-                let plan = try suite.resolved(profile: profile)
-                XCTAssertEqual(plan.runs.map(\.experiment.id), suite.experiments.map(\.id), "\(name)/\(profile): every row, in order")
-                XCTAssertLessThan(plan.width, 1, "\(name)/\(profile): width")
-                XCTAssertLessThanOrEqual(plan.training.epochs, profile == "smoke" ? 1 : 3, "\(name)/\(profile): epochs")
-                XCTAssertLessThanOrEqual(plan.training.schedule.warmupEpochs, plan.training.epochs)
-                XCTAssertNotNil(plan.trainSubset, "\(name)/\(profile): train_subset")
-                XCTAssertNotNil(plan.testSubset, "\(name)/\(profile): test_subset")
-                XCTAssertLessThanOrEqual(plan.resolution ?? 0, 128, "\(name)/\(profile): resolution")
-                if let subset = plan.trainSubset, name != "coco" {
-                    XCTAssertGreaterThanOrEqual(subset, n, "\(name)/\(profile): the class-balanced subset should hold every class")
-                }
-                // The runner scales each spec by the profile's width: every implemented row must build there
-                // (e.g. ResNeXt needs at least one channel per group).
-                for e in suite.experiments where !missing.contains(e.id) {
-                    var spec = try ModelSpec(parsing: e.model)
-                    spec.width *= plan.width
-                    XCTAssertNoThrow(try Model(spec: spec, classes: n), "\(name)/\(profile)/\(e.id) at width \(plan.width)")
+                let runs = try suite.runs(profile: profile)
+                let width = try XCTUnwrap(suite.profiles[profile]?.width, "\(name)/\(profile): width")
+                XCTAssertEqual(runs.map(\.experiment), suite.experiments.flatMap { e in runs.seeds.map { _ in e.id } },
+                               "\(name)/\(profile): every row, in order")
+                XCTAssertLessThan(width, 1, "\(name)/\(profile): width")
+                for run in runs {
+                    XCTAssertLessThanOrEqual(run.training.epochs, profile == "smoke" ? 1 : 3, "\(name)/\(profile): epochs")
+                    XCTAssertLessThanOrEqual(run.training.schedule.warmupEpochs, run.training.epochs)
+                    let subset = try XCTUnwrap(run.trainSubset, "\(name)/\(profile): train_subset")
+                    XCTAssertNotNil(run.testSubset, "\(name)/\(profile): test_subset")
+                    XCTAssertLessThanOrEqual(run.imageSize, 128, "\(name)/\(profile): resolution")
+                    if suite.dataset.name.canTrain {
+                        XCTAssertGreaterThanOrEqual(subset, n, "\(name)/\(profile): the class-balanced subset should hold every class")
+                    }
+                    // The spec carries the profile's width: every row must build there (e.g. ResNeXt
+                    // needs at least one channel per group).
+                    XCTAssertEqual(run.model.width, (suite.experiment(run.experiment)?.model.width ?? 0) * width)
+                    XCTAssertNoThrow(try Model(spec: run.model, classes: n), "\(name)/\(profile)/\(run.experiment) at width \(width)")
                 }
             }
-            notYet.formUnion(missing.map { "\(name)/\($0)" })
         }
-        if !notYet.isEmpty { print("PaperSuitesTests: backbones not in the Zoo yet, rows skipped: \(notYet.sorted().joined(separator: ", "))") }
     }
 
     // MARK: - The CLI
@@ -191,33 +184,15 @@ final class PaperSuitesTests: XCTestCase {
     ///     depend on it; a small side keeps the debug build's counting pass short.
     private func checkModelsCommand(_ name: String, size: Int? = nil) throws {
         let suite = try load(name)
-        let missing = try unavailable(suite)
         let sizeArgs = size.map { ["--size", String($0)] } ?? []
         let result = try RkanBinary.run(["models", name, "--json"] + sizeArgs)
-        let rows: [ModelsTable.Row]
-        let built: [SuiteExperiment]
-        if missing.isEmpty {
-            XCTAssertEqual(result.code, 0, "models \(name): every count should match\n\(result.stdout)\(result.stderr)")
-            rows = try decodeRows(result.stdout)
-            built = suite.experiments
-            XCTAssertEqual(rows.map(\.id), built.map(\.id), "models \(name): one line per row, in suite order")
-        } else {
-            // Today the command stops at the first row it cannot build; it must say which.
-            XCTAssertEqual(result.code, 1, "models \(name) with rows not in the Zoo (\(missing))")
-            let named = suite.experiments.filter { missing.contains($0.id) }.map(\.model)
-            XCTAssertTrue(named.contains { result.stderr.contains("'\($0)'") } && result.stderr.contains("not implemented"),
-                          "models \(name): the error should name the spec it could not build: \(result.stderr)")
-            print("models \(name): not built yet: \(missing.joined(separator: ", "))")
-            built = suite.experiments.filter { !missing.contains($0.id) }
-            let side = String(size ?? suite.dataset.resolution ?? 224)
-            let specs = try RkanBinary.run(["models"] + built.map(\.model) + ["--classes", String(try classes(suite)), "--size", side, "--json"])
-            XCTAssertEqual(specs.code, 0, "models SPEC...: \(specs.stderr)")
-            rows = try decodeRows(specs.stdout)
-            XCTAssertEqual(rows.map(\.spec), built.map(\.model), "models SPEC...: one line per spec, in order")
-        }
+        XCTAssertEqual(result.code, 0, "models \(name): every count should match\n\(result.stdout)\(result.stderr)")
+        let rows = try decodeRows(result.stdout)
+        let built = suite.experiments
+        XCTAssertEqual(rows.map(\.id), built.map(\.id), "models \(name): one line per row, in suite order")
         var compared = 0
         for (row, e) in zip(rows, built) {
-            XCTAssertEqual(row.classes, try classes(suite), "\(name)/\(e.id): classes")
+            XCTAssertEqual(row.classes, classes(suite), "\(name)/\(e.id): classes")
             guard let published = e.paper?.paramsM else { continue }
             let millions = (Double(row.paramsThop) / 1e4).rounded() / 100
             XCTAssertEqual(millions, published, accuracy: 1e-9, "\(name)/\(e.id): \(row.paramsThop) parameters (thop) vs published \(published)M")
@@ -248,15 +223,10 @@ final class PaperSuitesTests: XCTestCase {
                       "run coco should say that detection is not supported: \(run.stderr)")
         let suite = try load("coco")
         let models = try RkanBinary.run(["models", "coco", "--json", "--size", "64"])
-        if try unavailable(suite).isEmpty {
-            XCTAssertEqual(models.code, 0, models.stderr)
-            let rows = try decodeRows(models.stdout)
-            XCTAssertEqual(rows.map(\.id), suite.experiments.map(\.id))
-            XCTAssertTrue(rows.allSatisfy { $0.params > 0 && $0.macs > 0 })
-        } else {
-            XCTAssertEqual(models.code, 1)
-            XCTAssertTrue(models.stderr.contains("not implemented"), models.stderr)
-        }
+        XCTAssertEqual(models.code, 0, models.stderr)
+        let rows = try decodeRows(models.stdout)
+        XCTAssertEqual(rows.map(\.id), suite.experiments.map(\.id))
+        XCTAssertTrue(rows.allSatisfy { $0.params > 0 && $0.macs > 0 && $0.classes == 80 })
     }
 
     func testRunWithoutDataNamesTheExpectedFilesAndWhereToGetThem() throws {
@@ -276,9 +246,7 @@ final class PaperSuitesTests: XCTestCase {
     /// table against the suite: every row in order, published values printed, trained rows finished.
     func testSmokeRunAndReportOnAGeneratedCIFAR100Folder() throws {
         let suite = try load("cifar100")
-        let missing = try unavailable(suite)
-        let trained = suite.experiments.filter { !missing.contains($0.id) }.map(\.id)
-        XCTAssertEqual(trained.count, suite.experiments.count, "every row of the table builds: \(missing)")
+        let trained = suite.experiments.map(\.id)
 
         let work = try RkanBinary.tempFolder("cifar100-smoke")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -292,22 +260,8 @@ final class PaperSuitesTests: XCTestCase {
         print(String(format: "PaperSuitesTests: smoke run of %d cifar100 rows took %.1f s", trained.count, seconds))
         XCTAssertTrue(run.stderr.contains("256 training / 100 test images at 32×32"), run.stderr)
 
-        // The report reads every row of the suite; rows whose backbone is not in the Zoo yet are left
-        // out of a copy of it (JSON is YAML) until they are.
-        var reported = suite
-        var suitesFolder = Self.suitesFolder
-        if !missing.isEmpty {
-            reported.experiments.removeAll { missing.contains($0.id) }
-            suitesFolder = work.appendingPathComponent("suites")
-            try FileManager.default.createDirectory(at: suitesFolder, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try encoder.encode(reported).write(to: suitesFolder.appendingPathComponent("cifar100.yaml"))
-            let copy = try SuiteRunner.loadSuite("cifar100", folder: suitesFolder)
-            XCTAssertEqual(copy.experiments, reported.experiments, "the JSON copy decodes to the same rows")
-            XCTAssertEqual(copy.profiles, reported.profiles)
-            XCTAssertEqual(copy.protocol, reported.protocol)
-        }
+        let reported = suite
+        let suitesFolder = Self.suitesFolder
         let markdown = work.appendingPathComponent("report/cifar100.md")
         let report = try RkanBinary.run(["report", "cifar100", "--profile", "smoke", "--suites", suitesFolder.path,
                                          "--runs", runs.path, "--out", markdown.path, "--date", "2000-01-01"])
@@ -324,14 +278,10 @@ final class PaperSuitesTests: XCTestCase {
             if let base = e.baseline.flatMap(suite.experiment), let a = e.paper?.top1, let b = base.paper?.top1 {
                 XCTAssertEqual(column("published Δ"), String(format: "%+.2f", a - b), "\(e.id): published Δ")
             }
-            if trained.contains(e.id) {
-                XCTAssertEqual(column("runs"), "1/1 finished", e.id)
-                XCTAssertEqual(column("match"), "✓", "\(e.id): the report's parameter count should equal the published one")
-                XCTAssertNotEqual(column("top-1 best %"), "–", e.id)
-                XCTAssertNotEqual(column("infer img/s"), "–", e.id)
-            } else {
-                XCTAssertTrue(column("runs").contains("missing"), "\(e.id): \(column("runs"))")
-            }
+            XCTAssertEqual(column("runs"), "1/1 finished", e.id)
+            XCTAssertEqual(column("match"), "✓", "\(e.id): the report's parameter count should equal the published one")
+            XCTAssertNotEqual(column("top-1 best %"), "–", e.id)
+            XCTAssertNotEqual(column("infer img/s"), "–", e.id)
         }
     }
 

@@ -126,21 +126,3 @@ enum PaperNames {
         return (backbone + "+rkan" + (options.isEmpty ? "" : "(" + options.joined(separator: ",") + ")"), plain)
     }
 }
-
-/// Which model specs the Zoo can build today (another branch is adding backbones).
-enum ZooAvailability {
-    /// Whether `spec`'s backbone is implemented: builds it at a quarter width (cheap, and wide
-    /// enough for every grouped backbone).
-    /// - Returns: false when the build fails only because the backbone is not implemented yet.
-    /// - Throws: any other build error (a real failure).
-    static func builds(_ spec: String, classes: Int) throws -> Bool {
-        do {
-            var parsed = try ModelSpec(parsing: spec)
-            parsed.width *= 0.25
-            _ = try Model(spec: parsed, classes: classes)
-            return true
-        } catch let error as SpecError where error.problem.contains("not implemented") {
-            return false
-        }
-    }
-}

@@ -68,8 +68,7 @@ final class ReferenceProtocolTests: XCTestCase {
     func testLastPartialTrainingBatchIsKept() throws {
         let ds = try InMemoryDataset(name: "t", classes: 2, channels: 1, height: 4, width: 4,
                                      pixels: [UInt8](repeating: 7, count: 10 * 16), labels: (0..<10).map { Int32($0 % 2) })
-        let info = DatasetInfo(name: "t", classes: 2, channels: 1, nativeSize: 4, mean: [0], std: [1])
-        let data = TrainingData(info: info, train: ds, test: ds, trainIndices: Array(0..<10), testIndices: Array(0..<10),
+        let data = TrainingData(dataset: .fashionMNIST, train: ds, test: ds, trainIndices: Array(0..<10), testIndices: Array(0..<10),
                                 imageSize: 4, workers: 0)
         XCTAssertEqual(data.trainBatchesPerEpoch(batchSize: 4), 3)
         let stream = try data.trainLoader(epoch: 0, seed: 0, batchSize: 4, augment: .none)

@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+import Zoo
+import RunStore
 @testable import Harness
 
 /// Synthetic runs of the demo suite with hand-computed expectations.
@@ -8,10 +10,10 @@ enum SyntheticRuns {
                                      commit: "abc1234", profile: "nightly", seeds: [0, 1, 2], date: "2025-01-02",
                                      command: "rkan-repro report demo --profile nightly")
 
-    static func run(_ id: String, seed: Int, status: RunStatus = .finished, top1: [Double],
+    static func run(_ id: String, seed: Int, status: RunStatus? = .finished, top1: [Double],
                     train: Double? = nil, infer: Double? = nil, profile: String = "nightly") -> RunSummary {
         let rkan = id == "rkanet101"
-        return RunSummary(suite: "demo", experiment: id, model: rkan ? "resnet101+rkan" : "resnet101",
+        return RunSummary(suite: "demo", experiment: id, model: ModelSpec(backbone: .resnet101, rkan: rkan ? RKANOptions() : nil),
                           role: rkan ? .rkan : .baseline, baseline: rkan ? "resnet101" : nil, seed: seed,
                           profile: profile, status: status, params: rkan ? 44_283_090 : 42_705_060,
                           paramsThop: rkan ? 44_283_000 : 42_705_060, macs: 1_000,
@@ -33,9 +35,9 @@ enum SyntheticRuns {
 final class ReportBuilderTests: XCTestCase {
     private func markdown(_ runs: [RunSummary] = SyntheticRuns.runs, header: ReportHeader = SyntheticRuns.header) throws -> String {
         let suite = try Suite.decode(yaml: demoYAML, file: "Suites/demo.yaml")
-        return ReportBuilder.markdown(suite: suite, header: header, runs: runs,
-                                      plots: [ReportPlot(title: "Learning curves", path: "demo/curves.svg"),
-                                              ReportPlot(title: "Deltas", path: "demo/deltas.svg")])
+        return ReportBuilder.report(suite: suite, header: header, runs: runs,
+                                    plots: [ReportPlot(title: "Learning curves", path: "demo/curves.svg"),
+                                            ReportPlot(title: "Deltas", path: "demo/deltas.svg")]).markdown
     }
 
     func testResultRowsMatchHandValues() throws {
@@ -107,11 +109,27 @@ final class ReportBuilderTests: XCTestCase {
         var header = SyntheticRuns.header
         header.profile = "smoke"
         header.seeds = [0]
-        let runs = [RunSummary(suite: "fashion-mnist", experiment: "resnet18", model: "resnet18(stem=small)", role: .baseline,
+        let runs = [RunSummary(suite: "fashion-mnist", experiment: "resnet18", model: ModelSpec(backbone: .resnet18, stem: .small), role: .baseline,
                                seed: 0, profile: "smoke", status: .finished, params: 11_168_832, metrics: ["val_top1": [70.5]])]
-        let text = ReportBuilder.markdown(suite: suite, header: header, runs: runs, plots: [])
+        let text = ReportBuilder.report(suite: suite, header: header, runs: runs, plots: []).markdown
         XCTAssertTrue(text.contains("| `resnet18` | `resnet18(stem=small)` | 11,168,832 | 11.17 | – | – | 70.50 (n=1) | 70.50 (n=1) | – |"), text)
         XCTAssertTrue(text.contains("| 0/1 finished, ⚠ 1 missing (seed 0) |"), text)
         XCTAssertFalse(text.contains("## Plots"))
+    }
+
+    /// Notes given to the builder stand above the results; the summary table is the header table
+    /// of the markdown, handed back as lines (the README block), not cut out of the text.
+    func testNotesAndSummaryTableAreOutputsOfTheBuild() throws {
+        let suite = try Suite.decode(yaml: demoYAML, file: "Suites/demo.yaml")
+        let report = ReportBuilder.report(suite: suite, header: SyntheticRuns.header, runs: SyntheticRuns.runs, plots: [],
+                                          notes: ["Profile `nightly` trains at width ×0.5."])
+        XCTAssertTrue(report.markdown.contains("Published values: test fixture\n\nProfile `nightly` trains at width ×0.5.\n\n## Results\n"),
+                      report.markdown)
+        XCTAssertEqual(report.summaryTable.first, "|  |  |")
+        XCTAssertEqual(report.summaryTable.count, 12, "header, separator and ten rows")
+        XCTAssertTrue(report.summaryTable.contains("| profile | `nightly` |"), "\(report.summaryTable)")
+        XCTAssertTrue(report.markdown.contains(report.summaryTable.joined(separator: "\n")))
+        let plain = ReportBuilder.report(suite: suite, header: SyntheticRuns.header, runs: SyntheticRuns.runs, plots: [])
+        XCTAssertTrue(plain.markdown.contains("Published values: test fixture\n\n## Results\n"), plain.markdown)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RunStore
 @testable import Harness
 
 /// A lock records its owner's start time and boot, so a lock whose pid now belongs to another
@@ -7,7 +8,7 @@ import XCTest
 final class RunLockReuseTests: XCTestCase {
     private func folder() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("runlock-reuse-\(getpid())-\(UUID().uuidString.prefix(6))")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("a"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("s/p/a"), withIntermediateDirectories: true)
         return dir
     }
 
@@ -37,7 +38,7 @@ final class RunLockReuseTests: XCTestCase {
 
     func testAcquireRecordsTheFieldsAndTakesOverAReusedPid() throws {
         let dir = try folder()
-        let url = dir.appendingPathComponent("a/seed-0.h5")
+        let url = RunTree(out: dir).file(for: RunSlot(suite: "s", profile: "p", experiment: "a", seed: 0))
         let reused = RunLockOwner(host: RunLock.thisHost, pid: getpid(), started: "2020-01-01T00:00:00Z",
                                   startTicks: 1, bootID: ProcessIdentity.bootID())
         try JSONEncoder().encode(reused).write(to: URL(fileURLWithPath: RunLock.path(for: url)))
@@ -51,7 +52,7 @@ final class RunLockReuseTests: XCTestCase {
         lock.release()
 
         try JSONEncoder().encode(reused).write(to: URL(fileURLWithPath: RunLock.path(for: url)))
-        let removed = RunLock.breakLocks(under: dir, olderThan: 0)
+        let removed = RunLock.breakLocks(in: RunTree(out: dir), suite: "s", profile: "p", olderThan: 0)
         XCTAssertEqual(removed.map(\.path), [RunLock.path(for: url)])
         XCTAssertFalse(FileManager.default.fileExists(atPath: RunLock.path(for: url)), "breakLocks removes what it reports")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RunStore
 @testable import Harness
 
 /// `RunLock`: exclusive creation, busy/stale detection, take-over, release and `breakLocks`.
@@ -11,7 +12,8 @@ final class RunLockTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
 
-    private func runFile(_ name: String = "a") -> URL { dir.appendingPathComponent("\(name)/seed-0.h5") }
+    private var tree: RunTree { RunTree(out: dir) }
+    private func runFile(_ name: String = "a") -> URL { tree.file(for: RunSlot(suite: "s", profile: "p", experiment: name, seed: 0)) }
 
     private func writeLock(_ owner: RunLockOwner, for url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -108,12 +110,12 @@ final class RunLockTests: XCTestCase {
         try writeLock(old, for: runFile("old"))
         try writeLock(young, for: runFile("young"))
         try writeLock(liveLocal, for: runFile("live"))
-        let removed = RunLock.breakLocks(under: dir, olderThan: 3600, now: now)
+        let removed = RunLock.breakLocks(in: tree, suite: "s", profile: "p", olderThan: 3600, now: now)
         XCTAssertEqual(removed.map(\.path), [RunLock.path(for: runFile("old"))])
         XCTAssertEqual(removed.first?.owner, old)
         XCTAssertNotNil(RunLock.readOwner(RunLock.path(for: runFile("young"))))
         XCTAssertNotNil(RunLock.readOwner(RunLock.path(for: runFile("live"))))
-        XCTAssertEqual(RunLock.breakLocks(under: dir, olderThan: 0, now: now).map(\.path), [RunLock.path(for: runFile("young"))])
+        XCTAssertEqual(RunLock.breakLocks(in: tree, suite: "s", profile: "p", olderThan: 0, now: now).map(\.path), [RunLock.path(for: runFile("young"))])
         XCTAssertNotNil(RunLock.readOwner(RunLock.path(for: runFile("live"))), "a live lock of this host survives any age")
     }
 

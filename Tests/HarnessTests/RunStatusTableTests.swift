@@ -10,27 +10,27 @@ final class RunStatusTableTests: XCTestCase {
                                   gitCommit: "abc", blasCore: "Zen", threads: 1, host: "h", status: status)
         let rec = RunRecord(attributes: attrs, weights: [WeightEntry(key: "w", shape: [2], floats: [1, 2])],
                             state: RunState(epoch: epoch, step: epoch * 3))
-        try RunFile.write(rec, to: RunPaths.file(out: out, suite: "demo", profile: "smoke", experiment: id, seed: seed))
+        try RunFile.write(rec, to: RunTree(out: out).file(for: RunSlot(suite: "demo", profile: "smoke", experiment: id, seed: seed)))
     }
 
     func testEveryStateAndLock() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(getpid())-\(UUID().uuidString.prefix(6))")
         let suite = try Suite.decode(yaml: demoYAML, file: "Suites/demo.yaml")
-        let plan = try suite.resolved(profile: "smoke", seeds: [0, 1, 2])
+        let runs = try suite.runs(profile: "smoke", seeds: [0, 1, 2])
         try write(out, "resnet101", seed: 0, status: .finished, epoch: 1)
         try write(out, "resnet101", seed: 1, status: .running, epoch: 0)
         try write(out, "rkanet101", seed: 0, status: .diverged, epoch: 0)
         try write(out, "rkanet101", seed: 7, status: .running, epoch: 0)   // a seed outside the plan, found on disk
-        let garbage = RunPaths.file(out: out, suite: "demo", profile: "smoke", experiment: "rkanet101", seed: 2)
+        let garbage = RunTree(out: out).file(for: RunSlot(suite: "demo", profile: "smoke", experiment: "rkanet101", seed: 2))
         try Data("not hdf5".utf8).write(to: garbage)
         let live = RunLockOwner(host: RunLock.thisHost, pid: getpid(), started: "2030-01-01T00:00:00Z")
         let remote = RunLockOwner(host: "far-away", pid: 99, started: "2030-01-01T00:00:00Z")
-        let lockOf = { (id: String, seed: Int) in RunLock.path(for: RunPaths.file(out: out, suite: "demo", profile: "smoke", experiment: id, seed: seed)) }
+        let lockOf = { (id: String, seed: Int) in RunTree(out: out).lock(for: RunSlot(suite: "demo", profile: "smoke", experiment: id, seed: seed)).path }
         try JSONEncoder().encode(live).write(to: URL(fileURLWithPath: lockOf("resnet101", 1)))
         try FileManager.default.createDirectory(atPath: (lockOf("resnet101", 2) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try JSONEncoder().encode(remote).write(to: URL(fileURLWithPath: lockOf("resnet101", 2)))
 
-        let rows = RunStatusTable.rows(plan: plan, out: out)
+        let rows = RunStatusTable.rows(runs: runs, tree: RunTree(out: out))
         XCTAssertEqual(rows.map { "\($0.experiment)/\($0.seed)" },
                        ["resnet101/0", "resnet101/1", "resnet101/2", "rkanet101/0", "rkanet101/1", "rkanet101/2", "rkanet101/7"])
         XCTAssertEqual(rows[0].state, .finished)
@@ -44,7 +44,7 @@ final class RunStatusTableTests: XCTestCase {
         guard case .unreadable = rows[5].state else { return XCTFail("\(rows[5].state)") }
         XCTAssertEqual(rows[6].state, .running(epoch: 0, epochs: 1))
 
-        let text = RunStatusTable.render(plan: plan, rows: rows)
+        let text = RunStatusTable.render(suite: "demo", profile: "smoke", rows: rows)
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "demo (profile smoke): 7 runs: 1 finished, 2 running, 1 starting, 1 diverged, 1 missing, 1 unreadable")
         XCTAssertTrue(lines[1].hasPrefix("experiment  seed  status"), lines[1])

@@ -9,8 +9,8 @@ final class SlurmPlanTests: XCTestCase {
     private func plan(seeds: [Int] = [0, 1], resources: SlurmResources = SlurmResources(cpusPerTask: 3),
                       out: String = "/scratch/runs", data: URL? = nil, binary: String = "/opt/rkan/bin/rkan-repro") throws -> SlurmPlan {
         let suite = try Suite.decode(yaml: demoYAML, file: "Suites/demo.yaml")
-        let p = try suite.resolved(profile: "smoke", seeds: seeds)
-        return SlurmPlan(plan: p, binary: URL(fileURLWithPath: binary), out: URL(fileURLWithPath: out, isDirectory: true),
+        let runs = try suite.runs(profile: "smoke", seeds: seeds)
+        return SlurmPlan(suite: "demo", profile: "smoke", runs: runs, binary: URL(fileURLWithPath: binary), out: URL(fileURLWithPath: out, isDirectory: true),
                          suitesFolder: URL(fileURLWithPath: "/home/me/rkan/Suites", isDirectory: true), dataFolder: data,
                          workingDirectory: URL(fileURLWithPath: "/home/me/rkan", isDirectory: true), resources: resources)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Zoo
 @testable import Harness
 
 final class SuiteDecodingTests: XCTestCase {
@@ -7,7 +8,7 @@ final class SuiteDecodingTests: XCTestCase {
         let suite = try Suite.decode(yaml: demoYAML, file: "Suites/demo.yaml")
         XCTAssertEqual(suite.suite, "demo")
         XCTAssertEqual(suite.title, "Demo (32×32)")
-        XCTAssertEqual(suite.dataset, SuiteDataset(name: "cifar100", resolution: 32))
+        XCTAssertEqual(suite.dataset, SuiteDataset(name: .cifar100, resolution: 32))
         let p = suite.protocol
         XCTAssertEqual(p.epochs, 200)
         XCTAssertEqual(p.batchSize, 128)
@@ -173,18 +174,24 @@ final class SuiteDecodingTests: XCTestCase {
         XCTAssertEqual(betas?.kind, .invalidValue, "betas with sgd")
     }
 
-    func testModelValidatorErrorIsWrappedWithLine() {
-        struct SpecError: Error, CustomStringConvertible { var description: String }
-        let error = suiteError(demoYAML) { spec in
-            if spec.contains("+rkan") { throw SpecError(description: "unknown option 'rkan' (test)") }
-        }
+    func testModelSpecIsParsedAtDecodingWithItsLine() throws {
+        let error = suiteError(demo(replacing: "model: resnet101+rkan", with: "model: resnet101+rkan(kan=fourier)"))
         XCTAssertEqual(error?.kind, .invalidModel)
         XCTAssertEqual(error?.line, 23)
         XCTAssertEqual(error?.key, "experiments[1].model")
-        XCTAssertTrue(error?.description.contains("unknown option 'rkan' (test)") ?? false, error?.description ?? "")
-        var seen: [String] = []
-        XCTAssertNoThrow(try Suite.decode(yaml: demoYAML, file: "x") { seen.append($0) })
-        XCTAssertEqual(seen, ["resnet101", "resnet101+rkan"])
+        XCTAssertTrue(error?.description.contains("fourier") ?? false, error?.description ?? "")
+        let suite = try Suite.decode(yaml: demoYAML, file: "x")
+        XCTAssertEqual(suite.experiments.map(\.model), [ModelSpec(backbone: .resnet101), ModelSpec(backbone: .resnet101, rkan: RKANOptions())])
+    }
+
+    func testDatasetIsParsedAtDecoding() throws {
+        let error = suiteError(demo(replacing: "name: cifar100", with: "name: cifar1000"))
+        XCTAssertEqual(error?.kind, .invalidValue)
+        XCTAssertEqual(error?.key, "dataset.name")
+        XCTAssertTrue(error?.description.contains("cifar100, tiny-imagenet") ?? false, "lists the known names: \(error?.description ?? "")")
+        let suite = try Suite.decode(yaml: demoYAML, file: "x")
+        XCTAssertEqual(suite.dataset.name.classes, 100)
+        XCTAssertEqual(suite.dataset.name.channels, 3)
     }
 
     func testSyntaxErrorHasALine() {

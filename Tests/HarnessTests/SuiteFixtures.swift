@@ -39,10 +39,9 @@ func demo(replacing old: String, with new: String, file: StaticString = #filePat
 }
 
 /// Decodes YAML expecting a `SuiteError`; returns it (nil and a failure when none is thrown).
-func suiteError(_ yaml: String, validateModel: (String) throws -> Void = { _ in },
-                file: StaticString = #filePath, line: UInt = #line) -> SuiteError? {
+func suiteError(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> SuiteError? {
     do {
-        _ = try Suite.decode(yaml: yaml, file: "Suites/demo.yaml", validateModel: validateModel)
+        _ = try Suite.decode(yaml: yaml, file: "Suites/demo.yaml")
         XCTFail("expected a SuiteError", file: file, line: line)
     } catch let error as SuiteError {
         return error

@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 
 /// Who holds a run's lock: the JSON content of `<run file>.lock`.
 public struct RunLockOwner: Codable, Equatable, Sendable {
@@ -68,8 +69,8 @@ public final class RunLock {
         self.path = path; self.owner = owner
     }
 
-    /// `<run file>.lock`.
-    public static func path(for runFile: URL) -> String { runFile.path + ".lock" }
+    /// `<run file>.lock` (`RunTree.lock(ofFile:)`).
+    public static func path(for runFile: URL) -> String { RunTree.lock(ofFile: runFile).path }
 
     /// This machine's name as recorded in locks (the same as run files' `host`).
     public static var thisHost: String { ProcessInfo.processInfo.hostName }
@@ -188,19 +189,19 @@ public final class RunLock {
 
     // MARK: Breaking locks by hand
 
-    /// Removes the locks under `folder` older than `age` whose owner is not known to be alive
-    /// (a live process on this host keeps its lock whatever its age).
+    /// Removes the locks of a profile's runs older than `age` whose owner is not known to be
+    /// alive (a live process on this host keeps its lock whatever its age).
     /// - Parameters:
-    ///   - folder: searched recursively for `*.h5.lock` (e.g. `OUT/SUITE/PROFILE`).
+    ///   - tree, suite, profile: the runs whose locks are looked at (`RunTree.existingLocks`).
     ///   - age: minimum age in seconds, from `started` (or the file's time when unreadable).
     ///   - now: the current time.
     /// - Returns: the lock files removed, with their owners.
     @discardableResult
-    public static func breakLocks(under folder: URL, olderThan age: TimeInterval, now: Date = Date()) -> [(path: String, owner: RunLockOwner?)] {
+    public static func breakLocks(in tree: RunTree, suite: String, profile: String, olderThan age: TimeInterval,
+                                  now: Date = Date()) -> [(path: String, owner: RunLockOwner?)] {
         var removed: [(String, RunLockOwner?)] = []
-        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
-        for case let rel as String in walker where rel.hasSuffix(".h5.lock") {
-            let path = folder.appendingPathComponent(rel).path
+        for lockFile in tree.existingLocks(suite: suite, profile: profile) {
+            let path = lockFile.path
             let owner = readOwner(path)
             if let o = owner, liveness(o) == .live { continue }
             let fileTime = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date

@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 
 /// What a Slurm job asks for, per array task (`#SBATCH` lines of `job.sbatch`).
 public struct SlurmResources: Equatable, Sendable {
@@ -67,18 +68,18 @@ public struct SlurmPlan: Equatable, Sendable {
     public var resources: SlurmResources
 
     /// - Parameters:
-    ///   - plan: the resolved plan (profile, `--only`, `--seeds` applied).
+    ///   - suite, profile: the plan's suite and profile names.
+    ///   - runs: the runs (`Suite.runs` with `--only` and `--seeds` applied).
     ///   - binary, out, suitesFolder, dataFolder, workingDirectory: made absolute here.
     ///   - resources: the `#SBATCH` settings.
-    public init(plan: ResolvedPlan, binary: URL, out: URL, suitesFolder: URL, dataFolder: URL?, workingDirectory: URL,
-                resources: SlurmResources) {
+    public init(suite: String, profile: String, runs: [RunConfig], binary: URL, out: URL, suitesFolder: URL, dataFolder: URL?,
+                workingDirectory: URL, resources: SlurmResources) {
         let outFolder = Self.absolute(out)
-        suite = plan.suite
-        profile = plan.profile
-        tasks = plan.runs.enumerated().map { i, run in
-            Task(index: i, experiment: run.experiment.id, seed: run.seed,
-                 runFile: RunPaths.file(out: URL(fileURLWithPath: outFolder, isDirectory: true), suite: plan.suite,
-                                        profile: plan.profile, experiment: run.experiment.id, seed: run.seed).path)
+        let tree = RunTree(out: URL(fileURLWithPath: outFolder, isDirectory: true))
+        self.suite = suite
+        self.profile = profile
+        tasks = runs.enumerated().map { i, run in
+            Task(index: i, experiment: run.experiment, seed: run.seed, runFile: tree.file(for: run.slot).path)
         }
         self.binary = Self.absolute(binary)
         self.outFolder = outFolder
@@ -89,7 +90,9 @@ public struct SlurmPlan: Equatable, Sendable {
     }
 
     /// `OUT/SUITE/PROFILE/slurm`: holds `plan.tsv`, `job.sbatch` and `logs/`.
-    public var folder: String { "\(outFolder)/\(suite)/\(profile)/slurm" }
+    public var folder: String {
+        RunTree(out: URL(fileURLWithPath: outFolder, isDirectory: true)).slurmFolder(suite: suite, profile: profile).path
+    }
     public var planPath: String { "\(folder)/plan.tsv" }
     public var scriptPath: String { "\(folder)/job.sbatch" }
     public var logsFolder: String { "\(folder)/logs" }

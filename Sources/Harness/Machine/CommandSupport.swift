@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import Zoo
+import Datasets
 
 /// Sets OpenBLAS's and the engine's thread counts (the CLI imports Harness only).
 public enum HarnessThreads {
@@ -54,10 +55,10 @@ public enum SuiteListing {
     }
 
     /// "present (path)" or "missing (what to get)".
-    static func dataStatus(_ dataset: String, folder: URL?) -> String {
-        if dataset == "coco" { return "not used (detection not supported yet)" }
+    static func dataStatus(_ dataset: DatasetName, folder: URL?) -> String {
+        if !dataset.canTrain { return "not used (detection not supported yet)" }
         do {
-            let d = try DatasetRegistry.load(dataset, folder: folder, split: .test)
+            let d = try dataset.load(folder: folder, split: .test)
             return "present (\(d.count) test images)"
         } catch {
             return "missing"

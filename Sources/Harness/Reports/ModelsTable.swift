@@ -27,15 +27,15 @@ public enum ModelsTable {
     public static func rows(targets: [String], classes: Int?, size: Int?, inChannels: Int, suitesFolder: URL) throws -> [Row] {
         if targets.count == 1, SuiteLibrary.names(in: suitesFolder).contains(targets[0]) {
             let suite = try SuiteRunner.loadSuite(targets[0], folder: suitesFolder)
-            let info = DatasetRegistry.info(suite.dataset.name)
-            let n = classes ?? info?.classes ?? 1000
-            let s = size ?? suite.dataset.resolution ?? info?.nativeSize ?? 224
-            try SizeLimits.checkModelInput(classes: n, inChannels: info?.channels ?? inChannels, batch: 1, side: s,
+            let dataset = suite.dataset.name
+            let n = classes ?? dataset.classes
+            let s = size ?? suite.dataset.resolution ?? dataset.nativeSize
+            try SizeLimits.checkModelInput(classes: n, inChannels: dataset.channels, batch: 1, side: s,
                                            names: ("--classes", "--in-channels", "batch", "--size"))
             return suite.experiments.map { e in
                 var r: Row
-                do { r = try row(spec: e.model, classes: n, size: s, inChannels: info?.channels ?? inChannels) } catch {
-                    r = Row(id: e.id, spec: e.model, classes: n, size: s, params: 0, paramsThop: 0, macs: 0, error: "\(error)")
+                do { r = try row(spec: e.model, classes: n, size: s, inChannels: dataset.channels) } catch {
+                    r = Row(id: e.id, spec: e.model.description, classes: n, size: s, params: 0, paramsThop: 0, macs: 0, error: "\(error)")
                     r.paperParamsM = e.paper?.paramsM
                     return r
                 }
@@ -45,13 +45,13 @@ public enum ModelsTable {
                 return r
             }
         }
-        return try targets.map { try row(spec: $0, classes: classes ?? 1000, size: size ?? 224, inChannels: inChannels) }
+        return try targets.map { try row(spec: ModelSpec(parsing: $0), classes: classes ?? 1000, size: size ?? 224, inChannels: inChannels) }
     }
 
-    static func row(spec: String, classes: Int, size: Int, inChannels: Int) throws -> Row {
+    static func row(spec: ModelSpec, classes: Int, size: Int, inChannels: Int) throws -> Row {
         try SizeLimits.checkModelInput(classes: classes, inChannels: inChannels, batch: 1, side: size,
                                        names: ("--classes", "--in-channels", "batch", "--size"))
-        let m = try Model(spec, classes: classes, inChannels: inChannels)
+        let m = try Model(spec: spec, classes: classes, inChannels: inChannels)
         return Row(id: nil, spec: m.spec.description, classes: classes, size: size, params: m.parameterCount,
                    paramsThop: m.thopParameterCount, macs: try m.macs(size: size), paperParamsM: nil, match: nil)
     }

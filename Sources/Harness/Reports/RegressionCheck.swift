@@ -54,19 +54,18 @@ public enum RegressionCheck {
 
     /// Current state of the profile's runs, as a baseline would record it.
     static func current(suite: Suite, profile: String, runs: URL, suitesFolder: URL) throws -> Baseline {
-        let plan = try suite.resolved(profile: profile)
-        let (summaries, attrs) = try ReportGenerator.collect(suite: suite, plan: plan, runsFolder: runs, suitesFolder: suitesFolder)
+        let collected = try ReportGenerator.collect(suite: suite, runs: try suite.runs(profile: profile), tree: RunTree(out: runs),
+                                                    suitesFolder: suitesFolder)
+        let attrs = collected.compactMap { $0.0 }
         var rows: [String: Baseline.Row] = [:]
-        for s in summaries {
-            guard s.status == .finished else {
+        for (_, s) in collected {
+            guard s.status == .finished, let digest = s.weightsSHA256 else {
                 throw HarnessError.badConfig(what: "check \(suite.suite) --profile \(profile)", detail:
-                    "run \(s.experiment) seed \(s.seed) is \(s.status.rawValue); run `rkan-repro run \(suite.suite) --profile \(profile)` first")
+                    "run \(s.experiment) seed \(s.seed) is \(s.statusText); run `rkan-repro run \(suite.suite) --profile \(profile)` first")
             }
             var r = rows[s.experiment] ?? Baseline.Row(params: s.params, top1: [], digests: [:], inferImgPerSec: nil)
             r.top1.append(s.bestTop1 ?? .nan)
-            let url = RunPaths.file(out: runs, suite: suite.suite, profile: profile, experiment: s.experiment, seed: s.seed)
-            r.digests["seed-\(s.seed)"] = try RunFile.readAttributes(url, slot: RunSlot(suite: suite.suite, profile: profile,
-                                                                                        experiment: s.experiment, seed: s.seed)).weightsSHA256
+            r.digests["seed-\(s.seed)"] = digest
             if let v = s.inferImgPerSec { r.inferImgPerSec = max(r.inferImgPerSec ?? 0, v) }
             rows[s.experiment] = r
         }
@@ -77,8 +76,8 @@ public enum RegressionCheck {
     public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
                            junit: URL?, update: Bool) throws -> Result {
         let suite = try SuiteRunner.loadSuite(name, folder: suitesFolder)
-        let plan = try suite.resolved(profile: profile)
-        let runFiles = plan.runs.map { (RunPaths.file(out: runs, suite: suite.suite, profile: profile, experiment: $0.experiment.id, seed: $0.seed), "run file") }
+        let tree = RunTree(out: runs)
+        let runFiles = try suite.runs(profile: profile).map { (tree.file(for: $0.slot), "run file") }
         let suiteFile = (URL(fileURLWithPath: suite.origin.file), "suite file")
         if let junit { try OutputGuard.check(output: junit, option: "--junit", inputs: [suiteFile, (url, "baseline")] + runFiles) }
         if update { try OutputGuard.check(output: url, option: "--baseline", inputs: [suiteFile] + runFiles) }

@@ -1,8 +1,10 @@
+import RunStore
+
 /// The numbers of one suite row, aggregated over its seeds.
 struct ExperimentResult {
     /// The suite row.
     let experiment: SuiteExperiment
-    /// One entry per expected seed (a synthesized `.missing` entry where no run was given),
+    /// One entry per expected seed (a synthesized missing entry (status nil) where no run was given),
     /// plus any extra seeds that were given, seeds ascending.
     let runs: [RunSummary]
 
@@ -13,7 +15,7 @@ struct ExperimentResult {
     /// Final-epoch top-1 over finished seeds.
     var final: SampleSummary { Statistics.summarize(finished.compactMap(\.finalTop1)) }
     /// A run that knows the parameter count (any status but missing).
-    private var measured: RunSummary? { runs.first { $0.status != .missing && $0.params > 0 } }
+    private var measured: RunSummary? { runs.first { $0.status != nil && $0.params > 0 } }
     /// Every used parameter.
     var params: Int? { measured?.params }
     /// Parameters compared with the paper: thop's convention when known, else all.
@@ -32,10 +34,10 @@ struct ExperimentResult {
     /// `3/3 finished`, with every other status flagged and its seeds named.
     var statusText: String {
         var parts = ["\(finished.count)/\(runs.count) finished"]
-        for status in [RunStatus.running, .diverged, .missing] {
+        for status in [RunStatus.running, .diverged, nil] as [RunStatus?] {
             let seeds = runs.filter { $0.status == status }.map { String($0.seed) }
             if !seeds.isEmpty {
-                parts.append("⚠ \(seeds.count) \(status.rawValue) (seed\(seeds.count > 1 ? "s" : "") \(seeds.joined(separator: ", ")))")
+                parts.append("⚠ \(seeds.count) \(RunSummary.text(of: status)) (seed\(seeds.count > 1 ? "s" : "") \(seeds.joined(separator: ", ")))")
             }
         }
         return parts.joined(separator: ", ")
@@ -116,7 +118,7 @@ struct ReportAnalysis {
             for seed in seeds where bySeed[seed] == nil {
                 bySeed[seed] = RunSummary(suite: suite.suite, experiment: experiment.id, model: experiment.model,
                                           role: experiment.role, baseline: experiment.baseline, seed: seed,
-                                          profile: profile, status: .missing, params: 0)
+                                          profile: profile, status: nil, params: 0)
             }
             results.append(ExperimentResult(experiment: experiment, runs: bySeed.keys.sorted().map { bySeed[$0]! }))
         }

@@ -12,28 +12,31 @@ public enum ReportBuilder {
         "train img/s", "infer img/s", "speed ratio", "published speed ratio", "runs",
     ]
 
-    /// The report as markdown.
+    /// The report.
     /// - Parameters:
     ///   - suite: The suite (row order, published values).
     ///   - header: Machine, commit, profile, seeds, date and command.
     ///   - runs: One summary per run file; runs of other profiles or suites are listed, not counted;
     ///     seeds of `header.seeds` without a summary are reported as missing.
     ///   - plots: SVG files to link, paths relative to the markdown file.
-    /// - Returns: The markdown text, ending with a newline.
-    public static func markdown(suite: Suite, header: ReportHeader, runs: [RunSummary], plots: [ReportPlot]) -> String {
+    ///   - notes: Paragraphs printed above the results (e.g. what the profile scales).
+    /// - Returns: The markdown (ending with a newline) and its summary table.
+    public static func report(suite: Suite, header: ReportHeader, runs: [RunSummary], plots: [ReportPlot],
+                              notes: [String] = []) -> SuiteReport {
         let analysis = ReportAnalysis(suite: suite, runs: runs, profile: header.profile, seeds: header.seeds)
-        var lines: [String] = []
-        lines += headerBlock(suite: suite, header: header)
+        let summary = headerTable(header: header, suite: suite)
+        var lines: [String] = ["# \(suite.title)", ""] + summary + ["", "Published values: \(suite.source)"]
+        for note in notes { lines += ["", note] }
         lines += ["", "## Results", ""]
         lines += table(columns, analysis.results.map { row($0, analysis: analysis) })
-        lines += ["", notes]
+        lines += ["", legend]
         let noted = suite.experiments.filter { $0.note != nil }
         if !noted.isEmpty {
             lines += [""] + noted.map { "- `\($0.id)`: \(ReportFormat.cell($0.note!))" }
         }
         if !analysis.ignored.isEmpty {
             lines += ["", "Runs not counted (other profile or suite, unknown experiment, or a duplicate seed):"]
-            lines += analysis.ignored.map { "- `\($0.suite)/\($0.profile)/\($0.experiment)/seed-\($0.seed)` (\($0.status.rawValue))" }
+            lines += analysis.ignored.map { "- `\($0.suite)/\($0.profile)/\($0.experiment)/seed-\($0.seed)` (\($0.statusText))" }
         }
         for pair in analysis.pairs {
             lines += ["", "### \(pair.rkan.experiment.id) vs \(pair.baseline.experiment.id)", ""]
@@ -43,11 +46,11 @@ public enum ReportBuilder {
             lines += ["", "## Plots", ""]
             lines += plots.map { "![\($0.title)](\($0.path))" }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return SuiteReport(markdown: lines.joined(separator: "\n") + "\n", summaryTable: summary)
     }
 
     /// Explanation printed under the results table.
-    static let notes = """
+    static let legend = """
         Top-1 is validation accuracy in percent: best epoch and final epoch, mean ± sample std over \
         finished seeds (n). Δ is paired per seed on best-epoch top-1, RKAN − baseline, with a Student-t \
         95% interval (n − 1 degrees of freedom); n/a when n = 1. params counts every parameter the \
@@ -56,7 +59,8 @@ public enum ReportBuilder {
         inference img/s. Rows with unfinished, diverged or missing seeds are flagged in the runs column.
         """
 
-    private static func headerBlock(suite: Suite, header: ReportHeader) -> [String] {
+    /// Suite, profile, seeds, machine, commit, date and command as a two-column table.
+    private static func headerTable(header: ReportHeader, suite: Suite) -> [String] {
         let seeds = header.seeds.map(String.init).joined(separator: ", ")
         let rows = [
             ["suite", "`\(suite.suite)`"], ["profile", "`\(header.profile)`"], ["seeds", seeds],
@@ -64,7 +68,7 @@ public enum ReportBuilder {
             ["threads", String(header.threads)], ["commit", "`\(header.commit)`"], ["date", header.date],
             ["command", "`\(header.command)`"],
         ].map { [$0[0], ReportFormat.cell($0[1])] }
-        return ["# \(suite.title)", ""] + table(["", ""], rows) + ["", "Published values: \(suite.source)"]
+        return table(["", ""], rows)
     }
 
     private static func row(_ result: ExperimentResult, analysis: ReportAnalysis) -> [String] {
@@ -73,7 +77,7 @@ public enum ReportBuilder {
         let none = ReportFormat.none
         return [
             "`\(result.experiment.id)`",
-            "`\(ReportFormat.cell(result.experiment.model))`",
+            "`\(ReportFormat.cell(result.experiment.model.description))`",
             result.params.map(ReportFormat.grouped) ?? none,
             result.comparedParams.map(ReportFormat.millions) ?? none,
             ReportFormat.optional(paper?.paramsM, 2),
@@ -106,7 +110,7 @@ public enum ReportBuilder {
                 guard let run, run.status == .finished else { return ReportFormat.none }
                 return ReportFormat.optional(run[keyPath: path], 2)
             }
-            let status = "\(baseRun?.status.rawValue ?? "missing") / \(rkanRun?.status.rawValue ?? "missing")"
+            let status = "\(baseRun?.statusText ?? "missing") / \(rkanRun?.statusText ?? "missing")"
             rows.append([
                 String(seed), value(baseRun, \.bestTop1), value(rkanRun, \.bestTop1),
                 best.map { ReportFormat.signed($0.delta, 2) } ?? ReportFormat.none,

@@ -29,19 +29,21 @@ public enum ReportGenerator {
     @discardableResult
     public static func write(_ r: ReportRequest) throws -> [URL] {
         let suite = try SuiteRunner.loadSuite(r.suite, folder: r.suitesFolder)
-        let profile = try r.profile ?? pickProfile(suite: suite, runs: r.runsFolder)
-        let plan = try suite.resolved(profile: profile)
-        let (runs, attrs) = try collect(suite: suite, plan: plan, runsFolder: r.runsFolder, suitesFolder: r.suitesFolder)
-        guard !attrs.isEmpty else {
+        let tree = RunTree(out: r.runsFolder)
+        let profile = try r.profile ?? pickProfile(suite: suite, tree: tree)
+        let configs = try suite.runs(profile: profile)
+        let runs = try collect(suite: suite, runs: configs, tree: tree, suitesFolder: r.suitesFolder)
+        let found = runs.compactMap { $0.0 }
+        guard let first = found.first else {
             throw HarnessError.badConfig(what: "report \(suite.suite) --profile \(profile)", detail:
-                "no run files under \(r.runsFolder.appendingPathComponent(suite.suite).appendingPathComponent(profile).path), so there is nothing to report; "
+                "no run files under \(tree.folder(suite: suite.suite, profile: profile).path), so there is nothing to report; "
                 + "run `\(RunFileAccess.runCommand(suite: suite.suite, profile: profile, RunFileAccess.Context(out: r.runsFolder, suitesFolder: r.suitesFolder)))` "
                 + "first, or pass --runs with the folder given to `run --out`")
         }
-        let first = attrs.first
-        let header = ReportHeader(machine: first?.host ?? "no runs yet", cpu: MachineInfo.cpuModel(),
-                                  blasCore: first.map { "\($0.blasCore) (3×3 convs: \($0.convAlgorithm))" } ?? "-", threads: first?.threads ?? 0,
-                                  commit: first?.gitCommit ?? "-", profile: profile, seeds: plan.seeds, date: r.date,
+        let summaries = runs.map { $0.1 }
+        let header = ReportHeader(machine: first.host, cpu: MachineInfo.cpuModel(),
+                                  blasCore: "\(first.blasCore) (3×3 convs: \(first.convAlgorithm))", threads: first.threads,
+                                  commit: first.gitCommit, profile: profile, seeds: configs.seeds, date: r.date,
                                   command: r.command)
         let base = r.out.deletingPathExtension().lastPathComponent
         let folder = r.out.deletingLastPathComponent()
@@ -49,40 +51,39 @@ public enum ReportGenerator {
         let deltas = folder.appendingPathComponent("\(base)-\(profile)-deltas.svg")
         let plots = [ReportPlot(title: "Validation top-1 per epoch", path: curves.lastPathComponent),
                      ReportPlot(title: "RKAN − baseline top-1 (mean, 95% CI)", path: deltas.lastPathComponent)]
-        let inputs = [(URL(fileURLWithPath: suite.origin.file), "suite file")] + runs.map {
-            (RunPaths.file(out: r.runsFolder, suite: suite.suite, profile: profile, experiment: $0.experiment, seed: $0.seed), "run file")
-        } + (r.readme.map { [($0, "--readme")] } ?? [])
+        let inputs = [(URL(fileURLWithPath: suite.origin.file), "suite file")] + configs.map { (tree.file(for: $0.slot), "run file") }
+            + (r.readme.map { [($0, "--readme")] } ?? [])
         for (output, option) in [(r.out, "--out"), (curves, "--out (its curves SVG)"), (deltas, "--out (its deltas SVG)")] {
             try OutputGuard.check(output: output, option: option, inputs: inputs)
         }
-        var markdown = ReportBuilder.markdown(suite: suite, header: header, runs: runs, plots: plots)
-        if plan.width != 1, let at = markdown.range(of: "## Results") {
-            let note = "Profile `\(profile)` trains every row at width ×\(plan.width) (the spec column shows the suite's spec); "
-                + "params are those of the suite's spec at full width, the convention of the published counts.\n\n"
-            markdown.insert(contentsOf: note, at: at.lowerBound)
-        }
+        let width = try suite.overrides(profile: profile).width ?? 1
+        let notes = width == 1 ? [] : [
+            "Profile `\(profile)` trains every row at width ×\(width) (the spec column shows the suite's spec); "
+            + "params are those of the suite's spec at full width, the convention of the published counts."]
+        let report = ReportBuilder.report(suite: suite, header: header, runs: summaries, plots: plots, notes: notes)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(SVGLearningCurves.render(suite: suite, runs: runs, profile: profile).utf8).write(to: curves, options: .atomic)
-            try Data(SVGDeltaChart.render(suite: suite, runs: runs, profile: profile, seeds: plan.seeds).utf8).write(to: deltas, options: .atomic)
-            try Data(markdown.utf8).write(to: r.out, options: .atomic)
+            try Data(SVGLearningCurves.render(suite: suite, runs: summaries, profile: profile).utf8).write(to: curves, options: .atomic)
+            try Data(SVGDeltaChart.render(suite: suite, runs: summaries, profile: profile, seeds: configs.seeds).utf8).write(to: deltas, options: .atomic)
+            try Data(report.markdown.utf8).write(to: r.out, options: .atomic)
         } catch {
             throw HarnessError.io(path: r.out.path, detail: "cannot write the report (\(error.localizedDescription)); check the folder exists and is writable, or pass --out")
         }
         var written = [r.out, curves, deltas]
         if let readme = r.readme {
-            try ReadmeUpdater.update(readme: readme, suite: suite.suite, block: summaryBlock(markdown: markdown, reportPath: r.out, readme: readme))
+            try ReadmeUpdater.update(readme: readme, suite: suite.suite,
+                                     block: summaryBlock(table: report.summaryTable, reportPath: r.out, readme: readme))
             written.append(readme)
         }
         return written
     }
 
-    /// The profile to report when none was given.
-    static func pickProfile(suite: Suite, runs: URL) throws -> String {
-        let folder = runs.appendingPathComponent(suite.suite)
-        let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    /// The profile to report when none was given: the only one with runs, else `default`.
+    static func pickProfile(suite: Suite, tree: RunTree) throws -> String {
+        let present = tree.profiles(suite: suite.suite)
         if present.count == 1 { return present[0] }
         if present.contains("default") { return "default" }
+        let folder = tree.out.appendingPathComponent(suite.suite)
         if present.isEmpty {
             throw HarnessError.badConfig(what: "report \(suite.suite)", detail:
                 "no runs under \(folder.path); run `rkan-repro run \(suite.suite)` first or pass --runs DIR")
@@ -91,50 +92,42 @@ public enum ReportGenerator {
             "runs of several profiles under \(folder.path) (\(present.joined(separator: ", "))); pass --profile NAME")
     }
 
-    /// One summary per (experiment, seed) of the plan; missing files become `missing` rows.
-    /// Every existing file is read whole and verified (`RunFileAccess`).
-    public static func collect(suite: Suite, plan: ResolvedPlan, runsFolder: URL,
-                               suitesFolder: URL = URL(fileURLWithPath: "Suites")) throws -> ([RunSummary], [RunAttributes]) {
-        let context = RunFileAccess.Context(out: runsFolder, suitesFolder: suitesFolder)
-        let classes = DatasetRegistry.classes(of: plan.dataset) ?? 10
-        var counts: [String: (Int, Int, Int?)] = [:]
-        var runs: [RunSummary] = []
-        var attrs: [RunAttributes] = []
-        for run in plan.runs {
-            let e = run.experiment
+    /// One summary per run of the plan, with the attributes of its file (nil: missing, and the
+    /// summary's status is nil). Files are read without their weights and verified
+    /// (`RunFileAccess.readSummary`); parameter counts come from building each row's model at
+    /// full width (the published convention).
+    /// - Throws: `HarnessError.badRunFile` for a damaged file; the Zoo's error for a row whose
+    ///   model cannot be built.
+    public static func collect(suite: Suite, runs configs: [RunConfig], tree: RunTree,
+                               suitesFolder: URL = URL(fileURLWithPath: "Suites")) throws -> [(RunAttributes?, RunSummary)] {
+        let context = RunFileAccess.Context(out: tree.out, suitesFolder: suitesFolder)
+        let dataset = suite.dataset.name
+        var counts: [ModelSpec: (Int, Int)] = [:]
+        return try configs.map { c in
+            guard let e = suite.experiment(c.experiment) else { preconditionFailure("run \(c.experiment) of no row of \(suite.suite)") }
             if counts[e.model] == nil {
-                // A row whose backbone cannot be built (not implemented yet) is reported with 0 params.
-                let model = try? Model(e.model, classes: classes, inChannels: DatasetRegistry.channels(of: plan.dataset) ?? 3)
-                counts[e.model] = (model?.parameterCount ?? 0, model?.thopParameterCount ?? 0, nil)
+                let model = try Model(spec: e.model, classes: dataset.classes, inChannels: dataset.channels)
+                counts[e.model] = (model.parameterCount, model.thopParameterCount)
             }
-            let (params, thop, macs) = counts[e.model]!
-            let url = RunPaths.file(out: runsFolder, suite: suite.suite, profile: plan.profile, experiment: e.id, seed: run.seed)
-            var s = RunSummary(suite: suite.suite, experiment: e.id, model: e.model, role: e.role, baseline: e.baseline,
-                               seed: run.seed, profile: plan.profile, status: .missing, params: params, paramsThop: thop, macs: macs)
-            if FileManager.default.fileExists(atPath: url.path) {
-                let rec = try RunFileAccess.read(url, slot: RunSlot(suite: suite.suite, profile: plan.profile, experiment: e.id, seed: run.seed), context)
-                attrs.append(rec.attributes)
-                s.model = rec.attributes.model
-                s.status = RunStatus(rawValue: rec.attributes.status.rawValue) ?? .missing
-                s.metrics = rec.metrics
-                s.trainImgPerSec = rec.bench.first { $0.name == "train_img_s" }.map { median($0.values) }
-                s.inferImgPerSec = rec.bench.first { $0.name == "infer_img_s" }.map { median($0.values) }
-            }
-            runs.append(s)
+            let (params, thop) = counts[e.model]!
+            var s = RunSummary(suite: c.suite, experiment: e.id, model: c.model, role: e.role, baseline: e.baseline,
+                               seed: c.seed, profile: c.profile, status: nil, params: params, paramsThop: thop, macs: nil)
+            let url = tree.file(for: c.slot)
+            guard FileManager.default.fileExists(atPath: url.path) else { return (nil, s) }
+            let file = try RunFileAccess.readSummary(url, slot: c.slot, context)
+            s.status = file.attributes.status
+            s.metrics = file.metrics
+            s.trainImgPerSec = file.bench.first { $0.name == "train_img_s" }.map { median($0.values) }
+            s.inferImgPerSec = file.bench.first { $0.name == "infer_img_s" }.map { median($0.values) }
+            s.weightsSHA256 = file.attributes.weightsSHA256
+            return (file.attributes, s)
         }
-        return (runs, attrs)
     }
 
     static func median(_ xs: [Double]) -> Double { Throughput.median(xs) }
 
-    /// The README block: the report's first table plus a link to the full report.
-    static func summaryBlock(markdown: String, reportPath: URL, readme: URL) -> String {
-        let lines = markdown.components(separatedBy: "\n")
-        var table: [String] = []
-        var inTable = false
-        for l in lines {
-            if l.hasPrefix("|") { table.append(l); inTable = true } else if inTable { break }
-        }
+    /// The README block: the report's summary table plus a link to the full report.
+    static func summaryBlock(table: [String], reportPath: URL, readme: URL) -> String {
         let rel = relativePath(from: readme.deletingLastPathComponent(), to: reportPath)
         return "\n" + table.joined(separator: "\n") + "\n\nFull report: [\(rel)](\(rel))\n"
     }

@@ -1,14 +1,5 @@
-/// State of one (experiment, seed) run as the report sees it.
-public enum RunStatus: String, Codable, CaseIterable, Sendable {
-    /// All epochs trained and evaluated.
-    case finished
-    /// Started, not done (partial metrics).
-    case running
-    /// Stopped on a non-finite loss.
-    case diverged
-    /// Planned but no run file exists.
-    case missing
-}
+import Zoo
+import RunStore
 
 /// What a report needs from one run file. Plain values, so reports are testable without HDF5.
 ///
@@ -18,14 +9,15 @@ public struct RunSummary: Equatable, Sendable {
     public var suite: String
     /// Experiment id.
     public var experiment: String
-    /// Model spec.
-    public var model: String
+    /// Model spec the run trains (the suite row's, at the profile's width).
+    public var model: ModelSpec
     public var role: ExperimentRole
     /// Baseline experiment id (RKAN rows).
     public var baseline: String?
     public var seed: Int
     public var profile: String
-    public var status: RunStatus
+    /// The run file's status; nil when the plan has the run but no file exists (missing).
+    public var status: RunStatus?
     /// Every parameter the forward pass uses (0 when unknown, e.g. a missing run).
     public var params: Int
     /// Parameters under thop's counting convention (what the paper prints), when known.
@@ -38,10 +30,12 @@ public struct RunSummary: Equatable, Sendable {
     public var trainImgPerSec: Double?
     /// Inference throughput, images per second.
     public var inferImgPerSec: Double?
+    /// The run file's `weights_sha256` (nil: missing run).
+    public var weightsSHA256: String?
 
     /// Creates a run summary.
-    public init(suite: String, experiment: String, model: String, role: ExperimentRole, baseline: String? = nil,
-                seed: Int, profile: String, status: RunStatus, params: Int, paramsThop: Int? = nil, macs: Int? = nil,
+    public init(suite: String, experiment: String, model: ModelSpec, role: ExperimentRole, baseline: String? = nil,
+                seed: Int, profile: String, status: RunStatus?, params: Int, paramsThop: Int? = nil, macs: Int? = nil,
                 metrics: [String: [Double]] = [:], trainImgPerSec: Double? = nil, inferImgPerSec: Double? = nil) {
         self.suite = suite
         self.experiment = experiment
@@ -58,6 +52,12 @@ public struct RunSummary: Equatable, Sendable {
         self.trainImgPerSec = trainImgPerSec
         self.inferImgPerSec = inferImgPerSec
     }
+
+    /// `finished`, `running`, `diverged` or `missing`.
+    public var statusText: String { Self.text(of: status) }
+
+    /// The name of a status as reports print it (nil: `missing`).
+    static func text(of status: RunStatus?) -> String { status?.rawValue ?? "missing" }
 
     /// Best validation top-1 over epochs (percent), nil without epochs.
     public var bestTop1: Double? { metrics["val_top1"]?.max() }

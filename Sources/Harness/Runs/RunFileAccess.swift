@@ -32,10 +32,10 @@ public enum RunFileAccess {
         return cmd
     }
 
-    /// Reads and verifies a whole run file.
-    /// - Throws: `HarnessError.badRunFile` for anything `RunFile.read` rejects.
-    public static func read(_ url: URL, slot: RunSlot, _ context: Context) throws -> RunRecord {
-        do { return try RunFile.read(url, slot: slot) } catch let e as RunStoreError {
+    /// Reads and verifies a run file's attributes, state, metrics and bench, not its weights.
+    /// - Throws: `HarnessError.badRunFile` for anything `RunFile.readSummary` rejects.
+    public static func readSummary(_ url: URL, slot: RunSlot, _ context: Context) throws -> RunFileSummary {
+        do { return try RunFile.readSummary(url, slot: slot) } catch let e as RunStoreError {
             throw HarnessError.badRunFile(detail: "\(e)", fix: restartCommand(slot, context))
         }
     }

@@ -31,69 +31,54 @@ public struct RunStatusRow: Equatable, Sendable {
 /// diverged or missing, with its lock. Reads only the files, so it works the same for runs made
 /// by a Slurm array, by several machines or by a local `rkan-repro run`.
 public enum RunStatusTable {
-    /// The plan's runs in order, then any other seed of the plan's experiments found under
-    /// `OUT/SUITE/PROFILE` (e.g. seeds given to `run --seeds` but not named in the suite).
-    public static func rows(plan: ResolvedPlan, out: URL, suitesFolder: URL = URL(fileURLWithPath: "Suites")) -> [RunStatusRow] {
-        let context = RunFileAccess.Context(out: out, suitesFolder: suitesFolder)
-        var keys = plan.runs.map { ($0.experiment.id, $0.seed) }
-        var seen = Set(keys.map { "\($0.0)/\($0.1)" })
-        let ids = Set(plan.runs.map(\.experiment.id))
-        for extra in discovered(out: out, suite: plan.suite, profile: plan.profile)
-        where ids.contains(extra.0) && !seen.contains("\(extra.0)/\(extra.1)") {
-            keys.append(extra)
-            seen.insert("\(extra.0)/\(extra.1)")
+    /// The runs in order, then any other seed of their experiments found in the run tree
+    /// (e.g. seeds given to `run --seeds` but not named in the suite).
+    /// - Parameters:
+    ///   - runs: `Suite.runs` of one profile (with `--only` and `--seeds` applied).
+    ///   - tree: where the run files are.
+    ///   - suitesFolder: for the retrain command printed with an unreadable file.
+    public static func rows(runs: [RunConfig], tree: RunTree, suitesFolder: URL = URL(fileURLWithPath: "Suites")) -> [RunStatusRow] {
+        guard let first = runs.first else { return [] }
+        let context = RunFileAccess.Context(out: tree.out, suitesFolder: suitesFolder)
+        var slots = runs.map(\.slot)
+        let ids = Set(slots.map(\.experiment))
+        for extra in tree.discover(suite: first.suite, profile: first.profile) where ids.contains(extra.experiment) && !slots.contains(extra) {
+            slots.append(extra)
         }
-        return keys.map { id, seed in
-            let url = RunPaths.file(out: out, suite: plan.suite, profile: plan.profile, experiment: id, seed: seed)
-            let slot = RunSlot(suite: plan.suite, profile: plan.profile, experiment: id, seed: seed)
-            return RunStatusRow(experiment: id, seed: seed, runFile: url.path,
-                                state: state(url, slot: slot, epochs: plan.training.epochs, context: context), lock: lock(url))
+        return slots.map { slot in
+            let url = tree.file(for: slot)
+            return RunStatusRow(experiment: slot.experiment, seed: slot.seed, runFile: url.path,
+                                state: state(url, slot: slot, epochs: first.training.epochs, context: context),
+                                lock: lock(tree.lock(for: slot)))
         }
     }
 
-    /// The state recorded in a run file, read whole and verified (digests and slot); a file
-    /// that fails is `unreadable` with the reason and the command that retrains it.
+    /// The state recorded in a run file, read without its weights and verified (digests and
+    /// slot); a file that fails is `unreadable` with the reason and the command that retrains it.
     static func state(_ url: URL, slot: RunSlot, epochs: Int, context: RunFileAccess.Context) -> RunStatusRow.State {
         guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
         do {
-            let record = try RunFileAccess.read(url, slot: slot, context)
-            switch record.attributes.status {
+            let summary = try RunFileAccess.readSummary(url, slot: slot, context)
+            switch summary.attributes.status {
             case .finished: return .finished
             case .diverged: return .diverged
-            case .running: return .running(epoch: record.state.epoch, epochs: epochs)
+            case .running: return .running(epoch: summary.state.epoch, epochs: epochs)
             }
         } catch {
             return .unreadable("\(error)")
         }
     }
 
-    static func lock(_ url: URL) -> RunStatusRow.Lock {
-        let path = RunLock.path(for: url)
+    static func lock(_ lockFile: URL) -> RunStatusRow.Lock {
+        let path = lockFile.path
         guard FileManager.default.fileExists(atPath: path) else { return .none }
         guard let owner = RunLock.readOwner(path) else { return .unreadable }
         return .held(owner, RunLock.liveness(owner))
     }
 
-    /// (experiment, seed) of every `ID/seed-S.h5` or `ID/seed-S.h5.lock` under `OUT/SUITE/PROFILE`.
-    static func discovered(out: URL, suite: String, profile: String) -> [(String, Int)] {
-        let folder = out.appendingPathComponent(suite).appendingPathComponent(profile)
-        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0 != "slurm" }.sorted()
-        var found: [(String, Int)] = []
-        for id in ids {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(id).path)) ?? []
-            let seeds = Set(names.compactMap { name -> Int? in
-                let stem = name.hasSuffix(".h5.lock") ? String(name.dropLast(5)) : name
-                guard stem.hasPrefix("seed-"), stem.hasSuffix(".h5") else { return nil }
-                return Int(stem.dropFirst(5).dropLast(3))
-            })
-            found += seeds.sorted().map { (id, $0) }
-        }
-        return found
-    }
-
     /// The table as text: a summary line, one line per run, and hints for what needs a hand.
     /// A missing run file under a lock that may be alive shows as `starting`.
-    public static func render(plan: ResolvedPlan, rows: [RunStatusRow]) -> String {
+    public static func render(suite: String, profile: String, rows: [RunStatusRow]) -> String {
         var counts: [String: Int] = [:]
         let table = rows.map { r -> [String] in
             let status: String
@@ -113,7 +98,7 @@ public enum RunStatusTable {
         }
         let order = ["finished", "running", "starting", "diverged", "missing", "unreadable"]
         let summary = order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
-        var lines = ["\(plan.suite) (profile \(plan.profile)): \(rows.count) runs: \(summary)"]
+        var lines = ["\(suite) (profile \(profile)): \(rows.count) runs: \(summary)"]
         let header = ["experiment", "seed", "status", "lock"]
         let widths = header.indices.map { c in ([header] + table).map { $0[c].count }.max()! }
         for row in [header] + table {

@@ -1,17 +1,21 @@
 import Foundation
 import Engine
+import Zoo
+import Datasets
+import RunStore
 
 /// Everything that determines one run (experiment × seed × profile), fully resolved from the
-/// suite and profile. Stored as the run file's `config` attribute (sorted-key JSON); a resume
-/// refuses a run file whose config differs.
+/// suite and profile by `Suite.runs(profile:only:seeds:)`. Stored as the run file's `config`
+/// attribute (sorted-key JSON; the spec and dataset as their text); a resume refuses a run file
+/// whose config differs.
 public struct RunConfig: Codable, Equatable, Sendable {
     public var suite: String
     public var experiment: String
-    /// Model spec with the profile's width applied (canonical text).
-    public var model: String
+    /// Model spec with the profile's width applied (stored as its canonical text).
+    public var model: ModelSpec
     public var seed: Int
     public var profile: String
-    public var dataset: String
+    public var dataset: DatasetName
     /// Side of the square input images the model sees.
     public var imageSize: Int
     /// Class-balanced training/test subsets (nil: the whole split).
@@ -37,6 +41,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         case suite, experiment, model, seed, profile, dataset, training, bench
         case imageSize = "image_size", trainSubset = "train_subset", testSubset = "test_subset", evalBatchSize = "eval_batch_size"
     }
+
+    /// Where the run's file belongs in the run tree.
+    public var slot: RunSlot { RunSlot(suite: suite, profile: profile, experiment: experiment, seed: seed) }
 
     /// Sorted-key JSON: the canonical text stored in run files.
     public var canonicalJSON: String {

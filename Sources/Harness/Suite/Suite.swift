@@ -1,10 +1,11 @@
 import Foundation
 import Yams
+import Datasets
 
 /// A suite file: one table of the paper (or the embedded Fashion-MNIST default) as experiments,
 /// a training protocol and scaled profiles. See DESIGN.md "Suite files".
 ///
-/// Decoding is strict: `Suite.decode(yaml:file:validateModel:)` rejects unknown keys, wrong
+/// Decoding is strict: `Suite.decode(yaml:file:)` rejects unknown keys, wrong
 /// types, missing keys, duplicate experiment ids and dangling baseline references with a
 /// `SuiteError` naming file, line and key. `Codable` (snake_case keys) is for writing the
 /// decoded suite back out, e.g. as JSON into run files.
@@ -41,16 +42,14 @@ public struct Suite: Codable, Equatable, Sendable {
     /// The experiment with this id.
     public func experiment(_ id: String) -> SuiteExperiment? { experiments.first { $0.id == id } }
 
-    /// Decodes a suite from YAML text, strictly.
+    /// Decodes a suite from YAML text, strictly: model specs are parsed by the Zoo's parser and
+    /// the dataset by `DatasetName`, each error wrapped with file, line and key.
     /// - Parameters:
     ///   - yaml: The file's text.
     ///   - file: The file's path, used in error messages.
-    ///   - validateModel: Checks one model spec (the Zoo's spec parser); its error is wrapped
-    ///     with file, line and key.
     /// - Returns: The suite.
     /// - Throws: `SuiteError`.
-    public static func decode(yaml: String, file: String,
-                              validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
+    public static func decode(yaml: String, file: String) throws -> Suite {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -64,16 +63,15 @@ public struct Suite: Codable, Equatable, Sendable {
                              hint: "Write a suite mapping with keys: \(SuiteSchema.top.joined(separator: ", "))")
         }
         let node = SuiteNode(node: root, path: "", file: file, keyLine: nil)
-        return try Suite(node: node, validateModel: validateModel)
+        return try Suite(node: node)
     }
 
     /// Loads and decodes a suite file.
     /// - Parameters:
     ///   - url: The YAML file.
-    ///   - validateModel: Checks one model spec.
     /// - Returns: The suite.
     /// - Throws: `SuiteError` (`.fileNotFound` when unreadable).
-    public static func load(from url: URL, validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
+    public static func load(from url: URL) throws -> Suite {
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -88,7 +86,7 @@ public struct Suite: Codable, Equatable, Sendable {
                              problem: "the file is not UTF-8 text (byte 0x\(String(data[offset], radix: 16, uppercase: true)) at byte offset \(offset) is not valid UTF-8)",
                              hint: "Save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
         }
-        return try decode(yaml: text, file: url.path, validateModel: validateModel)
+        return try decode(yaml: text, file: url.path)
     }
 
     /// Byte offset and 1-based line of the first byte that breaks UTF-8 (the start of the
@@ -109,13 +107,13 @@ public struct Suite: Codable, Equatable, Sendable {
 
 /// The dataset a suite trains on.
 public struct SuiteDataset: Codable, Equatable, Sendable {
-    /// Dataset name as the Datasets module knows it, e.g. `fashion-mnist`, `cifar100`.
-    public var name: String
+    /// The dataset (`fashion-mnist`, `cifar100`, ...), with its classes, channels and pipeline.
+    public var name: DatasetName
     /// Input resolution of the protocol in pixels (nil: the dataset's native size).
     public var resolution: Int?
 
     /// Creates a dataset reference.
-    public init(name: String, resolution: Int? = nil) {
+    public init(name: DatasetName, resolution: Int? = nil) {
         self.name = name
         self.resolution = resolution
     }

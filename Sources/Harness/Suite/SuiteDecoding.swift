@@ -1,4 +1,6 @@
 import Foundation
+import Datasets
+import Zoo
 
 /// The keys a suite file allows at each place, in documentation order.
 enum SuiteSchema {
@@ -11,7 +13,8 @@ enum SuiteSchema {
     static let randaugment = ["n", "m"]
     static let mix = ["p", "alpha"]
     static let profile = ["epochs", "batch_size", "train_subset", "test_subset", "resolution", "width", "lr",
-                          "warmup_epochs", "seeds", "augment"]
+                          "warmup_epochs", "seeds", "augment", "bench"]
+    static let bench = ["batch", "warmup", "iterations", "repeats"]
     static let experiment = ["id", "model", "baseline", "role", "paper", "note"]
     static let paper = ["top1", "img_s", "params_m", "source"]
 }
@@ -54,7 +57,7 @@ extension SuiteNode {
 
 extension Suite {
     /// Decodes the top-level mapping and checks cross references.
-    init(node: SuiteNode, validateModel: (String) throws -> Void) throws {
+    init(node: SuiteNode) throws {
         let map = try node.mapping(allowed: SuiteSchema.top)
         suite = try map.required("suite", example: "fashion-mnist") { node in
             let name = try node.string()
@@ -67,7 +70,7 @@ extension Suite {
         source = try map.required("source", example: "withray/residualKAN README, table ...") { try $0.string() }
         dataset = try map.required("dataset", example: "{name: fashion-mnist, resolution: 28}") {
             let map = try $0.mapping(allowed: SuiteSchema.dataset)
-            return SuiteDataset(name: try map.required("name", example: "cifar100") { try $0.string() },
+            return SuiteDataset(name: try map.required("name", example: "cifar100") { try $0.choice(DatasetName.self) },
                                 resolution: try map.optional("resolution") { try $0.int(in: 1...SizeLimits.imageSide) })
         }
         `protocol` = try map.required("protocol", example: "{epochs: 200, batch_size: 128, ...}") {
@@ -105,7 +108,6 @@ extension Suite {
         try experimentsNode.require(!items.isEmpty, "the suite has no experiments",
                                     hint: "List at least one, e.g. '- {id: resnet18, model: resnet18}'")
         var experiments: [SuiteExperiment] = []
-        var modelNodes: [SuiteNode] = []
         for item in items {
             let (experiment, modelNode) = try SuiteExperiment.decode(node: item)
             if let first = experiments.firstIndex(where: { $0.id == experiment.id }) {
@@ -113,22 +115,13 @@ extension Suite {
                                  hint: "Give every experiment a unique id")
             }
             experiments.append(experiment)
-            modelNodes.append(modelNode)
             origin.lines[item.path] = item.line
             origin.lines["\(item.path).model"] = modelNode.line
         }
         try Suite.checkReferences(experiments, items: items)
-        for (experiment, modelNode) in zip(experiments, modelNodes) {
-            do {
-                try validateModel(experiment.model)
-            } catch {
-                throw modelNode.error(.invalidModel, "invalid model spec '\(experiment.model)': \(error)",
-                                      hint: "Write backbone[(opt=value,...)][+rkan[(opt=value,...)]], e.g. resnet18(stem=small)+rkan")
-            }
-        }
         self.experiments = experiments
         // Every profile must resolve (e.g. no warm-up longer than its epochs): fail at load, not mid-run.
-        for name in profiles.keys.sorted() { _ = try resolved(profile: name) }
+        for name in profiles.keys.sorted() { _ = try runs(profile: name) }
     }
 
     /// Every `baseline` must name another experiment whose role is `baseline`.
@@ -271,7 +264,14 @@ extension SuiteProfile {
             lr: try map.optional("lr") { try $0.double(in: 0...10, openLower: true) },
             warmupEpochs: try map.optional("warmup_epochs") { try $0.int(atLeast: 0) },
             seeds: try map.optional("seeds") { try $0.seeds() },
-            augment: try map.optional("augment") { try AugmentConfig(node: $0) })
+            augment: try map.optional("augment") { try AugmentConfig(node: $0) },
+            bench: try map.optional("bench") { node in
+                let map = try node.mapping(allowed: SuiteSchema.bench)
+                return BenchSizes(batch: try map.optional("batch") { try $0.int(in: 1...SizeLimits.batch) },
+                                  warmup: try map.optional("warmup") { try $0.int(atLeast: 0) },
+                                  iterations: try map.optional("iterations") { try $0.int(atLeast: 1) },
+                                  repeats: try map.optional("repeats") { try $0.int(atLeast: 1) })
+            })
     }
 }
 
@@ -300,7 +300,13 @@ extension SuiteExperiment {
                              "paper gives no value", hint: "Give at least one of top1, img_s, params_m, or remove 'paper'")
             return values
         }
-        let experiment = SuiteExperiment(id: id, model: try modelNode.string(), baseline: baseline, role: role,
+        let text = try modelNode.string()
+        let model: ModelSpec
+        do { model = try ModelSpec(parsing: text) } catch {
+            throw modelNode.error(.invalidModel, "invalid model spec '\(text)': \(error)",
+                                  hint: "Write backbone[(opt=value,...)][+rkan[(opt=value,...)]], e.g. resnet18(stem=small)+rkan")
+        }
+        let experiment = SuiteExperiment(id: id, model: model, baseline: baseline, role: role,
                                          paper: paper, note: try map.optional("note") { try $0.string() })
         return (experiment, modelNode)
     }

@@ -1,3 +1,5 @@
+import Zoo
+
 /// Whether an experiment is a plain backbone or its RKAN counterpart.
 public enum ExperimentRole: String, Codable, CaseIterable, Sendable {
     case baseline, rkan
@@ -7,8 +9,9 @@ public enum ExperimentRole: String, Codable, CaseIterable, Sendable {
 public struct SuiteExperiment: Codable, Equatable, Sendable {
     /// Unique id within the suite (also the run folder name).
     public var id: String
-    /// Model spec, e.g. `resnet18(stem=small)+rkan` (grammar in DESIGN.md "Model specs").
-    public var model: String
+    /// Model spec, e.g. `resnet18(stem=small)+rkan` (grammar in DESIGN.md "Model specs"),
+    /// parsed when the suite is decoded; encoded as its canonical text.
+    public var model: ModelSpec
     /// Id of the baseline this row is compared with (RKAN rows).
     public var baseline: String?
     /// Role; when the file omits it, `rkan` if `baseline` is given, else `baseline`.
@@ -19,7 +22,7 @@ public struct SuiteExperiment: Codable, Equatable, Sendable {
     public var note: String?
 
     /// Creates an experiment.
-    public init(id: String, model: String, baseline: String? = nil, role: ExperimentRole? = nil,
+    public init(id: String, model: ModelSpec, baseline: String? = nil, role: ExperimentRole? = nil,
                 paper: PaperValues? = nil, note: String? = nil) {
         self.id = id
         self.model = model
@@ -77,11 +80,13 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
     public var seeds: [Int]?
     /// Replacement augmentation.
     public var augment: AugmentConfig?
+    /// Sizes of the end-of-run throughput measurement (nil fields: `BenchSizes`' defaults).
+    public var bench: BenchSizes?
 
     /// Creates a profile; every override defaults to none.
     public init(epochs: Int? = nil, batchSize: Int? = nil, trainSubset: Int? = nil, testSubset: Int? = nil,
                 resolution: Int? = nil, width: Double? = nil, lr: Double? = nil, warmupEpochs: Int? = nil,
-                seeds: [Int]? = nil, augment: AugmentConfig? = nil) {
+                seeds: [Int]? = nil, augment: AugmentConfig? = nil, bench: BenchSizes? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.trainSubset = trainSubset
@@ -92,11 +97,33 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
         self.warmupEpochs = warmupEpochs
         self.seeds = seeds
         self.augment = augment
+        self.bench = bench
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, resolution, width, lr, seeds, augment
+        case epochs, resolution, width, lr, seeds, augment, bench
         case batchSize = "batch_size", trainSubset = "train_subset", testSubset = "test_subset"
         case warmupEpochs = "warmup_epochs"
+    }
+}
+
+/// A profile's override of the end-of-run throughput measurement (`bench: {warmup: 1,
+/// iterations: 2}`); what is nil keeps the default: batch min(batch_size, 32), 3 warm-up and
+/// 8 timed iterations, 3 repeats (timm's method, scaled to a CPU).
+public struct BenchSizes: Codable, Equatable, Sendable {
+    public var batch: Int?
+    public var warmup: Int?
+    public var iterations: Int?
+    public var repeats: Int?
+
+    /// Creates an override; every size defaults to none.
+    public init(batch: Int? = nil, warmup: Int? = nil, iterations: Int? = nil, repeats: Int? = nil) {
+        self.batch = batch; self.warmup = warmup; self.iterations = iterations; self.repeats = repeats
+    }
+
+    /// The sizes for a run of `batchSize`.
+    func resolved(batchSize: Int) -> RunConfig.BenchConfig {
+        RunConfig.BenchConfig(batch: batch ?? min(batchSize, 32), warmup: warmup ?? 3, iterations: iterations ?? 8,
+                              repeats: repeats ?? 3)
     }
 }

@@ -14,12 +14,10 @@ public enum SuiteLibrary {
     /// - Parameters:
     ///   - name: Suite name, e.g. `fashion-mnist`.
     ///   - folder: The suites folder.
-    ///   - validateModel: Checks each model spec (the Zoo's parser).
     /// - Returns: The suite.
     /// - Throws: `SuiteError.fileNotFound` listing the suites present; any decoding error;
     ///   `.invalidValue` when the file's `suite:` differs from its name.
-    public static func find(_ name: String, in folder: URL,
-                            validateModel: (String) throws -> Void = { _ in }) throws -> Suite {
+    public static func find(_ name: String, in folder: URL) throws -> Suite {
         if let problem = RunName.problem(name) {
             throw SuiteError(.invalidValue, file: folder.path, line: nil, key: "",
                              problem: "suite name '\(name)' \(problem)", hint: RunName.hint)
@@ -32,7 +30,7 @@ public enum SuiteLibrary {
                              problem: "no suite named '\(name)'",
                              hint: "Suites in \(folder.path): \(list); add \(name).yaml there to define it")
         }
-        let suite = try Suite.load(from: url, validateModel: validateModel)
+        let suite = try Suite.load(from: url)
         guard suite.suite == name else {
             throw SuiteError(.invalidValue, file: url.path, line: suite.origin.lines["suite"], key: "suite",
                              problem: "the file declares suite '\(suite.suite)' but is named \(name).yaml",

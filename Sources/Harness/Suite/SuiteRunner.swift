@@ -3,50 +3,11 @@ import Engine
 import Zoo
 import RunStore
 
-/// What `rkan-repro run` was asked to do.
-public struct RunRequest: Sendable {
-    public var suite: String
-    public var profile: String
-    public var only: [String]?
-    public var seeds: [Int]?
-    public var suitesFolder: URL
-    public var dataFolder: URL?
-    public var outFolder: URL
-    public var threads: Int
-    /// Background threads that decode and augment batches.
-    public var loaderWorkers: Int
-    /// Runs (experiment id, seed) whose file is moved aside (`RunFileAccess.moveAside`) and
-    /// retrained (`--restart ID:SEED`).
-    public var restart: [RestartTarget]
-
-    public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
-                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = []) {
-        self.suite = suite; self.profile = profile; self.only = only; self.seeds = seeds
-        self.suitesFolder = suitesFolder; self.dataFolder = dataFolder; self.outFolder = outFolder
-        self.threads = threads; self.loaderWorkers = loaderWorkers; self.restart = restart
-    }
-}
-
 /// Turns a suite and profile into runs and trains each that is not finished yet.
 public enum SuiteRunner {
-    /// Loads a suite with model specs validated by the Zoo's parser.
+    /// Loads a suite (specs and dataset parsed and checked by the decoder).
     public static func loadSuite(_ name: String, folder: URL) throws -> Suite {
-        try SuiteLibrary.find(name, in: folder, validateModel: { _ = try ModelSpec(parsing: $0) })
-    }
-
-    /// The resolved configuration of every run of the plan.
-    public static func configs(suite: Suite, plan: ResolvedPlan, info: DatasetInfo) throws -> [RunConfig] {
-        try plan.runs.map { run in
-            var spec = try ModelSpec(parsing: run.experiment.model)
-            spec.width *= plan.width
-            let size = plan.resolution ?? info.nativeSize
-            let benchBatch = min(plan.training.batchSize, 32)
-            let quick = plan.profile == "smoke"
-            return RunConfig(suite: suite.suite, experiment: run.experiment.id, model: spec.description, seed: run.seed,
-                             profile: plan.profile, dataset: plan.dataset, imageSize: size, trainSubset: plan.trainSubset,
-                             testSubset: plan.testSubset, training: plan.training, evalBatchSize: max(plan.training.batchSize, 64),
-                             bench: .init(batch: benchBatch, warmup: quick ? 1 : 3, iterations: quick ? 2 : 8, repeats: 3))
-        }
+        try SuiteLibrary.find(name, in: folder)
     }
 
     /// Trains every unfinished run of the request, in suite order.
@@ -54,69 +15,81 @@ public enum SuiteRunner {
     /// - Throws: suite, data, model and I/O errors (each one paragraph naming the file and the fix).
     public static func run(_ r: RunRequest, log: @escaping (String) -> Void) throws -> Int32 {
         let suite = try loadSuite(r.suite, folder: r.suitesFolder)
-        if suite.dataset.name == "coco" {
+        if let reason = suite.dataset.name.trainingUnsupported {
             throw HarnessError.unsupported(what: "run \(r.suite)", detail:
-                "the COCO table needs a Mask R-CNN detector, which rkan-repro does not have yet. `rkan-repro models coco` reports the backbones' parameter counts.")
+                "\(reason). `rkan-repro models \(r.suite)` reports the backbones' parameter counts.")
         }
-        let plan = try suite.resolved(profile: r.profile, only: r.only, seeds: r.seeds)
-        for t in r.restart where !plan.runs.contains(where: { $0.experiment.id == t.experiment && $0.seed == t.seed }) {
+        let configs = try suite.runs(profile: r.profile, only: r.only, seeds: r.seeds)
+        for t in r.restart where !configs.contains(where: { $0.experiment == t.experiment && $0.seed == t.seed }) {
             throw HarnessError.badConfig(what: "--restart \(t.experiment):\(t.seed)", detail:
-                "it names no run of this plan (\(plan.runs.map { "\($0.experiment.id):\($0.seed)" }.joined(separator: ", "))); "
+                "it names no run of this plan (\(configs.map { "\($0.experiment):\($0.seed)" }.joined(separator: ", "))); "
                 + "give an experiment id and a seed that --only and --seeds select")
         }
         try checkOutFolder(r.outFolder)
         BLAS.setThreads(r.threads)
-        let data = try TrainingData.load(dataset: plan.dataset, folder: r.dataFolder, resolution: plan.resolution,
-                                         trainSubset: plan.trainSubset, testSubset: plan.testSubset, workers: r.loaderWorkers,
+        let first = configs[0]
+        let data = try TrainingData.load(dataset: first.dataset, folder: r.dataFolder, imageSize: first.imageSize,
+                                         trainSubset: first.trainSubset, testSubset: first.testSubset, workers: r.loaderWorkers,
                                          subsetSeed: 0)
-        let configs = try configs(suite: suite, plan: plan, info: data.info)
         for c in configs {
             try SizeLimits.checkModelInput(classes: data.classes, inChannels: data.channels, batch: max(c.training.batchSize, c.evalBatchSize),
                                            side: c.imageSize, names: ("classes", "channels", "\(c.suite).yaml batch_size", "\(c.suite).yaml resolution"))
         }
-        let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
+        let tree = RunTree(out: r.outFolder)
         let machine = MachineInfo.current(threads: r.threads)
-        log("\(suite.suite) (\(plan.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
-        try estimate(configs, data: data, out: r.outFolder, restart: Set(r.restart), log: log)
+        log("\(suite.suite) (\(r.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
+        try estimate(configs, data: data, tree: tree, restart: Set(r.restart), log: log)
         var diverged = 0
         for (i, c) in configs.enumerated() {
-            let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
-            log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(url.path)")
-            let trainer = Trainer(config: c, data: data, url: url, machine: machine)
-            trainer.log = log
-            trainer.afterStep = CrashHook.fromEnvironment()
-            let lock: RunLock
-            switch try RunLock.acquire(runFile: url, log: log) {
-            case let .acquired(l): lock = l
-            case let .busy(o): log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(RunLock.path(for: url))); skipped"); continue
-            }
-            defer { lock.release() }
-            for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
-            let slot = RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
-            if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
-                log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
-            }
-            let outcome: TrainOutcome
-            do { outcome = try trainer.run() } catch let e as RunStoreError {
-                switch e {
-                case .cannotWrite, .hdf5: throw e
-                default: throw HarnessError.badRunFile(detail: "\(e)", fix: RunFileAccess.restartCommand(slot, access))
-                }
-            } catch HarnessError.incompatibleRunFile(let path, let detail) {
-                throw HarnessError.badRunFile(detail: "run file \(path) cannot be resumed: \(detail)",
-                                              fix: RunFileAccess.restartCommand(slot, access))
-            }
-            switch outcome {
-            case .finished: break
-            case let .skipped(status):
-                log("  already \(status.rawValue); skipped (to retrain: \(RunFileAccess.restartCommand(slot, access)))")
-                if status == .diverged { diverged += 1 }
-            case let .diverged(_, _, detail): diverged += 1
-                log("  diverged: \(detail); recorded with status=diverged. Lower the learning rate (protocol.optimizer.lr, or lr in the profile) "
-                    + "or check the data, then retrain with \(RunFileAccess.restartCommand(slot, access))")
-            }
+            log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(tree.file(for: c.slot).path)")
+            if try train(c, data: data, tree: tree, machine: machine, request: r, log: log) == .diverged { diverged += 1 }
         }
         return diverged > 0 ? 1 : 0
+    }
+
+    /// How one run of `run` ended, as far as the exit code cares.
+    enum Ending { case done, diverged, skipped }
+
+    /// Trains (or resumes, or skips) one run under its lock.
+    static func train(_ c: RunConfig, data: TrainingData, tree: RunTree, machine: MachineInfo, request r: RunRequest,
+                      log: @escaping (String) -> Void) throws -> Ending {
+        let url = tree.file(for: c.slot)
+        let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
+        let trainer = Trainer(config: c, data: data, url: url, machine: machine)
+        trainer.log = log
+        trainer.afterStep = CrashHook.fromEnvironment()
+        let lock: RunLock
+        switch try RunLock.acquire(runFile: url, log: log) {
+        case let .acquired(l): lock = l
+        case let .busy(o):
+            log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(tree.lock(for: c.slot).path)); skipped")
+            return .skipped
+        }
+        defer { lock.release() }
+        for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
+        if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
+            log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
+        }
+        let outcome: TrainOutcome
+        do { outcome = try trainer.run() } catch let e as RunStoreError {
+            switch e {
+            case .cannotWrite, .hdf5: throw e
+            default: throw HarnessError.badRunFile(detail: "\(e)", fix: RunFileAccess.restartCommand(c.slot, access))
+            }
+        } catch HarnessError.incompatibleRunFile(let path, let detail) {
+            throw HarnessError.badRunFile(detail: "run file \(path) cannot be resumed: \(detail)",
+                                          fix: RunFileAccess.restartCommand(c.slot, access))
+        }
+        switch outcome {
+        case .finished: return .done
+        case let .skipped(status):
+            log("  already \(status.rawValue); skipped (to retrain: \(RunFileAccess.restartCommand(c.slot, access)))")
+            return status == .diverged ? .diverged : .skipped
+        case let .diverged(_, _, detail):
+            log("  diverged: \(detail); recorded with status=diverged. Lower the learning rate (protocol.optimizer.lr, or lr in the profile) "
+                + "or check the data, then retrain with \(RunFileAccess.restartCommand(c.slot, access))")
+            return .diverged
+        }
     }
 }
 
@@ -141,23 +114,21 @@ extension SuiteRunner {
 
     /// Prints an estimate of the total time of the unfinished runs from a short measurement of
     /// each distinct model (2 timed training steps, 2 inference passes).
-    static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, restart: Set<RestartTarget> = [],
+    static func estimate(_ configs: [RunConfig], data: TrainingData, tree: RunTree, restart: Set<RestartTarget> = [],
                          log: (String) -> Void) throws {
         let todo = configs.filter { c in
             if restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)) { return true }
-            let url = RunPaths.file(out: out, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
-            return (try? RunFile.readAttributes(url).status) != .finished
+            return (try? RunFile.readAttributes(tree.file(for: c.slot)).status) != .finished
         }
         guard !todo.isEmpty else { log("all \(configs.count) runs are finished; nothing to train"); return }
-        var rates: [String: (train: Double, infer: Double)] = [:]
+        var rates: [ModelSpec: (train: Double, infer: Double)] = [:]
         var total = 0.0
         for c in todo {
             if rates[c.model] == nil {
-                let spec = try ModelSpec(parsing: c.model)
                 let b = min(c.training.batchSize, 64)
-                let t = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: .train,
+                let t = try Throughput.measure(spec: c.model, classes: data.classes, inChannels: data.channels, mode: .train,
                                                batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
-                let i = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: .infer,
+                let i = try Throughput.measure(spec: c.model, classes: data.classes, inChannels: data.channels, mode: .infer,
                                                batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
                 rates[c.model] = (t.imagesPerSecond, i.imagesPerSecond)
             }

@@ -5,7 +5,7 @@ import Datasets
 /// counts against the official ones, optionally decoding every image).
 public enum DataChecker {
     public static func check(_ name: String, folder: URL?, decode: Bool = false) throws -> (text: String, ok: Bool) {
-        try DatasetRegistry.checkDataFolder(name, folder)
+        try DatasetName.checkDataFolder(folder, for: name)
         let report = DatasetCheck.run(name: name, folder: folder, decode: decode)
         return (report.description, report.ok)
     }

@@ -3,14 +3,6 @@ import Engine
 import Zoo
 import RunStore
 
-/// Where a run's file lives: `OUT/SUITE/PROFILE/ID/seed-S.h5` (DESIGN.md).
-public enum RunPaths {
-    public static func file(out: URL, suite: String, profile: String, experiment: String, seed: Int) -> URL {
-        out.appendingPathComponent(suite).appendingPathComponent(profile).appendingPathComponent(experiment)
-            .appendingPathComponent("seed-\(seed).h5")
-    }
-}
-
 /// How a run ended (or was found).
 public enum TrainOutcome: Equatable, Sendable {
     /// `detail` says what became non-finite where (training or validation, epoch, batch).
@@ -47,7 +39,7 @@ public final class Trainer {
     @discardableResult
     public func run() throws -> TrainOutcome {
         let c = config
-        let spec = try ModelSpec(parsing: c.model)
+        let spec = c.model
         let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels)
         let opt = try makeOptimizer(model.store)
         var metrics: [String: [Double]] = [:]
@@ -55,7 +47,7 @@ public final class Trainer {
         var epoch = 0, step = 0
 
         if FileManager.default.fileExists(atPath: url.path) {
-            let rec = try RunFile.read(url, slot: RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed))
+            let rec = try RunFile.read(url, slot: c.slot)
             guard rec.attributes.config == c.canonicalJSON else {
                 throw HarnessError.incompatibleRunFile(path: url.path, detail:
                     "it was made with a different configuration (suite, profile or code changed); move it aside and retrain it, or pass another --out folder")
@@ -221,7 +213,7 @@ public final class Trainer {
                       epoch: Int, step: Int, status: RunStore.RunStatus) throws {
         let weights = stateEntries(model)
         let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
-        let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
+        let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model.description, seed: config.seed,
                                   profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
                                   convAlgorithm: ConvAlgorithm.current.rawValue)

@@ -13,64 +13,47 @@ public struct TrainBatch {
 /// The training and test splits of a run's dataset with the subsets, sizes and transforms of
 /// its profile; hands out deterministic batch loaders.
 public final class TrainingData {
-    public let info: DatasetInfo
+    /// The dataset: classes, channels, normalisation and input pipeline.
+    public let dataset: DatasetName
     public let train: any ImageDataset
     public let test: any ImageDataset
     public let trainIndices: [Int]
     public let testIndices: [Int]
     public let imageSize: Int
     public let workers: Int
-    public var classes: Int { info.classes }
-    public var channels: Int { info.channels }
+    public var classes: Int { dataset.classes }
+    public var channels: Int { dataset.channels }
 
-    public init(info: DatasetInfo, train: any ImageDataset, test: any ImageDataset, trainIndices: [Int], testIndices: [Int],
+    public init(dataset: DatasetName, train: any ImageDataset, test: any ImageDataset, trainIndices: [Int], testIndices: [Int],
                 imageSize: Int, workers: Int) {
-        self.info = info; self.train = train; self.test = test; self.trainIndices = trainIndices
+        self.dataset = dataset; self.train = train; self.test = test; self.trainIndices = trainIndices
         self.testIndices = testIndices; self.imageSize = imageSize; self.workers = workers
     }
 
     /// Loads both splits and draws the class-balanced subsets (seeded by `subsetSeed`, the same for
     /// every run of a suite so that pairs see the same images).
-    public static func load(dataset: String, folder: URL?, resolution: Int?, trainSubset: Int?, testSubset: Int?,
+    public static func load(dataset: DatasetName, folder: URL?, imageSize: Int, trainSubset: Int?, testSubset: Int?,
                             workers: Int, subsetSeed: UInt64) throws -> TrainingData {
-        guard let info = DatasetRegistry.info(dataset) else {
-            throw HarnessError.unsupported(what: "dataset '\(dataset)'", detail: "unknown name")
-        }
-        let train = try DatasetRegistry.load(dataset, folder: folder, split: .train)
-        let test = try DatasetRegistry.load(dataset, folder: folder, split: .test)
+        let train = try dataset.load(folder: folder, split: .train)
+        let test = try dataset.load(folder: folder, split: .test)
         func subset(_ d: any ImageDataset, _ n: Int?) throws -> [Int] {
             guard let n, n < d.count else { return Array(0..<d.count) }
-            return try classBalancedSubset(labels: d.labels, classes: info.classes, count: n, seed: subsetSeed)
+            return try classBalancedSubset(labels: d.labels, classes: dataset.classes, count: n, seed: subsetSeed)
         }
-        return TrainingData(info: info, train: train, test: test, trainIndices: try subset(train, trainSubset),
-                            testIndices: try subset(test, testSubset), imageSize: resolution ?? info.nativeSize, workers: workers)
+        return TrainingData(dataset: dataset, train: train, test: test, trainIndices: try subset(train, trainSubset),
+                            testIndices: try subset(test, testSubset), imageSize: imageSize, workers: workers)
     }
 
     /// Training batches per epoch, the last partial one included: the reference's DataLoader has no
     /// `drop_last` (22e50367:training.ipynb `DataLoader(train_dataset, batch_size, shuffle = True, ...)`).
     public func trainBatchesPerEpoch(batchSize: Int) -> Int { (trainIndices.count + batchSize - 1) / batchSize }
 
-    /// Photo datasets (ImageNet, Food-101) use RandomResizedCrop for training and resize-shorter-side
-    /// + center crop for evaluation, as the reference notebook: ImageNet Resize(256) + CenterCrop(224)
-    /// (22e50367:training.ipynb), Food-101 Resize(int(size·1.25)) + CenterCrop(size), i.e. 200 + 160 at
-    /// the table era's 160 (c6a179c:training.ipynb); other resolutions keep the same ratio.
-    /// Fixed-size datasets are resized (bicubic) to the run's resolution when it differs from the
-    /// native size (the notebook's Resize(128) / Resize(160) for CIFAR / Tiny ImageNet).
-    private var isPhotoDataset: Bool { ["imagenet", "food101"].contains(info.name) }
-
+    /// The dataset's resizing, cropping and normalisation (`DatasetName.transforms`) with the
+    /// suite's augmentation on top (training only).
     private func augment(_ a: AugmentConfig?, for d: any ImageDataset, training: Bool) -> Augment {
-        let resize = d.height == imageSize && d.width == imageSize ? nil : imageSize
-        var aug = Augment(hflip: a?.hflip ?? false, padCrop: a?.padCrop, resize: resize, interpolation: .bicubic,
-                          mean: info.mean, std: info.std)
-        if isPhotoDataset {
-            aug.resize = nil
-            if training {
-                aug.randomResizedCrop = imageSize
-            } else {
-                aug.resizeShorter = imageSize * (info.name == "food101" ? 280 : 256) / 224
-                aug.centerCrop = imageSize
-            }
-        }
+        var aug = dataset.transforms(imageSize: imageSize, storedHeight: d.height, storedWidth: d.width, training: training)
+        aug.hflip = a?.hflip ?? false
+        aug.padCrop = a?.padCrop
         aug.randAugment = a?.randaugment.map { Datasets.RandAugment(ops: $0.n, magnitude: $0.m) }
         aug.autoAugment = a?.autoaugment.flatMap { Datasets.AutoAugmentPolicy(rawValue: $0.rawValue) }
         return aug
@@ -81,7 +64,7 @@ public final class TrainingData {
         let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
                                      shuffle: true, dropLast: false, augment: augment(a, for: train, training: true), workers: workers)
         let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
-                               classes: info.classes, seed: UInt64(seed), epoch: epoch)
+                               classes: dataset.classes, seed: UInt64(seed), epoch: epoch)
         return BatchStream(loader: loader, mixer: mixer)
     }
 

@@ -1,0 +1,25 @@
+import Foundation
+
+/// What `rkan-repro run` was asked to do.
+public struct RunRequest: Sendable {
+    public var suite: String
+    public var profile: String
+    public var only: [String]?
+    public var seeds: [Int]?
+    public var suitesFolder: URL
+    public var dataFolder: URL?
+    public var outFolder: URL
+    public var threads: Int
+    /// Background threads that decode and augment batches.
+    public var loaderWorkers: Int
+    /// Runs (experiment id, seed) whose file is moved aside (`RunFileAccess.moveAside`) and
+    /// retrained (`--restart ID:SEED`).
+    public var restart: [RestartTarget]
+
+    public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
+                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = []) {
+        self.suite = suite; self.profile = profile; self.only = only; self.seeds = seeds
+        self.suitesFolder = suitesFolder; self.dataFolder = dataFolder; self.outFolder = outFolder
+        self.threads = threads; self.loaderWorkers = loaderWorkers; self.restart = restart
+    }
+}
