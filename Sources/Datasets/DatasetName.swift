@@ -16,31 +16,23 @@ public enum DatasetName: String, CaseIterable, Codable, Sendable {
     case coco
 
     /// Per-channel Normalize mean and std (pixels / 255), as in the reference training script.
-    public var mean: [Float] {
+    public var normalization: (mean: [Float], std: [Float]) {
         switch self {
-        case .fashionMNIST: return FashionMNIST.mean
-        case .mnist: return MNIST.mean
-        case .cifar10: return CIFAR.Variant.cifar10.mean
-        case .cifar100: return CIFAR.Variant.cifar100.mean
-        case .tinyImageNet: return TinyImageNet.mean
-        case .svhn: return SVHN.mean
-        case .food101: return Food101.mean
-        case .imagenet, .coco: return ImageNet.mean
+        case .fashionMNIST: return (FashionMNIST.mean, FashionMNIST.std)
+        case .mnist: return (MNIST.mean, MNIST.std)
+        case .cifar10: return (CIFAR.Variant.cifar10.mean, CIFAR.Variant.cifar10.std)
+        case .cifar100: return (CIFAR.Variant.cifar100.mean, CIFAR.Variant.cifar100.std)
+        case .tinyImageNet: return (TinyImageNet.mean, TinyImageNet.std)
+        case .svhn: return (SVHN.mean, SVHN.std)
+        case .food101: return (Food101.mean, Food101.std)
+        case .imagenet, .coco: return (ImageNet.mean, ImageNet.std)
         }
     }
 
-    public var std: [Float] {
-        switch self {
-        case .fashionMNIST: return FashionMNIST.std
-        case .mnist: return MNIST.std
-        case .cifar10: return CIFAR.Variant.cifar10.std
-        case .cifar100: return CIFAR.Variant.cifar100.std
-        case .tinyImageNet: return TinyImageNet.std
-        case .svhn: return SVHN.std
-        case .food101: return Food101.std
-        case .imagenet, .coco: return ImageNet.std
-        }
-    }
+    /// Normalize mean per channel.
+    public var mean: [Float] { normalization.mean }
+    /// Normalize std per channel.
+    public var std: [Float] { normalization.std }
 
     /// Sample counts of the official splits and the number of classes (`test` is the labelled
     /// validation set where the test set has no labels; COCO: train2017 / val2017 images).

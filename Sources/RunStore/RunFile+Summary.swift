@@ -24,19 +24,11 @@ extension RunFile {
     /// - Returns: the summary.
     /// - Throws: as `read(_:slot:)`; `.corrupt` names only the parts read.
     public static func readSummary(_ url: URL, slot: RunSlot? = nil) throws -> RunFileSummary {
-        let file = try HDF5File.openReadOnly(url.path)
-        defer { try? file.close() }
-        let list = try RunLayout.readAttributeList(from: file)
-        try requireSeal(file)
-        try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
-        let attributes = try RunLayout.decodeAttributes(list, path: url.path)
-        let record = RunRecord(attributes: attributes, state: try RunLayout.readState(from: file),
-                               metrics: try RunLayout.readMetrics(from: file), bench: try RunLayout.readBench(from: file))
-        try verify(list, record: record, path: url.path, parts: [.state, .metrics, .bench])
-        if let slot {
-            let m = slot.mismatches(attributes)
-            if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
+        try reading(url, slot: slot) { file, list, attributes in
+            let record = RunRecord(attributes: attributes, state: try RunLayout.readState(from: file),
+                                   metrics: try RunLayout.readMetrics(from: file), bench: try RunLayout.readBench(from: file))
+            try verify(list, record: record, path: url.path, parts: [.state, .metrics, .bench])
+            return RunFileSummary(attributes: attributes, state: record.state, metrics: record.metrics, bench: record.bench)
         }
-        return RunFileSummary(attributes: attributes, state: record.state, metrics: record.metrics, bench: record.bench)
     }
 }

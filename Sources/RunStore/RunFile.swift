@@ -57,26 +57,37 @@ public enum RunFile {
     ///   `.wrongType` (not a run file), `.corrupt` naming the parts that do not match their
     ///   digests, `.wrongSlot`.
     public static func read(_ url: URL, slot: RunSlot? = nil) throws -> RunRecord {
+        try reading(url, slot: slot) { file, list, attributes in
+            let record = RunRecord(
+                attributes: attributes,
+                weights: try RunLayout.readEntries(group: RunLayout.weights, from: file),
+                optimizer: try RunLayout.readEntries(group: RunLayout.optimizer, from: file),
+                state: try RunLayout.readState(from: file),
+                metrics: try RunLayout.readMetrics(from: file),
+                bench: try RunLayout.readBench(from: file))
+            try verify(list, record: record, path: url.path, parts: RunPart.allCases.filter { $0 != .attributes })
+            return record
+        }
+    }
+
+    /// Opens a run file, requires its seal, verifies and decodes its root attributes (their
+    /// digest first: a damaged status or seed is reported as damage), runs `body` on the open
+    /// file, then refuses a file of another slot.
+    /// - Throws: what `read` documents, and what `body` throws.
+    static func reading<T>(_ url: URL, slot: RunSlot?,
+                           _ body: (HDF5File, [(String, HDF5AttributeValue)], RunAttributes) throws -> T) throws -> T {
         let file = try HDF5File.openReadOnly(url.path)
         defer { try? file.close() }
         let list = try RunLayout.readAttributeList(from: file)
         try requireSeal(file)
-        // The attributes' digest first: a damaged status or seed is reported as damage.
         try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
         let attributes = try RunLayout.decodeAttributes(list, path: url.path)
-        let record = RunRecord(
-            attributes: attributes,
-            weights: try RunLayout.readEntries(group: RunLayout.weights, from: file),
-            optimizer: try RunLayout.readEntries(group: RunLayout.optimizer, from: file),
-            state: try RunLayout.readState(from: file),
-            metrics: try RunLayout.readMetrics(from: file),
-            bench: try RunLayout.readBench(from: file))
-        try verify(list, record: record, path: url.path, parts: RunPart.allCases.filter { $0 != .attributes })
+        let result = try body(file, list, attributes)
         if let slot {
             let m = slot.mismatches(attributes)
             if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
         }
-        return record
+        return result
     }
 
     /// Every run file of this layout is written sealed (`FileSeal`); one without its seal was cut
@@ -102,7 +113,7 @@ public enum RunFile {
     }
 
     /// Attributes for a record that only carries the root attributes' list to `verify`.
-    static let placeholder = RunAttributes(suite: "", experiment: "", model: "", seed: 0, profile: "", config: "",
+    private static let placeholder = RunAttributes(suite: "", experiment: "", model: "", seed: 0, profile: "", config: "",
                                                    gitCommit: "", blasCore: "", threads: 0, host: "", status: .running)
 
     static func partName(_ p: RunPart) -> String {
@@ -124,17 +135,7 @@ public enum RunFile {
     /// - Returns: the attributes.
     /// - Throws: as `read(_:slot:)`, `.corrupt` only for the attributes.
     public static func readAttributes(_ url: URL, slot: RunSlot? = nil) throws -> RunAttributes {
-        let file = try HDF5File.openReadOnly(url.path)
-        defer { try? file.close() }
-        let list = try RunLayout.readAttributeList(from: file)
-        try requireSeal(file)
-        try verify(list, record: RunRecord(attributes: placeholder), path: url.path, parts: [.attributes])
-        let attributes = try RunLayout.decodeAttributes(list, path: url.path)
-        if let slot {
-            let m = slot.mismatches(attributes)
-            if !m.isEmpty { throw RunStoreError.wrongSlot(path: url.path, mismatches: m) }
-        }
-        return attributes
+        try reading(url, slot: slot) { _, _, attributes in attributes }
     }
 
     /// Reads `/weights` from any HDF5 file that has it, for `forward --weights`. A run file

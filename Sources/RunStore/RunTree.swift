@@ -14,9 +14,12 @@ public struct RunTree: Equatable, Sendable {
     /// - Parameter out: the root folder (it need not exist yet).
     public init(out: URL) { self.out = out }
 
+    /// `OUT/SUITE`: a suite's profiles.
+    public func folder(suite: String) -> URL { out.appendingPathComponent(suite) }
+
     /// `OUT/SUITE/PROFILE`: a profile's runs.
     public func folder(suite: String, profile: String) -> URL {
-        out.appendingPathComponent(suite).appendingPathComponent(profile)
+        folder(suite: suite).appendingPathComponent(profile)
     }
 
     /// `OUT/SUITE/PROFILE/slurm`: a Slurm job array's plan, script and logs (no experiment).
@@ -38,7 +41,7 @@ public struct RunTree: Equatable, Sendable {
 
     /// The profiles with a folder under `OUT/SUITE`, sorted (hidden names skipped).
     public func profiles(suite: String) -> [String] {
-        Self.entries(out.appendingPathComponent(suite)).filter { !$0.hasPrefix(".") }
+        Self.entries(folder(suite: suite)).filter { !$0.hasPrefix(".") }
     }
 
     /// Every run of `OUT/SUITE/PROFILE` that has a file or a lock, by experiment id then seed.

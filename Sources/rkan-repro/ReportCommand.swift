@@ -7,16 +7,11 @@ struct Report: ParsableCommand {
         abstract: "Write Reports/SUITE.md and its SVG plots from the suite's run files.")
 
     @OptionGroup var suite: SuiteOptions
-    @Option(help: "Profile to report (default: the only one present, else `default`).")
-    var profile: String?
-    @Option(help: "Folder of run files (as given to `run --out`).")
-    var runs: String = "runs"
-    @Option(help: "Markdown output (default: Reports/SUITE.md); SVGs are written beside it.")
-    var out: String?
-    @Option(help: "Also replace the <!-- rkan-repro:SUITE --> block of this README.")
-    var readme: String?
-    @Option(help: "Date printed in the header (default: today, UTC).")
-    var date: String?
+    @Option(help: "Profile to report (default: the only one present, else `default`).") var profile: String?
+    @Option(help: "Folder of run files (as given to `run --out`).") var runs: String = "runs"
+    @Option(help: "Markdown output (default: Reports/SUITE.md); SVGs are written beside it.") var out: String?
+    @Option(help: "Also replace the <!-- rkan-repro:SUITE --> block of this README.") var readme: String?
+    @Option(help: "Date printed in the header (default: today, UTC).") var date: String?
 
     func validate() throws { try validateName(profile, "--profile") }
 

@@ -83,7 +83,7 @@ public enum ReportGenerator {
         let present = tree.profiles(suite: suite.suite)
         if present.count == 1 { return present[0] }
         if present.contains("default") { return "default" }
-        let folder = tree.out.appendingPathComponent(suite.suite)
+        let folder = tree.folder(suite: suite.suite)
         if present.isEmpty {
             throw HarnessError.badConfig(what: "report \(suite.suite)", detail:
                 "no runs under \(folder.path); run `rkan-repro run \(suite.suite)` first or pass --runs DIR")

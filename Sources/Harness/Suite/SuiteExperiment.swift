@@ -111,10 +111,8 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
 /// iterations: 2}`); what is nil keeps the default: batch min(batch_size, 32), 3 warm-up and
 /// 8 timed iterations, 3 repeats (timm's method, scaled to a CPU).
 public struct BenchSizes: Codable, Equatable, Sendable {
-    public var batch: Int?
-    public var warmup: Int?
-    public var iterations: Int?
-    public var repeats: Int?
+    /// Images per timed step, untimed steps, timed steps per repeat, repeats.
+    public var batch, warmup, iterations, repeats: Int?
 
     /// Creates an override; every size defaults to none.
     public init(batch: Int? = nil, warmup: Int? = nil, iterations: Int? = nil, repeats: Int? = nil) {
