@@ -18,12 +18,18 @@ public struct RunRequest: Sendable {
     /// Runs (experiment id, seed) whose file is moved aside (`RunFileAccess.moveAside`) and
     /// retrained (`--restart ID:SEED`).
     public var restart: [RestartTarget]
+    /// How often each run saves a checkpoint inside an epoch (`--checkpoint-every`).
+    public var checkpointInterval: CheckpointInterval
+    /// Test hooks handed to every run's `Trainer` (none in normal use).
+    public var hooks: TrainingHooks
 
     public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
-                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = []) {
+                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = [],
+                checkpointInterval: CheckpointInterval = .standard, hooks: TrainingHooks = TrainingHooks()) {
         self.suite = suite; self.profile = profile; self.only = only; self.seeds = seeds
         self.suitesFolder = suitesFolder; self.dataFolder = dataFolder; self.outFolder = outFolder
         self.threads = threads; self.loaderWorkers = loaderWorkers; self.restart = restart
+        self.checkpointInterval = checkpointInterval; self.hooks = hooks
     }
 }
 
@@ -82,9 +88,8 @@ public enum SuiteRunner {
         for (i, c) in configs.enumerated() {
             let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(url.path)")
-            let trainer = Trainer(config: c, data: data, url: url, machine: machine)
+            let trainer = Trainer(config: c, data: data, url: url, machine: machine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
             trainer.log = log
-            trainer.afterStep = CrashHook.fromEnvironment()
             let lock: RunLock
             switch try RunLock.acquire(runFile: url, log: log) {
             case let .acquired(l): lock = l
@@ -167,19 +172,5 @@ extension SuiteRunner {
             total += Double(c.training.epochs) * perEpoch
         }
         log("estimated training time for \(todo.count) unfinished runs: ~\(ProgressBar.clock(total)) (from a short measurement; resumed runs take less)")
-    }
-}
-
-/// Test hook for the resume tests: `RKAN_CRASH_AFTER_STEPS=N` makes the process SIGKILL itself
-/// after N optimizer steps (counted across runs), simulating a crash at an exact point.
-enum CrashHook {
-    nonisolated(unsafe) static var steps = 0
-
-    static func fromEnvironment() -> ((Int, Int) -> Void)? {
-        guard let v = ProcessInfo.processInfo.environment["RKAN_CRASH_AFTER_STEPS"], let n = Int(v) else { return nil }
-        return { _, _ in
-            steps += 1
-            if steps >= n { kill(getpid(), SIGKILL) }
-        }
     }
 }
