@@ -59,15 +59,7 @@ public final class Trainer {
             throw HarnessError.badConfig(what: "\(c.suite)/\(c.experiment)", detail:
                 "the training split has no images; raise train_subset or check the dataset folder")
         }
-        var position = TrainingPosition()
-        if let rec = existing {
-            position = try checkpoint.restore(rec, model: model, optimizer: optimizer, batchesPerEpoch: batches)
-            let within = position.isMidEpoch ? " and batch \(position.batch) of \(batches) of epoch \(position.epoch + 1)" : ""
-            log("\(c.experiment) seed \(c.seed): resuming after epoch \(position.epoch)\(within) from \(url.path)")
-        } else {
-            model.initialize(seed: UInt64(c.seed))
-            position.extraJSON = "{\"init_weights_sha256\":\"\(WeightsDigest.sha256(of: model.store.weightEntries()))\"}"
-        }
+        var position = try resumeOrStart(existing, model: model, optimizer: optimizer, checkpoint: checkpoint, batches: batches)
         let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * batches, alreadyDone: position.step)
         let epoch = TrainingEpoch(config: c, data: data, model: model, optimizer: optimizer, schedule: c.lrSchedule(stepsPerEpoch: batches),
                                   batchesPerEpoch: batches, hooks: hooks, checkpoint: checkpoint, progress: progress)
@@ -90,6 +82,23 @@ public final class Trainer {
         if position.bench.isEmpty { position.bench = try measureThroughput(spec, progress: progress) }
         try checkpoint.save(model: model, optimizer: optimizer, position: position, status: .finished)
         return .finished
+    }
+
+    /// The position to train from: the run file's when there is one (its weights, optimizer state
+    /// and position restored), else the start, with the weights initialised from the seed.
+    private func resumeOrStart(_ existing: RunRecord?, model: Model, optimizer: Optimizer, checkpoint: RunCheckpoint,
+                               batches: Int) throws -> TrainingPosition {
+        let c = config
+        guard let rec = existing else {
+            model.initialize(seed: UInt64(c.seed))
+            var start = TrainingPosition()
+            start.extraJSON = "{\"init_weights_sha256\":\"\(WeightsDigest.sha256(of: model.store.weightEntries()))\"}"
+            return start
+        }
+        let position = try checkpoint.restore(rec, model: model, optimizer: optimizer, batchesPerEpoch: batches)
+        let within = position.isMidEpoch ? " and batch \(position.batch) of \(batches) of epoch \(position.epoch + 1)" : ""
+        log("\(c.experiment) seed \(c.seed): resuming after epoch \(position.epoch)\(within) from \(url.path)")
+        return position
     }
 
     /// A non-finite training loss or logit, or validation value: what, and where.
