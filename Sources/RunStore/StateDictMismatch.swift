@@ -1,7 +1,7 @@
 /// How a state dict (`WeightEntry`s) differs from a model's `ParameterStore`: the keys the model
 /// needs and the entries lack, the keys the entries have and the model does not, and the keys
 /// present with another shape or type. Computed by `ParameterStore.mismatch(with:)`.
-public struct StateDictMismatch: Equatable, Sendable, CustomStringConvertible {
+public struct StateDictMismatch: Sendable, CustomStringConvertible {
     /// Whether entries the model does not use are a problem (`load` refuses them) or are left
     /// out and reported (`forward --weights` on a reference state dict, whose classes build
     /// modules for every stage and call only some).
@@ -29,11 +29,6 @@ public struct StateDictMismatch: Equatable, Sendable, CustomStringConvertible {
         parts += misShaped.prefix(5).map(\.problem)
         if misShaped.count > 5 { parts.append("\(misShaped.count - 5) more keys of another shape") }
         return parts.joined(separator: "; ")
-    }
-
-    public static func == (a: StateDictMismatch, b: StateDictMismatch) -> Bool {
-        a.missing == b.missing && a.unexpected == b.unexpected
-            && a.misShaped.map(\.key) == b.misShaped.map(\.key) && a.misShaped.map(\.problem) == b.misShaped.map(\.problem)
     }
 
     private static func list(_ keys: [String]) -> String {
