@@ -76,16 +76,23 @@ public enum FileSeal {
     /// - Throws: `RunStoreError.corrupt` naming the parts whose bytes changed (or the seal
     ///   itself when it cannot be decoded or does not fit the file), `.unreadable` when the file
     ///   cannot be read.
-    public static func verify(path: String) throws -> Bool {
+    public static func verify(path: String) throws -> Bool { try verifiedParts(path: path) != nil }
+
+    /// `verify`, returning the parts the seal names: the file's top-level objects with stored
+    /// values, which the caller checks once HDF5 has opened the (intact) image, since a part's
+    /// name is covered by no checksum (`HDF5File.openReadOnly`).
+    /// - Returns: the part names, or nil when the file has no seal.
+    /// - Throws: as `verify`.
+    static func verifiedParts(path: String) throws -> [String]? {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw RunStoreError.unreadable(path: path, detail: "cannot open it for reading: \(String(cString: strerror(errno)))")
         }
         defer { try? handle.close() }
         let fileSize = Int(handle.seekToEndOfFile())
-        guard fileSize >= 16 else { return false }
+        guard fileSize >= 16 else { return nil }
         handle.seek(toFileOffset: UInt64(fileSize - 16))
         let footer = [UInt8](handle.readData(ofLength: 16))
-        guard footer.count == 16, Array(footer[8...]) == magic else { return false }
+        guard footer.count == 16, Array(footer[8...]) == magic else { return nil }
         let length = footer[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         func broken(_ detail: String) -> RunStoreError {
             .corrupt(path: path, parts: ["seal (the checksum trailer)"], detail: detail)
@@ -115,7 +122,7 @@ public enum FileSeal {
         guard bad.isEmpty else {
             throw RunStoreError.corrupt(path: path, parts: bad, detail: "its bytes differ from the checksums written with it")
         }
-        return true
+        return t.regions.map(\.part)
     }
 
     /// The top-level group of an object path: `/weights/fc.weight` → `weights`.

@@ -107,7 +107,7 @@ public final class HDF5File {
     public static func openReadOnly(_ path: String) throws -> HDF5File {
         guard FileManager.default.fileExists(atPath: path) else { throw RunStoreError.missingFile(path: path) }
         // Plain bytes first: a sealed file whose bytes changed never reaches HDF5's parser.
-        let sealed = try FileSeal.verify(path: path)
+        let sealedParts = try FileSeal.verifiedParts(path: path)
         return try HDF5Library.locked {
             let fapl = fileAccessList()
             defer { _ = H5Pclose(fapl) }
@@ -116,8 +116,14 @@ public final class HDF5File {
                 let detail = HDF5Library.lastError()
                 throw RunStoreError.unreadable(path: path, detail: detail.isEmpty ? "HDF5 cannot open it" : detail)
             }
+            // The seal's part names are covered by no checksum: each must be an object of the file.
+            if let missing = sealedParts?.first(where: { H5Lexists(id, "/" + $0, rk_H5P_DEFAULT()) <= 0 }) {
+                _ = H5Fclose(id)
+                throw RunStoreError.corrupt(path: path, parts: ["seal (the checksum trailer)"],
+                                            detail: "it names a part /\(missing) that the file does not have")
+            }
             let file = HDF5File(path: path, mode: .readOnly, id: id)
-            file.sealed = sealed
+            file.sealed = sealedParts != nil
             return file
         }
     }

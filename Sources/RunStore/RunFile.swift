@@ -6,7 +6,8 @@ import Foundation
 /// /                 attributes schema, suite, experiment, model, seed, profile, config,
 ///                   git_commit, blas_core, threads, host, status, conv_algorithm (fixed-length
 ///                   strings), and the digests weights_sha256, sha256_<part> (`ContentDigest`)
-/// /weights/<key>    float32 (int64 for num_batches_tracked), PyTorch keys and shapes
+/// /weights/<key>    float32 (int64 for num_batches_tracked), PyTorch keys and shapes, stored
+///                   in key order (`WeightsDigest.inKeyOrder`), whatever order the record lists
 /// /optimizer/<key>  float32 optimizer state (momentum buffers)
 /// /state            epoch, step (int64 scalars); values/<name> int64; rng/<name> uint64;
 ///                   attribute extra (JSON)
@@ -18,7 +19,10 @@ public enum RunFile {
     /// previous file readable. Creates missing parent folders. Stores the per-part digests
     /// (`ContentDigest`) beside the content.
     /// - Parameters:
-    ///   - record: the content. An empty `weightsSHA256` is filled in from the weights.
+    ///   - record: the content. An empty `weightsSHA256` is filled in from the weights. The
+    ///     weights may come in any order (e.g. state_dict order, `ParameterStore.weightEntries`);
+    ///     `/weights` stores them in key order, as every rkan-repro/2 run file has, so the
+    ///     bytes of a run file depend only on its content.
     ///   - url: target path.
     /// - Returns: the weights digest stored in the file.
     /// - Throws: `RunStoreError.cannotWrite` (folder or file cannot be made, disk full),
@@ -37,7 +41,7 @@ public enum RunFile {
         let digests = ContentDigest.digests(attributes: list, record: record)
         try AtomicFile.write(to: url) { file in
             try RunLayout.writeAttributes(list, digests: digests, to: file)
-            try RunLayout.writeEntries(record.weights, group: RunLayout.weights, to: file)
+            try RunLayout.writeEntries(WeightsDigest.inKeyOrder(record.weights), group: RunLayout.weights, to: file)
             try RunLayout.writeEntries(record.optimizer, group: RunLayout.optimizer, to: file)
             try RunLayout.writeState(record.state, to: file)
             try RunLayout.writeMetrics(record.metrics, to: file)

@@ -88,8 +88,8 @@ public struct BenchEntry: Equatable, Sendable {
 /// Everything one run file holds (DESIGN.md, "HDF5 run file").
 public struct RunRecord: Equatable, Sendable {
     public var attributes: RunAttributes
-    /// The model's state dict in PyTorch's keys and shapes (`/weights/<key>`), in the order
-    /// written (read back in the same order).
+    /// The model's state dict in PyTorch's keys and shapes (`/weights/<key>`), in any order when
+    /// written; read back in key order (`RunFile.write` stores them so).
     public var weights: [WeightEntry]
     /// Optimizer state such as momentum buffers (`/optimizer/<key>`).
     public var optimizer: [WeightEntry]

@@ -12,8 +12,7 @@ public enum WeightsDigest {
     /// - Returns: the digest as 64 lowercase hex digits.
     public static func sha256(of entries: [WeightEntry]) -> String {
         var hasher = SHA256()
-        let sorted = entries.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-        for entry in sorted {
+        for entry in inKeyOrder(entries) {
             hasher.update(Array(entry.key.utf8))
             let dims = entry.shape.map { Int64($0).littleEndian }
             dims.withUnsafeBytes { hasher.update($0) }
@@ -30,5 +29,12 @@ public enum WeightsDigest {
             #endif
         }
         return SHA256.hexString(hasher.finalize())
+    }
+
+    /// `entries` sorted by their keys' UTF-8 bytes: the order the digest hashes them in, and the
+    /// order `RunFile.write` stores `/weights` in (so a run file's bytes do not depend on the
+    /// order a writer listed its state dict).
+    public static func inKeyOrder(_ entries: [WeightEntry]) -> [WeightEntry] {
+        entries.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
     }
 }

@@ -6,7 +6,7 @@ import RunStore
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train every unfinished run of a suite (rows × seeds of a profile); rerunning resumes.",
-        discussion: "Run files go to OUT/SUITE/PROFILE/ID/seed-S.h5 with a checkpoint after every epoch. Exit 1 when a run diverged.")
+        discussion: "Run files go to OUT/SUITE/PROFILE/ID/seed-S.h5 with a checkpoint after every epoch and every --checkpoint-every inside one. Exit 1 when a run diverged.")
 
     @OptionGroup var suite: SuiteOptions
     @OptionGroup var plan: PlanOptions
@@ -21,6 +21,10 @@ struct Run: ParsableCommand {
                                discussion: "For a run file that fails its checks (damaged, of another run, of an older layout): the error prints this command.",
                                valueName: "ID:SEED,..."))
     var restart: String?
+    @Option(help: ArgumentHelp("Save a checkpoint inside an epoch every INTERVAL (30s, 10m, 2h; 0 or off: at epoch ends only).",
+                               discussion: "A killed run resumes from its last checkpoint to the same bytes as an uninterrupted run, so it loses at most INTERVAL of training.",
+                               valueName: "INTERVAL"))
+    var checkpointEvery: String = "10m"
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -28,6 +32,7 @@ struct Run: ParsableCommand {
             throw ValidationError("--restart must be ID:SEED (comma-separated for several, seeds ≥ 0), got '\(r)'")
         }
         if loaderWorkers < 0 { throw ValidationError("--loader-workers must be ≥ 0") }
+        if CheckpointInterval.parse(checkpointEvery) == nil { throw ValidationError(CheckpointInterval.usage(checkpointEvery)) }
         if let b = breakLocks, RunLock.parseAge(b) == nil { throw ValidationError("--break-locks must be an age like 90s, 30m, 2h or 1d, got '\(b)'") }
     }
 
@@ -36,7 +41,10 @@ struct Run: ParsableCommand {
             let req = RunRequest(suite: suite.suite, profile: plan.profile, only: plan.onlyIDs, seeds: plan.seedList,
                                  suitesFolder: suite.folder.url, dataFolder: common.dataURL, outFolder: tree.url,
                                  threads: common.resolvedThreads, loaderWorkers: loaderWorkers,
-                                 restart: restart.flatMap(RestartTarget.parseList) ?? [])
+                                 restart: restart.flatMap(RestartTarget.parseList) ?? [],
+                                 checkpointInterval: CheckpointInterval.parse(checkpointEvery)!,
+                                 // The CLI tests' crash and NaN hooks reach child processes as variables, read here only.
+                                 hooks: TrainingHooks(environment: ProcessInfo.processInfo.environment))
             if let age = breakLocks.flatMap(RunLock.parseAge) {
                 for (path, owner) in RunLock.breakLocks(in: tree.tree, suite: suite.suite, profile: plan.profile, olderThan: age) {
                     let who = owner.map { "\($0.host):\($0.pid) since \($0.started)" } ?? "unreadable"

@@ -74,6 +74,18 @@ final class FileSealTests: XCTestCase {
         expectCorrupt(url, part: "seal (the checksum trailer)", "stripped")
     }
 
+    /// A part's name in the trailer is covered by no checksum: one that names no object of the
+    /// file (`we;ghts`) is refused as a damaged seal, not read as if the weights were unsealed.
+    func testRenamedPartInTheSealIsRefused() throws {
+        let url = try sealedRunFile()
+        var bytes = Samples.bytes(url)
+        let needle = Array(#""part":"weights""#.utf8)
+        let at = try XCTUnwrap((0...(bytes.count - needle.count)).last { bytes[$0..<$0 + needle.count].elementsEqual(needle) })
+        bytes[at + needle.count - 6] ^= 0x5A   // the "i" of weights: "we;ghts"
+        try Data(bytes).write(to: url)
+        expectCorrupt(url, part: "seal (the checksum trailer)", "renamed part")
+    }
+
     /// Every single-byte change anywhere in the file (HDF5 data, metadata, the trailer's JSON,
     /// its length and magic) ends in a `.corrupt` error, never in a read that succeeds and never
     /// in a crash. Positions come from a fixed generator, so the test is repeatable.

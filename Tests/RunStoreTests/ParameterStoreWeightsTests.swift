@@ -63,4 +63,22 @@ final class ParameterStoreWeightsTests: XCTestCase {
         }
         XCTAssertEqual(store.weightEntries(), before)
     }
+
+    /// `.ignore` (forward on a reference state dict): keys the model does not use are left out
+    /// and returned under the file's own names; a missing key is still an error; the order of
+    /// the entries does not matter.
+    func testLoadIgnoringUnusedKeysReturnsThem() throws {
+        let source = makeStore(seed: 1)
+        let entries = source.weightEntries().reversed()
+            + [WeightEntry(key: "z.chebyshev_weight", shape: [1], floats: [0]), WeightEntry(key: "a.bias", shape: [1], floats: [0])]
+        let target = makeStore(seed: 2)
+        XCTAssertEqual(target.mismatch(with: Array(entries)).unexpected, ["z.polynomial_weight", "a.bias"])
+        XCTAssertTrue(target.mismatch(with: Array(entries), unexpected: .ignore).isEmpty)
+        XCTAssertEqual(try target.load(Array(entries), from: "ref.h5", unexpected: .ignore), ["a.bias", "z.chebyshev_weight"])
+        XCTAssertEqual(target.weightEntries(), source.weightEntries())
+        let short = Array(entries.dropFirst())   // without fc.weight
+        let m = target.mismatch(with: short, unexpected: .ignore)
+        XCTAssertEqual(m.missing, ["fc.weight"])
+        _ = assertRunStoreError(try target.load(short, from: "ref.h5", unexpected: .ignore), "missing key")
+    }
 }

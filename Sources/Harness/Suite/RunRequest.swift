@@ -15,11 +15,17 @@ public struct RunRequest: Sendable {
     /// Runs (experiment id, seed) whose file is moved aside (`RunFileAccess.moveAside`) and
     /// retrained (`--restart ID:SEED`).
     public var restart: [RestartTarget]
+    /// How often each run saves a checkpoint inside an epoch (`--checkpoint-every`).
+    public var checkpointInterval: CheckpointInterval
+    /// Test hooks handed to every run's `Trainer` (none in normal use).
+    public var hooks: TrainingHooks
 
     public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
-                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = []) {
+                dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = [],
+                checkpointInterval: CheckpointInterval = .standard, hooks: TrainingHooks = TrainingHooks()) {
         self.suite = suite; self.profile = profile; self.only = only; self.seeds = seeds
         self.suitesFolder = suitesFolder; self.dataFolder = dataFolder; self.outFolder = outFolder
         self.threads = threads; self.loaderWorkers = loaderWorkers; self.restart = restart
+        self.checkpointInterval = checkpointInterval; self.hooks = hooks
     }
 }

@@ -55,9 +55,8 @@ public enum SuiteRunner {
                       log: @escaping (String) -> Void) throws -> Ending {
         let url = tree.file(for: c.slot)
         let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
-        let trainer = Trainer(config: c, data: data, url: url, machine: machine)
+        let trainer = Trainer(config: c, data: data, url: url, machine: machine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
         trainer.log = log
-        trainer.afterStep = CrashHook.fromEnvironment()
         let lock: RunLock
         switch try RunLock.acquire(runFile: url, log: log) {
         case let .acquired(l): lock = l
@@ -138,19 +137,5 @@ extension SuiteRunner {
             total += Double(c.training.epochs) * perEpoch
         }
         log("estimated training time for \(todo.count) unfinished runs: ~\(ProgressBar.clock(total)) (from a short measurement; resumed runs take less)")
-    }
-}
-
-/// Test hook for the resume tests: `RKAN_CRASH_AFTER_STEPS=N` makes the process SIGKILL itself
-/// after N optimizer steps (counted across runs), simulating a crash at an exact point.
-enum CrashHook {
-    nonisolated(unsafe) static var steps = 0
-
-    static func fromEnvironment() -> ((Int, Int) -> Void)? {
-        guard let v = ProcessInfo.processInfo.environment["RKAN_CRASH_AFTER_STEPS"], let n = Int(v) else { return nil }
-        return { _, _ in
-            steps += 1
-            if steps >= n { kill(getpid(), SIGKILL) }
-        }
     }
 }

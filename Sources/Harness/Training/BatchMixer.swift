@@ -24,47 +24,84 @@ final class BatchMixer {
 
     var isActive: Bool { (cutmix?.p ?? 0) > 0 || (mixup?.p ?? 0) > 0 }
 
+    /// Mixes batch `batchIndex` of the epoch (NHWC `x`), or returns it unchanged when neither
+    /// CutMix nor MixUp is drawn. The draws, in order: u, then λ, the box centre (y, x) and the
+    /// permutation for CutMix, or λ and the permutation for MixUp.
     func mix(_ x: Tensor, labels: [Int], batchIndex: Int) -> TrainBatch {
         var draws = RandomDraws(Philox(seed: seed, purpose: .mix, index: UInt64(epoch) << 32 | UInt64(batchIndex)))
         let u = draws.uniform()
         let pc = cutmix?.p ?? 0, pm = mixup?.p ?? 0
+        let n = x.shape[0], h = x.shape[1], w = x.shape[2]
+        if let cm = cutmix, u < pc {
+            let lambda = draws.beta(cm.alpha)
+            let cy = draws.below(h), cx = draws.below(w)
+            let box = CutBox(lambda: lambda, height: h, width: w, centerY: cy, centerX: cx)
+            return Self.cutMix(x, labels: labels, partners: draws.permutation(n), box: box, classes: classes)
+        } else if let mu = mixup, u < pc + pm {
+            let lambda = draws.beta(mu.alpha)
+            return Self.mixUp(x, labels: labels, partners: draws.permutation(n), lambda: lambda, classes: classes)
+        }
+        return TrainBatch(images: x, labels: labels, targets: .labels(labels))
+    }
+
+    /// The region CutMix pastes: `rand_bbox`'s box, cut ratio √(1−λ), centred at (centerY,
+    /// centerX), half-sizes rounded down, clipped to the image; rows y1..<y2, columns x1..<x2.
+    struct CutBox: Equatable {
+        var y1: Int, y2: Int, x1: Int, x2: Int
+
+        init(y1: Int, y2: Int, x1: Int, x2: Int) { self.y1 = y1; self.y2 = y2; self.x1 = x1; self.x2 = x2 }
+
+        init(lambda: Double, height h: Int, width w: Int, centerY cy: Int, centerX cx: Int) {
+            let ratio = (1 - lambda).squareRoot()
+            let ch = Int(Double(h) * ratio), cw = Int(Double(w) * ratio)
+            self.init(y1: max(cy - ch / 2, 0), y2: min(cy + ch / 2, h), x1: max(cx - cw / 2, 0), x2: min(cx + cw / 2, w))
+        }
+
+        /// Pixels in the box.
+        var area: Int { (y2 - y1) * (x2 - x1) }
+
+        /// λ corrected to the pasted area: the share of each image that stays its own,
+        /// 1 − area / (h·w) (the reference recomputes λ after clipping the box).
+        func lambda(height h: Int, width w: Int) -> Double { 1 - Double(area) / Double(h * w) }
+    }
+
+    /// CutMix: the box of sample i is replaced by that of sample `partners[i]`; targets weigh
+    /// the labels by the corrected λ (`CutBox.lambda`).
+    static func cutMix(_ x: Tensor, labels: [Int], partners: [Int], box: CutBox, classes: Int) -> TrainBatch {
         let n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
         let out = x.copy()
-        let lam: Double
-        var perm: [Int] = []
-        if let cm = cutmix, u < pc {
-            let l = draws.beta(cm.alpha)
-            let ratio = (1 - l).squareRoot()
-            let ch = Int(Double(h) * ratio), cw = Int(Double(w) * ratio)
-            let cy = draws.below(h), cx = draws.below(w)
-            let y1 = max(cy - ch / 2, 0), y2 = min(cy + ch / 2, h), x1 = max(cx - cw / 2, 0), x2 = min(cx + cw / 2, w)
-            perm = draws.permutation(n)
-            for i in 0..<n {
-                let j = perm[i]
-                for yy in y1..<max(y1, y2) {
-                    let dst = out.data + ((i * h + yy) * w + x1) * c, src = x.data + ((j * h + yy) * w + x1) * c
-                    dst.update(from: src, count: max(x2 - x1, 0) * c)
-                }
+        for i in 0..<n {
+            let j = partners[i]
+            for yy in box.y1..<max(box.y1, box.y2) {
+                let dst = out.data + ((i * h + yy) * w + box.x1) * c, src = x.data + ((j * h + yy) * w + box.x1) * c
+                dst.update(from: src, count: max(box.x2 - box.x1, 0) * c)
             }
-            lam = 1 - Double((y2 - y1) * (x2 - x1)) / Double(h * w)
-        } else if let mu = mixup, u < pc + pm {
-            lam = draws.beta(mu.alpha)
-            perm = draws.permutation(n)
-            let per = h * w * c, a = Float(lam), b = Float(1 - lam)
-            for i in 0..<n {
-                let j = perm[i]
-                let dst = out.data + i * per, s1 = x.data + i * per, s2 = x.data + j * per
-                for k in 0..<per { dst[k] = a * s1[k] + b * s2[k] }
-            }
-        } else {
-            return TrainBatch(images: x, labels: labels, targets: .labels(labels))
         }
+        let lambda = box.lambda(height: h, width: w)
+        return TrainBatch(images: out, labels: labels, targets: .soft(softTargets(labels, partners: partners, lambda: lambda, classes: classes)))
+    }
+
+    /// MixUp: sample i becomes λ·x_i + (1−λ)·x_partners[i]; targets likewise.
+    static func mixUp(_ x: Tensor, labels: [Int], partners: [Int], lambda: Double, classes: Int) -> TrainBatch {
+        let n = x.shape[0], per = x.shape[1] * x.shape[2] * x.shape[3]
+        let out = x.copy()
+        let a = Float(lambda), b = Float(1 - lambda)
+        for i in 0..<n {
+            let dst = out.data + i * per, s1 = x.data + i * per, s2 = x.data + partners[i] * per
+            for k in 0..<per { dst[k] = a * s1[k] + b * s2[k] }
+        }
+        return TrainBatch(images: out, labels: labels, targets: .soft(softTargets(labels, partners: partners, lambda: lambda, classes: classes)))
+    }
+
+    /// λ·onehot(labels[i]) + (1−λ)·onehot(labels[partners[i]]), [n, classes].
+    static func softTargets(_ labels: [Int], partners: [Int], lambda: Double, classes: Int) -> Tensor {
+        let n = labels.count
         let t = Tensor(zeros: [n, classes])
         for i in 0..<n {
-            t.data[i * classes + labels[i]] += Float(lam)
-            t.data[i * classes + labels[perm[i]]] += Float(1 - lam)
+            t.data[i * classes + labels[i]] += Float(lambda)
+            t.data[i * classes + labels[partners[i]]] += Float(1 - lambda)
         }
-        return TrainBatch(images: out, labels: labels, targets: .soft(t))
+        return t
     }
 }
 

@@ -51,42 +51,26 @@ public enum ForwardPass {
         return Summary(logitsShape: out.logits.shape, loss: out.loss.map(Double.init), gradients: out.grads.count, ignoredKeys: ignored)
     }
 
-    /// Sets every tensor and counter of `model` from the file's `/weights`; returns the file's keys
-    /// the model does not use. A state dict saved by a reference class has such keys: the classes
-    /// build RKAN modules for all four stages and `gate_convs` / `se_blocks` whatever the
-    /// configuration, and call only some (fe63108:residual_networks/RKAN_ResNet.py `__init__`).
-    /// Every key the forward pass uses is required; the reference's old Chebyshev KAN names
+    /// Sets every tensor and counter of `model` from the file's `/weights` (`ParameterStore.load`,
+    /// the state-dict path every command shares); returns the file's keys the model does not use.
+    /// A state dict saved by a reference class has such keys: the classes build RKAN modules for
+    /// all four stages and `gate_convs` / `se_blocks` whatever the configuration, and call only
+    /// some (fe63108:residual_networks/RKAN_ResNet.py `__init__`). Every key the forward pass uses
+    /// is required, counters included; the reference's old Chebyshev KAN names
     /// (`chebyshev_weight`, `chebyshev_scaler`) are accepted.
     /// - Throws: `HarnessError.badConfig` naming each missing or mis-shaped key.
     public static func load(weights url: URL, into model: Model) throws -> [String] {
-        let raw = try RunFile.readWeights(url)
-        let entries = raw.renamingLegacyKANKeys()   // same order as raw
-        let byKey = Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        var problems: [String] = []
-        for p in model.store.floatEntries {
-            guard let e = byKey[p.name] else { problems.append("\(p.name) missing"); continue }
-            guard e.shape == p.shape, let v = e.values.floats else {
-                var problem = "\(p.name) has shape \(e.shape) (\(e.values)), the model needs \(p.shape) float32"
-                if p.name.contains("kan_conv2."), p.name.hasSuffix(".polynomial_weight") {
-                    problem += " (kan_conv2 has degree 2 by default, as the reference; weights of the old "
-                        + "degree-3 kan_conv2 need the RKAN option degree=3)"
-                }
-                problems.append(problem)
-                continue
+        let entries = try RunFile.readWeights(url)
+        let m = model.store.mismatch(with: entries, unexpected: .ignore)
+        guard m.isEmpty else {
+            var detail = "they do not fit model \(model.spec): \(m)"
+            if m.misShaped.contains(where: { $0.key.contains("kan_conv2.") && $0.key.hasSuffix(".polynomial_weight") }) {
+                detail += " (kan_conv2 has degree 2 by default, as the reference; weights of the old "
+                    + "degree-3 kan_conv2 need the RKAN option degree=3)"
             }
-            p.setTorchValues(v)
-        }
-        for c in model.store.counters {
-            guard let v = byKey[c.name]?.values.int64s, v.count == 1 else { problems.append("\(c.name) missing or not one int64"); continue }
-            c.value = v[0]
-        }
-        if !problems.isEmpty {
-            throw HarnessError.badConfig(what: "weights \(url.path)", detail:
-                "they do not fit model \(model.spec): " + problems.prefix(8).joined(separator: "; ")
-                + (problems.count > 8 ? "; and \(problems.count - 8) more" : "")
+            throw HarnessError.badConfig(what: "weights \(url.path)", detail: detail
                 + ". Export the state_dict of the same spec (`rkan-repro init` writes one, or the reference class's state_dict())")
         }
-        let used = Set(model.store.floatEntries.map(\.name) + model.store.counters.map(\.name))
-        return zip(raw, entries).filter { !used.contains($0.1.key) }.map(\.0.key).sorted()   // the file's own names
+        return try model.store.load(entries, from: url.path, unexpected: .ignore)
     }
 }

@@ -9,29 +9,30 @@ public enum TrainOutcome: Equatable, Sendable {
     case finished, diverged(epoch: Int, step: Int, detail: String), skipped(RunStore.RunStatus)
 }
 
-/// Trains one run (experiment × seed) with checkpoints after every epoch, resuming from the
-/// run file when it exists. Deterministic: the same config, seed and thread count give the same
-/// weight bytes, whether the run was interrupted or not, because every random draw is keyed by
-/// (seed, purpose, epoch, index) and all state (weights, BN statistics, optimizer buffers, step
-/// counters) is checkpointed.
+/// Trains one run (experiment × seed), resuming from its run file when it exists: checkpoints
+/// at every epoch end and every `checkpointInterval` inside an epoch (`RunCheckpoint`), the
+/// epoch's batches (`TrainingEpoch`), validation after each epoch (`Evaluation`) and a
+/// throughput measurement at the end. Deterministic: the same config, seed and thread count give
+/// the same weight bytes, whether the run was interrupted or not, because every random draw is
+/// keyed by (seed, purpose, epoch, index) and all state (weights, BN statistics, optimizer
+/// buffers, step counters, the batch position and running sums of the epoch) is checkpointed.
 public final class Trainer {
     public let config: RunConfig
     public let data: TrainingData
     public let url: URL
     public let machine: MachineInfo
+    /// Test hooks from the caller (crash points, NaN injection); none by default.
+    public let hooks: TrainingHooks
+    /// How often a checkpoint is saved inside an epoch.
+    public let checkpointInterval: CheckpointInterval
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    /// Test hook: called after each optimizer step with (epoch, batch); may exit the process.
-    public var afterStep: ((Int, Int) -> Void)?
-    /// Test hook (`RKAN_INJECT_NAN_AT_STEP`): treat the loss of this step as NaN, to exercise the
-    /// divergence path without waiting for a real blow-up.
-    public var injectNaNAtStep: Int? = ProcessInfo.processInfo.environment["RKAN_INJECT_NAN_AT_STEP"].flatMap { Int($0) }
-    /// The run's `/state` extra JSON, `{"init_weights_sha256": ...}`: the digest of the weights the
-    /// run started from, the bytes `rkan-repro init` writes for the same spec, classes, channels
-    /// and seed. Set by `run()` (kept from the run file on resume).
-    private var stateExtra = "{}"
+    /// Evaluations made by this trainer (for `TrainingHooks.nanLogitsAtEvaluation`).
+    private var evaluations = 0
 
-    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo) {
+    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo, hooks: TrainingHooks = TrainingHooks(),
+                checkpointInterval: CheckpointInterval = .standard) {
         self.config = config; self.data = data; self.url = url; self.machine = machine
+        self.hooks = hooks; self.checkpointInterval = checkpointInterval
     }
 
     /// Runs (or resumes, or skips) the run.
@@ -41,111 +42,85 @@ public final class Trainer {
         let c = config
         let spec = c.model
         let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels)
-        let opt = try makeOptimizer(model.store)
-        var metrics: [String: [Double]] = [:]
-        var bench: [BenchEntry] = []
-        var epoch = 0, step = 0
-
-        if FileManager.default.fileExists(atPath: url.path) {
-            let rec = try RunFile.read(url, slot: c.slot)
-            guard rec.attributes.config == c.canonicalJSON else {
-                throw HarnessError.incompatibleRunFile(path: url.path, detail:
-                    "it was made with a different configuration (suite, profile or code changed); move it aside and retrain it, or pass another --out folder")
-            }
-            switch rec.attributes.status {
-            case .running where rec.attributes.convAlgorithm != ConvAlgorithm.current.rawValue:
-                throw HarnessError.incompatibleRunFile(path: url.path, detail:
-                    "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
-            case .finished: return .skipped(.finished)
-            case .diverged: return .skipped(.diverged)
-            case .running: break
-            }
-            try restore(model: model, optimizer: opt, from: rec)
-            metrics = rec.metrics
-            bench = rec.bench
-            epoch = rec.state.epoch
-            step = rec.state.step
-            stateExtra = rec.state.extraJSON
-            log("\(c.experiment) seed \(c.seed): resuming after epoch \(epoch) from \(url.path)")
-        } else {
-            model.initialize(seed: UInt64(c.seed))
-            let digest = WeightsDigest.sha256(of: stateEntries(model))
-            stateExtra = "{\"init_weights_sha256\":\"\(digest)\"}"
-        }
-
-        let stepsPerEpoch = data.trainBatchesPerEpoch(batchSize: c.training.batchSize)
-        guard stepsPerEpoch > 0 else {
+        let optimizer = try makeOptimizer(model.store)
+        let checkpoint = RunCheckpoint(config: c, url: url, machine: machine, interval: checkpointInterval)
+        let existing = try checkpoint.verify()
+        if let status = existing?.attributes.status, status != .running { return .skipped(status) }
+        let batches = data.trainBatchesPerEpoch(batchSize: c.training.batchSize)
+        guard batches > 0 else {
             throw HarnessError.badConfig(what: "\(c.suite)/\(c.experiment)", detail:
                 "the training split has no images; raise train_subset or check the dataset folder")
         }
-        let schedule = c.lrSchedule(stepsPerEpoch: stepsPerEpoch)
-        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * stepsPerEpoch, alreadyDone: step)
-
-        while epoch < c.training.epochs {
-            let t0 = Date()
-            var lossSum = 0.0, correct = 0, seen = 0
-            var batchIndex = 0
-            let stream = try data.trainLoader(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment)
-            defer { stream.close() }
-            while let batch = try stream.next() {
-                let tb = Date()
-                model.store.zeroGrad()
-                let logits = try model.forward(batch.images, mode: .train)
-                var (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
-                                                              labelSmoothing: Float(c.training.labelSmoothing))
-                if step == injectNaNAtStep { loss = .nan }
-                let logitsFinite = Trainer.allFinite(logits)
-                guard loss.isFinite && logitsFinite else {
-                    let what = logitsFinite ? "training loss \(loss)" : "training logits (non-finite values)"
-                    let detail = "\(what) at epoch \(epoch + 1), batch \(batchIndex + 1) (step \(step))"
-                    progress.message("diverged: \(detail)")
-                    try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .diverged)
-                    return .diverged(epoch: epoch, step: step, detail: detail)
-                }
-                model.backward(dlogits)
-                opt.step(lr: Float(schedule.lr(at: step)))
-                step += 1
-                lossSum += loss * Double(batch.labels.count)
-                correct += topKCorrect(logits: logits, labels: batch.labels, k: 1)
-                seen += batch.labels.count
-                let ips = Double(batch.labels.count) / max(Date().timeIntervalSince(tb), 1e-9)
-                progress.step(epoch: epoch, epochs: c.training.epochs, batch: batchIndex, batches: stepsPerEpoch,
-                              loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), imagesPerSecond: ips)
-                afterStep?(epoch, batchIndex)
-                batchIndex += 1
+        var position = try resumeOrStart(existing, model: model, optimizer: optimizer, checkpoint: checkpoint, batches: batches)
+        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * batches, alreadyDone: position.step)
+        let epoch = TrainingEpoch(config: c, data: data, model: model, optimizer: optimizer, schedule: c.lrSchedule(stepsPerEpoch: batches),
+                                  batchesPerEpoch: batches, hooks: hooks, checkpoint: checkpoint, progress: progress)
+        while position.epoch < c.training.epochs {
+            let t0 = Date(), secondsBefore = position.sums.seconds
+            let ev: Evaluation.Result
+            switch try trainAndEvaluate(epoch, &position) {
+            case let .success(result): ev = result
+            case let .failure(diverged):
+                progress.message("diverged: \(diverged.detail)")
+                try checkpoint.save(model: model, optimizer: optimizer, position: position, status: .diverged, divergedAtStep: position.step)
+                return .diverged(epoch: position.epoch, step: position.step, detail: diverged.detail)
             }
-            let ev: (loss: Double, top1: Double, top5: Double)
-            do { ev = try evaluate(model) } catch let d as ValidationDivergence {
-                let detail = "\(d.what) at epoch \(epoch + 1), validation batch \(d.batch)"
-                progress.message("diverged: \(detail)")
-                try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .diverged)
-                return .diverged(epoch: epoch, step: step, detail: detail)
-            }
-            let lr = schedule.lr(at: max(step - 1, 0))
-            let record: [(String, Double)] = [
-                ("train_loss", lossSum / Double(max(seen, 1))), ("train_top1", 100 * Double(correct) / Double(max(seen, 1))),
-                ("val_loss", ev.loss), ("val_top1", ev.top1), ("val_top5", ev.top5), ("lr", lr),
-                ("epoch_seconds", Date().timeIntervalSince(t0)),
-            ]
-            for (k, v) in record { metrics[k, default: []].append(v) }
-            epoch += 1
+            position.finishEpoch(evaluation: ev, lr: epoch.schedule.lr(at: max(position.step - 1, 0)),
+                                 seconds: secondsBefore + Date().timeIntervalSince(t0))
             progress.message(String(format: "epoch %d/%d: train loss %.4f, val loss %.4f, val top-1 %.2f%%, top-5 %.2f%%",
-                                    epoch, c.training.epochs, record[0].1, ev.loss, ev.top1, ev.top5))
-            try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .running)
+                                    position.epoch, c.training.epochs, position.metrics["train_loss"]!.last!, ev.loss, ev.top1, ev.top5))
+            try checkpoint.save(model: model, optimizer: optimizer, position: position, status: .running)
         }
-
-        if bench.isEmpty {
-            for mode in BenchMode.allCases {
-                let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
-                                               batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
-                                               iterations: c.bench.iterations, repeats: c.bench.repeats)
-                bench.append(BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size))
-                progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
-                                        mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
-            }
-        }
-        try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .finished)
+        if position.bench.isEmpty { position.bench = try measureThroughput(spec, progress: progress) }
+        try checkpoint.save(model: model, optimizer: optimizer, position: position, status: .finished)
         return .finished
+    }
+
+    /// The position to train from: the run file's when there is one (its weights, optimizer state
+    /// and position restored), else the start, with the weights initialised from the seed.
+    private func resumeOrStart(_ existing: RunRecord?, model: Model, optimizer: Optimizer, checkpoint: RunCheckpoint,
+                               batches: Int) throws -> TrainingPosition {
+        let c = config
+        guard let rec = existing else {
+            model.initialize(seed: UInt64(c.seed))
+            var start = TrainingPosition()
+            start.extraJSON = "{\"init_weights_sha256\":\"\(WeightsDigest.sha256(of: model.store.weightEntries()))\"}"
+            return start
+        }
+        let position = try checkpoint.restore(rec, model: model, optimizer: optimizer, batchesPerEpoch: batches)
+        let within = position.isMidEpoch ? " and batch \(position.batch) of \(batches) of epoch \(position.epoch + 1)" : ""
+        log("\(c.experiment) seed \(c.seed): resuming after epoch \(position.epoch)\(within) from \(url.path)")
+        return position
+    }
+
+    /// A non-finite training loss or logit, or validation value: what, and where.
+    struct Diverged: Error { var detail: String }
+
+    /// Trains the rest of the position's epoch, then evaluates it (with the NaN hook of this
+    /// evaluation when asked for).
+    /// - Returns: the validation results, or what diverged where.
+    private func trainAndEvaluate(_ epoch: TrainingEpoch, _ position: inout TrainingPosition) throws -> Result<Evaluation.Result, Diverged> {
+        if case let .diverged(detail) = try epoch.train(&position) { return .failure(Diverged(detail: detail)) }
+        defer { evaluations += 1 }
+        do {
+            return .success(try Evaluation(data: data, batchSize: config.evalBatchSize)
+                .run(epoch.model, injectNaN: evaluations == hooks.nanLogitsAtEvaluation))
+        } catch let d as Evaluation.Divergence {
+            return .failure(Diverged(detail: "\(d.what) at epoch \(position.epoch + 1), validation batch \(d.batch)"))
+        }
+    }
+
+    /// img/s of training and inference steps (`Throughput`), the run's `/bench`.
+    private func measureThroughput(_ spec: ModelSpec, progress: ProgressBar) throws -> [BenchEntry] {
+        let c = config
+        return try BenchMode.allCases.map { mode in
+            let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
+                                           batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
+                                           iterations: c.bench.iterations, repeats: c.bench.repeats)
+            progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
+                                    mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
+            return BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size)
+        }
     }
 
     private func makeOptimizer(_ store: ParameterStore) throws -> Optimizer {
@@ -157,93 +132,5 @@ public final class Trainer {
             let b = o.betas ?? [0.9, 0.999]
             return try AdamW(store: store, beta1: Float(b[0]), beta2: Float(b[1]), weightDecay: Float(o.weightDecay))
         }
-    }
-
-    /// A non-finite value during evaluation (1-based validation batch).
-    struct ValidationDivergence: Error { var what: String; var batch: Int }
-
-    /// Test hook (`RKAN_INJECT_NAN_LOGITS_AT_EVAL`): the validation logits of this epoch's
-    /// evaluation (0-based count of evaluations) get a NaN, to exercise the validation check.
-    var injectNaNLogitsAtEval: Int? = ProcessInfo.processInfo.environment["RKAN_INJECT_NAN_LOGITS_AT_EVAL"].flatMap { Int($0) }
-    private var evaluations = 0
-
-    /// Whether every value of `t` is finite.
-    static func allFinite(_ t: Tensor) -> Bool {
-        let p = t.data
-        for i in 0..<t.count where !p[i].isFinite { return false }
-        return true
-    }
-
-    /// Mean loss (no label smoothing), top-1 and top-5 in percent over the test subset.
-    /// - Throws: `ValidationDivergence` at the first batch whose logits or loss are not finite.
-    func evaluate(_ model: Model) throws -> (loss: Double, top1: Double, top5: Double) {
-        var loss = 0.0, c1 = 0, c5 = 0, n = 0
-        let stream = try data.testLoader(batchSize: config.evalBatchSize)
-        defer { stream.close() }
-        let inject = evaluations == injectNaNLogitsAtEval
-        evaluations += 1
-        var batchIndex = 0
-        while let batch = try stream.next() {
-            batchIndex += 1
-            let logits = try model.forward(batch.images, mode: .eval)
-            if inject && logits.count > 0 { logits.data[0] = .nan }
-            guard Trainer.allFinite(logits) else {
-                throw ValidationDivergence(what: "validation logits (non-finite values)", batch: batchIndex)
-            }
-            let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels))
-            guard l.isFinite else { throw ValidationDivergence(what: "validation loss \(l)", batch: batchIndex) }
-            loss += l * Double(batch.labels.count)
-            c1 += topKCorrect(logits: logits, labels: batch.labels, k: 1)
-            c5 += topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))
-            n += batch.labels.count
-        }
-        let d = Double(max(n, 1))
-        return (loss / d, 100 * Double(c1) / d, 100 * Double(c5) / d)
-    }
-
-    /// The model's state dict as the run file stores it (sorted by key).
-    private func stateEntries(_ model: Model) -> [WeightEntry] {
-        var weights = model.store.floatEntries.map { WeightEntry(key: $0.name, shape: $0.shape, values: .float32($0.torchValues())) }
-        weights += model.store.counters.map { WeightEntry(key: $0.name, shape: [], values: .int64([$0.value])) }
-        weights.sort { $0.key < $1.key }
-        return weights
-    }
-
-    private func save(model: Model, optimizer: Optimizer, metrics: [String: [Double]], bench: [BenchEntry],
-                      epoch: Int, step: Int, status: RunStore.RunStatus) throws {
-        let weights = stateEntries(model)
-        let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
-        let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model.description, seed: config.seed,
-                                  profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
-                                  blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
-                                  convAlgorithm: ConvAlgorithm.current.rawValue)
-        var values = ["optimizer_steps": optimizer.stepCount]
-        if status == .diverged { values["diverged_at_step"] = Int64(step) }
-        let state = RunState(epoch: epoch, step: step, values: values, extraJSON: stateExtra)
-        let rec = RunRecord(attributes: attrs, weights: weights, optimizer: opt, state: state, metrics: metrics, bench: bench)
-        try RunFile.write(rec, to: url)
-    }
-
-    private func restore(model: Model, optimizer: Optimizer, from rec: RunRecord) throws {
-        let byKey = Dictionary(rec.weights.renamingLegacyKANKeys().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        for p in model.store.floatEntries {
-            guard let e = byKey[p.name], e.shape == p.shape, let v = e.values.floats else {
-                throw HarnessError.incompatibleRunFile(path: url.path, detail: "weight \(p.name) is missing or has another shape")
-            }
-            p.setTorchValues(v)
-        }
-        for cnt in model.store.counters {
-            guard let v = byKey[cnt.name]?.values.int64s?.first else {
-                throw HarnessError.incompatibleRunFile(path: url.path, detail: "counter \(cnt.name) is missing")
-            }
-            cnt.value = v
-        }
-        let opt = Dictionary(rec.optimizer.compactMap { e in e.values.floats.map { (e.key, $0) } }, uniquingKeysWith: { a, _ in a })
-        if !opt.isEmpty {
-            do { try optimizer.restoreState(model.store, opt) } catch {
-                throw HarnessError.incompatibleRunFile(path: url.path, detail: "optimizer state: \(error)")
-            }
-        }
-        optimizer.stepCount = rec.state.values["optimizer_steps"] ?? Int64(rec.state.step)
     }
 }

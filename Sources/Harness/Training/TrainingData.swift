@@ -59,10 +59,13 @@ public final class TrainingData {
         return aug
     }
 
-    /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured.
-    public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig) throws -> BatchStream {
+    /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured,
+    /// from batch `startBatch` on (resuming inside an epoch: every draw is keyed by seed, epoch
+    /// and batch or sample index, so the batches are those of an uninterrupted epoch).
+    public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig, startBatch: Int = 0) throws -> BatchStream {
         let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
-                                     shuffle: true, dropLast: false, augment: augment(a, for: train, training: true), workers: workers)
+                                     shuffle: true, dropLast: false, augment: augment(a, for: train, training: true), workers: workers,
+                                     startBatch: startBatch)
         let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
                                classes: dataset.classes, seed: UInt64(seed), epoch: epoch)
         return BatchStream(loader: loader, mixer: mixer)

@@ -1,0 +1,92 @@
+import Foundation
+import Engine
+import Zoo
+import RunStore
+
+/// A run's checkpoint file: checks that an existing one can be resumed (`verify`), sets a model
+/// and optimizer from it (`restore`) and writes it (`save`, atomic: see `RunFile.write` and
+/// `AtomicFile`), at epoch ends and, every `interval`, inside an epoch.
+///
+/// A mid-epoch checkpoint is a `running` file like any other (its `/state/epoch` counts the
+/// completed epochs, its metrics only theirs), so `status` and `report` never take it for a
+/// finished run; its extra `/state/values` (`TrainingPosition.MidEpochKey`) say where in the
+/// epoch it was saved.
+final class RunCheckpoint {
+    let config: RunConfig
+    let url: URL
+    let machine: MachineInfo
+    let interval: CheckpointInterval
+    /// When the file was last written (or the run started): the interval counts from here.
+    private var lastSave = Date()
+
+    init(config: RunConfig, url: URL, machine: MachineInfo, interval: CheckpointInterval) {
+        self.config = config; self.url = url; self.machine = machine; self.interval = interval
+    }
+
+    /// Whether `interval` has passed since the last save.
+    var isDue: Bool { interval.seconds.map { Date().timeIntervalSince(lastSave) >= $0 } ?? false }
+
+    // MARK: Verify
+
+    /// Reads the run file, if there is one, and checks that it belongs to this configuration.
+    /// - Returns: nil when there is no file; else its record (status `finished` and `diverged`
+    ///   included: the caller skips those).
+    /// - Throws: `RunStoreError` (damaged, another slot), `HarnessError.incompatibleRunFile` (made
+    ///   with another configuration; a running file of another conv algorithm, which could not
+    ///   resume to the bytes of an uninterrupted run).
+    func verify() throws -> RunRecord? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let c = config
+        let rec = try RunFile.read(url, slot: c.slot)
+        guard rec.attributes.config == c.canonicalJSON else {
+            throw HarnessError.incompatibleRunFile(path: url.path, detail:
+                "it was made with a different configuration (suite, profile or code changed); move it aside and retrain it, or pass another --out folder")
+        }
+        if rec.attributes.status == .running && rec.attributes.convAlgorithm != ConvAlgorithm.current.rawValue {
+            throw HarnessError.incompatibleRunFile(path: url.path, detail:
+                "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
+        }
+        return rec
+    }
+
+    // MARK: Restore
+
+    /// Sets `model` (every tensor and counter, `ParameterStore.load`) and `optimizer` (buffers
+    /// and step count) from `rec`.
+    /// - Returns: the position it was saved at.
+    /// - Throws: `HarnessError.incompatibleRunFile` naming what does not fit.
+    func restore(_ rec: RunRecord, model: Model, optimizer: Optimizer, batchesPerEpoch: Int) throws -> TrainingPosition {
+        let position = try TrainingPosition(record: rec, batchesPerEpoch: batchesPerEpoch, path: url.path)
+        do { try model.store.load(rec.weights, from: url.path) } catch let RunStoreError.invalidValue(_, _, detail) {
+            throw HarnessError.incompatibleRunFile(path: url.path, detail: "/weights: \(detail)")
+        }
+        let opt = Dictionary(rec.optimizer.compactMap { e in e.values.floats.map { (e.key, $0) } }, uniquingKeysWith: { a, _ in a })
+        if !opt.isEmpty {
+            do { try optimizer.restoreState(model.store, opt) } catch {
+                throw HarnessError.incompatibleRunFile(path: url.path, detail: "optimizer state: \(error)")
+            }
+        }
+        optimizer.stepCount = rec.state.values["optimizer_steps"] ?? Int64(rec.state.step)
+        return position
+    }
+
+    // MARK: Save
+
+    /// Writes the run file atomically: weights in state_dict order (`ParameterStore.weightEntries`;
+    /// the file stores them in key order), optimizer state, the position and `status`.
+    /// - Parameter divergedAtStep: the step whose loss or logits were not finite (status `diverged`).
+    func save(model: Model, optimizer: Optimizer, position: TrainingPosition, status: RunStore.RunStatus,
+              divergedAtStep: Int? = nil) throws {
+        let c = config
+        let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
+        let attrs = RunAttributes(suite: c.suite, experiment: c.experiment, model: c.model.description, seed: c.seed,
+                                  profile: c.profile, config: c.canonicalJSON, gitCommit: machine.commit,
+                                  blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
+                                  convAlgorithm: ConvAlgorithm.current.rawValue)
+        let state = position.state(optimizerSteps: optimizer.stepCount, divergedAtStep: divergedAtStep)
+        let rec = RunRecord(attributes: attrs, weights: model.store.weightEntries(), optimizer: opt, state: state,
+                            metrics: position.metrics, bench: position.bench)
+        try RunFile.write(rec, to: url)
+        lastSave = Date()
+    }
+}
