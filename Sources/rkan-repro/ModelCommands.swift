@@ -24,9 +24,9 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            configureThreads(threads)
             let s = try ForwardPass.run(spec: model, classes: classes, inChannels: inChannels, weights: URL(fileURLWithPath: weights),
-                                        input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), grad: grad)
+                                        input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), grad: grad,
+                                        threads: configureThreads(threads))
             if !s.ignoredKeys.isEmpty {
                 FileHandle.standardError.write(Data(("note: \(s.ignoredKeys.count) weights in the file are not used by \(model) "
                     + "(modules the reference class builds but this configuration never calls):\n  "
@@ -73,7 +73,7 @@ struct Bench: ParsableCommand {
             for spec in specs {
                 for m in modes {
                     let r = try BenchCommand.measure(spec: spec, classes: classes, inChannels: inChannels, mode: m, batch: batch,
-                                                     size: size, warmup: warmup, iterations: iterations, repeats: repeats)
+                                                     size: size, warmup: warmup, iterations: iterations, repeats: repeats, threads: n)
                     print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  OpenBLAS core %@  %@  %.1f img/s  (repeats: %@)",
                         r.spec, r.mode.rawValue, r.batch, r.size, r.size, n, r.blasCore, r.convAlgorithm, r.imagesPerSecond,
                         r.repeats.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
@@ -84,9 +84,7 @@ struct Bench: ParsableCommand {
     }
 }
 
-@discardableResult
+/// `--threads`, or every core when not given.
 func configureThreads(_ t: Int?) -> Int {
-    let n = t ?? ProcessInfo.processInfo.activeProcessorCount
-    HarnessThreads.set(n)
-    return n
+    t ?? ProcessInfo.processInfo.activeProcessorCount
 }

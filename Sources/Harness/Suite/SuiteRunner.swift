@@ -65,7 +65,7 @@ public enum SuiteRunner {
                 + "give an experiment id and a seed that --only and --seeds select")
         }
         try checkOutFolder(r.outFolder)
-        BLAS.setThreads(r.threads)
+        let engine = try EngineContext.fromEnvironment(threads: r.threads)
         let data = try TrainingData.load(dataset: plan.dataset, folder: r.dataFolder, resolution: plan.resolution,
                                          trainSubset: plan.trainSubset, testSubset: plan.testSubset, workers: r.loaderWorkers,
                                          subsetSeed: 0)
@@ -77,12 +77,12 @@ public enum SuiteRunner {
         let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         let machine = MachineInfo.current(threads: r.threads)
         log("\(suite.suite) (\(plan.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
-        try estimate(configs, data: data, out: r.outFolder, restart: Set(r.restart), log: log)
+        try estimate(configs, data: data, out: r.outFolder, restart: Set(r.restart), engine: engine, log: log)
         var diverged = 0
         for (i, c) in configs.enumerated() {
             let url = RunPaths.file(out: r.outFolder, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(url.path)")
-            let trainer = Trainer(config: c, data: data, url: url, machine: machine)
+            let trainer = Trainer(config: c, data: data, url: url, machine: machine, engine: engine)
             trainer.log = log
             trainer.afterStep = CrashHook.fromEnvironment()
             let lock: RunLock
@@ -142,7 +142,7 @@ extension SuiteRunner {
     /// Prints an estimate of the total time of the unfinished runs from a short measurement of
     /// each distinct model (2 timed training steps, 2 inference passes).
     static func estimate(_ configs: [RunConfig], data: TrainingData, out: URL, restart: Set<RestartTarget> = [],
-                         log: (String) -> Void) throws {
+                         engine: EngineContext, log: (String) -> Void) throws {
         let todo = configs.filter { c in
             if restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)) { return true }
             let url = RunPaths.file(out: out, suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
@@ -156,9 +156,9 @@ extension SuiteRunner {
                 let spec = try ModelSpec(parsing: c.model)
                 let b = min(c.training.batchSize, 64)
                 let t = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: .train,
-                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
+                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1, engine: engine)
                 let i = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: .infer,
-                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
+                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1, engine: engine)
                 rates[c.model] = (t.imagesPerSecond, i.imagesPerSecond)
             }
             let r = rates[c.model]!

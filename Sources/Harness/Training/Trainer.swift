@@ -27,6 +27,8 @@ public final class Trainer {
     public let data: TrainingData
     public let url: URL
     public let machine: MachineInfo
+    /// The engine settings the run's model trains with (threads, conv algorithm).
+    public let engine: EngineContext
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// Test hook: called after each optimizer step with (epoch, batch); may exit the process.
     public var afterStep: ((Int, Int) -> Void)?
@@ -38,8 +40,8 @@ public final class Trainer {
     /// and seed. Set by `run()` (kept from the run file on resume).
     private var stateExtra = "{}"
 
-    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo) {
-        self.config = config; self.data = data; self.url = url; self.machine = machine
+    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo, engine: EngineContext) {
+        self.config = config; self.data = data; self.url = url; self.machine = machine; self.engine = engine
     }
 
     /// Runs (or resumes, or skips) the run.
@@ -48,7 +50,7 @@ public final class Trainer {
     public func run() throws -> TrainOutcome {
         let c = config
         let spec = try ModelSpec(parsing: c.model)
-        let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels)
+        let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels, context: engine)
         let opt = try makeOptimizer(model.store)
         var metrics: [String: [Double]] = [:]
         var bench: [BenchEntry] = []
@@ -61,9 +63,9 @@ public final class Trainer {
                     "it was made with a different configuration (suite, profile or code changed); move it aside and retrain it, or pass another --out folder")
             }
             switch rec.attributes.status {
-            case .running where rec.attributes.convAlgorithm != ConvAlgorithm.current.rawValue:
+            case .running where rec.attributes.convAlgorithm != engine.conv.algorithm.rawValue:
                 throw HarnessError.incompatibleRunFile(path: url.path, detail:
-                    "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
+                    "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(engine.conv.algorithm.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
             case .finished: return .skipped(.finished)
             case .diverged: return .skipped(.diverged)
             case .running: break
@@ -146,7 +148,7 @@ public final class Trainer {
             for mode in BenchMode.allCases {
                 let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
                                                batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
-                                               iterations: c.bench.iterations, repeats: c.bench.repeats)
+                                               iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
                 bench.append(BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size))
                 progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
                                         mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
@@ -224,7 +226,7 @@ public final class Trainer {
         let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
                                   profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
-                                  convAlgorithm: ConvAlgorithm.current.rawValue)
+                                  convAlgorithm: engine.conv.algorithm.rawValue)
         var values = ["optimizer_steps": optimizer.stepCount]
         if status == .diverged { values["diverged_at_step"] = Int64(step) }
         let state = RunState(epoch: epoch, step: step, values: values, extraJSON: stateExtra)
