@@ -17,7 +17,7 @@ enum GEMMBench {
             }
             i += 2
         }
-        BLAS.setThreads(threads)
+        Parallel.threads = threads
         for n in [1024, 2048] {
             let a = ConvBench.random(n * n, seed: 4), b = ConvBench.random(n * n, seed: 5), c = Tensor(zeros: [n, n])
             var plain: [Double] = [], engine: [Double] = []

@@ -9,7 +9,6 @@ enum LoaderBench {
     static func run(arguments: [String]) {
         var threads = 2
         if let i = arguments.firstIndex(of: "--threads"), i + 1 < arguments.count { threads = Int(arguments[i + 1]) ?? 2 }
-        HarnessThreads.set(threads)
         do {
             let loader = try LoaderBenchmark.run(workers: threads, only: ["cifar32-ra", "jpeg160-ra", "jpeg500-rrc"])
             let sizes = ["cifar32-ra": (32, "resnet18(stem=small)"), "jpeg160-ra": (160, "resnet18"), "jpeg500-rrc": (224, "resnet18")]
@@ -18,7 +17,7 @@ enum LoaderBench {
             for (name, ips) in loader {
                 guard let (size, spec) = sizes[name] else { continue }
                 let t = try BenchCommand.measure(spec: spec, classes: 100, inChannels: 3, mode: .train, batch: 32, size: size,
-                                                 warmup: 2, iterations: 5, repeats: 3)
+                                                 warmup: 2, iterations: 5, repeats: 3, threads: threads)
                 print(String(format: "| %@ | %.0f | `%@` %d×%d | %.1f | %.0f× |", name, ips, spec, size, size,
                              t.imagesPerSecond, ips / t.imagesPerSecond))
             }

@@ -8,18 +8,12 @@ public enum Transpose { case none, transposed
 
 /// Thin typed wrappers over OpenBLAS.
 ///
-/// OpenBLAS runs single-threaded; `sgemm` splits a large product into row or column blocks of
+/// OpenBLAS runs single-threaded (the engine's thread count is `EngineContext.threads`); `sgemm` splits a large product into row or column blocks of
 /// C whose boundaries depend only on (m, n, k) and runs them with `Parallel`. Measured on the
 /// 2-core Zen host: OpenBLAS's own pool spent ~20 % of a training step in `sched_yield` between
 /// the many mid-sized GEMMs of a convnet while the engine's loops ran, and it cannot nest inside
 /// the engine's parallel loops; with the split, every level of the engine shares one pool.
 public enum BLAS {
-    /// Sets the engine's thread count (GEMM splits and loops); OpenBLAS itself stays at 1 thread.
-    public static func setThreads(_ n: Int) {
-        singleThreaded()
-        Parallel.threads = max(1, n)
-    }
-
     /// Pins OpenBLAS to one thread, once per process (the first GEMM does it too).
     @usableFromInline static let configured: Bool = { openblas_set_num_threads(1); return true }()
     @inlinable static func singleThreaded() { _ = configured }

@@ -10,8 +10,22 @@ import Foundation
 /// result. A loop started inside another loop's body runs serially on the calling worker (same
 /// chunks, same bytes), so kernels may nest freely: e.g. `BLAS.sgemm` called per image chunk.
 public enum Parallel {
-    /// Worker threads for the engine's own loops, GEMM splits included (`BLAS.setThreads` sets it).
-    nonisolated(unsafe) public static var threads: Int = 1
+    /// Worker threads for the engine's own loops started on the calling thread, GEMM splits
+    /// included; 1 until set. Per calling thread (a pthread key), so two engines in one process
+    /// do not share it: `EngineContext.run` sets it for a model's passes (`withThreads`).
+    public static var threads: Int {
+        get { ParallelRegion.threads }
+        set { ParallelRegion.threads = max(1, newValue) }
+    }
+
+    /// Runs `body` with `threads = n` on the calling thread, restoring the previous value.
+    @inlinable
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        let old = threads
+        threads = n
+        defer { threads = old }
+        return try body()
+    }
 
     /// Calls `body(range)` for consecutive ranges of at most `chunk` indices covering `0..<count`.
     /// Bodies must write disjoint memory.
@@ -75,6 +89,18 @@ public enum ParallelRegion {
         precondition(pthread_key_create(&k, nil) == 0, "Parallel: pthread_key_create failed")
         return k
     }()
+    /// The calling thread's `Parallel.threads`, stored as the key's pointer value (0 = unset = 1).
+    private static let threadsKey: pthread_key_t = {
+        var k = pthread_key_t()
+        precondition(pthread_key_create(&k, nil) == 0, "Parallel: pthread_key_create failed")
+        return k
+    }()
+
+    /// Backing store of `Parallel.threads` on the calling thread.
+    public static var threads: Int {
+        get { max(1, Int(bitPattern: pthread_getspecific(threadsKey))) }
+        set { pthread_setspecific(threadsKey, UnsafeRawPointer(bitPattern: max(1, newValue))) }
+    }
     private static let mark = UnsafeMutableRawPointer(bitPattern: 1)!
 
     /// Whether the calling thread is running a chunk of a parallel loop.

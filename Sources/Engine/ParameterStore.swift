@@ -16,8 +16,10 @@ public final class ParameterStore {
     private var prefix: [String] = []
     private var names = Set<String>()
     public private(set) var isFinalized = false
+    /// The engine settings of the model built in this store; every layer keeps it at init.
+    public let context: EngineContext
 
-    public init() {}
+    public init(context: EngineContext = EngineContext()) { self.context = context }
 
     deinit {
         values?.deallocate(); grads?.deallocate(); bufferStorage?.deallocate()

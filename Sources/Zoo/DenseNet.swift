@@ -64,7 +64,7 @@ enum DenseNet {
                     let out = features / 2
                     let transition: Sequential = s.scoped("transition\(i + 1)") {
                         Sequential([BatchNorm2d(store: s, name: "norm", channels: features), ReLU(),
-                                    conv("conv", features, out, kernel: 1), AvgPool2d(kernel: 2, stride: 2)])
+                                    conv("conv", features, out, kernel: 1), AvgPool2d(kernel: 2, stride: 2, macs: s.context.macs)])
                     }
                     stages.append(BackboneStage(layer: Sequential([block, transition]), inChannels: stageIn, outChannels: out, stride: 2))
                     features = out

@@ -15,11 +15,14 @@ final class EfficientLocalAttention: Layer {
     let weight: Parameter, gamma: Parameter, beta: Parameter
     private struct Direction { let pooled, conv, mean, rstd, gate: Tensor }   // (N,L,C) ×3, (N,G) ×2, (N,L,C)
     private var cache: (x: Tensor, h: Direction, w: Direction)?
+    /// The MAC counter of the store's engine context.
+    private let macs: MACCounter
 
     init(_ s: ParameterStore, name: String, channels c: Int) {
         precondition(c % EfficientLocalAttention.normGroups == 0 && c % (c / EfficientLocalAttention.channelsPerGroup) == 0,
                      "EfficientLocalAttention \(name): \(c) channels")
         channels = c
+        macs = s.context.macs
         let fanIn = EfficientLocalAttention.channelsPerGroup * EfficientLocalAttention.kernel
         (weight, gamma, beta) = s.scoped(name) {
             (s.scoped("conv") { s.weight("weight", shape: [c, EfficientLocalAttention.channelsPerGroup, EfficientLocalAttention.kernel],
@@ -41,7 +44,7 @@ final class EfficientLocalAttention: Layer {
         let z = Tensor(uninitialized: [n, l, c]), y = Tensor(uninitialized: [n, l, c])
         let mean = Tensor(uninitialized: [n, g]), rstd = Tensor(uninitialized: [n, g])
         conv1dForward(z.data, pooled.data, weight.value, geo)
-        MACCounter.add(geo.macs)
+        macs.add(geo.macs)
         groupNormForward(y.data, mean.data, rstd.data, z.data, gamma.value, beta.value, n: n, l: l, c: c, groups: g)
         sigmoidForward(y.data, y.data, y.count)
         return Direction(pooled: pooled, conv: z, mean: mean, rstd: rstd, gate: y)

@@ -5,7 +5,7 @@ extension Model {
     /// - Throws: `EngineError` when the image is too small for the network.
     public func macs(size: Int) throws -> Int {
         let x = Tensor(zeros: [1, size, size, inChannels])
-        return try MACCounter.count { _ = try forward(x, mode: .eval) }
+        return try context.macs.count { _ = try forward(x, mode: .eval) }
     }
 
     /// Parameters as thop counts them (the published counts' convention, paper/README.md): only

@@ -34,10 +34,13 @@ final class RBFKANConv2d: Layer {
     let grid: Parameter, splineWeight: Parameter, baseWeight: Parameter, baseBias: Parameter
     let denominator: Float
     private var cache: (x: Tensor, g: KANConvGeometry)?
+    /// The MAC counter of the store's engine context.
+    private let macs: MACCounter
 
     init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, grids: Int = 5) {
         precondition(grids >= 2 && kernel > 0 && stride > 0, "RBFKANConv2d \(name): grids \(grids), kernel \(kernel), stride \(stride)")
         (self.kernel, self.stride, self.padding, self.grids) = (kernel, stride, padding, grids)
+        macs = s.context.macs
         let k2 = kernel * kernel
         denominator = Float(2.0 / Double(grids - 1))
         let bound = 1 / Float(k2).squareRoot()
@@ -60,7 +63,7 @@ final class RBFKANConv2d: Layer {
         let g = try KANConvGeometry(op: "RBFKANConv2d", shape: x.shape, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitialized: g.outputShape)
         patchKANForward(y.data, x.data, baseWeight.value, bias: baseBias.value[0], splineWeight.value, basis, g)
-        MACCounter.add(y.count * g.taps)   // thop: base_linear, an nn.Linear(k·k → 1)
+        macs.add(y.count * g.taps)   // thop: base_linear, an nn.Linear(k·k → 1)
         cache = mode == .train ? (x, g) : nil
         return y
     }

@@ -25,7 +25,7 @@ final class RKANBlock {
     let gateConv: Conv2d?
     // se: s = σ(conv(ReLU(conv(GAP(r))))); out = h + r·s
     let seReduce: Conv2d?, seExpand: Conv2d?
-    let sePool = GlobalAvgPool(), seReLU = ReLU(), seSigmoid = Sigmoid()
+    let sePool: GlobalAvgPool, seReLU = ReLU(), seSigmoid = Sigmoid()
 
     /// Constant buffers (the rbf / b_spline KAN grids) and their values, set by `Model.initialize`.
     let constants: [(Parameter, [Float])]
@@ -35,6 +35,7 @@ final class RKANBlock {
 
     init(_ s: ParameterStore, index i: Int, inChannels cin: Int, outChannels cout: Int, stride: Int,
          options o: RKANOptions, withKANConv2: Bool, seBias: Bool, spec: ModelSpec) throws {
+        sePool = GlobalAvgPool(macs: s.context.macs)
         let m = o.inv.map { cin * $0 } ?? cin / o.reduce
         guard m >= 1, o.inv != nil || cin % o.reduce == 0 else {
             throw SpecError(spec: spec.description, problem: "reduce=\(o.reduce) does not divide the \(cin) input channels of stage \(i + 1)")

@@ -122,7 +122,7 @@ enum ResNet {
                 return Sequential([Conv2d(store: s, name: "0", inChannels: inPlanes, outChannels: outPlanes, kernel: 1, stride: stride),
                                    BatchNorm2d(store: s, name: "1", channels: outPlanes)])
             }
-            return Sequential([AvgPool2d(kernel: 2, stride: stride, ceilMode: false, countIncludePad: true),
+            return Sequential([AvgPool2d(kernel: 2, stride: stride, ceilMode: false, countIncludePad: true, macs: s.context.macs),
                                Conv2d(store: s, name: "1", inChannels: inPlanes, outChannels: outPlanes, kernel: 1,
                                       weightInit: pytorchDefaultInit(inPlanes)),
                                BatchNorm2d(store: s, name: "2", channels: outPlanes)])

@@ -5,7 +5,7 @@ import Engine
 /// the reference SE-ResNet's module (reduction 16, without bias; the published 28.07M of SENet-50
 /// needs the convs bias-free). thop counts the pool ((H·W+1)·C), fc1 and fc2.
 final class SqueezeExcitation: Layer {
-    let pool = GlobalAvgPool()
+    let pool: GlobalAvgPool
     let fc1: Conv2d, relu = ReLU()
     let fc2: Conv2d, gate = Sigmoid()
     private var cache: (x: Tensor, scale: Tensor)?
@@ -18,6 +18,7 @@ final class SqueezeExcitation: Layer {
     ///     RegNet's init loop sets it; the reference SE-ResNet's blocks use PyTorch's default).
     init(_ s: ParameterStore, name: String, channels: Int, squeeze: Int, bias: Bool, convInit: ((Int) -> Initializer)? = nil) {
         precondition(channels > 0 && squeeze > 0, "SqueezeExcitation \(name): channels \(channels), squeeze \(squeeze)")
+        pool = GlobalAvgPool(macs: s.context.macs)
         (fc1, fc2) = s.scoped(name) {
             (Conv2d(store: s, name: "fc1", inChannels: channels, outChannels: squeeze, kernel: 1, bias: bias, weightInit: convInit?(channels)),
              Conv2d(store: s, name: "fc2", inChannels: squeeze, outChannels: channels, kernel: 1, bias: bias, weightInit: convInit?(squeeze)))

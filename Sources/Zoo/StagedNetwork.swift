@@ -31,12 +31,16 @@ final class StagedNetwork: Layer {
     let stem: Layer
     let stages: [Layer]
     let rkan: [RKANBlock?]
-    let pool = GlobalAvgPool()
+    let pool: GlobalAvgPool
+    /// The model's MAC counter (the pool's MACs are taken back when thop does not see it).
+    let macs: MACCounter
     let poolIsModule: Bool
     let fc: Linear
 
-    init(_ backbone: StagedBackbone, rkan: [RKANBlock?]) {
+    init(_ backbone: StagedBackbone, rkan: [RKANBlock?], context: EngineContext) {
         precondition(rkan.count == backbone.stages.count, "StagedNetwork: one RKAN slot per stage")
+        macs = context.macs
+        pool = GlobalAvgPool(macs: context.macs)
         stem = backbone.stem
         stages = backbone.stages.map(\.layer)
         fc = backbone.classifier
@@ -53,9 +57,9 @@ final class StagedNetwork: Layer {
             h = try stage.forward(h, mode: mode)
             if let r = rkan[i] { h = try r.combine(stageOutput: h, stageInput: identity, mode: mode) }
         }
-        let before = MACCounter.macs
+        let before = macs.macs
         let pooled = try pool.forward(h, mode: mode)
-        if !poolIsModule && MACCounter.isCounting { MACCounter.macs = before }
+        if !poolIsModule && macs.isCounting { macs.macs = before }
         return try fc.forward(pooled, mode: mode)
     }
 

@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
             for spec in specs {
                 for m in modes {
                     let r = try BenchCommand.measure(spec: spec, classes: classes, inChannels: inChannels, mode: m, batch: batch,
-                                                     size: size, warmup: warmup, iterations: iterations, repeats: repeats)
+                                                     size: size, warmup: warmup, iterations: iterations, repeats: repeats, threads: n)
                     print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  OpenBLAS core %@  %@  %.1f img/s  (repeats: %@)",
                         r.spec, r.mode.rawValue, r.batch, r.size, r.size, n, r.blasCore, r.convAlgorithm, r.imagesPerSecond,
                         r.repeats.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
@@ -48,9 +48,7 @@ struct Bench: ParsableCommand {
     }
 }
 
-@discardableResult
+/// `--threads`, or every core when not given.
 func configureThreads(_ t: Int?) -> Int {
-    let n = t ?? ProcessInfo.processInfo.activeProcessorCount
-    HarnessThreads.set(n)
-    return n
+    t ?? ProcessInfo.processInfo.activeProcessorCount
 }

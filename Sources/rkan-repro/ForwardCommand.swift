@@ -24,9 +24,9 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            configureThreads(threads)
             let s = try ForwardPass.run(spec: model, classes: classes, inChannels: inChannels, weights: URL(fileURLWithPath: weights),
-                                        input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), grad: grad)
+                                        input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output), grad: grad,
+                                        threads: configureThreads(threads))
             if !s.ignoredKeys.isEmpty {
                 FileHandle.standardError.write(Data(("note: \(s.ignoredKeys.count) weights in the file are not used by \(model) "
                     + "(modules the reference class builds but this configuration never calls):\n  "

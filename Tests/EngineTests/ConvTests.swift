@@ -48,18 +48,16 @@ final class ConvTests: XCTestCase {
             .init(batch: 3, height: 9, width: 8, inChannels: 8, outChannels: 16, kernel: 3, stride: 1, padding: 1),
             .init(batch: 3, height: 9, width: 9, inChannels: 16, outChannels: 8, kernel: 3, stride: 2, padding: 1, groups: 4),
         ]
-        let saved = Conv2dTuning.chunkFloats
-        defer { Conv2dTuning.chunkFloats = saved }
-        for chunk in [saved, 1] {
-            Conv2dTuning.chunkFloats = chunk
+        for chunk in [Conv2dTuning.defaultChunkFloats, 1] {
             for (i, g) in (Self.sweep + larger).enumerated() {
-                try checkAgainstReference(g, seed: UInt64(100 + i), what: Self.describe(g) + " chunk \(chunk)")
+                try checkAgainstReference(g, seed: UInt64(100 + i), what: Self.describe(g) + " chunk \(chunk)", chunk: chunk)
             }
         }
     }
 
-    func checkAgainstReference(_ g: Conv2dGeometry, seed: UInt64, what: String) throws {
-        let store = ParameterStore()
+    func checkAgainstReference(_ g: Conv2dGeometry, seed: UInt64, what: String,
+                               chunk: Int = Conv2dTuning.defaultChunkFloats) throws {
+        let store = ParameterStore(context: EngineContext(conv: ConvTuning(chunkFloats: chunk)))
         let conv = Conv2d(store: store, name: "conv", inChannels: g.inChannels, outChannels: g.outChannels,
                           kernel: g.kernel, stride: g.stride, padding: g.padding, groups: g.groups, bias: true)
         store.finalize()
@@ -115,14 +113,13 @@ final class ConvTests: XCTestCase {
 
     /// (d) One and two engine threads give the same bytes, forward and backward, several chunks.
     func testDeterministicAcrossThreadCounts() throws {
-        let saved = (Parallel.threads, Conv2dTuning.chunkFloats)
-        defer { (Parallel.threads, Conv2dTuning.chunkFloats) = saved }
-        Conv2dTuning.chunkFloats = 20_000
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
         for (i, (k, s, p, groups)) in [(3, 1, 1, 1), (3, 2, 1, 2), (1, 2, 0, 1), (1, 1, 0, 1), (5, 1, 2, 16)].enumerated() {
             var runs: [[[Float]]] = []
             for threads in [1, 2] {
                 Parallel.threads = threads
-                let store = ParameterStore()
+                let store = ParameterStore(context: EngineContext(threads: threads, conv: ConvTuning(chunkFloats: 20_000)))
                 let conv = Conv2d(store: store, name: "c", inChannels: 16, outChannels: 32, kernel: k,
                                   stride: s, padding: p, groups: groups, bias: true)
                 store.finalize()

@@ -40,8 +40,8 @@ final class WinogradCoreTests: XCTestCase {
         if let core = ProcessInfo.processInfo.environment[Self.childVariable], !core.isEmpty {
             XCTAssertEqual(BLAS.coreName.lowercased(), core.lowercased(), "OPENBLAS_CORETYPE=\(core) did not load")
         }
-        let saved = (Parallel.threads, Conv2dTuning.chunkFloats)
-        defer { (Parallel.threads, Conv2dTuning.chunkFloats) = saved }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
         Parallel.threads = 2
         for (i, g) in Self.shapes.enumerated() {
             let seed = UInt64(40 + 10 * i)
@@ -50,9 +50,8 @@ final class WinogradCoreTests: XCTestCase {
             let dy = testValues(g.outputShape.reduce(1, *), seed: seed + 2).map { Double(Float($0)) }
             let y = ReferenceConv.conv2dForward(x: x, w: w, b: nil, g)
             let ref = ReferenceConv.conv2dBackward(dy: dy, x: x, w: w, g)
-            for (algo, bound) in Self.algorithms { for chunk in [saved.1, 1] {
-                Conv2dTuning.chunkFloats = chunk
-                let r = try run(g, algo, x: x, w: w, dy: dy)
+            for (algo, bound) in Self.algorithms { for chunk in [Conv2dTuning.defaultChunkFloats, 1] {
+                let r = try run(g, algo, x: x, w: w, dy: dy, chunk: chunk)
                 let what = "\(algo.rawValue) N\(g.batch) \(g.height)x\(g.width) \(g.inChannels)→\(g.outChannels) chunk \(chunk) core \(BLAS.coreName)"
                 XCTAssertLessThan(relativeError(r.y, y.map(Float.init)), bound, "y \(what)")
                 XCTAssertLessThan(relativeError(r.dx, ref.dx.map(Float.init)), bound, "dx \(what)")
@@ -62,11 +61,9 @@ final class WinogradCoreTests: XCTestCase {
     }
 
     /// y, dx, dw of an unbiased Conv2d with the given weight (OHWI), input and upstream gradient.
-    func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, x: [Double], w: [Double], dy: [Double]) throws -> (y: [Float], dx: [Float], dw: [Float]) {
-        let savedAlgo = ConvAlgorithm.current
-        defer { ConvAlgorithm.current = savedAlgo }
-        ConvAlgorithm.current = algo
-        let store = ParameterStore()
+    func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, x: [Double], w: [Double], dy: [Double],
+             chunk: Int) throws -> (y: [Float], dx: [Float], dw: [Float]) {
+        let store = ParameterStore(context: EngineContext(threads: 2, conv: ConvTuning(algorithm: algo, chunkFloats: chunk)))
         let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
                           kernel: 3, stride: 1, padding: g.padding, bias: false)
         store.finalize()

@@ -40,11 +40,10 @@ final class WinogradTests: XCTestCase {
     }
 
     /// Runs forward + backward of a biased Conv2d with algorithm `algo`; returns y, dx, dw, db.
-    func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, seed: UInt64) throws -> [[Float]] {
-        let saved = ConvAlgorithm.current
-        defer { ConvAlgorithm.current = saved }
-        ConvAlgorithm.current = algo
-        let store = ParameterStore()
+    func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, seed: UInt64,
+             chunk: Int = Conv2dTuning.defaultChunkFloats) throws -> [[Float]] {
+        let store = ParameterStore(context: EngineContext(threads: Parallel.threads,
+                                                          conv: ConvTuning(algorithm: algo, chunkFloats: chunk)))
         let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
                           kernel: 3, stride: 1, padding: g.padding, bias: true)
         store.finalize()
@@ -65,17 +64,14 @@ final class WinogradTests: XCTestCase {
     static let algorithms: [(ConvAlgorithm, bound: Double)] = [(.winogradF2, 2e-6), (.winogradF4, 2e-5)]
 
     func testMatchesDoubleReference() throws {
-        let saved = Conv2dTuning.chunkFloats
-        defer { Conv2dTuning.chunkFloats = saved }
-        for (algo, bound) in Self.algorithms { for chunk in [saved, 1] {
-            Conv2dTuning.chunkFloats = chunk
+        for (algo, bound) in Self.algorithms { for chunk in [Conv2dTuning.defaultChunkFloats, 1] {
             for (i, g) in Self.cases.enumerated() {
                 XCTAssertTrue(Winograd.isEligible(g))
                 let what = "\(algo.rawValue) " + Self.describe(g) + " chunkFloats \(chunk)"
                 let s = Winograd.Shape(batch: g.batch, height: g.height, width: g.width, inC: g.inChannels,
-                                       outC: g.outChannels, pad: g.padding, m: algo.tile!)
+                                       outC: g.outChannels, pad: g.padding, m: algo.tile!, chunkFloats: chunk)
                 if chunk == 1 { XCTAssertEqual(s.chunks, g.batch, what) }
-                let r = try run(g, algo, seed: UInt64(300 + 10 * i))
+                let r = try run(g, algo, seed: UInt64(300 + 10 * i), chunk: chunk)
                 let (x, w) = (testValues(g.inputShape.reduce(1, *), seed: UInt64(301 + 10 * i)).map { Double(Float($0)) },
                               r[4].map(Double.init))
                 let b = testValues(g.outChannels, seed: UInt64(305 + 10 * i)).map { Double(Float($0)) }
@@ -118,15 +114,14 @@ final class WinogradTests: XCTestCase {
 
     /// 1 and 2 threads give the same bytes on both parallel structures.
     func testDeterministicAcrossThreadCounts() throws {
-        let saved = (Parallel.threads, Conv2dTuning.chunkFloats)
-        defer { (Parallel.threads, Conv2dTuning.chunkFloats) = saved }
-        for (algo, _) in Self.algorithms { for chunk in [saved.1, 3_000] {
-            Conv2dTuning.chunkFloats = chunk
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for (algo, _) in Self.algorithms { for chunk in [Conv2dTuning.defaultChunkFloats, 3_000] {
             for (i, g) in Self.cases.enumerated() {
                 var runs: [[[Float]]] = []
                 for threads in [1, 2] {
                     Parallel.threads = threads
-                    runs.append(try run(g, algo, seed: UInt64(700 + i)))
+                    runs.append(try run(g, algo, seed: UInt64(700 + i), chunk: chunk))
                 }
                 XCTAssertEqual(runs[0], runs[1], "\(algo.rawValue) \(Self.describe(g)) chunkFloats \(chunk): 1 and 2 threads differ")
             }

@@ -67,7 +67,7 @@ final class AttentionTests: XCTestCase {
         let f = { (x: [Double], w: [Double], g: [Double], b: [Double]) in AttentionTests.ela(x, s, weight: w, gamma: g, beta: b) }
         let expected = f(x, weight, gamma, beta)
         let r = testValues(expected.count, seed: 5)
-        let macs = try MACCounter.count { _ = try ela.forward(Tensor(shape: [s.n, s.h, s.w, s.c], values: x.map(Float.init)), mode: .eval) }
+        let macs = try store.context.macs.count { _ = try ela.forward(Tensor(shape: [s.n, s.h, s.w, s.c], values: x.map(Float.init)), mode: .eval) }
         XCTAssertEqual(macs, s.n * (s.h + s.w) * s.c * 8 * 7, "thop: the two Conv1d calls")
         let y = try ela.forward(Tensor(shape: [s.n, s.h, s.w, s.c], values: x.map(Float.init)), mode: .train)
         assertClose(y.array, expected.map(Float.init), rtol: 1e-4, atol: 1e-5, "ELA forward")

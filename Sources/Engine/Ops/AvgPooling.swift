@@ -59,9 +59,13 @@ public final class AvgPool2d: Layer {
     public let kernel, stride, padding: Int
     public let ceilMode, countIncludePad: Bool
     private var cached: Pool2dGeometry?
+    /// Where forward passes count their MACs (a model passes its context's; nil counts nothing).
+    private let macs: MACCounter?
 
-    public init(kernel: Int, stride: Int, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
+    public init(kernel: Int, stride: Int, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true,
+                macs: MACCounter? = nil) {
         precondition(kernel > 0 && stride > 0 && padding >= 0, "AvgPool2d: kernel \(kernel), stride \(stride), padding \(padding)")
+        self.macs = macs
         self.kernel = kernel; self.stride = stride; self.padding = padding
         self.ceilMode = ceilMode; self.countIncludePad = countIncludePad
     }
@@ -73,7 +77,7 @@ public final class AvgPool2d: Layer {
                                            padding: padding, ceilMode: ceilMode)
         let y = Tensor(uninitialized: g.outputShape)
         avgPool2dForward(y.data, x.data, g, countIncludePad: countIncludePad)
-        MACCounter.add(y.count)
+        macs?.add(y.count)
         cached = mode == .train ? g : nil
         return y
     }
@@ -92,8 +96,10 @@ public final class AvgPool2d: Layer {
 /// followed by flatten).
 public final class GlobalAvgPool: Layer {
     private var cachedShape: [Int]?
+    /// Where forward passes count their MACs (a model passes its context's; nil counts nothing).
+    private let macs: MACCounter?
 
-    public init() {}
+    public init(macs: MACCounter? = nil) { self.macs = macs }
 
     /// - Throws: `EngineError.shapeMismatch` unless the input is rank 4 with at least one pixel.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
@@ -102,7 +108,7 @@ public final class GlobalAvgPool: Layer {
         }
         let (N, pixels, C) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
         let y = Tensor(uninitialized: [N, C])
-        MACCounter.add((pixels + 1) * N * C)
+        macs?.add((pixels + 1) * N * C)
         Parallel.forEach(N) { n in
             let o = y.data + n * C
             o.update(repeating: 0, count: C)

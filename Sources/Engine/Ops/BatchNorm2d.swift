@@ -30,6 +30,8 @@ public final class BatchNorm2d: Layer {
     private let invStd: UnsafeMutablePointer<Double>  // (C) 1/sqrt(biased var + eps)
     private var partials: UnsafeMutablePointer<Double>?  // (chunks, 2, C) reduction scratch
     private var partialCapacity = 0
+    /// The MAC counter of the store's engine context.
+    private let macs: MACCounter
 
     /// Declares the layer's tensors under `name` in `store`.
     /// - Parameters:
@@ -41,6 +43,7 @@ public final class BatchNorm2d: Layer {
     public init(store: ParameterStore, name: String, channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) {
         precondition(channels > 0, "BatchNorm2d(\(name)): channels must be positive, got \(channels)")
         self.channels = channels; self.momentum = momentum; self.eps = eps
+        macs = store.context.macs
         (weight, bias, runningMean, runningVar, numBatchesTracked) = store.scoped(name) {
             (store.weight("weight", shape: [channels], initializer: .ones),
              store.weight("bias", shape: [channels], initializer: .zeros),
@@ -120,7 +123,7 @@ public final class BatchNorm2d: Layer {
         }
         let rows = x.count / c
         let y = Tensor(uninitialized: x.shape)
-        MACCounter.add(4 * x.count)
+        macs.add(4 * x.count)
         // Per-channel Float coefficients (C each): m, a = γ·invstd, b = β.
         let coef = UnsafeMutablePointer<Float>.allocate(capacity: 3 * c)
         defer { coef.deallocate() }

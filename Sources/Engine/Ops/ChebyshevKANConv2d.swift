@@ -239,6 +239,8 @@ public final class ChebyshevKANConv2d: Layer {
     private var input: Tensor?            // x (N, H, W, C)
     private var planes: Tensor?           // (N, H, W, D, C) T_1..T_D of tanh(x)
     private var geometry: KANConvGeometry?
+    /// The MAC counter of the store's engine context.
+    private let macs: MACCounter
     private let coef: UnsafeMutablePointer<Float>   // (K, D+1) cheb·scaler
 
     /// Declares the KAN's parameters under `name` (e.g. `kan_conv1.3.convs.0.conv`), initialised as
@@ -255,6 +257,7 @@ public final class ChebyshevKANConv2d: Layer {
         precondition(kernel >= 1 && stride >= 1 && padding >= 0 && degree >= 1,
                      "ChebyshevKANConv2d(\(name)): kernel \(kernel), stride \(stride), padding \(padding), degree \(degree) out of range")
         (self.kernel, self.stride, self.padding, self.degree) = (kernel, stride, padding, degree)
+        macs = store.context.macs
         let k2 = kernel * kernel
         (baseWeight, polynomialWeight, scaler) = store.scoped(name) {
             (store.weight("base_linear.weight", shape: [1, k2], initializer: .normal(std: Float((2 / Double(k2)).squareRoot()))),
@@ -281,7 +284,7 @@ public final class ChebyshevKANConv2d: Layer {
         chebyshevPlanesForward(t.data, x.data, pixels: g.n * g.h * g.w, c: g.c, degree: degree)
         let y = Tensor(uninitialized: g.outputShape)
         chebyshevKANConvForward(y.data, x.data, t.data, baseWeight.value, coef, g, degree: degree)
-        MACCounter.add(y.count * kernel * kernel)   // thop counts only the base nn.Linear(k·k → 1)
+        macs.add(y.count * kernel * kernel)   // thop counts only the base nn.Linear(k·k → 1)
         if mode == .train { (input, planes, geometry) = (x, t, g) } else { (input, planes, geometry) = (nil, nil, nil) }
         return y
     }

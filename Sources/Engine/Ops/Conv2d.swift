@@ -1,19 +1,19 @@
 import Foundation
 
 /// Tuning of the im2col path: the batch is processed in chunks of whole images whose col
-/// matrix holds about `chunkFloats` floats (4 MiB: fastest of 1–32 MiB on the 2-core Zen 3 with
+/// matrix holds about `ConvTuning.chunkFloats` floats (default `defaultChunkFloats`) (4 MiB: fastest of 1–32 MiB on the 2-core Zen 3 with
 /// `rkan-bench conv`), so col stays in cache between im2col and GEMM.
 /// With at least `minParallelChunks` chunks, each chunk is one task (im2col and single-threaded
 /// GEMMs on one thread, col buffer per task); with fewer, chunks run one after the other and
 /// im2col and the (split) GEMMs are parallel inside.
 /// Chunks depend only on the geometry (never on the thread count), so results are deterministic.
 public enum Conv2dTuning {
-    nonisolated(unsafe) public static var chunkFloats = 1 << 20
+    public static let defaultChunkFloats = 1 << 20
     /// Fewest chunks for chunk-level parallelism (also the lane count of the backward).
     public static let minParallelChunks = 4
 
-    /// Images per chunk for geometry `g`.
-    static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
+    /// Images per chunk for geometry `g` with col buffers of `chunkFloats` floats.
+    static func imagesPerChunk(_ g: Conv2dGeometry, chunkFloats: Int) -> Int {
         let perImage = max(1, g.outHeight * g.outWidth * g.patch)
         return max(1, min(g.batch, chunkFloats / perImage))
     }
@@ -29,10 +29,14 @@ public enum Conv2dTuning {
 ///   - weight: (O, k, k, Cg).
 ///   - bias: (O) or nil.
 ///   - g: the geometry.
+///   - tuning: the algorithm for 3×3 convs and the chunk size (a model passes its context's).
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                          _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry) {
+                          _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry,
+                          tuning: ConvTuning) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
-    if let m = Winograd.tile(for: g) { return Winograd.forward(out, inp, weight, bias, g, m: m) }
+    if let m = Winograd.tile(for: g, tuning.algorithm) {
+        return Winograd.forward(out, inp, weight, bias, g, m: m, chunkFloats: tuning.chunkFloats)
+    }
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     /// out rows (m, O) = a (m, K) · Wᵀ, per group; `split` chooses `BLAS.sgemm` over one call.
     func gemm(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, _ c: UnsafeMutablePointer<Float>, split: Bool) {
@@ -48,7 +52,7 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
     if g.isDirectGEMM {
         gemm(inp, lda: g.inChannels, rows: g.rows, out, split: true)
     } else {
-        let per = Conv2dTuning.imagesPerChunk(g), pixels = g.outHeight * g.outWidth
+        let per = Conv2dTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
         let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
         if chunks >= Conv2dTuning.minParallelChunks {
             Parallel.forEachChunk(count: g.batch, chunk: per) { images in
@@ -87,13 +91,17 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
 ///   - inp: (N, H, W, C) the forward input.
 ///   - weight: (O, k, k, Cg).
 ///   - g: the geometry.
+///   - tuning: as in the forward.
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                            _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
-                           _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry) {
+                           _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry,
+                           tuning: ConvTuning) {
     precondition(g.isValid, "conv2dBackward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
-    if let m = Winograd.tile(for: g) { return Winograd.backward(dinp, dweight, dout, inp, weight, g, m: m) }
+    if let m = Winograd.tile(for: g, tuning.algorithm) {
+        return Winograd.backward(dinp, dweight, dout, inp, weight, g, m: m, chunkFloats: tuning.chunkFloats)
+    }
     /// dW (O, Kg) = beta·dW + dYᵀ (O, m) · a (m, Kg), per group.
     func gemmWeight(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows m: Int,
                     _ dw: UnsafeMutablePointer<Float>, beta: Float, split: Bool) {
@@ -123,7 +131,7 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
         return
     }
     if dweight == nil && dinp == nil { return }
-    let per = Conv2dTuning.imagesPerChunk(g), pixels = g.outHeight * g.outWidth
+    let per = Conv2dTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
     let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
     if chunks >= Conv2dTuning.minParallelChunks {
         let lanes = Conv2dTuning.minParallelChunks, wCount = O * Kg
@@ -185,6 +193,8 @@ public final class Conv2d: Layer {
     public let weight: Parameter
     /// (O), when the layer has a bias.
     public let bias: Parameter?
+    /// The engine settings (conv tuning, MAC counter) of the store the layer was built in.
+    public let context: EngineContext
     private var cache: (input: Tensor, geometry: Conv2dGeometry)?
 
     /// - Parameters:
@@ -196,6 +206,7 @@ public final class Conv2d: Layer {
                      "Conv2d \(name): sizes must be positive (in \(inChannels), out \(outChannels), k \(kernel), s \(stride), p \(padding), groups \(groups))")
         self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel
         self.stride = stride; self.padding = padding; self.groups = groups
+        context = store.context
         let fanIn = (inChannels / groups) * kernel * kernel
         let wInit = weightInit ?? .kaimingNormalFanOut(fanOut: outChannels * kernel * kernel)
         (weight, self.bias) = store.scoped(name) {
@@ -229,8 +240,8 @@ public final class Conv2d: Layer {
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         let g = try geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outputShape)
-        conv2dForward(y.data, x.data, weight.value, bias?.value, g)
-        MACCounter.add(g.macs)
+        conv2dForward(y.data, x.data, weight.value, bias?.value, g, tuning: context.conv)
+        context.macs.add(g.macs)
         cache = mode == .train ? (x, g) : nil
         return y
     }
@@ -240,7 +251,7 @@ public final class Conv2d: Layer {
         precondition(dy.shape == g.outputShape, "Conv2d.backward: dy \(shapeString(dy.shape)), expected \(shapeString(g.outputShape))")
         cache = nil
         let dx = Tensor(uninitialized: x.shape)
-        conv2dBackward(dx.data, weight.grad, bias?.grad, dy.data, x.data, weight.value, g)
+        conv2dBackward(dx.data, weight.grad, bias?.grad, dy.data, x.data, weight.value, g, tuning: context.conv)
         return dx
     }
 }

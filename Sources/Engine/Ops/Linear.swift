@@ -43,11 +43,14 @@ public final class Linear: Layer {
     /// (out), when the layer has a bias.
     public let bias: Parameter?
     private var cachedInput: Tensor?
+    /// The MAC counter of the store's engine context.
+    private let macs: MACCounter
 
     /// Declares `<name>.weight` and `<name>.bias`, both U(−1/√in, 1/√in) as PyTorch's default.
     public init(store: ParameterStore, name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
         precondition(inFeatures > 0 && outFeatures > 0, "Linear \(name): sizes must be positive (\(inFeatures) → \(outFeatures))")
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        macs = store.context.macs
         let bound = 1 / Float(inFeatures).squareRoot()
         (weight, self.bias) = store.scoped(name) {
             let w = store.weight("weight", shape: [outFeatures, inFeatures], initializer: .uniform(bound: bound))
@@ -65,7 +68,7 @@ public final class Linear: Layer {
         }
         let y = Tensor(uninitialized: [x.shape[0], outFeatures])
         linearForward(y.data, x.data, weight.value, bias?.value, batch: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
-        MACCounter.add(x.shape[0] * inFeatures * outFeatures)
+        macs.add(x.shape[0] * inFeatures * outFeatures)
         cachedInput = mode == .train ? x : nil
         return y
     }

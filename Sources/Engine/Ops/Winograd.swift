@@ -16,13 +16,10 @@ import Foundation
 ///   PyTorch's own float32 noise on one of 24 parity specs (wide_resnet50_2), so it is not the
 ///   default.
 /// - `im2col`: the plain im2col + GEMM path everywhere.
-/// `RKAN_CONV_ALGO` picks one. All are deterministic; they round differently, so a run's bytes
+/// `RKAN_CONV_ALGO` picks one (`EngineContext.fromEnvironment`; a model uses its context's). All are deterministic; they round differently, so a run's bytes
 /// depend on the choice (run files record it as `conv_algorithm`).
 public enum ConvAlgorithm: String, Sendable, CaseIterable {
     case winogradF4 = "winograd-f4", winogradF2 = "winograd-f2", im2col
-
-    /// The process-wide choice: `RKAN_CONV_ALGO` when set (see `fromEnvironment`), else `winograd-f2`.
-    nonisolated(unsafe) public static var current: ConvAlgorithm = (try? fromEnvironment()) ?? .winogradF2
 
     /// `RKAN_CONV_ALGO` parsed; nil when unset or empty.
     /// - Throws: `EngineError.invalidArgument` naming the variable and the accepted values.
@@ -76,8 +73,8 @@ public enum Winograd {
     }
 
     /// The output tile size m when `conv2dForward`/`conv2dBackward` take a Winograd path for `g`.
-    static func tile(for g: Conv2dGeometry) -> Int? {
-        guard let m = ConvAlgorithm.current.tile, isEligible(g) else { return nil }
+    static func tile(for g: Conv2dGeometry, _ algorithm: ConvAlgorithm) -> Int? {
+        guard let m = algorithm.tile, isEligible(g) else { return nil }
         return m
     }
 
@@ -85,6 +82,8 @@ public enum Winograd {
     /// (N, H + 2·pad − 2, W + 2·pad − 2, outC), output tiles m×m.
     struct Shape {
         let batch, height, width, inC, outC, pad, m: Int
+        /// Floats of a chunk's V and M buffers (`ConvTuning.chunkFloats`).
+        let chunkFloats: Int
         var alpha: Int { m + 2 }
         /// α²: GEMMs (and planes of the transform domain) per chunk.
         var planes: Int { alpha * alpha }
@@ -93,9 +92,9 @@ public enum Winograd {
         var tilesH: Int { (outH + m - 1) / m }
         var tilesW: Int { (outW + m - 1) / m }
         var tilesPerImage: Int { tilesH * tilesW }
-        /// Images per chunk: the V and M buffers of a chunk hold about `Conv2dTuning.chunkFloats`.
+        /// Images per chunk: the V and M buffers of a chunk hold about `chunkFloats`.
         var imagesPerChunk: Int {
-            max(1, min(batch, Conv2dTuning.chunkFloats / (planes * tilesPerImage * max(inC, outC))))
+            max(1, min(batch, chunkFloats / (planes * tilesPerImage * max(inC, outC))))
         }
         var chunks: Int { (batch + imagesPerChunk - 1) / imagesPerChunk }
     }
@@ -107,10 +106,12 @@ public enum Winograd {
 
     /// `out = conv(inp, weight) + bias` with tiles m×m (see `conv2dForward`).
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int) {
+                        _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int,
+                        chunkFloats: Int) {
         if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
-        let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m)
+        let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
+                      chunkFloats: chunkFloats)
         let uCount = s.planes * O * C
         let u = BufferPool.shared.take(uCount)
         defer { BufferPool.shared.give(u, uCount) }
@@ -122,12 +123,13 @@ public enum Winograd {
     /// caller's).
     static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
-                         _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int) {
+                         _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int, chunkFloats: Int) {
         if g.batch == 0 { return }   // no tiles: dW gets nothing (dU would stay unwritten)
         let (O, C) = (g.outChannels, g.inChannels)
         if let dinp {
             // dX = conv(dY padded by 2 − p, flipped kernel): (N, Ho, Wo, O) → (N, H, W, C).
-            let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m)
+            let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m,
+                          chunkFloats: chunkFloats)
             let uCount = s.planes * O * C
             let u = BufferPool.shared.take(uCount)
             defer { BufferPool.shared.give(u, uCount) }
@@ -135,7 +137,8 @@ public enum Winograd {
             convolve(dinp, dout, u, transposedWeights: false, s, bias: nil)
         }
         if let dweight {
-            let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m)
+            let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
+                          chunkFloats: chunkFloats)
             weightGradient(dweight, inp, dout, s)
         }
     }

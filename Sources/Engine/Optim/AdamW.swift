@@ -47,14 +47,16 @@ public final class AdamW: Optimizer {
         let stepSize = lr / bc1
         let (b1, b2, e, decay) = (beta1, beta2, eps, 1 - lr * weightDecay)
         let m = m!, v = v!
-        Parallel.forEachChunk(count: n, chunk: Parallel.elementChunk(n)) { r in
-            for i in r {
-                p[i] *= decay
-                let gi = g[i]
-                m[i] = b1 * m[i] + (1 - b1) * gi
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                let denom = sqrtf(v[i]) / bc2sqrt + e
-                p[i] -= stepSize * (m[i] / denom)
+        store.context.run {
+            Parallel.forEachChunk(count: n, chunk: Parallel.elementChunk(n)) { r in
+                for i in r {
+                    p[i] *= decay
+                    let gi = g[i]
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                    let denom = sqrtf(v[i]) / bc2sqrt + e
+                    p[i] -= stepSize * (m[i] / denom)
+                }
             }
         }
     }

@@ -42,16 +42,18 @@ public final class SGD: Optimizer {
         allocateState()
         let (mu, wd, nest) = (momentum, weightDecay, nesterov)
         let b = buf
-        Parallel.forEachChunk(count: n, chunk: Parallel.elementChunk(n)) { r in
-            for i in r {
-                var d = g[i]
-                if wd != 0 { d += wd * p[i] }
-                if let b {
-                    let v = first ? d : mu * b[i] + d
-                    b[i] = v
-                    d = nest ? d + mu * v : v
+        store.context.run {
+            Parallel.forEachChunk(count: n, chunk: Parallel.elementChunk(n)) { r in
+                for i in r {
+                    var d = g[i]
+                    if wd != 0 { d += wd * p[i] }
+                    if let b {
+                        let v = first ? d : mu * b[i] + d
+                        b[i] = v
+                        d = nest ? d + mu * v : v
+                    }
+                    p[i] -= lr * d
                 }
-                p[i] -= lr * d
             }
         }
         stepCount += 1

@@ -3,23 +3,19 @@ import Engine
 import Zoo
 import Datasets
 
-/// Sets OpenBLAS's and the engine's thread counts (the CLI imports Harness only).
-public enum HarnessThreads {
-    public static func set(_ n: Int) { BLAS.setThreads(n) }
-}
-
 /// `rkan-repro bench`.
 public enum BenchCommand {
     public static func measure(spec: String, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
-                               warmup: Int, iterations: Int, repeats: Int) throws -> ThroughputResult {
+                               warmup: Int, iterations: Int, repeats: Int, threads: Int) throws -> ThroughputResult {
         try SizeLimits.checkModelInput(classes: classes, inChannels: inChannels, batch: batch, side: size,
                                        names: ("--classes", "--in-channels", "--batch", "--size"))
         return try Throughput.measure(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels, mode: mode,
-                               batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats)
+                               batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats,
+                               engine: EngineContext.fromEnvironment(threads: threads))
     }
 
     /// The 3×3 stride-1 conv algorithm of this process, for benchmark output.
-    public static var convAlgorithm: String { ConvAlgorithm.current.rawValue }
+    public static var convAlgorithm: String { ((try? EngineContext.fromEnvironment(threads: 1))?.conv.algorithm ?? .winogradF2).rawValue }
 
     public static func json(_ r: ThroughputResult) -> String {
         let e = JSONEncoder()

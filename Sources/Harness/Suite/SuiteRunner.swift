@@ -26,7 +26,7 @@ public enum SuiteRunner {
                 + "give an experiment id and a seed that --only and --seeds select")
         }
         try checkOutFolder(r.outFolder)
-        BLAS.setThreads(r.threads)
+        let engine = try EngineContext.fromEnvironment(threads: r.threads)
         let first = configs[0]
         let data = try TrainingData.load(dataset: first.dataset, folder: r.dataFolder, imageSize: first.imageSize,
                                          trainSubset: first.trainSubset, testSubset: first.testSubset, workers: r.loaderWorkers,
@@ -38,11 +38,11 @@ public enum SuiteRunner {
         let tree = RunTree(out: r.outFolder)
         let machine = MachineInfo.current(threads: r.threads)
         log("\(suite.suite) (\(r.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
-        try estimate(configs, data: data, tree: tree, restart: Set(r.restart), log: log)
+        try estimate(configs, data: data, tree: tree, restart: Set(r.restart), engine: engine, log: log)
         var diverged = 0
         for (i, c) in configs.enumerated() {
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(tree.file(for: c.slot).path)")
-            if try train(c, data: data, tree: tree, machine: machine, request: r, log: log) == .diverged { diverged += 1 }
+            if try train(c, data: data, tree: tree, machine: machine, engine: engine, request: r, log: log) == .diverged { diverged += 1 }
         }
         return diverged > 0 ? 1 : 0
     }
@@ -51,11 +51,11 @@ public enum SuiteRunner {
     enum Ending { case done, diverged, skipped }
 
     /// Trains (or resumes, or skips) one run under its lock.
-    static func train(_ c: RunConfig, data: TrainingData, tree: RunTree, machine: MachineInfo, request r: RunRequest,
+    static func train(_ c: RunConfig, data: TrainingData, tree: RunTree, machine: MachineInfo, engine: EngineContext, request r: RunRequest,
                       log: @escaping (String) -> Void) throws -> Ending {
         let url = tree.file(for: c.slot)
         let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
-        let trainer = Trainer(config: c, data: data, url: url, machine: machine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
+        let trainer = Trainer(config: c, data: data, url: url, machine: machine, engine: engine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
         trainer.log = log
         let lock: RunLock
         switch try RunLock.acquire(runFile: url, log: log) {
@@ -114,7 +114,7 @@ extension SuiteRunner {
     /// Prints an estimate of the total time of the unfinished runs from a short measurement of
     /// each distinct model (2 timed training steps, 2 inference passes).
     static func estimate(_ configs: [RunConfig], data: TrainingData, tree: RunTree, restart: Set<RestartTarget> = [],
-                         log: (String) -> Void) throws {
+                         engine: EngineContext, log: (String) -> Void) throws {
         let todo = configs.filter { c in
             if restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)) { return true }
             return (try? RunFile.readAttributes(tree.file(for: c.slot)).status) != .finished
@@ -126,9 +126,9 @@ extension SuiteRunner {
             if rates[c.model] == nil {
                 let b = min(c.training.batchSize, 64)
                 let t = try Throughput.measure(spec: c.model, classes: data.classes, inChannels: data.channels, mode: .train,
-                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
+                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1, engine: engine)
                 let i = try Throughput.measure(spec: c.model, classes: data.classes, inChannels: data.channels, mode: .infer,
-                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1)
+                                               batch: b, size: c.imageSize, warmup: 1, iterations: 2, repeats: 1, engine: engine)
                 rates[c.model] = (t.imagesPerSecond, i.imagesPerSecond)
             }
             let r = rates[c.model]!

@@ -18,7 +18,7 @@ public enum ForwardPass {
     ///   fit the model), `EngineError` (input shape).
     @discardableResult
     public static func run(spec: String, classes: Int, inChannels: Int?, weights: URL, input: URL, output: URL,
-                           grad: Bool) throws -> Summary {
+                           grad: Bool, threads: Int = 1) throws -> Summary {
         try OutputGuard.check(output: output, option: "--output", inputs: [(weights, "--weights file"), (input, "--input file")])
         try SizeLimits.check(classes, "--classes", in: 1...SizeLimits.classes, fix: "pass the number of classes the weights were trained for")
         let x = try ParityFile.readInput(input, requireLabels: grad)
@@ -29,7 +29,8 @@ public enum ForwardPass {
         if let c = inChannels, c != s[1] {
             throw HarnessError.badConfig(what: "--in-channels \(c)", detail: "/input in \(input.path) has \(s[1]) channels; leave --in-channels out or make them agree")
         }
-        let model = try Model(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels ?? s[1])
+        let model = try Model(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels ?? s[1],
+                              context: EngineContext.fromEnvironment(threads: threads))
         let ignored = try load(weights: weights, into: model)
         let batch = LayoutConversion.nhwc(fromNCHW: x.input.values, shape: s)
         var out = ParityOutput(logits: ShapedArray(shape: [], values: [0]))

@@ -15,12 +15,14 @@ final class RunCheckpoint {
     let config: RunConfig
     let url: URL
     let machine: MachineInfo
+    /// The engine the run trains with (its conv algorithm is recorded and checked on resume).
+    let engine: EngineContext
     let interval: CheckpointInterval
     /// When the file was last written (or the run started): the interval counts from here.
     private var lastSave = Date()
 
-    init(config: RunConfig, url: URL, machine: MachineInfo, interval: CheckpointInterval) {
-        self.config = config; self.url = url; self.machine = machine; self.interval = interval
+    init(config: RunConfig, url: URL, machine: MachineInfo, engine: EngineContext, interval: CheckpointInterval) {
+        self.config = config; self.url = url; self.machine = machine; self.engine = engine; self.interval = interval
     }
 
     /// Whether `interval` has passed since the last save.
@@ -42,9 +44,9 @@ final class RunCheckpoint {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
                 "it was made with a different configuration (suite, profile or code changed); move it aside and retrain it, or pass another --out folder")
         }
-        if rec.attributes.status == .running && rec.attributes.convAlgorithm != ConvAlgorithm.current.rawValue {
+        if rec.attributes.status == .running && rec.attributes.convAlgorithm != engine.conv.algorithm.rawValue {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
-                "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(ConvAlgorithm.current.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
+                "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(engine.conv.algorithm.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
         }
         return rec
     }
@@ -82,7 +84,7 @@ final class RunCheckpoint {
         let attrs = RunAttributes(suite: c.suite, experiment: c.experiment, model: c.model.description, seed: c.seed,
                                   profile: c.profile, config: c.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
-                                  convAlgorithm: ConvAlgorithm.current.rawValue)
+                                  convAlgorithm: engine.conv.algorithm.rawValue)
         let state = position.state(optimizerSteps: optimizer.stepCount, divergedAtStep: divergedAtStep)
         let rec = RunRecord(attributes: attrs, weights: model.store.weightEntries(), optimizer: opt, state: state,
                             metrics: position.metrics, bench: position.bench)

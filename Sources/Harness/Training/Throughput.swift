@@ -27,9 +27,9 @@ public struct ThroughputResult: Codable, Sendable, Equatable {
 /// forward + cross-entropy + backward + SGD step; an infer iteration is an eval forward.
 public enum Throughput {
     public static func measure(spec: ModelSpec, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
-                               warmup: Int = 10, iterations: Int = 40, repeats: Int = 3,
+                               warmup: Int = 10, iterations: Int = 40, repeats: Int = 3, engine: EngineContext,
                                progress: ((String) -> Void)? = nil) throws -> ThroughputResult {
-        let model = try Model(spec: spec, classes: classes, inChannels: inChannels)
+        let model = try Model(spec: spec, classes: classes, inChannels: inChannels, context: engine)
         model.initialize(seed: 0)
         let rng = Philox(seed: 0, purpose: .benchmark)
         let x = Tensor(uninitialized: [batch, size, size, inChannels])
@@ -57,9 +57,9 @@ public enum Throughput {
             rates.append(Double(batch * iterations) / dt)
             progress?("repeat \(r + 1)/\(repeats): \(String(format: "%.1f", rates.last!)) img/s")
         }
-        return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: Parallel.threads,
+        return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: engine.threads,
                                 imagesPerSecond: median(rates), repeats: rates, blasCore: BLAS.coreName,
-                                convAlgorithm: ConvAlgorithm.current.rawValue)
+                                convAlgorithm: engine.conv.algorithm.rawValue)
     }
 
     static func median(_ xs: [Double]) -> Double {

@@ -25,13 +25,15 @@ public final class Trainer {
     public let hooks: TrainingHooks
     /// How often a checkpoint is saved inside an epoch.
     public let checkpointInterval: CheckpointInterval
+    /// The engine settings the run's model trains with (threads, conv algorithm).
+    public let engine: EngineContext
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
     /// Evaluations made by this trainer (for `TrainingHooks.nanLogitsAtEvaluation`).
     private var evaluations = 0
 
-    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo, hooks: TrainingHooks = TrainingHooks(),
-                checkpointInterval: CheckpointInterval = .standard) {
-        self.config = config; self.data = data; self.url = url; self.machine = machine
+    public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo, engine: EngineContext,
+                hooks: TrainingHooks = TrainingHooks(), checkpointInterval: CheckpointInterval = .standard) {
+        self.config = config; self.data = data; self.url = url; self.machine = machine; self.engine = engine
         self.hooks = hooks; self.checkpointInterval = checkpointInterval
     }
 
@@ -41,9 +43,9 @@ public final class Trainer {
     public func run() throws -> TrainOutcome {
         let c = config
         let spec = c.model
-        let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels)
+        let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels, context: engine)
         let optimizer = try makeOptimizer(model.store)
-        let checkpoint = RunCheckpoint(config: c, url: url, machine: machine, interval: checkpointInterval)
+        let checkpoint = RunCheckpoint(config: c, url: url, machine: machine, engine: engine, interval: checkpointInterval)
         let existing = try checkpoint.verify()
         if let status = existing?.attributes.status, status != .running { return .skipped(status) }
         let batches = data.trainBatchesPerEpoch(batchSize: c.training.batchSize)
@@ -116,7 +118,7 @@ public final class Trainer {
         return try BenchMode.allCases.map { mode in
             let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
                                            batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
-                                           iterations: c.bench.iterations, repeats: c.bench.repeats)
+                                           iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
             progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
                                     mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
             return BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size)

@@ -1,0 +1,48 @@
+import Foundation
+
+/// How 3×3 and im2col convolutions are computed: the algorithm and the chunk size of the
+/// im2col / Winograd paths. A value passed to the conv kernels (never a global).
+public struct ConvTuning: Equatable, Sendable {
+    /// Which algorithm 3×3 stride-1 convs use (see `ConvAlgorithm`).
+    public var algorithm: ConvAlgorithm
+    /// Floats of one chunk's col (im2col) or V/M (Winograd) buffer; see `Conv2dTuning`.
+    public var chunkFloats: Int
+
+    public init(algorithm: ConvAlgorithm = .winogradF2, chunkFloats: Int = Conv2dTuning.defaultChunkFloats) {
+        precondition(chunkFloats > 0, "ConvTuning: chunkFloats must be positive, got \(chunkFloats)")
+        self.algorithm = algorithm; self.chunkFloats = chunkFloats
+    }
+}
+
+/// The engine settings one model runs with: worker threads, the conv tuning and the MAC
+/// counter. Layers receive it through the `ParameterStore` they are built with (`store.context`)
+/// and read it at every forward and backward, so two models in one process can run with
+/// different settings and nothing leaks from one run (or test) into the next.
+///
+/// Threads change speed, never bytes; the conv algorithm changes bytes (run files record it).
+public final class EngineContext {
+    /// Workers of the engine's own loops and GEMM splits (OpenBLAS itself stays single-threaded).
+    public var threads: Int { didSet { threads = max(1, threads) } }
+    /// Algorithm and chunking of the conv kernels.
+    public var conv: ConvTuning
+    /// Counts MACs of forward passes run with this context (off unless `macs.count` runs).
+    public let macs = MACCounter()
+
+    public init(threads: Int = 1, conv: ConvTuning = ConvTuning()) {
+        self.threads = max(1, threads); self.conv = conv
+    }
+
+    /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `winograd-f2`).
+    /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO`.
+    public static func fromEnvironment(threads: Int,
+                                       _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineContext {
+        EngineContext(threads: threads, conv: ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .winogradF2))
+    }
+
+    /// Runs `body` with the engine's parallel loops on this context's thread count (on the
+    /// calling thread; restored after).
+    @inlinable
+    public func run<T>(_ body: () throws -> T) rethrows -> T {
+        try Parallel.withThreads(threads, body)
+    }
+}
