@@ -35,6 +35,10 @@ struct Plan: ParsableCommand {
     var data: String?
     @Option(help: "Folder of the suite files.")
     var suites: String = "Suites"
+    @Option(help: "Data-parallel ranks per run: --ntasks=N per array task, started with srun (or --launcher mpirun); the same bytes as one process.")
+    var ranksPerRun: Int = 1
+    @Option(help: "How a task with several ranks starts them: srun (needs srun's PMIx plugin) or mpirun.")
+    var launcher: String = "srun"
     @Flag(help: "Submit the job with sbatch and print its id.")
     var submit = false
 
@@ -43,10 +47,14 @@ struct Plan: ParsableCommand {
         try validateName(suite, "suite")
         try validateName(profile, "--profile")
         if submit && !slurm { throw ValidationError("--submit needs --slurm") }
+        if SlurmResources.MPILauncher(rawValue: launcher) == nil { throw ValidationError("--launcher must be srun or mpirun, got '\(launcher)'") }
         do { try resources.validate() } catch { throw ValidationError("\(error)") }
     }
 
-    var resources: SlurmResources { SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem) }
+    var resources: SlurmResources {
+        SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem, ranksPerRun: ranksPerRun,
+                       launcher: SlurmResources.MPILauncher(rawValue: launcher) ?? .srun)
+    }
 
     func run() throws {
         try runReportingErrors {

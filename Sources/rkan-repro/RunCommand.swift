@@ -27,10 +27,15 @@ struct Run: ParsableCommand {
                                discussion: "For a run file that fails its checks (damaged, of another run, of an older layout): the error prints this command.",
                                valueName: "ID:SEED,..."))
     var restart: String?
+    @Option(help: ArgumentHelp("Data-parallel ranks: start with `mpirun -np N` (or srun) and pass the same N (default: the launcher's world size, 1 without one).",
+                               discussion: "Every batch is cut into 8 virtual shards; rank r trains shards r·8/N ..< (r+1)·8/N and every batch reduction is folded over the shards in one fixed tree, so the weights are the same bytes for 1, 2, 4 or 8 ranks (and resume on another count works).",
+                               valueName: "N"))
+    var ranks: Int?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try validateSeeds(seeds)
+        if let n = ranks, !DataParallel.validRankCounts.contains(n) { throw ValidationError("--ranks: " + DataParallel.rankAdvice(n)) }
         try validateName(suite, "suite")
         try validateName(profile, "--profile")
         if let r = restart, RestartTarget.parseList(r) == nil {
@@ -42,10 +47,11 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let req = RunRequest(suite: suite, profile: profile, only: only.map { $0.split(separator: ",").map(String.init) },
+            var req = RunRequest(suite: suite, profile: profile, only: only.map { $0.split(separator: ",").map(String.init) },
                                  seeds: seeds.flatMap(parseInts), suitesFolder: common.suitesURL, dataFolder: common.dataURL,
                                  outFolder: URL(fileURLWithPath: out, isDirectory: true), threads: common.resolvedThreads,
                                  loaderWorkers: loaderWorkers, restart: restart.flatMap(RestartTarget.parseList) ?? [])
+            req.ranks = ranks
             if let age = breakLocks.flatMap(RunLock.parseAge) {
                 let folder = req.outFolder.appendingPathComponent(suite).appendingPathComponent(profile)
                 for (path, owner) in RunLock.breakLocks(under: folder, olderThan: age) {

@@ -241,6 +241,8 @@ public final class ChebyshevKANConv2d: Layer {
     private var geometry: KANConvGeometry?
     /// The MAC counter of the store's engine context.
     private let macs: MACCounter
+    /// The batch shards of the store's engine context.
+    private let sharding: BatchSharding
     private let coef: UnsafeMutablePointer<Float>   // (K, D+1) cheb·scaler
 
     /// Declares the KAN's parameters under `name` (e.g. `kan_conv1.3.convs.0.conv`), initialised as
@@ -258,12 +260,14 @@ public final class ChebyshevKANConv2d: Layer {
                      "ChebyshevKANConv2d(\(name)): kernel \(kernel), stride \(stride), padding \(padding), degree \(degree) out of range")
         (self.kernel, self.stride, self.padding, self.degree) = (kernel, stride, padding, degree)
         macs = store.context.macs
+        sharding = store.context.sharding
         let k2 = kernel * kernel
         (baseWeight, polynomialWeight, scaler) = store.scoped(name) {
             (store.weight("base_linear.weight", shape: [1, k2], initializer: .normal(std: Float((2 / Double(k2)).squareRoot()))),
              store.weight("polynomial_weight", shape: [1, k2, degree + 1], initializer: .normal(std: Float(1 / Double(k2 * (degree + 1)).squareRoot()))),
              store.weight("scaler", shape: [1, k2], initializer: .ones))
         }
+        for p in [baseWeight, polynomialWeight, scaler] { p.foldsOverShards = true }
         coef = .allocate(capacity: k2 * (degree + 1))
     }
 
@@ -298,9 +302,24 @@ public final class ChebyshevKANConv2d: Layer {
         precondition(dy.shape == g.outputShape, "ChebyshevKANConv2d.backward: dy \(shapeString(dy.shape)) vs output \(shapeString(g.outputShape))")
         (input, planes, geometry) = (nil, nil, nil)
         let dx = Tensor(uninitialized: x.shape)
-        chebyshevKANConvBackward(dx.data, baseWeight.grad, polynomialWeight.grad, scaler.grad,
-                                 dy.data, x.data, t.data, baseWeight.value, polynomialWeight.value,
-                                 scaler.value, coef, g, degree: degree)
+        // Per batch shard: dx of its images and its parameter-gradient partials (row layout
+        // base | polynomial | scaler), folded over all shards (and ranks) in tree order. The
+        // forward needs no shards: each output element is computed from its own image alone.
+        let (k2, d1) = (kernel * kernel, degree + 1), count = k2 + k2 * d1 + k2
+        let (inPer, outPer) = (g.h * g.w * g.c, g.ho * g.wo * g.c)
+        let total: ShardTotal<Float> = sharding.perShard(batch: g.n, count: count) { _, r, row in
+            if r.isEmpty { return }
+            let gs = try! KANConvGeometry(op: "ChebyshevKANConv2d", shape: [r.count, g.h, g.w, g.c], kernel: kernel,
+                                          stride: stride, padding: padding)
+            chebyshevKANConvBackward(dx.data + r.lowerBound * inPer, row, row + k2, row + k2 + k2 * d1,
+                                     dy.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer,
+                                     t.data + r.lowerBound * inPer * degree, baseWeight.value, polynomialWeight.value,
+                                     scaler.value, coef, gs, degree: degree)
+        }
+        defer { total.release() }
+        addInPlace(baseWeight.grad, total.values, k2)
+        addInPlace(polynomialWeight.grad, total.values + k2, k2 * d1)
+        addInPlace(scaler.grad, total.values + k2 + k2 * d1, k2)
         return dx
     }
 }

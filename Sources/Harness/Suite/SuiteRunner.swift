@@ -2,6 +2,7 @@ import Foundation
 import Engine
 import Zoo
 import RunStore
+import Distributed
 
 /// What `rkan-repro run` was asked to do.
 public struct RunRequest: Sendable {
@@ -18,6 +19,9 @@ public struct RunRequest: Sendable {
     /// Runs (experiment id, seed) whose file is moved aside (`RunFileAccess.moveAside`) and
     /// retrained (`--restart ID:SEED`).
     public var restart: [RestartTarget]
+    /// Data-parallel ranks (`--ranks`): must equal the MPI launcher's world size; nil takes the
+    /// world size (1 without a launcher). Changes speed, never the bytes.
+    public var ranks: Int? = nil
 
     public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
                 dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = []) {
@@ -65,7 +69,11 @@ public enum SuiteRunner {
                 + "give an experiment id and a seed that --only and --seeds select")
         }
         try checkOutFolder(r.outFolder)
-        let engine = try EngineContext.fromEnvironment(threads: r.threads)
+        let comm = try MPILaunch.communicator(requested: r.ranks)
+        let engine = try EngineContext.fromEnvironment(threads: r.threads, sharding: BatchSharding(communicator: comm))
+        let dp = DataParallel(sharding: engine.sharding)
+        let log: (String) -> Void = dp.isWriter ? log : { _ in }
+        if dp.ranks > 1 { log("data-parallel: \(dp.ranks) ranks × \(r.threads) threads, \(ShardPlan.shardCount) shards per batch (rank r trains shards r·\(ShardPlan.shardCount / dp.ranks) ..< (r+1)·\(ShardPlan.shardCount / dp.ranks))") }
         let data = try TrainingData.load(dataset: plan.dataset, folder: r.dataFolder, resolution: plan.resolution,
                                          trainSubset: plan.trainSubset, testSubset: plan.testSubset, workers: r.loaderWorkers,
                                          subsetSeed: 0)
@@ -84,18 +92,25 @@ public enum SuiteRunner {
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(url.path)")
             let trainer = Trainer(config: c, data: data, url: url, machine: machine, engine: engine)
             trainer.log = log
-            trainer.afterStep = CrashHook.fromEnvironment()
-            let lock: RunLock
-            switch try RunLock.acquire(runFile: url, log: log) {
-            case let .acquired(l): lock = l
-            case let .busy(o): log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(RunLock.path(for: url))); skipped"); continue
+            trainer.afterStep = CrashHook.fromEnvironment(rank: dp.rank)
+            // Rank 0 alone takes the lock and tidies the file; the others follow its decision.
+            var lock: RunLock?
+            if dp.isWriter {
+                switch try RunLock.acquire(runFile: url, log: log) {
+                case let .acquired(l): lock = l
+                case let .busy(o): log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(RunLock.path(for: url))); skipped")
+                }
             }
-            defer { lock.release() }
-            for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
+            guard dp.all(lock != nil || !dp.isWriter) else { continue }
+            defer { lock?.release() }
             let slot = RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed)
-            if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
-                log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
+            if dp.isWriter {
+                for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
+                if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
+                    log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
+                }
             }
+            dp.barrier()
             let outcome: TrainOutcome
             do { outcome = try trainer.run() } catch let e as RunStoreError {
                 switch e {
@@ -116,6 +131,10 @@ public enum SuiteRunner {
                     + "or check the data, then retrain with \(RunFileAccess.restartCommand(slot, access))")
             }
         }
+        // A clean end of every rank (MPI_Finalize); on an error the process exits 1 without it,
+        // and the launcher ends the other ranks.
+        dp.barrier()
+        (comm as? MPICommunicator)?.finalize()
         return diverged > 0 ? 1 : 0
     }
 }
@@ -175,8 +194,12 @@ extension SuiteRunner {
 enum CrashHook {
     nonisolated(unsafe) static var steps = 0
 
-    static func fromEnvironment() -> ((Int, Int) -> Void)? {
-        guard let v = ProcessInfo.processInfo.environment["RKAN_CRASH_AFTER_STEPS"], let n = Int(v) else { return nil }
+    /// `RKAN_CRASH_AFTER_STEPS=n`: SIGKILL after n steps; with `RKAN_CRASH_RANK=r` only on rank r
+    /// of a data-parallel run (the others must then fail cleanly, not hang).
+    static func fromEnvironment(rank: Int = 0) -> ((Int, Int) -> Void)? {
+        let env = ProcessInfo.processInfo.environment
+        guard let v = env["RKAN_CRASH_AFTER_STEPS"], let n = Int(v) else { return nil }
+        if let r = env["RKAN_CRASH_RANK"].flatMap(Int.init), r != rank { return nil }
         return { _, _ in
             steps += 1
             if steps >= n { kill(getpid(), SIGKILL) }

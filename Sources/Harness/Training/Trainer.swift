@@ -39,6 +39,11 @@ public final class Trainer {
     /// run started from, the bytes `rkan-repro init` writes for the same spec, classes, channels
     /// and seed. Set by `run()` (kept from the run file on resume).
     private var stateExtra = "{}"
+    /// Training img/s of the whole run (all ranks) so far in this process, for the run file.
+    private var throughput = 0.0
+
+    /// The run's ranks (one process unless `engine.sharding` has an MPI communicator).
+    var ranks: DataParallel { DataParallel(sharding: engine.sharding) }
 
     public init(config: RunConfig, data: TrainingData, url: URL, machine: MachineInfo, engine: EngineContext) {
         self.config = config; self.data = data; self.url = url; self.machine = machine; self.engine = engine
@@ -55,6 +60,12 @@ public final class Trainer {
         var metrics: [String: [Double]] = [:]
         var bench: [BenchEntry] = []
         var epoch = 0, step = 0
+        let dp = ranks
+        var trainSeconds = 0.0, trainImages = 0
+        if dp.ranks > 1, let p = model.store.parameters.first(where: { !$0.foldsOverShards }) {
+            throw HarnessError.unsupported(what: "--ranks \(dp.ranks) with \(c.model)", detail:
+                "its layer of \(p.name) does not fold its gradient over batch shards yet (data-parallel runs support conv, linear, BatchNorm and Chebyshev KAN layers: every backbone but ela_l_resnet50, with rkan(kan=chebyshev)); train this model with one rank")
+        }
 
         if FileManager.default.fileExists(atPath: url.path) {
             let rec = try RunFile.read(url, slot: RunSlot(suite: c.suite, profile: c.profile, experiment: c.experiment, seed: c.seed))
@@ -97,14 +108,15 @@ public final class Trainer {
             var batchIndex = 0
             let stream = try data.trainLoader(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment)
             defer { stream.close() }
-            while let batch = try stream.next() {
+            while let whole = try stream.next() {
                 let tb = Date()
+                let batch = dp.local(whole), globalCount = whole.labels.count
                 model.store.zeroGrad()
                 let logits = try model.forward(batch.images, mode: .train)
                 var (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
-                                                              labelSmoothing: Float(c.training.labelSmoothing))
+                                                              labelSmoothing: Float(c.training.labelSmoothing), sharding: engine.sharding)
                 if step == injectNaNAtStep { loss = .nan }
-                let logitsFinite = Trainer.allFinite(logits)
+                let logitsFinite = dp.all(Trainer.allFinite(logits))
                 guard loss.isFinite && logitsFinite else {
                     let what = logitsFinite ? "training loss \(loss)" : "training logits (non-finite values)"
                     let detail = "\(what) at epoch \(epoch + 1), batch \(batchIndex + 1) (step \(step))"
@@ -115,10 +127,12 @@ public final class Trainer {
                 model.backward(dlogits)
                 opt.step(lr: Float(schedule.lr(at: step)))
                 step += 1
-                lossSum += loss * Double(batch.labels.count)
-                correct += topKCorrect(logits: logits, labels: batch.labels, k: 1)
-                seen += batch.labels.count
-                let ips = Double(batch.labels.count) / max(Date().timeIntervalSince(tb), 1e-9)
+                lossSum += loss * Double(globalCount)
+                correct += dp.sum([topKCorrect(logits: logits, labels: batch.labels, k: 1)])[0]
+                seen += globalCount
+                let dt = Date().timeIntervalSince(tb)
+                (trainSeconds, trainImages) = (trainSeconds + dt, trainImages + globalCount)
+                let ips = Double(globalCount) / max(dt, 1e-9)
                 progress.step(epoch: epoch, epochs: c.training.epochs, batch: batchIndex, batches: stepsPerEpoch,
                               loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), imagesPerSecond: ips)
                 afterStep?(epoch, batchIndex)
@@ -141,19 +155,28 @@ public final class Trainer {
             epoch += 1
             progress.message(String(format: "epoch %d/%d: train loss %.4f, val loss %.4f, val top-1 %.2f%%, top-5 %.2f%%",
                                     epoch, c.training.epochs, record[0].1, ev.loss, ev.top1, ev.top5))
+            if trainSeconds > 0 { throughput = Double(trainImages) / trainSeconds }
             try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .running)
         }
 
         if bench.isEmpty {
             for mode in BenchMode.allCases {
-                let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
-                                               batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
-                                               iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
-                bench.append(BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size))
-                progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
-                                        mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
+                // One process's img/s (also the reference of the scaling efficiency): rank 0
+                // measures while the other ranks wait, then sends them its figures.
+                var repeats: [Double] = []
+                if dp.isWriter {
+                    let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
+                                                   batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
+                                                   iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
+                    repeats = r.repeats
+                    progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
+                                            mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
+                }
+                repeats = dp.fromWriter(repeats, count: c.bench.repeats)
+                bench.append(BenchEntry(name: "\(mode.rawValue)_img_s", values: repeats, batch: c.bench.batch, size: c.imageSize))
             }
         }
+        if trainSeconds > 0 { throughput = Double(trainImages) / trainSeconds }
         try save(model: model, optimizer: opt, metrics: metrics, bench: bench, epoch: epoch, step: step, status: .finished)
         return .finished
     }
@@ -193,19 +216,22 @@ public final class Trainer {
         let inject = evaluations == injectNaNLogitsAtEval
         evaluations += 1
         var batchIndex = 0
-        while let batch = try stream.next() {
+        let dp = ranks
+        while let whole = try stream.next() {
             batchIndex += 1
+            let batch = dp.local(whole)
             let logits = try model.forward(batch.images, mode: .eval)
-            if inject && logits.count > 0 { logits.data[0] = .nan }
-            guard Trainer.allFinite(logits) else {
+            if inject && logits.count > 0 && dp.isWriter { logits.data[0] = .nan }
+            guard dp.all(Trainer.allFinite(logits)) else {
                 throw ValidationDivergence(what: "validation logits (non-finite values)", batch: batchIndex)
             }
-            let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels))
+            let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels), sharding: engine.sharding)
             guard l.isFinite else { throw ValidationDivergence(what: "validation loss \(l)", batch: batchIndex) }
-            loss += l * Double(batch.labels.count)
-            c1 += topKCorrect(logits: logits, labels: batch.labels, k: 1)
-            c5 += topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))
-            n += batch.labels.count
+            loss += l * Double(whole.labels.count)
+            let counts = dp.sum([topKCorrect(logits: logits, labels: batch.labels, k: 1),
+                                 topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))])
+            c1 += counts[0]; c5 += counts[1]
+            n += whole.labels.count
         }
         let d = Double(max(n, 1))
         return (loss / d, 100 * Double(c1) / d, 100 * Double(c5) / d)
@@ -223,15 +249,22 @@ public final class Trainer {
                       epoch: Int, step: Int, status: RunStore.RunStatus) throws {
         let weights = stateEntries(model)
         let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
-        let attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
+        var attrs = RunAttributes(suite: config.suite, experiment: config.experiment, model: config.model, seed: config.seed,
                                   profile: config.profile, config: config.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
                                   convAlgorithm: engine.conv.algorithm.rawValue)
+        attrs.ranks = ranks.ranks
+        attrs.trainImagesPerSecond = throughput
+        let single = bench.first { $0.name == "train_img_s" }.map { Throughput.median($0.values) } ?? 0
+        attrs.scalingEfficiency = single > 0 && throughput > 0 ? throughput / (Double(ranks.ranks) * single) : 0
         var values = ["optimizer_steps": optimizer.stepCount]
         if status == .diverged { values["diverged_at_step"] = Int64(step) }
         let state = RunState(epoch: epoch, step: step, values: values, extraJSON: stateExtra)
         let rec = RunRecord(attributes: attrs, weights: weights, optimizer: opt, state: state, metrics: metrics, bench: bench)
-        try RunFile.write(rec, to: url)
+        // Every rank holds the same bytes; rank 0 writes once all have arrived, then all go on.
+        ranks.barrier()
+        if ranks.isWriter { try RunFile.write(rec, to: url) }
+        ranks.barrier()
     }
 
     private func restore(model: Model, optimizer: Optimizer, from rec: RunRecord) throws {

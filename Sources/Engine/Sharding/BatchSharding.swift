@@ -1,0 +1,83 @@
+/// The batch-shard reducer of an `EngineContext`: which shards of the current batch this process
+/// computes, and the sum of per-shard partials over all shards of all ranks (`ShardFold`).
+///
+/// Layers run their kernels once per shard (so an image's bytes never depend on how many images
+/// a call held) and compute every batch reduction (weight and bias gradients, BatchNorm statistics
+/// and sums, loss sums) per shard; `sum` folds them in the one fixed order. A single process is
+/// the same computation with all K shards local.
+public final class BatchSharding {
+    /// The ranks; `SingleProcess` unless the run is data-parallel.
+    public let communicator: Communicator
+    /// How the current batch is split between the ranks.
+    public enum Scope: Equatable, Sendable {
+        /// The tensor a layer sees is the whole batch (no communication).
+        case whole
+        /// The tensor a layer sees holds this rank's shards of a batch of `globalBatch` images.
+        case distributed(globalBatch: Int)
+    }
+    /// Set by the data-parallel driver before each distributed pass.
+    public var scope: Scope = .whole
+
+    public init(communicator: Communicator = SingleProcess()) { self.communicator = communicator }
+
+    /// The plan of the current batch, given the rows the layer sees.
+    private func plan(localBatch n: Int) -> (ShardPlan, owned: Range<Int>, ranks: Int, rank: Int) {
+        switch scope {
+        case .whole:
+            let p = ShardPlan(batch: n)
+            return (p, 0..<p.shards, 1, 0)
+        case let .distributed(b):
+            let p = ShardPlan(batch: b), (r, size) = (communicator.rank, communicator.size)
+            precondition(p.images(ofRank: r, ranks: size).count == n,
+                         "BatchSharding: a layer got \(n) images; rank \(r) of \(size) owns \(p.images(ofRank: r, ranks: size)) of \(b)")
+            return (p, p.shards(ofRank: r, ranks: size), size, r)
+        }
+    }
+
+    /// Whether `sum` also folds across ranks (a distributed pass on more than one rank).
+    public var isDistributed: Bool {
+        if case .distributed = scope { return communicator.size > 1 }
+        return false
+    }
+
+    /// The global batch of the current pass, given the images a layer sees.
+    public func globalBatch(localBatch n: Int) -> Int {
+        if case let .distributed(b) = scope { return b }
+        return n
+    }
+
+    /// The image ranges, within the tensor a layer sees, of the shards this process computes, in
+    /// shard order (empty shards included: their partials are zeros).
+    public func localShards(batch n: Int) -> [Range<Int>] {
+        let (p, owned, _, _) = plan(localBatch: n)
+        let base = p.images(ofShard: owned.lowerBound).lowerBound
+        return owned.map { i in let r = p.images(ofShard: i); return (r.lowerBound - base)..<(r.upperBound - base) }
+    }
+
+    /// Sums per-shard partials over every shard of the batch: `partials` holds
+    /// `localShards(batch:).count` rows of `count` values; on return row 0 holds the total (the
+    /// same bytes on every rank and for every rank count).
+    public func sum<T: ShardScalar>(_ partials: UnsafeMutablePointer<T>, count: Int, shards: Int) {
+        ShardFold.local(partials, count: count, shards: shards)
+        if isDistributed { ShardFold.acrossRanks(partials, count: count, communicator) }
+    }
+
+    /// Runs `body(shard, images)` for every local shard, with `scratch` giving each shard its
+    /// own zeroed row of `count` values, then folds the rows (`sum`) and returns row 0, the total.
+    /// The pointer is valid until `release` (callers add it into their gradients first).
+    public func perShard<T: ShardScalar>(batch n: Int, count: Int,
+                                         _ body: (Int, Range<Int>, UnsafeMutablePointer<T>) -> Void) -> ShardTotal<T> {
+        let shards = localShards(batch: n)
+        let rows = UnsafeMutablePointer<T>.allocate(capacity: max(1, shards.count * count))
+        rows.update(repeating: 0, count: shards.count * count)
+        for (i, r) in shards.enumerated() { body(i, r, rows + i * count) }
+        sum(rows, count: count, shards: shards.count)
+        return ShardTotal(values: rows)
+    }
+}
+
+/// The folded total of `BatchSharding.perShard`; call `release` after reading it.
+public struct ShardTotal<T> {
+    public let values: UnsafeMutablePointer<T>
+    public func release() { values.deallocate() }
+}
