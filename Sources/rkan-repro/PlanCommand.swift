@@ -71,7 +71,8 @@ struct Plan: ParsableCommand {
                 return 0
             }
             for u in try SlurmSubmission.write(job) { print("wrote \(u.path)") }
-            print("\(job.tasks.count) array tasks, \(cpusPerTask) CPU\(cpusPerTask == 1 ? "" : "s") each; logs in \(job.logsFolder)")
+            let ranks = ranksPerRun > 1 ? "\(ranksPerRun) ranks × " : ""
+            print("\(job.tasks.count) array tasks, \(ranks)\(cpusPerTask) CPU\(cpusPerTask == 1 ? "" : "s") each; logs in \(job.logsFolder)")
             if submit {
                 let id = try SlurmSubmission.submit(script: job.scriptPath)
                 print("submitted job \(id)")

@@ -17,7 +17,8 @@ final class DataParallelTests: XCTestCase {
         try XCTSkipUnless(Self.mpirun != nil, "mpirun is missing (scripts/setup.sh installs openmpi-bin)")
     }
 
-    /// One profile of one epoch: 2 steps of 64 (8 shards of 8 images) plus a partial batch of 32.
+    /// Two epochs of 2 steps of 64 (8 shards of 8 images) plus a partial batch of 32, with CutMix
+    /// and MixUp (a rank decodes its shards' images and their partners only).
     static func suites() throws -> URL {
         let dir = try CLI.tempFolder("dp-suites")
         let yaml = """
@@ -31,7 +32,7 @@ final class DataParallelTests: XCTestCase {
           optimizer: {name: sgd, lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 5.0e-4}
           schedule: {name: warmup_cosine, warmup_epochs: 1, min_lr: 1.0e-5}
           label_smoothing: 0.1
-          augment: {hflip: true, pad_crop: 2}
+          augment: {hflip: true, pad_crop: 2, cutmix: {p: 0.5, alpha: 1.0}, mixup: {p: 0.4, alpha: 0.2}}
         profiles:
           t: {train_subset: 160, test_subset: 72, width: 0.125}
         seeds: [0]
@@ -80,6 +81,20 @@ final class DataParallelTests: XCTestCase {
             seen.append("\(ranks): \(rec.attributes.weightsSHA256)")
         }
         print("data-parallel digests (plain \(expected)): " + seen.joined(separator: ", "))
+    }
+
+    /// Rank 1 of 2 stops (SIGSTOP: alive but silent, which MPI does not report): rank 0's
+    /// watchdog ends it after RKAN_MPI_TIMEOUT seconds and mpirun ends the stopped rank.
+    func testStoppedRankIsEndedByTheWatchdog() throws {
+        let suites = try Self.suites()
+        let out = try CLI.tempFolder("dp-stop")
+        let t0 = Date()
+        let r = try Self.run(ranks: 2, suites: suites, out: out, env: ["RKAN_CRASH_AFTER_STEPS": "2", "RKAN_CRASH_RANK": "1",
+                                                                       "RKAN_CRASH_SIGNAL": "STOP", "RKAN_MPI_TIMEOUT": "8"])
+        let seconds = Date().timeIntervalSince(t0)
+        XCTAssertNotEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("waited more than 8 s (RKAN_MPI_TIMEOUT)"), r.stderr)
+        XCTAssertLessThan(seconds, 90, "the job outlived the watchdog by far")
     }
 
     func testRankCountsThatDoNotDivideTheShardsAreRefused() throws {

@@ -137,9 +137,9 @@ public struct SlurmPlan: Equatable, Sendable {
     /// `plan.tsv` and an `exec` of `rkan-repro run` for that one run.
     public func script() -> String {
         var sbatch = ["--job-name=rkan-\(suite)-\(profile)", "--array=0-\(tasks.count - 1)",
-                      "--ntasks=\(resources.ranksPerRun)",
                       "--cpus-per-task=\(resources.cpusPerTask)", "--output=\(logsFolder)/task-%a.log",
                       "--open-mode=append", "--requeue", "--chdir=\(workingDirectory)"]
+        if resources.ranksPerRun > 1 { sbatch.append("--ntasks=\(resources.ranksPerRun)") }
         if let p = resources.partition { sbatch.append("--partition=\(p)") }
         if let t = resources.time { sbatch.append("--time=\(t)") }
         if let m = resources.memory { sbatch.append("--mem=\(m)") }

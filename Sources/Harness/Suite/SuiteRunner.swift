@@ -194,15 +194,17 @@ extension SuiteRunner {
 enum CrashHook {
     nonisolated(unsafe) static var steps = 0
 
-    /// `RKAN_CRASH_AFTER_STEPS=n`: SIGKILL after n steps; with `RKAN_CRASH_RANK=r` only on rank r
-    /// of a data-parallel run (the others must then fail cleanly, not hang).
+    /// `RKAN_CRASH_AFTER_STEPS=n`: SIGKILL after n steps (`RKAN_CRASH_SIGNAL=STOP`: SIGSTOP, a
+    /// process alive but silent); with `RKAN_CRASH_RANK=r` only on rank r of a data-parallel run
+    /// (the others must then fail cleanly, not hang).
     static func fromEnvironment(rank: Int = 0) -> ((Int, Int) -> Void)? {
         let env = ProcessInfo.processInfo.environment
         guard let v = env["RKAN_CRASH_AFTER_STEPS"], let n = Int(v) else { return nil }
         if let r = env["RKAN_CRASH_RANK"].flatMap(Int.init), r != rank { return nil }
+        let signal = env["RKAN_CRASH_SIGNAL"] == "STOP" ? SIGSTOP : SIGKILL
         return { _, _ in
             steps += 1
-            if steps >= n { kill(getpid(), SIGKILL) }
+            if steps >= n { kill(getpid(), signal) }
         }
     }
 }

@@ -24,21 +24,49 @@ final class BatchMixer {
 
     var isActive: Bool { (cutmix?.p ?? 0) > 0 || (mixup?.p ?? 0) > 0 }
 
-    func mix(_ x: Tensor, labels: [Int], batchIndex: Int) -> TrainBatch {
+    /// What one batch's draws decided: the CutMix box (rows y1..<y2, columns x1..<x2), the MixUp
+    /// λ, and the partners.
+    enum Draw { case none, cutmix(y1: Int, y2: Int, x1: Int, x2: Int, perm: [Int]), mixup(lam: Double, perm: [Int]) }
+
+    /// The draws of batch `batchIndex` (n images of h×w), in the stream's fixed order.
+    func draw(batchIndex: Int, n: Int, h: Int, w: Int) -> Draw {
         var draws = RandomDraws(Philox(seed: seed, purpose: .mix, index: UInt64(epoch) << 32 | UInt64(batchIndex)))
         let u = draws.uniform()
         let pc = cutmix?.p ?? 0, pm = mixup?.p ?? 0
-        let n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
-        let out = x.copy()
-        let lam: Double
-        var perm: [Int] = []
         if let cm = cutmix, u < pc {
             let l = draws.beta(cm.alpha)
             let ratio = (1 - l).squareRoot()
             let ch = Int(Double(h) * ratio), cw = Int(Double(w) * ratio)
             let cy = draws.below(h), cx = draws.below(w)
-            let y1 = max(cy - ch / 2, 0), y2 = min(cy + ch / 2, h), x1 = max(cx - cw / 2, 0), x2 = min(cx + cw / 2, w)
-            perm = draws.permutation(n)
+            return .cutmix(y1: max(cy - ch / 2, 0), y2: min(cy + ch / 2, h), x1: max(cx - cw / 2, 0), x2: min(cx + cw / 2, w),
+                           perm: draws.permutation(n))
+        } else if let mu = mixup, u < pc + pm {
+            let lam = draws.beta(mu.alpha)
+            return .mixup(lam: lam, perm: draws.permutation(n))
+        }
+        return .none
+    }
+
+    /// The images batch `batchIndex` needs to mix `wanted` (those and their partners), for a
+    /// data-parallel rank that builds only its shards.
+    func needed(batchIndex: Int, n: Int, h: Int, w: Int, wanted: Range<Int>) -> [Bool] {
+        var need = [Bool](repeating: false, count: n)
+        for i in wanted { need[i] = true }
+        switch draw(batchIndex: batchIndex, n: n, h: h, w: w) {
+        case .none: break
+        case let .cutmix(_, _, _, _, perm), let .mixup(_, perm): for i in wanted { need[perm[i]] = true }
+        }
+        return need
+    }
+
+    func mix(_ x: Tensor, labels: [Int], batchIndex: Int) -> TrainBatch {
+        let n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3]
+        let out = x.copy()
+        let lam: Double
+        var perm: [Int] = []
+        switch draw(batchIndex: batchIndex, n: n, h: h, w: w) {
+        case let .cutmix(y1, y2, x1, x2, p):
+            perm = p
             for i in 0..<n {
                 let j = perm[i]
                 for yy in y1..<max(y1, y2) {
@@ -47,16 +75,15 @@ final class BatchMixer {
                 }
             }
             lam = 1 - Double((y2 - y1) * (x2 - x1)) / Double(h * w)
-        } else if let mu = mixup, u < pc + pm {
-            lam = draws.beta(mu.alpha)
-            perm = draws.permutation(n)
+        case let .mixup(l, p):
+            (lam, perm) = (l, p)
             let per = h * w * c, a = Float(lam), b = Float(1 - lam)
             for i in 0..<n {
                 let j = perm[i]
                 let dst = out.data + i * per, s1 = x.data + i * per, s2 = x.data + j * per
                 for k in 0..<per { dst[k] = a * s1[k] + b * s2[k] }
             }
-        } else {
+        case .none:
             return TrainBatch(images: x, labels: labels, targets: .labels(labels))
         }
         let t = Tensor(zeros: [n, classes])

@@ -4,8 +4,9 @@ import Engine
 /// A run's ranks as the trainer sees them: which images of each global batch this process
 /// computes, cross-rank sums of metric counts, and who writes the run file.
 ///
-/// Every rank builds the same global batch (same Philox keys, so image i is augmented and mixed
-/// identically everywhere) and keeps the images of its shards (`ShardPlan.images(ofRank:ranks:)`);
+/// Every rank decodes only its shards' images and their CutMix/MixUp partners (same Philox keys,
+/// so image i is augmented and mixed identically everywhere; `TrainingData.trainLoader(rank:)`)
+/// and keeps the images of its shards (`ShardPlan.images(ofRank:ranks:)`);
 /// the model's layers then fold every batch reduction over all shards of all ranks
 /// (`BatchSharding`), so the weights are the same bytes for 1, 2, 4 or 8 ranks. With one rank the
 /// batch stays whole and nothing is exchanged.
@@ -55,6 +56,9 @@ public struct DataParallel {
 
     /// Whether every rank says `ok` (a cross-rank AND), so all ranks take the same branch.
     public func all(_ ok: Bool) -> Bool { sum([ok ? 0 : 1])[0] == 0 }
+
+    /// For the loaders: build only this rank's shards (nil with one rank: the whole batch).
+    public var loaderRank: (rank: Int, ranks: Int)? { ranks > 1 ? (rank, ranks) : nil }
 
     /// Waits for every rank (before rank 0 writes a checkpoint, and after).
     public func barrier() { communicator.barrier() }

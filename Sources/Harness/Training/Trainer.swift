@@ -100,13 +100,15 @@ public final class Trainer {
                 "the training split has no images; raise train_subset or check the dataset folder")
         }
         let schedule = c.lrSchedule(stepsPerEpoch: stepsPerEpoch)
-        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * stepsPerEpoch, alreadyDone: step)
+        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * stepsPerEpoch, alreadyDone: step,
+                                   output: dp.isWriter ? .standardError : .nullDevice)   // rank 0 speaks for all
 
         while epoch < c.training.epochs {
             let t0 = Date()
             var lossSum = 0.0, correct = 0, seen = 0
             var batchIndex = 0
-            let stream = try data.trainLoader(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment)
+            let stream = try data.trainLoader(epoch: epoch, seed: c.seed, batchSize: c.training.batchSize, augment: c.training.augment,
+                                              rank: dp.loaderRank)
             defer { stream.close() }
             while let whole = try stream.next() {
                 let tb = Date()
@@ -211,7 +213,7 @@ public final class Trainer {
     /// - Throws: `ValidationDivergence` at the first batch whose logits or loss are not finite.
     func evaluate(_ model: Model) throws -> (loss: Double, top1: Double, top5: Double) {
         var loss = 0.0, c1 = 0, c5 = 0, n = 0
-        let stream = try data.testLoader(batchSize: config.evalBatchSize)
+        let stream = try data.testLoader(batchSize: config.evalBatchSize, rank: ranks.loaderRank)
         defer { stream.close() }
         let inject = evaluations == injectNaNLogitsAtEval
         evaluations += 1
