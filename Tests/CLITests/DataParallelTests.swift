@@ -17,35 +17,27 @@ final class DataParallelTests: XCTestCase {
         try XCTSkipUnless(Self.mpirun != nil, "mpirun is missing (scripts/setup.sh installs openmpi-bin)")
     }
 
-    /// Two epochs of 2 steps of 64 (8 shards of 8 images) plus a partial batch of 32, with CutMix
-    /// and MixUp (a rank decodes its shards' images and their partners only).
+    /// `CLI.tinySuites` cut to two epochs of 2 steps of 64 (8 shards of 8 images) plus a partial
+    /// batch of 32, with CutMix and MixUp (a rank decodes its shards' images and their partners
+    /// only); the tests train its `rkan` row.
     static func suites() throws -> URL {
-        let dir = try CLI.tempFolder("dp-suites")
-        let yaml = """
-        suite: tiny
-        title: Tiny Fashion-MNIST
-        source: test
-        dataset: {name: fashion-mnist}
-        protocol:
-          epochs: 2
-          batch_size: 64
-          optimizer: {name: sgd, lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 5.0e-4}
-          schedule: {name: warmup_cosine, warmup_epochs: 1, min_lr: 1.0e-5}
-          label_smoothing: 0.1
-          augment: {hflip: true, pad_crop: 2, cutmix: {p: 0.5, alpha: 1.0}, mixup: {p: 0.4, alpha: 0.2}}
-        profiles:
-          t: {train_subset: 160, test_subset: 72, width: 0.125}
-        seeds: [0]
-        experiments:
-          - {id: rkan, model: "resnet18(stem=small)+rkan"}
-        """
-        try yaml.write(to: dir.appendingPathComponent("tiny.yaml"), atomically: true, encoding: .utf8)
+        let dir = try CLI.tinySuites()
+        let url = dir.appendingPathComponent("tiny.yaml")
+        var text = try String(contentsOf: url, encoding: .utf8)
+        for (old, new) in [("epochs: 3", "epochs: 2"),
+                           ("augment: {hflip: true, pad_crop: 2}",
+                            "augment: {hflip: true, pad_crop: 2, cutmix: {p: 0.5, alpha: 1.0}, mixup: {p: 0.4, alpha: 0.2}}"),
+                           ("train_subset: 192, test_subset: 64", "train_subset: 160, test_subset: 72")] {
+            XCTAssertTrue(text.contains(old), "CLI.tinySuites changed: no \(old)")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        try text.write(to: url, atomically: true, encoding: .utf8)
         return dir
     }
 
     /// `rkan-repro run` on `ranks` processes (plain, without mpirun, when ranks is nil).
     static func run(ranks: Int?, suites: URL, out: URL, env: [String: String] = [:]) throws -> CLI.Result {
-        let args = ["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--threads", "1"]
+        let args = ["run", "tiny", "--profile", "t", "--only", "rkan", "--suites", suites.path, "--out", out.path, "--threads", "1"]
         // Yield instead of busy-polling: 4 ranks share 2 cores.
         var e = env
         e["OMPI_MCA_mpi_yield_when_idle"] = "1"

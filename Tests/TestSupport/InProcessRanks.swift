@@ -18,20 +18,18 @@ public final class InProcessRanks: @unchecked Sendable {
     /// Runs `body(communicator)` on `ranks` threads and returns the results in rank order.
     public static func run<T>(ranks: Int, _ body: @escaping (Communicator) throws -> T) throws -> [T] {
         let world = InProcessRanks(size: ranks)
-        var results = [Result<T, Error>?](repeating: nil, count: ranks)
-        let lock = NSLock(), group = DispatchGroup()
+        let results = Results<T>(count: ranks), group = DispatchGroup()
         for r in 0..<ranks {
             group.enter()
             let t = Thread {
-                let res = Result { try body(Rank(world: world, rank: r)) }
-                lock.lock(); results[r] = res; lock.unlock()
+                results.set(r, Result { try body(Rank(world: world, rank: r)) })
                 group.leave()
             }
             t.stackSize = 16 << 20
             t.start()
         }
         group.wait()
-        return try results.map { try $0!.get() }
+        return try results.values.map { try $0!.get() }
     }
 
     func send(_ bytes: [UInt8], from: Int, to: Int) {
@@ -52,6 +50,14 @@ public final class InProcessRanks: @unchecked Sendable {
         arrived += 1
         if arrived == size { arrived = 0; generation += 1; cond.broadcast(); return }
         while generation == g { cond.wait() }
+    }
+
+    /// The ranks' results, written by their threads.
+    final class Results<T>: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var values: [Result<T, Error>?]
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ r: Result<T, Error>) { lock.lock(); values[i] = r; lock.unlock() }
     }
 
     /// One rank's view.
