@@ -55,7 +55,7 @@ def main():
         f.write(SUITE.format(images=a.images, spec=a.spec))
     env = dict(os.environ, OMPI_MCA_mpi_yield_when_idle="1")
     rows = []
-    plans = [("1 process", None, 2)] + [(f"{n} ranks", int(n), a.threads) for n in a.ranks.split(",")]
+    plans = [("1 process", None, 2)] + [(f"{n} rank{'' if n == '1' else 's'}", int(n), a.threads) for n in a.ranks.split(",")]
     for name, n, threads in plans:
         out = os.path.join(tmp, name.replace(" ", "-"))
         run = [BIN, "run", "dp", "--profile", "b", "--suites", tmp, "--out", out, "--threads", str(threads)]

@@ -27,8 +27,12 @@ public enum MPILaunch {
     /// training with another count. Without a launcher only `--ranks 1` is valid.
     /// - Throws: `DistributedError` for an MPI failure, `EngineError.invalidArgument` for a rank
     ///   count that is not the world size or does not divide the shard count.
-    public static func communicator(requested: Int?) throws -> Communicator {
-        let world = worldSize()
+    public static func communicator(requested: Int?, _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> Communicator {
+        let world = worldSize(env)
+        if world == nil, let tasks = env["SLURM_STEP_NUM_TASKS"].flatMap(Int.init), tasks > 1 {
+            throw EngineError.invalidArgument(op: "srun", detail:
+                "srun started \(tasks) tasks without an MPI plugin, so each would train the whole run alone; start them with `srun --mpi=pmix` (or `mpirun` inside the allocation)")
+        }
         let ranks = requested ?? world ?? 1
         try ShardPlan.check(ranks: ranks)
         guard let world else {

@@ -26,6 +26,9 @@ final class DataParallelSetupTests: XCTestCase {
         XCTAssertThrowsError(try MPILaunch.communicator(requested: 6)) { e in
             XCTAssertTrue("\(e)".contains("1, 2, 4, 8"), "\(e)")
         }
+        XCTAssertThrowsError(try MPILaunch.communicator(requested: nil, ["SLURM_STEP_NUM_TASKS": "2"])) { e in
+            XCTAssertTrue("\(e)".contains("srun --mpi=pmix"), "\(e)")
+        }
         XCTAssertEqual(DataParallel.validRankCounts, [1, 2, 4, 8])
         XCTAssertTrue(DataParallel.rankAdvice(3).contains("1, 2, 4, 8"))
     }
