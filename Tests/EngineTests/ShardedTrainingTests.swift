@@ -8,11 +8,12 @@ import TestSupport
 final class ShardedTrainingTests: XCTestCase {
     static let (batch, side, channels, classes) = (12, 5, 3, 4)
 
-    /// conv 3×3 → BN → ReLU → conv 1×1 (bias) → BN → global pool → linear.
+    /// conv 3×3 → BN → ReLU → Chebyshev KAN 3×3 → conv 1×1 (bias) → BN → global pool → linear.
     final class Net {
         let store: ParameterStore
         let conv1, conv2: Conv2d
         let bn1, bn2: BatchNorm2d
+        let kan: ChebyshevKANConv2d
         let fc: Linear
         let body: Sequential
 
@@ -20,10 +21,11 @@ final class ShardedTrainingTests: XCTestCase {
             store = ParameterStore(context: context)
             conv1 = Conv2d(store: store, name: "conv1", inChannels: channels, outChannels: 16, kernel: 3, padding: 1)
             bn1 = BatchNorm2d(store: store, name: "bn1", channels: 16)
+            kan = ChebyshevKANConv2d(store: store, name: "kan", kernel: 3, stride: 1, padding: 1, degree: 3)
             conv2 = Conv2d(store: store, name: "conv2", inChannels: 16, outChannels: 8, kernel: 1, bias: true)
             bn2 = BatchNorm2d(store: store, name: "bn2", channels: 8)
             fc = Linear(store: store, name: "fc", inFeatures: 8, outFeatures: classes)
-            body = Sequential([conv1, bn1, ReLU(), conv2, bn2, GlobalAvgPool(), fc])
+            body = Sequential([conv1, bn1, ReLU(), kan, conv2, bn2, GlobalAvgPool(), fc])
             store.finalize()
             store.initialize(seed: 3)
         }
@@ -38,13 +40,14 @@ final class ShardedTrainingTests: XCTestCase {
 
     /// One forward + backward on this rank's images of the batch; everything as bit patterns,
     /// logits and dx only for this rank's rows.
-    static func step(_ comm: Communicator) throws -> Outcome {
+    static func step(_ comm: Communicator, batch: Int = batch) throws -> Outcome {
         let sharding = BatchSharding(communicator: comm)
         let net = Net(EngineContext(threads: 2, sharding: sharding))
         let plan = ShardPlan(batch: batch), mine = plan.images(ofRank: comm.rank, ranks: comm.size)
         sharding.scope = comm.size == 1 ? .whole : .distributed(globalBatch: batch)
         let per = side * side * channels
-        let x = Tensor(shape: [mine.count, side, side, channels], values: Array(input[(mine.lowerBound * per)..<(mine.upperBound * per)]))
+        let x = Tensor(zeros: [mine.count, side, side, channels])   // N = 0 on a rank without images
+        for (i, v) in input[(mine.lowerBound * per)..<(mine.upperBound * per)].enumerated() { x.data[i] = v }
         let logits = try net.body.forward(x, mode: .train)
         let (loss, d) = try softmaxCrossEntropy(logits: logits, targets: .labels(Array(labels[mine])), sharding: sharding)
         net.store.zeroGrad()
@@ -66,6 +69,22 @@ final class ShardedTrainingTests: XCTestCase {
             }
             XCTAssertEqual(outs.flatMap(\.logits), single.logits, "\(ranks) ranks: logits differ")
             XCTAssertEqual(outs.flatMap(\.dx), single.dx, "\(ranks) ranks: input gradients differ")
+        }
+    }
+
+    /// A batch of 3 on 4 or 8 ranks leaves some ranks without an image: they still run the
+    /// passes on an empty tensor and join every fold, and the bytes stay the single process's.
+    func testRanksWithoutImagesJoinTheFold() throws {
+        let single = try Self.step(SingleProcess(), batch: 3)
+        for ranks in [4, 8] {
+            let outs = try InProcessRanks.run(ranks: ranks) { try Self.step($0, batch: 3) }
+            XCTAssertTrue(outs.contains { $0.logits.isEmpty }, "the fixture must leave a rank empty")
+            for (r, o) in outs.enumerated() {
+                XCTAssertEqual(o.grads, single.grads, "\(ranks) ranks, rank \(r): weight gradients differ")
+                XCTAssertEqual(o.buffers, single.buffers, "\(ranks) ranks, rank \(r): BN running statistics differ")
+                XCTAssertEqual(o.loss, single.loss, "\(ranks) ranks, rank \(r): loss differs")
+            }
+            XCTAssertEqual(outs.flatMap(\.logits), single.logits)
         }
     }
 

@@ -108,12 +108,13 @@ public final class BatchNorm2d: Layer {
     /// `(Σ a, Σ a·b)` of `channelSums` over the whole batch: per shard (rows of its images), then
     /// folded over every shard of every rank (`BatchSharding.sum`).
     /// - Parameters:
-    ///   - images: N of the tensor this process sees; rows per image = rows / N.
+    ///   - images: N of the tensor this process sees (0 on a rank whose shards are all empty).
+    ///   - perImage: rows per image (H·W, or 1 for (N, C)).
     /// - Returns: written into `s1` (C) and `s2` (C).
     private func batchSums(_ p: UnsafePointer<Float>, _ shiftA: UnsafePointer<Double>,
-                           _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, rows: Int, images: Int,
+                           _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, images: Int, perImage: Int,
                            _ s1: UnsafeMutablePointer<Double>, _ s2: UnsafeMutablePointer<Double>) {
-        let c = channels, perImage = rows / max(images, 1)
+        let c = channels
         let total: ShardTotal<Double> = sharding.perShard(batch: images, count: 2 * c) { _, r, row in
             if r.isEmpty { return }
             let o = r.lowerBound * perImage * c
@@ -162,7 +163,8 @@ public final class BatchNorm2d: Layer {
                 b[j] = bi[j]
             }
         case .train:
-            let images = x.shape[0], globalRows = sharding.globalBatch(localBatch: images) * (rows / max(images, 1))
+            let images = x.shape[0], perImage = x.rank == 4 ? x.shape[1] * x.shape[2] : 1
+            let globalRows = sharding.globalBatch(localBatch: images) * perImage
             guard globalRows > 1 else {
                 throw EngineError.invalidArgument(op: "BatchNorm2d", detail: "expected more than 1 value per channel when training, got input \(shapeString(x.shape))")
             }
@@ -172,7 +174,7 @@ public final class BatchNorm2d: Layer {
             defer { shift.deallocate() }
             let (s1, s2) = (shift + c, shift + 2 * c)
             for j in 0..<c { shift[j] = Double(rm[j]) }
-            batchSums(x.data, shift, x.data, shift, rows: rows, images: images, s1, s2)
+            batchSums(x.data, shift, x.data, shift, images: images, perImage: perImage, s1, s2)
             let n = Double(globalRows)
             for j in 0..<c {
                 let d = s1[j] / n
@@ -202,13 +204,14 @@ public final class BatchNorm2d: Layer {
         precondition(dy.shape == x.shape, "BatchNorm2d.backward: dy \(shapeString(dy.shape)) vs x \(shapeString(x.shape))")
         input = nil
         let c = channels, rows = x.count / c, images = x.shape[0]
-        let n = Double(sharding.globalBatch(localBatch: images) * (rows / max(images, 1)))
+        let perImage = x.rank == 4 ? x.shape[1] * x.shape[2] : 1
+        let n = Double(sharding.globalBatch(localBatch: images) * perImage)
         let zero = UnsafeMutablePointer<Double>.allocate(capacity: 3 * c)
         defer { zero.deallocate() }
         let (sdy, sdyx) = (zero + c, zero + 2 * c)
         zero.update(repeating: 0, count: c)
         // Σ dy and Σ dy·(x − mean), per channel, over the whole batch.
-        batchSums(dy.data, zero, x.data, mean, rows: rows, images: images, sdy, sdyx)
+        batchSums(dy.data, zero, x.data, mean, images: images, perImage: perImage, sdy, sdyx)
         let coef = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c)
         defer { coef.deallocate() }
         let (k1, k2, k3, mf) = (coef, coef + c, coef + 2 * c, coef + 3 * c)

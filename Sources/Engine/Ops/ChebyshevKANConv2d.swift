@@ -281,13 +281,20 @@ public final class ChebyshevKANConv2d: Layer {
     /// - Parameter x: (N, H, W, C).
     /// - Returns: (N, Ho, Wo, C), Ho = (H + 2·padding − k)/stride + 1.
     /// - Throws: `EngineError.shapeMismatch` (op "ChebyshevKANConv2d") for other ranks or too-small inputs.
+    /// A data-parallel rank whose shards of a small batch are all empty passes N = 0: the output
+    /// is empty and the backward still joins the gradient fold.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        let g = try KANConvGeometry(op: "ChebyshevKANConv2d", shape: x.shape, kernel: kernel, stride: stride, padding: padding)
+        let n = x.rank == 4 ? x.shape[0] : 1
+        // With N = 0 the geometry of one image checks the shape, and nothing is computed.
+        let g = try KANConvGeometry(op: "ChebyshevKANConv2d", shape: n == 0 ? [1] + x.shape.dropFirst() : x.shape,
+                                    kernel: kernel, stride: stride, padding: padding)
         updateCoefficients()
-        let t = Tensor(uninitialized: [g.n, g.h, g.w, degree, g.c])
-        chebyshevPlanesForward(t.data, x.data, pixels: g.n * g.h * g.w, c: g.c, degree: degree)
-        let y = Tensor(uninitialized: g.outputShape)
-        chebyshevKANConvForward(y.data, x.data, t.data, baseWeight.value, coef, g, degree: degree)
+        let t = Tensor(uninitialized: [n, g.h, g.w, degree, g.c])
+        let y = Tensor(uninitialized: [n, g.ho, g.wo, g.c])
+        if n > 0 {
+            chebyshevPlanesForward(t.data, x.data, pixels: g.n * g.h * g.w, c: g.c, degree: degree)
+            chebyshevKANConvForward(y.data, x.data, t.data, baseWeight.value, coef, g, degree: degree)
+        }
         macs.add(y.count * kernel * kernel)   // thop counts only the base nn.Linear(k·k → 1)
         if mode == .train { (input, planes, geometry) = (x, t, g) } else { (input, planes, geometry) = (nil, nil, nil) }
         return y
@@ -299,7 +306,8 @@ public final class ChebyshevKANConv2d: Layer {
         guard let x = input, let t = planes, let g = geometry else {
             preconditionFailure("ChebyshevKANConv2d.backward called without a .train forward")
         }
-        precondition(dy.shape == g.outputShape, "ChebyshevKANConv2d.backward: dy \(shapeString(dy.shape)) vs output \(shapeString(g.outputShape))")
+        precondition(dy.shape == [x.shape[0], g.ho, g.wo, g.c],
+                     "ChebyshevKANConv2d.backward: dy \(shapeString(dy.shape)) vs output \(shapeString([x.shape[0], g.ho, g.wo, g.c]))")
         (input, planes, geometry) = (nil, nil, nil)
         let dx = Tensor(uninitialized: x.shape)
         // Per batch shard: dx of its images and its parameter-gradient partials (row layout
@@ -307,7 +315,7 @@ public final class ChebyshevKANConv2d: Layer {
         // forward needs no shards: each output element is computed from its own image alone.
         let (k2, d1) = (kernel * kernel, degree + 1), count = k2 + k2 * d1 + k2
         let (inPer, outPer) = (g.h * g.w * g.c, g.ho * g.wo * g.c)
-        let total: ShardTotal<Float> = sharding.perShard(batch: g.n, count: count) { _, r, row in
+        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: count) { _, r, row in
             if r.isEmpty { return }
             let gs = try! KANConvGeometry(op: "ChebyshevKANConv2d", shape: [r.count, g.h, g.w, g.c], kernel: kernel,
                                           stride: stride, padding: padding)

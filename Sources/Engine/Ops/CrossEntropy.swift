@@ -29,7 +29,8 @@ public enum Targets {
 public func softmaxCrossEntropy(logits: Tensor, targets: Targets, labelSmoothing: Float = 0,
                                 sharding: BatchSharding? = nil) throws -> (loss: Double, dlogits: Tensor) {
     let op = "softmaxCrossEntropy"
-    guard logits.rank == 2, logits.shape[0] > 0, logits.shape[1] > 0 else {
+    // A data-parallel rank may hold no image of a small batch (all its shards empty).
+    guard logits.rank == 2, logits.shape[0] > 0 || sharding != nil, logits.shape[1] > 0 else {
         throw EngineError.shapeMismatch(op: op, detail: "logits must be (N, K), got \(shapeString(logits.shape))")
     }
     guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
