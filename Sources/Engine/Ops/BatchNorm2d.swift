@@ -115,7 +115,7 @@ public final class BatchNorm2d: Layer {
                            _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, images: Int, perImage: Int,
                            _ s1: UnsafeMutablePointer<Double>, _ s2: UnsafeMutablePointer<Double>) {
         let c = channels
-        let total: ShardTotal<Double> = sharding.perShard(batch: images, count: 2 * c) { _, r, row in
+        let total: ShardTotal<Double> = sharding.perShard(batch: images, count: 2 * c, .inOrder) { _, r, row in   // shares `partials`
             if r.isEmpty { return }
             let o = r.lowerBound * perImage * c
             channelSums(p + o, shiftA, q + o, shiftB, rows: r.count * perImage, row, row + c)

@@ -315,7 +315,7 @@ public final class ChebyshevKANConv2d: Layer {
         // forward needs no shards: each output element is computed from its own image alone.
         let (k2, d1) = (kernel * kernel, degree + 1), count = k2 + k2 * d1 + k2
         let (inPer, outPer) = (g.h * g.w * g.c, g.ho * g.wo * g.c)
-        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: count) { _, r, row in
+        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: count, .concurrent) { _, r, row in
             if r.isEmpty { return }
             let gs = try! KANConvGeometry(op: "ChebyshevKANConv2d", shape: [r.count, g.h, g.w, g.c], kernel: kernel,
                                           stride: stride, padding: padding)

@@ -244,7 +244,7 @@ public final class Conv2d: Layer {
         let g = try geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outputShape)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
-        for r in context.sharding.localShards(batch: g.batch) where !r.isEmpty {
+        context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
             conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
                           g.with(batch: r.count), tuning: context.conv)
         }
@@ -261,7 +261,7 @@ public final class Conv2d: Layer {
         // dW and db per shard into zeroed rows, folded over all shards (and ranks) in tree order.
         let (wCount, bCount) = (weight.count, bias?.count ?? 0)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
-        let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount) { _, r, row in
+        let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount, .concurrent) { _, r, row in
             if r.isEmpty { return }
             conv2dBackward(dx.data + r.lowerBound * inPer, row, bias == nil ? nil : row + wCount, dy.data + r.lowerBound * outPer,
                            x.data + r.lowerBound * inPer, weight.value, g.with(batch: r.count), tuning: context.conv)

@@ -72,7 +72,7 @@ public final class Linear: Layer {
         }
         let y = Tensor(uninitialized: [x.shape[0], outFeatures])
         // Once per batch shard (see `Conv2d.forward`).
-        for r in sharding.localShards(batch: x.shape[0]) where !r.isEmpty {
+        sharding.forEachShard(batch: x.shape[0], .concurrent) { r in
             linearForward(y.data + r.lowerBound * outFeatures, x.data + r.lowerBound * inFeatures, weight.value, bias?.value,
                           batch: r.count, inFeatures: inFeatures, outFeatures: outFeatures)
         }
@@ -88,7 +88,7 @@ public final class Linear: Layer {
         let dx = Tensor(uninitialized: x.shape)
         // dW and db per shard, folded over all shards (and ranks) in tree order.
         let (wCount, bCount) = (weight.count, bias?.count ?? 0)
-        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: wCount + bCount) { _, r, row in
+        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: wCount + bCount, .concurrent) { _, r, row in
             if r.isEmpty { return }
             linearBackward(dx.data + r.lowerBound * inFeatures, row, bias == nil ? nil : row + wCount,
                            dy.data + r.lowerBound * outFeatures, x.data + r.lowerBound * inFeatures, weight.value,

@@ -20,6 +20,28 @@ public final class BatchSharding {
 
     public init(communicator: Communicator = SingleProcess()) { self.communicator = communicator }
 
+    deinit { scratch?.deallocate() }
+
+    /// Float rows of `perShard`, reused by every layer (layers reduce one after another): the
+    /// largest layer's 8 rows stay allocated, and a step neither allocates nor page-faults them.
+    private var scratch: UnsafeMutablePointer<Float>?
+    private var scratchCapacity = 0
+    private var scratchInUse = false
+
+    /// The scratch rows, at least `count` floats (released by `ShardTotal.release`).
+    func takeScratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+        precondition(!scratchInUse, "BatchSharding: perShard rows taken twice (release the previous ShardTotal first)")
+        if count > scratchCapacity {
+            scratch?.deallocate()
+            scratch = .allocate(capacity: count)
+            scratchCapacity = count
+        }
+        scratchInUse = true
+        return scratch!
+    }
+
+    func giveScratch() { scratchInUse = false }
+
     /// The plan of the current batch, given the rows the layer sees.
     private func plan(localBatch n: Int) -> (ShardPlan, owned: Range<Int>, ranks: Int, rank: Int) {
         switch scope {
@@ -62,22 +84,62 @@ public final class BatchSharding {
         if isDistributed { ShardFold.acrossRanks(partials, count: count, communicator) }
     }
 
-    /// Runs `body(shard, images)` for every local shard, with `scratch` giving each shard its
-    /// own zeroed row of `count` values, then folds the rows (`sum`) and returns row 0, the total.
-    /// The pointer is valid until `release` (callers add it into their gradients first).
-    public func perShard<T: ShardScalar>(batch n: Int, count: Int,
+    /// Whether the shards of one call may run at the same time.
+    public enum Execution: Sendable {
+        /// One after the other (bodies that share scratch, or are too small to split).
+        case inOrder
+        /// As parallel tasks, one shard each, their kernels serial inside (`Parallel` nesting):
+        /// the same bytes, since a shard's kernels cut their work by its shape alone.
+        case concurrent
+    }
+
+    /// Runs `body(images)` for every non-empty local shard (bodies write disjoint memory).
+    public func forEachShard(batch n: Int, _ execution: Execution, _ body: (Range<Int>) -> Void) {
+        let shards = localShards(batch: n).filter { !$0.isEmpty }
+        switch execution {
+        case .inOrder: for r in shards { body(r) }
+        case .concurrent: Parallel.forEach(shards.count) { body(shards[$0]) }
+        }
+    }
+
+    /// Runs `body(shard, images, row)` for every local shard, each with its own zeroed `row` of
+    /// `count` values, then folds the rows (`sum`, on the calling thread) and returns row 0, the
+    /// total. The pointer is valid until `release` (callers add it into their gradients first).
+    public func perShard<T: ShardScalar>(batch n: Int, count: Int, _ execution: Execution = .inOrder,
                                          _ body: (Int, Range<Int>, UnsafeMutablePointer<T>) -> Void) -> ShardTotal<T> {
         let shards = localShards(batch: n)
-        let rows = UnsafeMutablePointer<T>.allocate(capacity: max(1, shards.count * count))
-        rows.update(repeating: 0, count: shards.count * count)
-        for (i, r) in shards.enumerated() { body(i, r, rows + i * count) }
+        let total = ShardTotal<T>(count: max(1, shards.count * count), scratch: self)
+        let rows = total.values
+        Parallel.forEachChunk(count: shards.count * count, chunk: Parallel.elementChunk(shards.count * count)) { r in
+            (rows + r.lowerBound).update(repeating: 0, count: r.count)
+        }
+        switch execution {
+        case .inOrder: for (i, r) in shards.enumerated() { body(i, r, rows + i * count) }
+        case .concurrent: Parallel.forEach(shards.count) { i in body(i, shards[i], rows + i * count) }
+        }
         sum(rows, count: count, shards: shards.count)
-        return ShardTotal(values: rows)
+        return total
     }
 }
 
-/// The folded total of `BatchSharding.perShard`; call `release` after reading it.
+/// The rows of `BatchSharding.perShard`, row 0 the folded total; call `release` after reading
+/// it. Float rows (gradients: 8 × a layer's weights, every step) are the sharding's reused
+/// scratch; Double rows (BatchNorm and loss sums, small) are allocated.
 public struct ShardTotal<T> {
     public let values: UnsafeMutablePointer<T>
-    public func release() { values.deallocate() }
+    private let owner: BatchSharding?
+
+    init(count: Int, scratch sharding: BatchSharding) {
+        if T.self == Float.self {
+            values = UnsafeMutableRawPointer(sharding.takeScratch(count)).assumingMemoryBound(to: T.self)
+            owner = sharding
+        } else {
+            values = .allocate(capacity: count)
+            owner = nil
+        }
+    }
+
+    public func release() {
+        if let owner { owner.giveScratch() } else { values.deallocate() }
+    }
 }

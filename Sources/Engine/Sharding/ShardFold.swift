@@ -13,16 +13,21 @@ extension Double: ShardScalar {}
 /// ones in the same order as in a single process, so the bytes are the same for every R.
 public enum ShardFold {
     /// Folds `shards` consecutive partials of `count` values (layout (shards, count)) in tree
-    /// order into `partials[0 ..< count]`. `shards` must be a power of two.
+    /// order into `partials[0 ..< count]`. `shards` must be a power of two. Elements are cut
+    /// into chunks that run in parallel, each through the whole tree: every element's additions
+    /// stay the same.
     public static func local<T: ShardScalar>(_ partials: UnsafeMutablePointer<T>, count: Int, shards: Int) {
         precondition(shards >= 1 && shards & (shards - 1) == 0, "ShardFold: \(shards) shards is not a power of two")
-        var width = 1
-        while width < shards {
-            for i in stride(from: 0, to: shards, by: 2 * width) {
-                let lo = partials + i * count, hi = partials + (i + width) * count
-                for j in 0..<count { lo[j] = lo[j] + hi[j] }
+        if shards == 1 { return }
+        Parallel.forEachChunk(count: count, chunk: Parallel.elementChunk(count)) { elements in
+            var width = 1
+            while width < shards {
+                for i in stride(from: 0, to: shards, by: 2 * width) {
+                    let lo = partials + i * count, hi = partials + (i + width) * count
+                    for j in elements { lo[j] = lo[j] + hi[j] }
+                }
+                width *= 2
             }
-            width *= 2
         }
     }
 
