@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
-/// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore → Harness → CLI.
+/// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
 /// Release builds use the default -O (bounds and precondition checks stay on: a bug traps
 /// instead of corrupting a week-long run).
 let optimized: [SwiftSetting] = []
@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Open MPI (always built; a plain run never initialises MPI, so it needs no mpirun).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // The engine's own C: Winograd tile transforms built for SSE2 and AVX2 (runtime dispatch).
         .target(name: "CKernels"),
@@ -32,8 +34,10 @@ let package = Package(
         .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "CZlib"], swiftSettings: optimized),
         .target(name: "RunStore", dependencies: ["Engine", "CHDF5"]),
+        // Data-parallel ranks over MPI: the Engine's Communicator on MPI_COMM_WORLD.
+        .target(name: "Distributed", dependencies: ["Engine", "CMPI"]),
         .target(name: "Harness", dependencies: [
-            "Engine", "Zoo", "Datasets", "RunStore",
+            "Engine", "Zoo", "Datasets", "RunStore", "Distributed",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rkan-repro", dependencies: [

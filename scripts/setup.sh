@@ -5,8 +5,10 @@ set -euo pipefail
 
 # python3-h5py and python3-numpy: the h5py interop tests (Tests/TestSupport/H5pyPython.swift
 # uses /usr/bin/python3 unless RKAN_PYTHON names another interpreter with h5py).
+# libopenmpi-dev and openmpi-bin: the CMPI target (always built) and `mpirun` for data-parallel
+# runs and their tests (Tests/CLITests/DataParallelTests.swift).
 packages=(libopenblas-dev libhdf5-dev hdf5-tools libjpeg-dev zlib1g-dev pkg-config dataset-fashion-mnist
-          python3 python3-h5py python3-numpy)
+          python3 python3-h5py python3-numpy libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

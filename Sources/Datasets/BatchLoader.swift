@@ -13,6 +13,10 @@ public struct Batch: @unchecked Sendable {
     public let samples: [Int]
 }
 
+/// Which positions of batch `batch` (of `count` samples) to decode and augment; the others stay
+/// zero (a data-parallel rank builds only its shards and their mixing partners).
+public typealias BatchPositions = @Sendable (_ batch: Int, _ count: Int) -> [Bool]
+
 /// Deterministic mini-batches of one epoch, prepared ahead by background threads.
 ///
 /// Sample order: the `indices` (default: all samples) permuted by
@@ -37,6 +41,7 @@ public final class BatchLoader {
     /// Builds batches on the consumer's thread when `workers == 0`, and for `batch(_:)`.
     private let local: AugmentWorker
     private var nextBatch: Int
+    private let positions: BatchPositions?
 
     /// - Parameters:
     ///   - dataset: the samples.
@@ -50,10 +55,12 @@ public final class BatchLoader {
     ///   - workers: background threads (0: build each batch on the caller's thread in `next()`).
     ///   - prefetch: batches built ahead of the consumer (≥ 1).
     ///   - startBatch: first batch `next()` returns (resuming inside an epoch).
+    ///   - positions: when given, only these positions of each batch are built (the others are
+    ///     zeros; labels and samples are always complete). A built image is the same bytes either way.
     /// - Throws: `DatasetError.invalidRequest` for an index out of range or a bad `augment`.
     public init(dataset: any ImageDataset, indices: [Int]? = nil, batchSize: Int, seed: UInt64, epoch: Int,
                 shuffle: Bool, dropLast: Bool, augment: Augment, workers: Int = 2, prefetch: Int = 3,
-                startBatch: Int = 0) throws {
+                startBatch: Int = 0, positions: BatchPositions? = nil) throws {
         precondition(batchSize > 0 && workers >= 0 && prefetch >= 1 && epoch >= 0 && startBatch >= 0,
                      "BatchLoader: batchSize \(batchSize), workers \(workers), prefetch \(prefetch), epoch \(epoch), startBatch \(startBatch)")
         let base = indices ?? Array(0..<dataset.count)
@@ -63,6 +70,7 @@ public final class BatchLoader {
         self.dataset = dataset
         self.augment = augment
         self.batchSize = batchSize; self.seed = seed; self.epoch = epoch
+        self.positions = positions
         if shuffle {
             let perm = Philox(seed: seed, purpose: .shuffle, index: UInt64(epoch)).permutation(base.count)
             order = perm.map { base[$0] }
@@ -74,7 +82,7 @@ public final class BatchLoader {
         outputShape = [local.outHeight, local.outWidth, dataset.channels]
         nextBatch = startBatch
         if workers > 0 && startBatch < count {
-            let job = BatchJob(dataset: dataset, order: order, batchSize: batchSize, seed: seed, epoch: epoch)
+            let job = BatchJob(dataset: dataset, order: order, batchSize: batchSize, seed: seed, epoch: epoch, positions: positions)
             let states = try (0..<workers).map { _ in
                 try AugmentWorker(augment, channels: dataset.channels, height: dataset.height, width: dataset.width)
             }
@@ -98,7 +106,7 @@ public final class BatchLoader {
     /// Builds batch `b` on the calling thread (random access; does not move `next()`).
     public func batch(_ b: Int) throws -> Batch {
         precondition(b >= 0 && b < count, "BatchLoader: batch \(b) of \(count)")
-        return try BatchJob(dataset: dataset, order: order, batchSize: batchSize, seed: seed, epoch: epoch)
+        return try BatchJob(dataset: dataset, order: order, batchSize: batchSize, seed: seed, epoch: epoch, positions: positions)
             .build(b, with: local)
     }
 
@@ -111,6 +119,7 @@ struct BatchJob: @unchecked Sendable {
     let dataset: any ImageDataset
     let order: [Int]
     let batchSize: Int, seed: UInt64, epoch: Int
+    let positions: BatchPositions?
 
     /// Builds batch `b` using `worker`'s scratch buffers.
     func build(_ b: Int, with worker: AugmentWorker) throws -> Batch {
@@ -118,7 +127,9 @@ struct BatchJob: @unchecked Sendable {
         let per = worker.outputCount
         let images = Tensor(uninitialized: [hi - lo, worker.outHeight, worker.outWidth, worker.channels])
         let samples = Array(order[lo..<hi])
+        let wanted = positions?(b, samples.count)
         for (k, i) in samples.enumerated() {
+            if let wanted, !wanted[k] { (images.data + k * per).update(repeating: 0, count: per); continue }
             try worker.apply(images.data + k * per, dataset: dataset, index: i, seed: seed, epoch: epoch)
         }
         return Batch(index: b, images: images, labels: samples.map { dataset.label(at: $0) }, samples: samples)

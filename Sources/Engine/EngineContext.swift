@@ -14,8 +14,8 @@ public struct ConvTuning: Equatable, Sendable {
     }
 }
 
-/// The engine settings one model runs with: worker threads, the conv tuning and the MAC
-/// counter. Layers receive it through the `ParameterStore` they are built with (`store.context`)
+/// The engine settings one model runs with: worker threads, the conv tuning, the MAC counter and
+/// the batch-shard reducer. Layers receive it through the `ParameterStore` they are built with (`store.context`)
 /// and read it at every forward and backward, so two models in one process can run with
 /// different settings and nothing leaks from one run (or test) into the next.
 ///
@@ -27,16 +27,19 @@ public final class EngineContext {
     public var conv: ConvTuning
     /// Counts MACs of forward passes run with this context (off unless `macs.count` runs).
     public let macs = MACCounter()
+    /// Virtual batch shards, their fold order and the ranks of a data-parallel run.
+    public let sharding: BatchSharding
 
-    public init(threads: Int = 1, conv: ConvTuning = ConvTuning()) {
-        self.threads = max(1, threads); self.conv = conv
+    public init(threads: Int = 1, conv: ConvTuning = ConvTuning(), sharding: BatchSharding = BatchSharding()) {
+        self.threads = max(1, threads); self.conv = conv; self.sharding = sharding
     }
 
     /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `winograd-f2`).
     /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO`.
-    public static func fromEnvironment(threads: Int,
+    public static func fromEnvironment(threads: Int, sharding: BatchSharding = BatchSharding(),
                                        _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineContext {
-        EngineContext(threads: threads, conv: ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .winogradF2))
+        EngineContext(threads: threads, conv: ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .winogradF2),
+                      sharding: sharding)
     }
 
     /// Runs `body` with the engine's parallel loops on this context's thread count (on the

@@ -37,6 +37,9 @@ public final class Parameter {
     public let initializer: Initializer
     /// Position in creation order: keys the initialisation stream.
     public let index: Int
+    /// Whether its layer folds its gradient over batch shards (`BatchSharding.perShard`), which a
+    /// data-parallel run needs of every trainable tensor (set by the layer at init).
+    public var foldsOverShards = false
     public let count: Int
     /// Offset into the store's flat buffer for this role.
     public internal(set) var offset: Int = 0

@@ -17,7 +17,8 @@ enum RunLayout {
             ("config", .string(a.config)), ("git_commit", .string(a.gitCommit)),
             ("blas_core", .string(a.blasCore)), ("threads", .int64(Int64(a.threads))),
             ("host", .string(a.host)), ("status", .string(a.status.rawValue)),
-            ("conv_algorithm", .string(a.convAlgorithm)),
+            ("conv_algorithm", .string(a.convAlgorithm)), ("ranks", .int64(Int64(a.ranks))),
+            ("train_img_s", .double(a.trainImagesPerSecond)), ("scaling_efficiency", .double(a.scalingEfficiency)),
         ]
     }
 
@@ -87,6 +88,10 @@ enum RunLayout {
             threads: try int("threads"), host: try string("host"), status: status,
             weightsSHA256: try string("weights_sha256"), convAlgorithm: try string("conv_algorithm"))
         a.schema = try string("schema")
+        // Absent in files written before data-parallel runs: one process, not measured.
+        if values["ranks"] != nil { a.ranks = try int("ranks") }
+        if case let .double(v)? = values["train_img_s"] { a.trainImagesPerSecond = v }
+        if case let .double(v)? = values["scaling_efficiency"] { a.scalingEfficiency = v }
         return a
     }
 

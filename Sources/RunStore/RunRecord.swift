@@ -39,6 +39,13 @@ public struct RunAttributes: Equatable, Sendable {
     /// The engine's algorithm for 3×3 stride-1 convs (`winograd-f4`, `winograd-f2` or `im2col`); it changes the
     /// rounding, so digests compare only between runs with the same one.
     public var convAlgorithm: String
+    /// Data-parallel ranks the run trained with (1: one process). Never changes the weights.
+    public var ranks: Int = 1
+    /// Training images per second of the whole run (all ranks; training loop only, no evaluation).
+    public var trainImagesPerSecond: Double = 0
+    /// `trainImagesPerSecond / (ranks · single-process train img/s)` with the single-process
+    /// figure the run's own `/bench/train_img_s` (0 when unknown).
+    public var scalingEfficiency: Double = 0
 
     public init(suite: String, experiment: String, model: String, seed: Int, profile: String,
                 config: String, gitCommit: String, blasCore: String, threads: Int, host: String,

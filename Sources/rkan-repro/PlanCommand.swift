@@ -26,15 +26,23 @@ struct Plan: ParsableCommand {
     @OptionGroup var tree: RunTreeOption
     @Option(help: "Folder holding the datasets (default: what `run` finds on each node).")
     var data: String?
+    @Option(help: "Data-parallel ranks per run: --ntasks=N per array task, started with srun (or --launcher mpirun); the same bytes as one process.")
+    var ranksPerRun: Int = 1
+    @Option(help: "How a task with several ranks starts them: srun (needs srun's PMIx plugin) or mpirun.")
+    var launcher: String = "srun"
     @Flag(help: "Submit the job with sbatch and print its id.")
     var submit = false
 
     func validate() throws {
         if submit && !slurm { throw ValidationError("--submit needs --slurm") }
+        if SlurmResources.MPILauncher(rawValue: launcher) == nil { throw ValidationError("--launcher must be srun or mpirun, got '\(launcher)'") }
         do { try resources.validate() } catch { throw ValidationError("\(error)") }
     }
 
-    var resources: SlurmResources { SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem) }
+    var resources: SlurmResources {
+        SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem, ranksPerRun: ranksPerRun,
+                       launcher: SlurmResources.MPILauncher(rawValue: launcher) ?? .srun)
+    }
 
     func run() throws {
         try runReportingErrors {
@@ -48,7 +56,8 @@ struct Plan: ParsableCommand {
                 return 0
             }
             for u in try SlurmSubmission.write(job) { print("wrote \(u.path)") }
-            print("\(job.tasks.count) array tasks, \(cpusPerTask) CPU\(cpusPerTask == 1 ? "" : "s") each; logs in \(job.logsFolder)")
+            let ranks = ranksPerRun > 1 ? "\(ranksPerRun) ranks × " : ""
+            print("\(job.tasks.count) array tasks, \(ranks)\(cpusPerTask) CPU\(cpusPerTask == 1 ? "" : "s") each; logs in \(job.logsFolder)")
             if submit {
                 let id = try SlurmSubmission.submit(script: job.scriptPath)
                 print("submitted job \(id)")

@@ -25,9 +25,14 @@ struct Run: ParsableCommand {
                                discussion: "A killed run resumes from its last checkpoint to the same bytes as an uninterrupted run, so it loses at most INTERVAL of training.",
                                valueName: "INTERVAL"))
     var checkpointEvery: String = "10m"
+    @Option(help: ArgumentHelp("Data-parallel ranks: start with `mpirun -np N` (or srun) and pass the same N (default: the launcher's world size, 1 without one).",
+                               discussion: "Every batch is cut into 8 virtual shards; rank r trains shards r·8/N ..< (r+1)·8/N and every batch reduction is folded over the shards in one fixed tree, so the weights are the same bytes for 1, 2, 4 or 8 ranks (and resume on another count works).",
+                               valueName: "N"))
+    var ranks: Int?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if let n = ranks, !DataParallel.validRankCounts.contains(n) { throw ValidationError("--ranks: " + DataParallel.rankAdvice(n)) }
         if let r = restart, RestartTarget.parseList(r) == nil {
             throw ValidationError("--restart must be ID:SEED (comma-separated for several, seeds ≥ 0), got '\(r)'")
         }
@@ -38,13 +43,14 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let req = RunRequest(suite: suite.suite, profile: plan.profile, only: plan.onlyIDs, seeds: plan.seedList,
+            var req = RunRequest(suite: suite.suite, profile: plan.profile, only: plan.onlyIDs, seeds: plan.seedList,
                                  suitesFolder: suite.folder.url, dataFolder: common.dataURL, outFolder: tree.url,
                                  threads: common.resolvedThreads, loaderWorkers: loaderWorkers,
                                  restart: restart.flatMap(RestartTarget.parseList) ?? [],
                                  checkpointInterval: CheckpointInterval.parse(checkpointEvery)!,
                                  // The CLI tests' crash and NaN hooks reach child processes as variables, read here only.
                                  hooks: TrainingHooks(environment: ProcessInfo.processInfo.environment))
+            req.ranks = ranks
             if let age = breakLocks.flatMap(RunLock.parseAge) {
                 for (path, owner) in RunLock.breakLocks(in: tree.tree, suite: suite.suite, profile: plan.profile, olderThan: age) {
                     let who = owner.map { "\($0.host):\($0.pid) since \($0.started)" } ?? "unreadable"

@@ -23,10 +23,10 @@ enum CLI {
         var stderr: String
     }
 
-    /// Runs the binary with `args` in `cwd` (default: the repository root).
-    static func run(_ args: [String], env: [String: String] = [:], cwd: URL? = nil) throws -> Result {
+    /// Runs the binary (or `executable`, e.g. mpirun) with `args` in `cwd` (default: the repository root).
+    static func run(_ args: [String], env: [String: String] = [:], cwd: URL? = nil, executable: URL? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable ?? binary
         p.arguments = args
         p.currentDirectoryURL = cwd ?? root
         var e = ProcessInfo.processInfo.environment

@@ -90,6 +90,21 @@ final class SlurmTests: XCTestCase {
         try assertSameRuns(out, local)
     }
 
+    /// `plan --slurm --ranks-per-run 2`: each array task is one run on 2 MPI ranks started by
+    /// `srun --mpi=pmix`; the weights equal the local single-process runs'.
+    func testTwoRanksPerRunGiveTheLocalSingleProcessBytes() throws {
+        let (suites, local) = try Self.localReference()
+        let out = try CLI.tempFolder("slurm-ranks")
+        let job = try submitPlan(suites: suites, out: out, extra: ["--ranks-per-run", "2"])
+        try waitForJob(job, out: out)
+        try assertSameRuns(out, local)
+        for id in Self.ids { for seed in Self.seeds {
+            XCTAssertEqual(try RunFile.readAttributes(RunPaths.file(out, id, seed: seed)).ranks, 2, "\(id) seed \(seed)")
+        } }
+        let log = try String(contentsOf: logsFolder(out).appendingPathComponent("task-0.log"), encoding: .utf8)
+        XCTAssertTrue(log.contains("data-parallel: 2 ranks"), log)
+    }
+
     // MARK: Helpers
 
     /// The tiny suite with seeds 0 and 1 (so that `report` covers both), trained locally on 1 thread.
@@ -115,8 +130,8 @@ final class SlurmTests: XCTestCase {
     }
 
     /// `plan --slurm --submit`; returns the job id it prints.
-    private func submitPlan(suites: URL, out: URL) throws -> String {
-        let r = try CLI.run(planArguments(suites: suites, out: out) + ["--submit"])
+    private func submitPlan(suites: URL, out: URL, extra: [String] = []) throws -> String {
+        let r = try CLI.run(planArguments(suites: suites, out: out) + extra + ["--submit"])
         XCTAssertEqual(r.code, 0, r.stderr)
         guard let line = r.stdout.split(separator: "\n").first(where: { $0.hasPrefix("submitted job ") }),
               let id = line.split(separator: " ").last, Int(id) != nil else {

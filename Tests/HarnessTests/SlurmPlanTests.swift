@@ -48,6 +48,23 @@ final class SlurmPlanTests: XCTestCase {
         XCTAssertTrue(d2.contains("#SBATCH --mem=16G"))
     }
 
+    /// With ranks per run, each task asks for that many Slurm tasks and starts them with srun's
+    /// PMIx plugin (a failed rank ends the step), or with mpirun; `run --ranks` states the count.
+    func testRanksPerRunStartTheRunUnderSrunOrMpirun() throws {
+        let p = try plan(resources: SlurmResources(cpusPerTask: 2, ranksPerRun: 4))
+        let script = p.script()
+        XCTAssertTrue(script.contains("#SBATCH --ntasks=4\n"), script)
+        XCTAssertTrue(p.runCommand().hasPrefix("srun --mpi=pmix --kill-on-bad-exit=1 --ntasks=4 --cpus-per-task=2 "), p.runCommand())
+        XCTAssertTrue(p.runCommand().hasSuffix(" --ranks 4"), p.runCommand())
+        let m = try plan(resources: SlurmResources(ranksPerRun: 2, launcher: .mpirun))
+        XCTAssertTrue(m.runCommand().hasPrefix("mpirun -np 2 --bind-to none "), m.runCommand())
+        XCTAssertFalse(try plan().script().contains("--ntasks"), "one rank: no --ntasks, no launcher")
+        XCTAssertFalse(try plan().runCommand().contains("--ranks"))
+        XCTAssertThrowsError(try SlurmResources(ranksPerRun: 3).validate()) { e in
+            XCTAssertTrue("\(e)".contains("--ranks-per-run") && "\(e)".contains("1, 2, 4, 8"), "\(e)")
+        }
+    }
+
     /// Runs the script as Slurm would for each task, with a fake binary: each task must run
     /// exactly its run, with absolute paths and the task's CPU count as --threads.
     func testEachTaskRunsItsOwnRun() throws {

@@ -32,6 +32,9 @@ public final class BatchNorm2d: Layer {
     private var partialCapacity = 0
     /// The MAC counter of the store's engine context.
     private let macs: MACCounter
+    /// The batch shards of the store's engine context: statistics are full-batch, summed per
+    /// shard and folded over all shards of all ranks (synchronised BatchNorm).
+    private let sharding: BatchSharding
 
     /// Declares the layer's tensors under `name` in `store`.
     /// - Parameters:
@@ -44,6 +47,7 @@ public final class BatchNorm2d: Layer {
         precondition(channels > 0, "BatchNorm2d(\(name)): channels must be positive, got \(channels)")
         self.channels = channels; self.momentum = momentum; self.eps = eps
         macs = store.context.macs
+        sharding = store.context.sharding
         (weight, bias, runningMean, runningVar, numBatchesTracked) = store.scoped(name) {
             (store.weight("weight", shape: [channels], initializer: .ones),
              store.weight("bias", shape: [channels], initializer: .zeros),
@@ -51,6 +55,7 @@ public final class BatchNorm2d: Layer {
              store.buffer("running_var", shape: [channels], initializer: .ones),
              store.counter("num_batches_tracked"))
         }
+        weight.foldsOverShards = true; bias.foldsOverShards = true
         mean = .allocate(capacity: channels)
         invStd = .allocate(capacity: channels)
     }
@@ -100,6 +105,26 @@ public final class BatchNorm2d: Layer {
         }
     }
 
+    /// `(Σ a, Σ a·b)` of `channelSums` over the whole batch: per shard (rows of its images), then
+    /// folded over every shard of every rank (`BatchSharding.sum`).
+    /// - Parameters:
+    ///   - images: N of the tensor this process sees (0 on a rank whose shards are all empty).
+    ///   - perImage: rows per image (H·W, or 1 for (N, C)).
+    /// - Returns: written into `s1` (C) and `s2` (C).
+    private func batchSums(_ p: UnsafePointer<Float>, _ shiftA: UnsafePointer<Double>,
+                           _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, images: Int, perImage: Int,
+                           _ s1: UnsafeMutablePointer<Double>, _ s2: UnsafeMutablePointer<Double>) {
+        let c = channels
+        let total: ShardTotal<Double> = sharding.perShard(batch: images, count: 2 * c, .inOrder) { _, r, row in   // shares `partials`
+            if r.isEmpty { return }
+            let o = r.lowerBound * perImage * c
+            channelSums(p + o, shiftA, q + o, shiftB, rows: r.count * perImage, row, row + c)
+        }
+        defer { total.release() }
+        s1.update(from: total.values, count: c)
+        s2.update(from: total.values + c, count: c)
+    }
+
     /// `y = (x − m)·a + b` per channel, rows in parallel.
     private func affine(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
                         m: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>) {
@@ -138,16 +163,19 @@ public final class BatchNorm2d: Layer {
                 b[j] = bi[j]
             }
         case .train:
-            guard rows > 1 else {
+            let images = x.shape[0], perImage = x.rank == 4 ? x.shape[1] * x.shape[2] : 1
+            let globalRows = sharding.globalBatch(localBatch: images) * perImage
+            guard globalRows > 1 else {
                 throw EngineError.invalidArgument(op: "BatchNorm2d", detail: "expected more than 1 value per channel when training, got input \(shapeString(x.shape))")
             }
-            // Shift by the first row so the one-pass Double sums do not cancel.
+            // Shift by the running mean (the same on every rank) so the one-pass Double sums do
+            // not cancel; per-shard sums folded over the whole batch.
             let shift = UnsafeMutablePointer<Double>.allocate(capacity: 3 * c)
             defer { shift.deallocate() }
             let (s1, s2) = (shift + c, shift + 2 * c)
-            for j in 0..<c { shift[j] = Double(x.data[j]) }
-            channelSums(x.data, shift, x.data, shift, rows: rows, s1, s2)
-            let n = Double(rows)
+            for j in 0..<c { shift[j] = Double(rm[j]) }
+            batchSums(x.data, shift, x.data, shift, images: images, perImage: perImage, s1, s2)
+            let n = Double(globalRows)
             for j in 0..<c {
                 let d = s1[j] / n
                 let variance = max(0, s2[j] / n - d * d)
@@ -175,13 +203,15 @@ public final class BatchNorm2d: Layer {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward called without a .train forward") }
         precondition(dy.shape == x.shape, "BatchNorm2d.backward: dy \(shapeString(dy.shape)) vs x \(shapeString(x.shape))")
         input = nil
-        let c = channels, rows = x.count / c, n = Double(rows)
+        let c = channels, rows = x.count / c, images = x.shape[0]
+        let perImage = x.rank == 4 ? x.shape[1] * x.shape[2] : 1
+        let n = Double(sharding.globalBatch(localBatch: images) * perImage)
         let zero = UnsafeMutablePointer<Double>.allocate(capacity: 3 * c)
         defer { zero.deallocate() }
         let (sdy, sdyx) = (zero + c, zero + 2 * c)
         zero.update(repeating: 0, count: c)
-        // Σ dy and Σ dy·(x − mean), per channel.
-        channelSums(dy.data, zero, x.data, mean, rows: rows, sdy, sdyx)
+        // Σ dy and Σ dy·(x − mean), per channel, over the whole batch.
+        batchSums(dy.data, zero, x.data, mean, images: images, perImage: perImage, sdy, sdyx)
         let coef = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c)
         defer { coef.deallocate() }
         let (k1, k2, k3, mf) = (coef, coef + c, coef + 2 * c, coef + 3 * c)

@@ -241,6 +241,8 @@ public final class ChebyshevKANConv2d: Layer {
     private var geometry: KANConvGeometry?
     /// The MAC counter of the store's engine context.
     private let macs: MACCounter
+    /// The batch shards of the store's engine context.
+    private let sharding: BatchSharding
     private let coef: UnsafeMutablePointer<Float>   // (K, D+1) cheb·scaler
 
     /// Declares the KAN's parameters under `name` (e.g. `kan_conv1.3.convs.0.conv`), initialised as
@@ -258,12 +260,14 @@ public final class ChebyshevKANConv2d: Layer {
                      "ChebyshevKANConv2d(\(name)): kernel \(kernel), stride \(stride), padding \(padding), degree \(degree) out of range")
         (self.kernel, self.stride, self.padding, self.degree) = (kernel, stride, padding, degree)
         macs = store.context.macs
+        sharding = store.context.sharding
         let k2 = kernel * kernel
         (baseWeight, polynomialWeight, scaler) = store.scoped(name) {
             (store.weight("base_linear.weight", shape: [1, k2], initializer: .normal(std: Float((2 / Double(k2)).squareRoot()))),
              store.weight("polynomial_weight", shape: [1, k2, degree + 1], initializer: .normal(std: Float(1 / Double(k2 * (degree + 1)).squareRoot()))),
              store.weight("scaler", shape: [1, k2], initializer: .ones))
         }
+        for p in [baseWeight, polynomialWeight, scaler] { p.foldsOverShards = true }
         coef = .allocate(capacity: k2 * (degree + 1))
     }
 
@@ -277,13 +281,20 @@ public final class ChebyshevKANConv2d: Layer {
     /// - Parameter x: (N, H, W, C).
     /// - Returns: (N, Ho, Wo, C), Ho = (H + 2·padding − k)/stride + 1.
     /// - Throws: `EngineError.shapeMismatch` (op "ChebyshevKANConv2d") for other ranks or too-small inputs.
+    /// A data-parallel rank whose shards of a small batch are all empty passes N = 0: the output
+    /// is empty and the backward still joins the gradient fold.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        let g = try KANConvGeometry(op: "ChebyshevKANConv2d", shape: x.shape, kernel: kernel, stride: stride, padding: padding)
+        let n = x.rank == 4 ? x.shape[0] : 1
+        // With N = 0 the geometry of one image checks the shape, and nothing is computed.
+        let g = try KANConvGeometry(op: "ChebyshevKANConv2d", shape: n == 0 ? [1] + x.shape.dropFirst() : x.shape,
+                                    kernel: kernel, stride: stride, padding: padding)
         updateCoefficients()
-        let t = Tensor(uninitialized: [g.n, g.h, g.w, degree, g.c])
-        chebyshevPlanesForward(t.data, x.data, pixels: g.n * g.h * g.w, c: g.c, degree: degree)
-        let y = Tensor(uninitialized: g.outputShape)
-        chebyshevKANConvForward(y.data, x.data, t.data, baseWeight.value, coef, g, degree: degree)
+        let t = Tensor(uninitialized: [n, g.h, g.w, degree, g.c])
+        let y = Tensor(uninitialized: [n, g.ho, g.wo, g.c])
+        if n > 0 {
+            chebyshevPlanesForward(t.data, x.data, pixels: g.n * g.h * g.w, c: g.c, degree: degree)
+            chebyshevKANConvForward(y.data, x.data, t.data, baseWeight.value, coef, g, degree: degree)
+        }
         macs.add(y.count * kernel * kernel)   // thop counts only the base nn.Linear(k·k → 1)
         if mode == .train { (input, planes, geometry) = (x, t, g) } else { (input, planes, geometry) = (nil, nil, nil) }
         return y
@@ -295,12 +306,28 @@ public final class ChebyshevKANConv2d: Layer {
         guard let x = input, let t = planes, let g = geometry else {
             preconditionFailure("ChebyshevKANConv2d.backward called without a .train forward")
         }
-        precondition(dy.shape == g.outputShape, "ChebyshevKANConv2d.backward: dy \(shapeString(dy.shape)) vs output \(shapeString(g.outputShape))")
+        precondition(dy.shape == [x.shape[0], g.ho, g.wo, g.c],
+                     "ChebyshevKANConv2d.backward: dy \(shapeString(dy.shape)) vs output \(shapeString([x.shape[0], g.ho, g.wo, g.c]))")
         (input, planes, geometry) = (nil, nil, nil)
         let dx = Tensor(uninitialized: x.shape)
-        chebyshevKANConvBackward(dx.data, baseWeight.grad, polynomialWeight.grad, scaler.grad,
-                                 dy.data, x.data, t.data, baseWeight.value, polynomialWeight.value,
-                                 scaler.value, coef, g, degree: degree)
+        // Per batch shard: dx of its images and its parameter-gradient partials (row layout
+        // base | polynomial | scaler), folded over all shards (and ranks) in tree order. The
+        // forward needs no shards: each output element is computed from its own image alone.
+        let (k2, d1) = (kernel * kernel, degree + 1), count = k2 + k2 * d1 + k2
+        let (inPer, outPer) = (g.h * g.w * g.c, g.ho * g.wo * g.c)
+        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: count, .concurrent) { _, r, row in
+            if r.isEmpty { return }
+            let gs = try! KANConvGeometry(op: "ChebyshevKANConv2d", shape: [r.count, g.h, g.w, g.c], kernel: kernel,
+                                          stride: stride, padding: padding)
+            chebyshevKANConvBackward(dx.data + r.lowerBound * inPer, row, row + k2, row + k2 + k2 * d1,
+                                     dy.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer,
+                                     t.data + r.lowerBound * inPer * degree, baseWeight.value, polynomialWeight.value,
+                                     scaler.value, coef, gs, degree: degree)
+        }
+        defer { total.release() }
+        addInPlace(baseWeight.grad, total.values, k2)
+        addInPlace(polynomialWeight.grad, total.values + k2, k2 * d1)
+        addInPlace(scaler.grad, total.values + k2 + k2 * d1, k2)
         return dx
     }
 }

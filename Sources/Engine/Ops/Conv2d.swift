@@ -216,6 +216,7 @@ public final class Conv2d: Layer {
                                         initializer: .uniform(bound: 1 / Float(fanIn).squareRoot())) : nil
             return (w, b)
         }
+        for p in [weight] + (self.bias.map { [$0] } ?? []) { p.foldsOverShards = true }
     }
 
     /// The geometry for input shape `shape`, or an `EngineError` naming the shapes.
@@ -237,10 +238,16 @@ public final class Conv2d: Layer {
 
     /// - Parameter x: (N, H, W, inChannels).
     /// - Returns: (N, Ho, Wo, outChannels).
+    /// The kernel runs once per batch shard (`BatchSharding`), so an image's bytes do not depend
+    /// on how many images one call holds (GEMM splits and chunking depend on the batch).
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         let g = try geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outputShape)
-        conv2dForward(y.data, x.data, weight.value, bias?.value, g, tuning: context.conv)
+        let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
+        context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
+            conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
+                          g.with(batch: r.count), tuning: context.conv)
+        }
         context.macs.add(g.macs)
         cache = mode == .train ? (x, g) : nil
         return y
@@ -251,7 +258,17 @@ public final class Conv2d: Layer {
         precondition(dy.shape == g.outputShape, "Conv2d.backward: dy \(shapeString(dy.shape)), expected \(shapeString(g.outputShape))")
         cache = nil
         let dx = Tensor(uninitialized: x.shape)
-        conv2dBackward(dx.data, weight.grad, bias?.grad, dy.data, x.data, weight.value, g, tuning: context.conv)
+        // dW and db per shard into zeroed rows, folded over all shards (and ranks) in tree order.
+        let (wCount, bCount) = (weight.count, bias?.count ?? 0)
+        let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
+        let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount, .concurrent) { _, r, row in
+            if r.isEmpty { return }
+            conv2dBackward(dx.data + r.lowerBound * inPer, row, bias == nil ? nil : row + wCount, dy.data + r.lowerBound * outPer,
+                           x.data + r.lowerBound * inPer, weight.value, g.with(batch: r.count), tuning: context.conv)
+        }
+        defer { total.release() }
+        addInPlace(weight.grad, total.values, wCount)
+        if let b = bias { addInPlace(b.grad, total.values + wCount, bCount) }
         return dx
     }
 }

@@ -19,18 +19,25 @@ public enum Targets {
 ///   - logits: (N, K).
 ///   - targets: N labels or an (N, K) distribution.
 ///   - labelSmoothing: ε in [0, 1].
+///   - sharding: when given, the logits are this process's shards of a batch: the mean is over
+///     the global batch (dlogits divide by it) and the loss is the per-shard sums folded over all
+///     shards of all ranks (`BatchSharding.sum`), the same bytes for any rank count. Without it,
+///     the plain mean over the N rows (the parity interface).
 /// - Returns: the mean loss and dlogits (N, K).
 /// - Throws: `EngineError.shapeMismatch` (op "softmaxCrossEntropy") for mismatched shapes,
 ///   `.invalidArgument` for a label outside 0..<K or ε outside [0, 1].
-public func softmaxCrossEntropy(logits: Tensor, targets: Targets, labelSmoothing: Float = 0) throws -> (loss: Double, dlogits: Tensor) {
+public func softmaxCrossEntropy(logits: Tensor, targets: Targets, labelSmoothing: Float = 0,
+                                sharding: BatchSharding? = nil) throws -> (loss: Double, dlogits: Tensor) {
     let op = "softmaxCrossEntropy"
-    guard logits.rank == 2, logits.shape[0] > 0, logits.shape[1] > 0 else {
+    // A data-parallel rank may hold no image of a small batch (all its shards empty).
+    guard logits.rank == 2, logits.shape[0] > 0 || sharding != nil, logits.shape[1] > 0 else {
         throw EngineError.shapeMismatch(op: op, detail: "logits must be (N, K), got \(shapeString(logits.shape))")
     }
     guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
         throw EngineError.invalidArgument(op: op, detail: "label smoothing \(labelSmoothing) is outside [0, 1]")
     }
     let (n, k) = (logits.shape[0], logits.shape[1])
+    let meanOver = sharding?.globalBatch(localBatch: n) ?? n
     var labelArray: [Int] = []
     var soft: Tensor?
     switch targets {
@@ -77,7 +84,7 @@ public func softmaxCrossEntropy(logits: Tensor, targets: Targets, labelSmoothing
                     sumQZ = (1 - eps) * Double(zr[labels[row]]) + uniform * sumZ
                 }
                 losses[row] = sumQ * lse - sumQZ
-                let invN = 1 / Double(n)
+                let invN = 1 / Double(meanOver)
                 for j in 0..<k {
                     let p = Foundation.exp(Double(zr[j]) - lse)
                     let q: Double
@@ -87,6 +94,13 @@ public func softmaxCrossEntropy(logits: Tensor, targets: Targets, labelSmoothing
                 }
             }
         }
+    }
+    if let sharding {
+        let total: ShardTotal<Double> = sharding.perShard(batch: n, count: 1) { _, r, sum in
+            for i in r { sum[0] += losses[i] }
+        }
+        defer { total.release() }
+        return (total.values[0] / Double(meanOver), dlogits)
     }
     var total = 0.0
     for i in 0..<n { total += losses[i] }

@@ -13,6 +13,12 @@ public struct Conv2dGeometry: Equatable, Sendable {
         self.kernel = kernel; self.stride = stride; self.padding = padding; self.groups = groups
     }
 
+    /// The same layer on `n` images (one batch shard).
+    public func with(batch n: Int) -> Conv2dGeometry {
+        Conv2dGeometry(batch: n, height: height, width: width, inChannels: inChannels, outChannels: outChannels,
+                       kernel: kernel, stride: stride, padding: padding, groups: groups)
+    }
+
     /// PyTorch's output size: ⌊(H + 2p − k) / s⌋ + 1.
     public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
     public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }

@@ -45,18 +45,22 @@ public final class Linear: Layer {
     private var cachedInput: Tensor?
     /// The MAC counter of the store's engine context.
     private let macs: MACCounter
+    /// The batch shards of the store's engine context.
+    private let sharding: BatchSharding
 
     /// Declares `<name>.weight` and `<name>.bias`, both U(−1/√in, 1/√in) as PyTorch's default.
     public init(store: ParameterStore, name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true) {
         precondition(inFeatures > 0 && outFeatures > 0, "Linear \(name): sizes must be positive (\(inFeatures) → \(outFeatures))")
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
         macs = store.context.macs
+        sharding = store.context.sharding
         let bound = 1 / Float(inFeatures).squareRoot()
         (weight, self.bias) = store.scoped(name) {
             let w = store.weight("weight", shape: [outFeatures, inFeatures], initializer: .uniform(bound: bound))
             let b = bias ? store.weight("bias", shape: [outFeatures], initializer: .uniform(bound: bound)) : nil
             return (w, b)
         }
+        for p in [weight] + (self.bias.map { [$0] } ?? []) { p.foldsOverShards = true }
     }
 
     /// - Parameter x: (N, inFeatures).
@@ -67,7 +71,11 @@ public final class Linear: Layer {
             throw EngineError.shapeMismatch(op: "Linear", detail: "expected input (N, \(inFeatures)), got \(shapeString(x.shape)); weight \(shapeString(weight.shape))")
         }
         let y = Tensor(uninitialized: [x.shape[0], outFeatures])
-        linearForward(y.data, x.data, weight.value, bias?.value, batch: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        // Once per batch shard (see `Conv2d.forward`).
+        sharding.forEachShard(batch: x.shape[0], .concurrent) { r in
+            linearForward(y.data + r.lowerBound * outFeatures, x.data + r.lowerBound * inFeatures, weight.value, bias?.value,
+                          batch: r.count, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
         macs.add(x.shape[0] * inFeatures * outFeatures)
         cachedInput = mode == .train ? x : nil
         return y
@@ -78,8 +86,17 @@ public final class Linear: Layer {
         precondition(dy.shape == [x.shape[0], outFeatures], "Linear.backward: dy \(shapeString(dy.shape)), expected \(shapeString([x.shape[0], outFeatures]))")
         cachedInput = nil
         let dx = Tensor(uninitialized: x.shape)
-        linearBackward(dx.data, weight.grad, bias?.grad, dy.data, x.data, weight.value,
-                       batch: x.shape[0], inFeatures: inFeatures, outFeatures: outFeatures)
+        // dW and db per shard, folded over all shards (and ranks) in tree order.
+        let (wCount, bCount) = (weight.count, bias?.count ?? 0)
+        let total: ShardTotal<Float> = sharding.perShard(batch: x.shape[0], count: wCount + bCount, .concurrent) { _, r, row in
+            if r.isEmpty { return }
+            linearBackward(dx.data + r.lowerBound * inFeatures, row, bias == nil ? nil : row + wCount,
+                           dy.data + r.lowerBound * outFeatures, x.data + r.lowerBound * inFeatures, weight.value,
+                           batch: r.count, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
+        defer { total.release() }
+        addInPlace(weight.grad, total.values, wCount)
+        if let b = bias { addInPlace(b.grad, total.values + wCount, bCount) }
         return dx
     }
 }

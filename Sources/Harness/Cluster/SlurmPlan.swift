@@ -12,15 +12,28 @@ public struct SlurmResources: Equatable, Sendable {
     public var time: String?
     /// `--mem` per node (`4G`, `8000M`; nil: the partition's default).
     public var memory: String?
+    /// Data-parallel ranks of each run (`--ntasks`, `run --ranks`); 1: one process per run.
+    public var ranksPerRun: Int
+    /// How a multi-rank task starts its ranks.
+    public var launcher: MPILauncher
 
-    public init(partition: String? = nil, cpusPerTask: Int = 2, time: String? = nil, memory: String? = nil) {
+    /// `srun` when the cluster's srun has an MPI plugin that Open MPI speaks (PMIx), else `mpirun`
+    /// inside the allocation (Open MPI reads the Slurm allocation itself).
+    public enum MPILauncher: String, Sendable, CaseIterable { case srun, mpirun }
+
+    public init(partition: String? = nil, cpusPerTask: Int = 2, time: String? = nil, memory: String? = nil,
+                ranksPerRun: Int = 1, launcher: MPILauncher = .srun) {
         self.partition = partition; self.cpusPerTask = cpusPerTask; self.time = time; self.memory = memory
+        self.ranksPerRun = ranksPerRun; self.launcher = launcher
     }
 
     /// Checks the values before they are written into a script.
     /// - Throws: `HarnessError.badConfig` naming the option and the accepted form.
     public func validate() throws {
         if cpusPerTask < 1 { throw HarnessError.badConfig(what: "--cpus-per-task", detail: "must be ≥ 1, got \(cpusPerTask)") }
+        if !DataParallel.validRankCounts.contains(ranksPerRun) {
+            throw HarnessError.badConfig(what: "--ranks-per-run", detail: DataParallel.rankAdvice(ranksPerRun))
+        }
         if let p = partition, p.isEmpty || p.contains(where: { !($0.isLetter || $0.isNumber || "_-.,".contains($0)) }) {
             throw HarnessError.badConfig(what: "--partition", detail: "'\(p)' is not a partition name (letters, digits, _ - . and , only)")
         }
@@ -103,13 +116,23 @@ public struct SlurmPlan: Equatable, Sendable {
             .joined(separator: "\n") + "\n"
     }
 
-    /// The `rkan-repro run` words every task runs (the experiment and seed are shell variables).
+    /// The `rkan-repro run` words every task runs (the experiment and seed are shell variables);
+    /// with several ranks per run, behind `srun` (PMIx, a failed rank ends the step) or `mpirun`.
     public func runCommand() -> String {
-        var words = [Self.quote(binary), "run", Self.quote(suite), "--profile", Self.quote(profile),
+        let n = resources.ranksPerRun
+        var words: [String] = []
+        if n > 1 {
+            switch resources.launcher {
+            case .srun: words = ["srun", "--mpi=pmix", "--kill-on-bad-exit=1", "--ntasks=\(n)", "--cpus-per-task=\(resources.cpusPerTask)"]
+            case .mpirun: words = ["mpirun", "-np", "\(n)", "--bind-to", "none"]
+            }
+        }
+        words += [Self.quote(binary), "run", Self.quote(suite), "--profile", Self.quote(profile),
                      "--only", "\"$experiment\"", "--seeds", "\"$seed\"", "--out", Self.quote(outFolder),
                      "--threads", "\"${SLURM_CPUS_PER_TASK:-\(resources.cpusPerTask)}\""]
         if let d = dataFolder { words += ["--data", Self.quote(d)] }
         words += ["--suites", Self.quote(suitesFolder)]
+        if n > 1 { words += ["--ranks", "\(n)"] }
         return words.joined(separator: " ")
     }
 
@@ -119,6 +142,7 @@ public struct SlurmPlan: Equatable, Sendable {
         var sbatch = ["--job-name=rkan-\(suite)-\(profile)", "--array=0-\(tasks.count - 1)",
                       "--cpus-per-task=\(resources.cpusPerTask)", "--output=\(logsFolder)/task-%a.log",
                       "--open-mode=append", "--requeue", "--chdir=\(workingDirectory)"]
+        if resources.ranksPerRun > 1 { sbatch.append("--ntasks=\(resources.ranksPerRun)") }
         if let p = resources.partition { sbatch.append("--partition=\(p)") }
         if let t = resources.time { sbatch.append("--time=\(t)") }
         if let m = resources.memory { sbatch.append("--mem=\(m)") }

@@ -19,6 +19,9 @@ public struct RunRequest: Sendable {
     public var checkpointInterval: CheckpointInterval
     /// Test hooks handed to every run's `Trainer` (none in normal use).
     public var hooks: TrainingHooks
+    /// Data-parallel ranks (`--ranks`): must equal the MPI launcher's world size; nil takes the
+    /// world size (1 without a launcher). Changes speed, never the bytes.
+    public var ranks: Int? = nil
 
     public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
                 dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = [],

@@ -2,6 +2,7 @@ import Foundation
 import Engine
 import Zoo
 import RunStore
+import Distributed
 
 /// Turns a suite and profile into runs and trains each that is not finished yet.
 public enum SuiteRunner {
@@ -26,7 +27,11 @@ public enum SuiteRunner {
                 + "give an experiment id and a seed that --only and --seeds select")
         }
         try checkOutFolder(r.outFolder)
-        let engine = try EngineContext.fromEnvironment(threads: r.threads)
+        let comm = try MPILaunch.communicator(requested: r.ranks)
+        let engine = try EngineContext.fromEnvironment(threads: r.threads, sharding: BatchSharding(communicator: comm))
+        let dp = DataParallel(sharding: engine.sharding)
+        let log: (String) -> Void = dp.isWriter ? log : { _ in }
+        if dp.ranks > 1 { log("data-parallel: \(dp.ranks) ranks × \(r.threads) threads, \(ShardPlan.shardCount) shards per batch (rank r trains shards r·\(ShardPlan.shardCount / dp.ranks) ..< (r+1)·\(ShardPlan.shardCount / dp.ranks))") }
         let first = configs[0]
         let data = try TrainingData.load(dataset: first.dataset, folder: r.dataFolder, imageSize: first.imageSize,
                                          trainSubset: first.trainSubset, testSubset: first.testSubset, workers: r.loaderWorkers,
@@ -44,6 +49,14 @@ public enum SuiteRunner {
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(tree.file(for: c.slot).path)")
             if try train(c, data: data, tree: tree, machine: machine, engine: engine, request: r, log: log) == .diverged { diverged += 1 }
         }
+        // A clean end of every rank (MPI_Finalize); on an error the process exits 1 without it,
+        // and the launcher ends the other ranks.
+        dp.barrier()
+        (comm as? MPICommunicator)?.finalize()
+        // A clean end of every rank (MPI_Finalize); on an error the process exits 1 without it,
+        // and the launcher ends the other ranks.
+        dp.barrier()
+        (comm as? MPICommunicator)?.finalize()
         return diverged > 0 ? 1 : 0
     }
 
@@ -57,18 +70,25 @@ public enum SuiteRunner {
         let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         let trainer = Trainer(config: c, data: data, url: url, machine: machine, engine: engine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
         trainer.log = log
-        let lock: RunLock
-        switch try RunLock.acquire(runFile: url, log: log) {
-        case let .acquired(l): lock = l
-        case let .busy(o):
-            log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(tree.lock(for: c.slot).path)); skipped")
-            return .skipped
+        // Rank 0 alone takes the lock and tidies the file; the other ranks follow its decision.
+        let dp = DataParallel(sharding: engine.sharding)
+        var lock: RunLock?
+        if dp.isWriter {
+            switch try RunLock.acquire(runFile: url, log: log) {
+            case let .acquired(l): lock = l
+            case let .busy(o):
+                log("  being trained by \(o.map { "\($0.host):\($0.pid)" } ?? "another process") (lock \(tree.lock(for: c.slot).path)); skipped")
+            }
         }
-        defer { lock.release() }
-        for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
-        if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
-            log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
+        guard dp.all(lock != nil || !dp.isWriter) else { return .skipped }
+        defer { lock?.release() }
+        if dp.isWriter {
+            for path in StaleTemporaries.remove(of: url.path) { log("  removed \(path), left by a process that no longer runs") }
+            if r.restart.contains(RestartTarget(experiment: c.experiment, seed: c.seed)), let moved = try RunFileAccess.moveAside(url) {
+                log("  --restart: moved \(url.path) aside to \(moved.lastPathComponent); training from scratch")
+            }
         }
+        dp.barrier()
         let outcome: TrainOutcome
         do { outcome = try trainer.run() } catch let e as RunStoreError {
             switch e {

@@ -24,24 +24,48 @@ final class BatchMixer {
 
     var isActive: Bool { (cutmix?.p ?? 0) > 0 || (mixup?.p ?? 0) > 0 }
 
-    /// Mixes batch `batchIndex` of the epoch (NHWC `x`), or returns it unchanged when neither
-    /// CutMix nor MixUp is drawn. The draws, in order: u, then λ, the box centre (y, x) and the
-    /// permutation for CutMix, or λ and the permutation for MixUp.
-    func mix(_ x: Tensor, labels: [Int], batchIndex: Int) -> TrainBatch {
+    /// What one batch's draws decided: nothing, CutMix with its box and partners, or MixUp with
+    /// its λ and partners.
+    enum Draw: Equatable { case none, cutmix(box: CutBox, partners: [Int]), mixup(lambda: Double, partners: [Int]) }
+
+    /// The draws of batch `batchIndex` (n images of h×w), in the stream's fixed order: u, then λ,
+    /// the box centre (y, x) and the permutation for CutMix, or λ and the permutation for MixUp.
+    func draw(batchIndex: Int, n: Int, h: Int, w: Int) -> Draw {
         var draws = RandomDraws(Philox(seed: seed, purpose: .mix, index: UInt64(epoch) << 32 | UInt64(batchIndex)))
         let u = draws.uniform()
         let pc = cutmix?.p ?? 0, pm = mixup?.p ?? 0
-        let n = x.shape[0], h = x.shape[1], w = x.shape[2]
         if let cm = cutmix, u < pc {
             let lambda = draws.beta(cm.alpha)
             let cy = draws.below(h), cx = draws.below(w)
             let box = CutBox(lambda: lambda, height: h, width: w, centerY: cy, centerX: cx)
-            return Self.cutMix(x, labels: labels, partners: draws.permutation(n), box: box, classes: classes)
+            return .cutmix(box: box, partners: draws.permutation(n))
         } else if let mu = mixup, u < pc + pm {
             let lambda = draws.beta(mu.alpha)
-            return Self.mixUp(x, labels: labels, partners: draws.permutation(n), lambda: lambda, classes: classes)
+            return .mixup(lambda: lambda, partners: draws.permutation(n))
         }
-        return TrainBatch(images: x, labels: labels, targets: .labels(labels))
+        return .none
+    }
+
+    /// The images batch `batchIndex` needs to mix the images `wanted` (those and their partners),
+    /// for a data-parallel rank that decodes only its shards.
+    func needed(batchIndex: Int, n: Int, h: Int, w: Int, wanted: Range<Int>) -> [Bool] {
+        var need = [Bool](repeating: false, count: n)
+        for i in wanted { need[i] = true }
+        switch draw(batchIndex: batchIndex, n: n, h: h, w: w) {
+        case .none: break
+        case let .cutmix(_, partners), let .mixup(_, partners): for i in wanted { need[partners[i]] = true }
+        }
+        return need
+    }
+
+    /// Mixes batch `batchIndex` of the epoch (NHWC `x`), or returns it unchanged when neither
+    /// CutMix nor MixUp is drawn (`draw`).
+    func mix(_ x: Tensor, labels: [Int], batchIndex: Int) -> TrainBatch {
+        switch draw(batchIndex: batchIndex, n: x.shape[0], h: x.shape[1], w: x.shape[2]) {
+        case let .cutmix(box, partners): return Self.cutMix(x, labels: labels, partners: partners, box: box, classes: classes)
+        case let .mixup(lambda, partners): return Self.mixUp(x, labels: labels, partners: partners, lambda: lambda, classes: classes)
+        case .none: return TrainBatch(images: x, labels: labels, targets: .labels(labels))
+        }
     }
 
     /// The region CutMix pastes: `rand_bbox`'s box, cut ratio √(1−λ), centred at (centerY,

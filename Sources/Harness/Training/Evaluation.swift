@@ -27,22 +27,25 @@ struct Evaluation {
     /// - Throws: `Divergence` at the first batch whose logits or loss are not finite; data errors.
     func run(_ model: Model, injectNaN: Bool = false) throws -> Result {
         var loss = 0.0, c1 = 0, c5 = 0, n = 0
-        let stream = try data.testLoader(batchSize: batchSize)
+        let sharding = model.context.sharding, dp = DataParallel(sharding: sharding)
+        let stream = try data.testLoader(batchSize: batchSize, rank: dp.loaderRank)
         defer { stream.close() }
         var batchIndex = 0
-        while let batch = try stream.next() {
+        while let whole = try stream.next() {
             batchIndex += 1
+            let batch = dp.local(whole)   // a data-parallel rank keeps its shards
             let logits = try model.forward(batch.images, mode: .eval)
-            if injectNaN && logits.count > 0 { logits.data[0] = .nan }
-            guard Self.allFinite(logits) else {
+            if injectNaN && logits.count > 0 && dp.isWriter { logits.data[0] = .nan }
+            guard dp.all(Self.allFinite(logits)) else {
                 throw Divergence(what: "validation logits (non-finite values)", batch: batchIndex)
             }
-            let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels))
+            let (l, _) = try softmaxCrossEntropy(logits: logits, targets: .labels(batch.labels), sharding: sharding)
             guard l.isFinite else { throw Divergence(what: "validation loss \(l)", batch: batchIndex) }
-            loss += l * Double(batch.labels.count)
-            c1 += topKCorrect(logits: logits, labels: batch.labels, k: 1)
-            c5 += topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))
-            n += batch.labels.count
+            loss += l * Double(whole.labels.count)
+            let counts = dp.sum([topKCorrect(logits: logits, labels: batch.labels, k: 1),
+                                 topKCorrect(logits: logits, labels: batch.labels, k: min(5, data.classes))])
+            c1 += counts[0]; c5 += counts[1]
+            n += whole.labels.count
         }
         let d = Double(max(n, 1))
         return Result(loss: loss / d, top1: 100 * Double(c1) / d, top5: 100 * Double(c5) / d)

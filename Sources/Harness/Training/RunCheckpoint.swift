@@ -28,6 +28,18 @@ final class RunCheckpoint {
     /// Whether `interval` has passed since the last save.
     var isDue: Bool { interval.seconds.map { Date().timeIntervalSince(lastSave) >= $0 } ?? false }
 
+    /// `isDue` agreed by every rank of a data-parallel run (due when it is on any rank), so all
+    /// enter `save`'s barriers together; one process: `isDue`.
+    var isDueOnEveryRank: Bool {
+        let dp = DataParallel(sharding: engine.sharding)
+        return dp.ranks > 1 ? !dp.all(!isDue) : isDue
+    }
+
+    /// Training images and seconds of this process's training loop (all ranks' images), for the
+    /// run file's `train_img_s` and scaling efficiency.
+    private var trainedImages = 0, trainedSeconds = 0.0
+    func countTraining(images: Int, seconds: Double) { trainedImages += images; trainedSeconds += seconds }
+
     // MARK: Verify
 
     /// Reads the run file, if there is one, and checks that it belongs to this configuration.
@@ -81,14 +93,23 @@ final class RunCheckpoint {
               divergedAtStep: Int? = nil) throws {
         let c = config
         let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
-        let attrs = RunAttributes(suite: c.suite, experiment: c.experiment, model: c.model.description, seed: c.seed,
+        var attrs = RunAttributes(suite: c.suite, experiment: c.experiment, model: c.model.description, seed: c.seed,
                                   profile: c.profile, config: c.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
                                   convAlgorithm: engine.conv.algorithm.rawValue)
+        let dp = DataParallel(sharding: engine.sharding)
+        let rate = trainedSeconds > 0 ? Double(trainedImages) / trainedSeconds : 0
+        let single = position.bench.first { $0.name == "train_img_s" }.map { Throughput.median($0.values) } ?? 0
+        attrs.ranks = dp.ranks
+        attrs.trainImagesPerSecond = rate
+        attrs.scalingEfficiency = single > 0 && rate > 0 ? rate / (Double(dp.ranks) * single) : 0
         let state = position.state(optimizerSteps: optimizer.stepCount, divergedAtStep: divergedAtStep)
         let rec = RunRecord(attributes: attrs, weights: model.store.weightEntries(), optimizer: opt, state: state,
                             metrics: position.metrics, bench: position.bench)
-        try RunFile.write(rec, to: url)
+        // Every rank holds the same bytes; rank 0 writes once all have arrived, then all go on.
+        dp.barrier()
+        if dp.isWriter { try RunFile.write(rec, to: url) }
+        dp.barrier()
         lastSave = Date()
     }
 }

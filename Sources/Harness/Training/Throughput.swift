@@ -29,7 +29,9 @@ public enum Throughput {
     public static func measure(spec: ModelSpec, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
                                warmup: Int = 10, iterations: Int = 40, repeats: Int = 3, engine: EngineContext,
                                progress: ((String) -> Void)? = nil) throws -> ThroughputResult {
-        let model = try Model(spec: spec, classes: classes, inChannels: inChannels, context: engine)
+        // One process on the whole batch, whatever ranks `engine` trains with.
+        let model = try Model(spec: spec, classes: classes, inChannels: inChannels,
+                              context: EngineContext(threads: engine.threads, conv: engine.conv))
         model.initialize(seed: 0)
         let rng = Philox(seed: 0, purpose: .benchmark)
         let x = Tensor(uninitialized: [batch, size, size, inChannels])

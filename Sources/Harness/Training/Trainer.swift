@@ -45,6 +45,11 @@ public final class Trainer {
         let spec = c.model
         let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels, context: engine)
         let optimizer = try makeOptimizer(model.store)
+        let dp = DataParallel(sharding: engine.sharding)
+        if dp.ranks > 1, let p = model.store.parameters.first(where: { !$0.foldsOverShards }) {
+            throw HarnessError.unsupported(what: "--ranks \(dp.ranks) with \(c.model)", detail:
+                "its layer of \(p.name) does not fold its gradient over batch shards yet (data-parallel runs support conv, linear, BatchNorm and Chebyshev KAN layers: every backbone but ela_l_resnet50, with rkan(kan=chebyshev)); train this model with one rank")
+        }
         let checkpoint = RunCheckpoint(config: c, url: url, machine: machine, engine: engine, interval: checkpointInterval)
         let existing = try checkpoint.verify()
         if let status = existing?.attributes.status, status != .running { return .skipped(status) }
@@ -54,7 +59,8 @@ public final class Trainer {
                 "the training split has no images; raise train_subset or check the dataset folder")
         }
         var position = try resumeOrStart(existing, model: model, optimizer: optimizer, checkpoint: checkpoint, batches: batches)
-        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * batches, alreadyDone: position.step)
+        let progress = ProgressBar(title: "\(c.experiment) seed \(c.seed)", totalSteps: c.training.epochs * batches, alreadyDone: position.step,
+                                   output: dp.isWriter ? .standardError : .nullDevice)   // rank 0 speaks for all
         let epoch = TrainingEpoch(config: c, data: data, model: model, optimizer: optimizer, schedule: c.lrSchedule(stepsPerEpoch: batches),
                                   batchesPerEpoch: batches, hooks: hooks, checkpoint: checkpoint, progress: progress)
         while position.epoch < c.training.epochs {
@@ -113,15 +119,22 @@ public final class Trainer {
     }
 
     /// img/s of training and inference steps (`Throughput`), the run's `/bench`.
+    /// One process's img/s (also the reference of the scaling efficiency): in a data-parallel
+    /// run rank 0 measures while the other ranks wait, then sends them its figures.
     private func measureThroughput(_ spec: ModelSpec, progress: ProgressBar) throws -> [BenchEntry] {
-        let c = config
+        let c = config, dp = DataParallel(sharding: engine.sharding)
         return try BenchMode.allCases.map { mode in
-            let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
-                                           batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
-                                           iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
-            progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
-                                    mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
-            return BenchEntry(name: "\(mode.rawValue)_img_s", values: r.repeats, batch: r.batch, size: r.size)
+            var repeats: [Double] = []
+            if dp.isWriter {
+                let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
+                                               batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
+                                               iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
+                progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
+                                        mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
+                repeats = r.repeats
+            }
+            return BenchEntry(name: "\(mode.rawValue)_img_s", values: dp.fromWriter(repeats, count: c.bench.repeats),
+                              batch: c.bench.batch, size: c.imageSize)
         }
     }
 

@@ -62,19 +62,32 @@ public final class TrainingData {
     /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured,
     /// from batch `startBatch` on (resuming inside an epoch: every draw is keyed by seed, epoch
     /// and batch or sample index, so the batches are those of an uninterrupted epoch).
-    public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig, startBatch: Int = 0) throws -> BatchStream {
-        let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
-                                     shuffle: true, dropLast: false, augment: augment(a, for: train, training: true), workers: workers,
-                                     startBatch: startBatch)
+    /// - Parameter rank: for a data-parallel rank (rank, ranks), only its shards' images and their
+    ///   mixing partners are decoded (the rest of each batch is zeros; the rank keeps its shards).
+    public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig, startBatch: Int = 0,
+                            rank: (rank: Int, ranks: Int)? = nil) throws -> BatchStream {
         let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
                                classes: dataset.classes, seed: UInt64(seed), epoch: epoch)
+        let side = imageSize
+        let positions: BatchPositions? = rank.map { r in { b, n in
+            let wanted = ShardPlan(batch: n).images(ofRank: r.rank, ranks: r.ranks)
+            return mixer.isActive ? mixer.needed(batchIndex: b, n: n, h: side, w: side, wanted: wanted) : (0..<n).map(wanted.contains)
+        } }
+        let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
+                                     shuffle: true, dropLast: false, augment: augment(a, for: train, training: true), workers: workers,
+                                     startBatch: startBatch, positions: positions)
         return BatchStream(loader: loader, mixer: mixer)
     }
 
-    /// Test batches in a fixed order, no augmentation.
-    public func testLoader(batchSize: Int) throws -> BatchStream {
+    /// Test batches in a fixed order, no augmentation (for a data-parallel rank: its shards only).
+    public func testLoader(batchSize: Int, rank: (rank: Int, ranks: Int)? = nil) throws -> BatchStream {
+        let positions: BatchPositions? = rank.map { r in { _, n in
+            let wanted = ShardPlan(batch: n).images(ofRank: r.rank, ranks: r.ranks)
+            return (0..<n).map(wanted.contains)
+        } }
         let loader = try BatchLoader(dataset: test, indices: testIndices, batchSize: batchSize, seed: 0, epoch: 0,
-                                     shuffle: false, dropLast: false, augment: augment(nil, for: test, training: false), workers: workers)
+                                     shuffle: false, dropLast: false, augment: augment(nil, for: test, training: false), workers: workers,
+                                     positions: positions)
         return BatchStream(loader: loader, mixer: nil)
     }
 }

@@ -30,19 +30,22 @@ struct TrainingEpoch {
     /// - Throws: data, engine and checkpoint-writing errors.
     func train(_ position: inout TrainingPosition) throws -> End {
         let c = config
+        let sharding = model.context.sharding, dp = DataParallel(sharding: sharding)
         let stream = try data.trainLoader(epoch: position.epoch, seed: c.seed, batchSize: c.training.batchSize,
-                                          augment: c.training.augment, startBatch: position.batch)
+                                          augment: c.training.augment, startBatch: position.batch, rank: dp.loaderRank)
         defer { stream.close() }
         let resumedAt = Date()
         let secondsBefore = position.sums.seconds
-        while let batch = try stream.next() {
+        while let whole = try stream.next() {
             let tb = Date()
+            // A data-parallel rank keeps its shards; sums and counts are of the whole batch.
+            let batch = dp.local(whole), globalCount = whole.labels.count
             model.store.zeroGrad()
             let logits = try model.forward(batch.images, mode: .train)
             var (loss, dlogits) = try softmaxCrossEntropy(logits: logits, targets: batch.targets,
-                                                          labelSmoothing: Float(c.training.labelSmoothing))
+                                                          labelSmoothing: Float(c.training.labelSmoothing), sharding: sharding)
             if position.step == hooks.nanLossAtStep { loss = .nan }
-            let logitsFinite = Evaluation.allFinite(logits)
+            let logitsFinite = dp.all(Evaluation.allFinite(logits))
             guard loss.isFinite && logitsFinite else {
                 let what = logitsFinite ? "training loss \(loss)" : "training logits (non-finite values)"
                 return .diverged(detail: "\(what) at epoch \(position.epoch + 1), batch \(position.batch + 1) (step \(position.step))")
@@ -50,16 +53,18 @@ struct TrainingEpoch {
             model.backward(dlogits)
             optimizer.step(lr: Float(schedule.lr(at: position.step)))
             position.step += 1
-            position.sums.lossSum += loss * Double(batch.labels.count)
-            position.sums.correct += topKCorrect(logits: logits, labels: batch.labels, k: 1)
-            position.sums.seen += batch.labels.count
-            let ips = Double(batch.labels.count) / max(Date().timeIntervalSince(tb), 1e-9)
+            position.sums.lossSum += loss * Double(globalCount)
+            position.sums.correct += dp.sum([topKCorrect(logits: logits, labels: batch.labels, k: 1)])[0]
+            position.sums.seen += globalCount
+            let dt = Date().timeIntervalSince(tb)
+            checkpoint.countTraining(images: globalCount, seconds: dt)
+            let ips = Double(globalCount) / max(dt, 1e-9)
             progress.step(epoch: position.epoch, epochs: c.training.epochs, batch: position.batch, batches: batchesPerEpoch,
                           loss: position.sums.lossSum / Double(position.sums.seen),
                           accuracy: Double(position.sums.correct) / Double(position.sums.seen), imagesPerSecond: ips)
             position.batch += 1
             position.sums.seconds = secondsBefore + Date().timeIntervalSince(resumedAt)
-            if checkpoint.isDue { try checkpoint.save(model: model, optimizer: optimizer, position: position, status: .running) }
+            if checkpoint.isDueOnEveryRank { try checkpoint.save(model: model, optimizer: optimizer, position: position, status: .running) }
             hooks.afterStep?(position.epoch, position.batch - 1)
         }
         return .completed

@@ -22,21 +22,27 @@ public struct TrainingHooks: Sendable {
     /// The hooks the CLI tests ask for through the environment of a child process (read once,
     /// by the command line, at the edge):
     /// - `RKAN_CRASH_AFTER_STEPS=N`: SIGKILL this process after N optimizer steps, counted
-    ///   across every run of the process (`crashing(afterSteps:)`);
+    ///   across every run of the process (`crashing(afterSteps:)`); with `RKAN_CRASH_SIGNAL=STOP`
+    ///   SIGSTOP instead (a process alive but silent), and with `RKAN_CRASH_RANK=r` only in rank r
+    ///   of a data-parallel run (the launcher's rank variable: the others must fail cleanly);
     /// - `RKAN_INJECT_NAN_AT_STEP=S`: `nanLossAtStep`;
     /// - `RKAN_INJECT_NAN_LOGITS_AT_EVAL=E`: `nanLogitsAtEvaluation`.
     /// A variable that is not an integer is ignored, as before.
     public init(environment: [String: String]) {
-        self.init(afterStep: environment["RKAN_CRASH_AFTER_STEPS"].flatMap { Int($0) }.map(Self.crashing(afterSteps:)),
+        let launcherRank = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first ?? 0
+        let thisRank = environment["RKAN_CRASH_RANK"].flatMap(Int.init).map { $0 == launcherRank } ?? true
+        let signal = environment["RKAN_CRASH_SIGNAL"] == "STOP" ? SIGSTOP : SIGKILL
+        self.init(afterStep: environment["RKAN_CRASH_AFTER_STEPS"].flatMap { Int($0) }.flatMap { n in
+                      thisRank ? Self.crashing(afterSteps: n, signal: signal) : nil },
                   nanLossAtStep: environment["RKAN_INJECT_NAN_AT_STEP"].flatMap { Int($0) },
                   nanLogitsAtEvaluation: environment["RKAN_INJECT_NAN_LOGITS_AT_EVAL"].flatMap { Int($0) })
     }
 
-    /// An `afterStep` hook that SIGKILLs the process at its `n`-th call: one counter shared by
+    /// An `afterStep` hook that sends `signal` (SIGKILL) to the process at its `n`-th call: one counter shared by
     /// every trainer given the same hooks, so a crash can be placed in a later run of a suite.
-    public static func crashing(afterSteps n: Int) -> @Sendable (Int, Int) -> Void {
+    public static func crashing(afterSteps n: Int, signal: Int32 = SIGKILL) -> @Sendable (Int, Int) -> Void {
         let count = StepCount()
-        return { _, _ in if count.increment() >= n { kill(getpid(), SIGKILL) } }
+        return { _, _ in if count.increment() >= n { kill(getpid(), signal) } }
     }
 
     /// A step counter shared by the copies of one hook (training runs on one thread; the lock
