@@ -229,7 +229,8 @@ def main():
     algo = ", ".join(sorted(algos)) + ("" if os.environ.get("RKAN_CONV_ALGO") else " (default)")
     peer_format = ("faster of contiguous and channels_last per invocation; won: " if a.torch_format == "auto" else "") \
         + (", ".join(sorted(formats)) or a.torch_format)
-    lines = [f"{BEGIN} {key} -->", "", f"### {vendor} {cpu}, {cores} cores, OpenBLAS core {core}", "",
+    name = cpu if cpu.lower().startswith(vendor.lower()) else f"{vendor} {cpu}"
+    lines = [f"{BEGIN} {key} -->", "", f"### {name}, {cores} cores, OpenBLAS core {core}", "",
              f"Measured {datetime.date.today().isoformat()} by `Benchmarks/compare.py` on {cpu} (vendor {vendor}), {cores} cores; "
              f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format: {peer_format}). "
              f"Protocol: warm-up {a.warmup}, {a.iters} timed steps, median of {a.repeats} rounds (each row once per round, ours then PyTorch); "
