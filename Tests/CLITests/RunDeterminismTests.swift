@@ -89,11 +89,11 @@ final class RunDeterminismTests: XCTestCase {
     func testConvAlgorithmIsRecordedAndResumeRefusesAnother() throws {
         let suites = try CLI.tinySuites()
         let wino = try CLI.tempFolder("wino"), plain = try CLI.tempFolder("im2col"), crashed = try CLI.tempFolder("mixed")
-        let standard = ConvAlgorithm.standard.rawValue   // winograd-f4a since issue 17
+        let standard = ConvAlgorithm.standard.rawValue
         XCTAssertEqual(try runTiny(suites, out: wino, env: ["RKAN_CONV_ALGO": standard]).code, 0)
         XCTAssertEqual(try runTiny(suites, out: plain, env: ["RKAN_CONV_ALGO": "im2col"]).code, 0)
         let (w, p) = (try RunFile.read(file(wino, "base")), try RunFile.read(file(plain, "base")))
-        XCTAssertEqual(w.attributes.convAlgorithm, "winograd-f4a")
+        XCTAssertEqual(w.attributes.convAlgorithm, standard)
         XCTAssertEqual(p.attributes.convAlgorithm, "im2col")
         XCTAssertNotEqual(w.attributes.weightsSHA256, p.attributes.weightsSHA256, "the tiny models have Winograd-eligible convs")
 
