@@ -13,8 +13,14 @@ cblas_sgemm at 1024³ and 2048³, OpenBLAS's own threads, re-measured every roun
 batch-32 train run of each side under /usr/bin/time -v. The machine may be shared: load
 averages before and after are recorded beside the numbers.
 
-The measured block of Reports/performance.md lies between the markers
-<!-- compare:begin --> and <!-- compare:end -->; text outside them is kept.
+The PyTorch peer runs in both memory formats (contiguous and channels-last) and the faster one is
+its number (`--torch-format auto`, the default); the raw lines say which won each invocation.
+
+Reports/performance.md keeps one measured section per machine, between the markers
+<!-- compare:begin KEY --> and <!-- compare:end KEY -->, KEY naming the CPU vendor, model and core
+count (`--section` overrides it, e.g. to keep an older table of the same machine beside a new one).
+A run replaces only its own machine's section; text outside the markers and other machines'
+sections are kept (the unkeyed block of the first Zen 4 round included).
 """
 import argparse
 import datetime
@@ -28,7 +34,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "release")
-BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
+BEGIN, END = "<!-- compare:begin", "<!-- compare:end"
 
 # (spec, batch, size): the issue's rows; each runs in train and infer.
 ROWS = [
@@ -62,12 +68,12 @@ def last_json(text):
 
 
 def ours(spec, mode, batch, size, a):
-    """(img/s, OpenBLAS core that ran) of one `rkan-repro bench` invocation."""
+    """(img/s, OpenBLAS core that ran, 3×3 conv algorithm) of one `rkan-repro bench` invocation."""
     out = run([os.path.join(BIN, "rkan-repro"), "bench", spec, "--size", str(size), "--batch", str(batch),
                "--mode", mode, "--classes", str(a.classes), "--threads", str(a.threads), "--warmup", str(a.warmup),
                "--iterations", str(a.iters), "--repeats", "1", "--json"] + blas_core_args(a))
     j = last_json(out)
-    return j["imagesPerSecond"], j.get("blasCore", "?")
+    return j["imagesPerSecond"], j.get("blasCore", "?"), j.get("convAlgorithm", "?")
 
 
 def blas_core_args(a):
@@ -79,7 +85,7 @@ def torch_peer(spec, mode, batch, size, a):
                "--size", str(size), "--mode", mode, "--threads", str(a.threads), "--classes", str(a.classes),
                "--warmup", str(a.warmup), "--iters", str(a.iters), "--repeats", "1", "--memory-format", a.torch_format])
     j = last_json(out)
-    return j["img_s"], j.get("torch_version", "?"), j.get("memory_format", a.torch_format)
+    return j["img_s"], j.get("torch_version", "?"), j.get("memory_format", a.torch_format), j.get("img_s_by_format", {})
 
 
 def macs(spec, size, classes):
@@ -98,16 +104,34 @@ def peak_rss_mb(cmd):
 
 
 def machine():
-    model = "unknown"
+    """(CPU model name, vendor, logical CPUs) from /proc/cpuinfo."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        model = platform.processor() or "unknown"
-    return model, os.cpu_count()
+        pass
+    model = fields.get("model name") or platform.processor() or "unknown"
+    vendor = {"AuthenticAMD": "AMD", "GenuineIntel": "Intel"}.get(fields.get("vendor_id", ""), fields.get("vendor_id", "unknown"))
+    return model, vendor, os.cpu_count()
+
+
+def section_key(vendor, model, cores):
+    """The marker key of one machine's section: vendor, model and core count, marker-safe."""
+    name = model if model.lower().startswith(vendor.lower()) else f"{vendor} {model}"
+    return re.sub(r"[^A-Za-z0-9 ,.()@+_-]", "", f"{name}, {cores} cores").replace("--", "-")
+
+
+def replace_section(old, key, block):
+    """`old` with the section of `key` replaced by `block` (appended when absent)."""
+    begin, end = f"{BEGIN} {key} -->", f"{END} {key} -->"
+    if begin in old and end in old[old.index(begin):]:
+        i = old.index(begin)
+        j = old.index(end, i) + len(end)
+        return old[:i] + block + old[j:]
+    return old.rstrip() + "\n\n" + block + "\n"
 
 
 def loadavg():
@@ -136,6 +160,7 @@ def main():
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "Reports", "performance.md"))
+    ap.add_argument("--section", default="", help="section key in --out (default: CPU vendor, model and core count)")
     a = ap.parse_args()
 
     if not a.skip_build:
@@ -159,18 +184,23 @@ def main():
     here_all = {(s, m): [] for s, _, _, m in todo}
     there_all = {(s, m): [] for s, _, _, m in todo}
     torch_version, formats, cores_used = "?", set(), set()
+    won = {(s, m): [] for s, _, _, m in todo}
+    algos = set()   # the memory format PyTorch's number came from
     # Rounds: every row once per round, ours then PyTorch, so each row's median draws on the
     # same stretches of machine load as every other row's (the machine may be shared).
     for r in range(a.repeats):
         measure_ceiling()
         for spec, batch, size, mode in todo:
-            h, c = ours(spec, mode, batch, size, a)
+            h, c, algo = ours(spec, mode, batch, size, a)
             cores_used.add(c)
-            t, torch_version, f = torch_peer(spec, mode, batch, size, a)
+            algos.add(algo)
+            t, torch_version, f, by_format = torch_peer(spec, mode, batch, size, a)
             here_all[(spec, mode)].append(h)
             there_all[(spec, mode)].append(t)
+            won[(spec, mode)].append(f)
             formats.add(f)
-            print(f"round {r + 1}: {spec} {mode}: here {h:.2f} img/s, PyTorch {t:.2f} img/s, load {loadavg()}", file=sys.stderr)
+            both = ", ".join(f"{k} {v:.2f}" for k, v in by_format.items())
+            print(f"round {r + 1}: {spec} {mode}: here {h:.2f} img/s, PyTorch {t:.2f} img/s ({both}), load {loadavg()}", file=sys.stderr)
     measure_ceiling()
     core = measure_ceiling.core
     if cores_used != {core}:  # rkan-repro and rkan-bench choose alike; say so if they did not
@@ -194,10 +224,15 @@ def main():
                             "--repeats", "1", "--memory-format", "channels_last"]))
     load_after = loadavg()
 
-    cpu, cores = machine()
-    lines = [BEGIN, "",
-             f"Measured {datetime.date.today().isoformat()} by `Benchmarks/compare.py` on {cpu}, {cores} cores; "
-             f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {os.environ.get('RKAN_CONV_ALGO') or 'winograd-f2 (default)'}; PyTorch {torch_version} (memory format: {', '.join(sorted(formats)) or a.torch_format}). "
+    cpu, vendor, cores = machine()
+    key = a.section or section_key(vendor, cpu, cores)
+    algo = ", ".join(sorted(algos)) + ("" if os.environ.get("RKAN_CONV_ALGO") else " (default)")
+    peer_format = ("faster of contiguous and channels_last per invocation; won: " if a.torch_format == "auto" else "") \
+        + (", ".join(sorted(formats)) or a.torch_format)
+    name = cpu if cpu.lower().startswith(vendor.lower()) else f"{vendor} {cpu}"
+    lines = [f"{BEGIN} {key} -->", "", f"### {name}, {cores} cores, OpenBLAS core {core}", "",
+             f"Measured {datetime.date.today().isoformat()} by `Benchmarks/compare.py` on {cpu} (vendor {vendor}), {cores} cores; "
+             f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format: {peer_format}). "
              f"Protocol: warm-up {a.warmup}, {a.iters} timed steps, median of {a.repeats} rounds (each row once per round, ours then PyTorch); "
              f"classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
              f"GEMM ceiling (plain `cblas_sgemm`, {a.threads} OpenBLAS threads, best of {len(next(iter(ceilings.values())))} "
@@ -230,15 +265,12 @@ def main():
         for mode in modes:
             r = results[(spec, mode)]
             lines.append(f"- {spec} {mode}: {', '.join(fmt(x, 2) for x in r['here_all'])}; "
-                         f"{', '.join(fmt(x, 2) for x in r['torch_all'])}")
-    lines += ["", END]
+                         f"{', '.join(f'{fmt(x, 2)} ({f})' for x, f in zip(r['torch_all'], won[(spec, mode)]))}")
+    lines += ["", f"{END} {key} -->"]
     block = "\n".join(lines)
 
-    old = open(a.out).read() if os.path.exists(a.out) else "# Performance\n\n" + BEGIN + "\n" + END + "\n"
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip() + "\n\n" + block + "\n"
+    old = open(a.out).read() if os.path.exists(a.out) else "# Performance\n"
+    new = replace_section(old, key, block)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
         f.write(new)

@@ -8,7 +8,7 @@ public struct ConvTuning: Equatable, Sendable {
     /// Floats of one chunk's col (im2col) or V/M (Winograd) buffer; see `Conv2dTuning`.
     public var chunkFloats: Int
 
-    public init(algorithm: ConvAlgorithm = .winogradF2, chunkFloats: Int = Conv2dTuning.defaultChunkFloats) {
+    public init(algorithm: ConvAlgorithm = .standard, chunkFloats: Int = Conv2dTuning.defaultChunkFloats) {
         precondition(chunkFloats > 0, "ConvTuning: chunkFloats must be positive, got \(chunkFloats)")
         self.algorithm = algorithm; self.chunkFloats = chunkFloats
     }
@@ -38,7 +38,7 @@ public final class EngineContext {
     /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO`.
     public static func fromEnvironment(threads: Int, sharding: BatchSharding = BatchSharding(),
                                        _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineContext {
-        EngineContext(threads: threads, conv: ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .winogradF2),
+        EngineContext(threads: threads, conv: ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .standard),
                       sharding: sharding)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TestSupport
 import RunStore
+import Engine
 
 /// `rkan-repro run` end to end on real Fashion-MNIST (tiny profile): same seed → same bytes,
 /// and SIGKILL + rerun → the same bytes as an uninterrupted run.
@@ -88,10 +89,11 @@ final class RunDeterminismTests: XCTestCase {
     func testConvAlgorithmIsRecordedAndResumeRefusesAnother() throws {
         let suites = try CLI.tinySuites()
         let wino = try CLI.tempFolder("wino"), plain = try CLI.tempFolder("im2col"), crashed = try CLI.tempFolder("mixed")
-        XCTAssertEqual(try runTiny(suites, out: wino, env: ["RKAN_CONV_ALGO": "winograd-f2"]).code, 0)
+        let standard = ConvAlgorithm.standard.rawValue
+        XCTAssertEqual(try runTiny(suites, out: wino, env: ["RKAN_CONV_ALGO": standard]).code, 0)
         XCTAssertEqual(try runTiny(suites, out: plain, env: ["RKAN_CONV_ALGO": "im2col"]).code, 0)
         let (w, p) = (try RunFile.read(file(wino, "base")), try RunFile.read(file(plain, "base")))
-        XCTAssertEqual(w.attributes.convAlgorithm, "winograd-f2")
+        XCTAssertEqual(w.attributes.convAlgorithm, standard)
         XCTAssertEqual(p.attributes.convAlgorithm, "im2col")
         XCTAssertNotEqual(w.attributes.weightsSHA256, p.attributes.weightsSHA256, "the tiny models have Winograd-eligible convs")
 
@@ -99,11 +101,11 @@ final class RunDeterminismTests: XCTestCase {
         XCTAssertTrue(crash.killedBySignal, crash.stderr)
         let refused = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "im2col"])
         XCTAssertNotEqual(refused.code, 0)
-        XCTAssertTrue(refused.stderr.contains("RKAN_CONV_ALGO=winograd-f2") && refused.stderr.contains("seed-0.h5"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("RKAN_CONV_ALGO=\(standard)") && refused.stderr.contains("seed-0.h5"), refused.stderr)
         let typo = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd"])
         XCTAssertEqual(typo.code, 1)
-        XCTAssertTrue(typo.stderr.contains("RKAN_CONV_ALGO") && typo.stderr.contains("winograd-f2"), typo.stderr)
-        let resumed = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": "winograd-f2"])
+        XCTAssertTrue(typo.stderr.contains("RKAN_CONV_ALGO") && typo.stderr.contains(standard), typo.stderr)
+        let resumed = try runTiny(suites, out: crashed, env: ["RKAN_CONV_ALGO": standard])
         XCTAssertEqual(resumed.code, 0, resumed.stderr)
         XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, w.weights)
     }

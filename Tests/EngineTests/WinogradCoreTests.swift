@@ -10,7 +10,8 @@ import TestSupport
 /// reference to float32 rounding on each core.
 ///
 /// Issue 13 reported wrong Winograd gradients on the Prescott core; these checks found every
-/// core correct (max errors 1e-7–3e-6 relative, the same on all cores). The reported model-level
+/// core correct (max errors 1e-7–3e-6 relative, the same on all cores; F(4×4) with the points
+/// 0, ±1, ½, −2 of issue 17 ≤ 3.8e-6 on Cooperlake, within im2col's bound). The reported model-level
 /// differences were ReLU kinks: see Reports/performance.md, "OpenBLAS cores".
 final class WinogradCoreTests: XCTestCase {
     static let childVariable = "RKAN_TEST_BLAS_CORE"
@@ -20,7 +21,7 @@ final class WinogradCoreTests: XCTestCase {
         .init(batch: 2, height: 8, width: 8, inChannels: 128, outChannels: 256, kernel: 3, stride: 1, padding: 1),
         .init(batch: 3, height: 9, width: 7, inChannels: 256, outChannels: 64, kernel: 3, stride: 1, padding: 0),
     ]
-    static let algorithms: [(ConvAlgorithm, bound: Double)] = [(.winogradF2, 5e-6), (.winogradF4, 3e-5), (.im2col, 5e-6)]
+    static let algorithms: [(ConvAlgorithm, bound: Double)] = [(.winogradF2, 5e-6), (.winogradF4, 5e-6), (.im2col, 5e-6)]
 
     func testEveryOpenBLASCoreComputesTheConvPathsCorrectly() throws {
         if ChildTest.isChild(Self.childVariable) { return }   // the child runs the check below only

@@ -35,7 +35,7 @@ void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_
  * the edge count as zeros. */
 void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
 
-/* The same three for F(4x4, 3x3): 6x6 windows at stride 4, 36 planes, 4x4 output tiles. */
+/* The same three for F(4x4, 3x3) (points 0, 1, -1, 1/2, -2, infinity): 6x6 windows at stride 4, 36 planes, 4x4 output tiles. */
 void rkan_wino4_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
                       long t0, long t1);
 void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,

@@ -6,28 +6,39 @@ import Foundation
 /// The Winograd algorithms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
 /// 2016) run for every conv that `Winograd.isEligible` accepts, in all three passes (forward,
 /// input gradient, weight gradient); other convs always use im2col + GEMM.
-/// - `winogradF2` (`winograd-f2`, default): F(2×2, 3×3), 16 multiplies per 2×2 output tile and
-///   channel pair instead of 36: 2.25× fewer GEMM flops, rounding error at im2col's level
-///   (≈ 2–3·10⁻⁷ of the largest output).
-/// - `winogradF4` (`winograd-f4`, opt-in): F(4×4, 3×3), 36 multiplies per 4×4 tile instead of
-///   144 (4× fewer), about 10 % faster training than F(2×2) on resnet18, but its transforms
-///   (entries up to 8 and 1/24) cost about one decimal digit (≈ 3–5·10⁻⁶): eval logits still
-///   match PyTorch to 1e-6, while train-mode gradients of deep random-weight nets drift beyond
-///   PyTorch's own float32 noise on one of 24 parity specs (wide_resnet50_2), so it is not the
-///   default.
+/// - `winogradF2` (`winograd-f2`, default): F(2×2, 3×3), 16 multiplies per 2×2 tile instead of
+///   36 (2.25× fewer GEMM flops), rounding error ≈ 2–3·10⁻⁷ of the largest output.
+/// - `winogradF4` (`winograd-f4a`, opt-in): F(4×4, 3×3), 36 multiplies per 4×4
+///   output tile and channel pair instead of 144 (4× fewer GEMM flops), with the interpolation
+///   points 0, 1, −1, ½, −2, ∞ (Barabasz, Anderson,
+///   Soodhalter & Gregg, "Error analysis and improving the accuracy of Winograd convolution for
+///   deep neural networks", 2020) instead of Lavin & Gray's 0, ±1, ±2: the same multiplies, about
+///   3× less rounding error (≤ 1.4·10⁻⁶ on WinogradTests' shapes, within F(2×2)'s bound).
+///   Issue 17 replaced `winograd-f4` (Lavin's points, 3–5·10⁻⁶) by it; the old name is refused
+///   with that explanation, since its run files were made with other bytes. Not the default:
+///   with it, `Tools/reference_parity.py` fails wide_resnet101_2 (train-mode loss 8.8e-4 against
+///   float64, beyond twice the reference's own float32 noise; F(2×2) 5.1e-5), though every
+///   other spec checked passes.
 /// - `im2col`: the plain im2col + GEMM path everywhere.
 /// `RKAN_CONV_ALGO` picks one (`EngineContext.fromEnvironment`; a model uses its context's). All are deterministic; they round differently, so a run's bytes
 /// depend on the choice (run files record it as `conv_algorithm`).
 public enum ConvAlgorithm: String, Sendable, CaseIterable {
-    case winogradF4 = "winograd-f4", winogradF2 = "winograd-f2", im2col
+    case winogradF4 = "winograd-f4a", winogradF2 = "winograd-f2", im2col
+
+    /// The algorithm used when `RKAN_CONV_ALGO` is unset or empty.
+    public static let standard: ConvAlgorithm = .winogradF2
 
     /// `RKAN_CONV_ALGO` parsed; nil when unset or empty.
-    /// - Throws: `EngineError.invalidArgument` naming the variable and the accepted values.
+    /// - Throws: `EngineError.invalidArgument` naming the variable and the accepted values (for
+    ///   `winograd-f4`, also that it was replaced by `winograd-f4a`).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> ConvAlgorithm? {
         guard let v = env["RKAN_CONV_ALGO"], !v.isEmpty else { return nil }
         guard let a = ConvAlgorithm(rawValue: v) else {
+            let replaced = v == "winograd-f4"
+                ? " (winograd-f4, F(4×4) with Lavin & Gray's points, was replaced by winograd-f4a, F(4×4) with better-conditioned points and other bytes: run files made with winograd-f4 cannot be resumed or digest-checked by this build)"
+                : ""
             throw EngineError.invalidArgument(op: "RKAN_CONV_ALGO", detail:
-                "\"\(v)\" is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); unset it for the default (winograd-f2)")
+                "\"\(v)\" is not one of \(allCases.map(\.rawValue).joined(separator: ", "))\(replaced); unset it for the default (\(standard.rawValue))")
         }
         return a
     }
@@ -312,13 +323,13 @@ public enum Winograd {
         if m == 2 {
             o[0] = a; o[1] = 0.5 * (a + b + c); o[2] = 0.5 * (a - b + c); o[3] = c
         } else {
-            let (s, k6, k12, k24): (V8, Float, Float, Float) = (a + c, 1 / 6, 1 / 12, 1 / 24)
-            o[0] = 0.25 * a
-            o[1] = -k6 * (s + b)
-            o[2] = -k6 * (s - b)
-            let (p, q) = (k24 * a + k6 * c, k12 * b)
-            o[3] = p + q
-            o[4] = p - q
+            // Points 0, 1, −1, ½, −2, ∞ (see rkan_wino4_* in CKernels).
+            let (s, k3, k15): (V8, Float, Float) = (a + c, 1 / 3, 1 / 15)
+            o[0] = a
+            o[1] = k3 * (s + b)
+            o[2] = k3 * (b - s)
+            o[3] = -k15 * ((16 * a + 8 * b) + 4 * c)
+            o[4] = k15 * ((a + 4 * c) - 2 * b)
             o[5] = c
         }
     }
@@ -329,10 +340,11 @@ public enum Winograd {
             let (h, k) = (0.5 * (x[stride] + x[2 * stride]), 0.5 * (x[stride] - x[2 * stride]))
             return (x[0] + h, k, h + x[3 * stride])
         }
-        let (k6, k12, k24): (Float, Float, Float) = (1 / 6, 1 / 12, 1 / 24)
-        let (s12, d12) = (x[stride] + x[2 * stride], x[2 * stride] - x[stride])
-        let (s34, d34) = (x[3 * stride] + x[4 * stride], x[3 * stride] - x[4 * stride])
-        return (0.25 * x[0] - k6 * s12 + k24 * s34, k6 * d12 + k12 * d34, k6 * (s34 - s12) + x[5 * stride])
+        let (k3, k15): (Float, Float) = (1 / 3, 1 / 15)
+        let (x3, x4) = (x[3 * stride], x[4 * stride])
+        let (s12, d12) = (x[stride] + x[2 * stride], x[stride] - x[2 * stride])
+        return (x[0] + k3 * d12 + k15 * (x4 - 16 * x3), k3 * s12 - k15 * (8 * x3 + 2 * x4),
+                (k3 * d12 + k15 * (4 * x4 - 4 * x3)) + x[5 * stride])
     }
 
     /// U[ξ][o][c] = (G g Gᵀ)_ξ for the OHWI weight (O, 3, 3, C), or for its kernel flipped in

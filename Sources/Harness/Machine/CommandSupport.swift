@@ -15,7 +15,7 @@ public enum BenchCommand {
     }
 
     /// The 3×3 stride-1 conv algorithm of this process, for benchmark output.
-    public static var convAlgorithm: String { ((try? EngineContext.fromEnvironment(threads: 1))?.conv.algorithm ?? .winogradF2).rawValue }
+    public static var convAlgorithm: String { ((try? EngineContext.fromEnvironment(threads: 1))?.conv.algorithm ?? ConvAlgorithm.standard).rawValue }
 
     public static func json(_ r: ThroughputResult) -> String {
         let e = JSONEncoder()

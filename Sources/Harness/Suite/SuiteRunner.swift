@@ -53,10 +53,6 @@ public enum SuiteRunner {
         // and the launcher ends the other ranks.
         dp.barrier()
         (comm as? MPICommunicator)?.finalize()
-        // A clean end of every rank (MPI_Finalize); on an error the process exits 1 without it,
-        // and the launcher ends the other ranks.
-        dp.barrier()
-        (comm as? MPICommunicator)?.finalize()
         return diverged > 0 ? 1 : 0
     }
 
