@@ -32,14 +32,17 @@ alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 need_root() { [[ $(id -u) == 0 ]] || die "run as root (it installs packages and starts system daemons)"; }
 
 install_packages() {
+    # libpmix-dev: srun's mpi/pmix plugin dlopens pmix2/lib/libpmix.so when slurmd starts, so it must
+    # be there before the daemons (a data-parallel task started with `srun --mpi=pmix`); installed
+    # later, the plugin stays unloaded and every step launch times out.
     if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null \
-        && command -v munged >/dev/null; then
+        && command -v munged >/dev/null && [[ -e /usr/lib/x86_64-linux-gnu/pmix2/lib/libpmix.so ]]; then
         return
     fi
-    say "installing slurm-wlm and munge with apt-get"
+    say "installing slurm-wlm, munge and libpmix-dev with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    apt-get install -y -qq --no-install-recommends slurm-wlm munge libpmix-dev >/dev/null
 }
 
 start_munge() {
