@@ -30,12 +30,14 @@ public enum Conv2dTuning {
 ///   - bias: (O) or nil.
 ///   - g: the geometry.
 ///   - tuning: the algorithm for 3×3 convs and the chunk size (a model passes its context's).
+///   - transformed: `weight` already in Winograd's domain for `.forward` (shared by the shards of
+///     one layer call), or nil to transform it here when the geometry takes a Winograd path.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                           _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry,
-                          tuning: ConvTuning) {
+                          tuning: ConvTuning, transformed: WinogradWeights? = nil) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     if let m = Winograd.tile(for: g, tuning.algorithm) {
-        return Winograd.forward(out, inp, weight, bias, g, m: m, chunkFloats: tuning.chunkFloats)
+        return Winograd.forward(out, inp, weight, bias, g, m: m, chunkFloats: tuning.chunkFloats, transformed: transformed)
     }
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     /// out rows (m, O) = a (m, K) · Wᵀ, per group; `split` chooses `BLAS.sgemm` over one call.
@@ -92,16 +94,26 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
 ///   - weight: (O, k, k, Cg).
 ///   - g: the geometry.
 ///   - tuning: as in the forward.
+///   - transformed: as in the forward, for `.inputGradient`.
+///   - accumulate: whether `dweight` and `dbias` are added to (default) or overwritten (a fresh
+///     per-shard gradient row: no need to zero it first; the bytes are those of adding to zeros).
 public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                            _ dbias: UnsafeMutablePointer<Float>?, _ dout: UnsafePointer<Float>,
                            _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry,
-                           tuning: ConvTuning) {
+                           tuning: ConvTuning, transformed: WinogradWeights? = nil, accumulate: Bool = true) {
     precondition(g.isValid, "conv2dBackward: invalid geometry \(g)")
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
+    if !accumulate {
+        dbias?.update(repeating: 0, count: O)
+        if g.batch == 0 { dweight?.update(repeating: 0, count: O * Kg) }   // no pass below writes it
+    }
     if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
     if let m = Winograd.tile(for: g, tuning.algorithm) {
-        return Winograd.backward(dinp, dweight, dout, inp, weight, g, m: m, chunkFloats: tuning.chunkFloats)
+        return Winograd.backward(dinp, dweight, dout, inp, weight, g, m: m, chunkFloats: tuning.chunkFloats,
+                                 transformed: transformed, accumulate: accumulate)
     }
+    /// beta of the first GEMM into `dweight` (later ones add to it).
+    let firstBeta: Float = accumulate ? 1 : 0
     /// dW (O, Kg) = beta·dW + dYᵀ (O, m) · a (m, Kg), per group.
     func gemmWeight(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Float>, lda: Int, rows m: Int,
                     _ dw: UnsafeMutablePointer<Float>, beta: Float, split: Bool) {
@@ -126,7 +138,7 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
         }
     }
     if g.isDirectGEMM {
-        if let dweight { gemmWeight(dout, inp, lda: g.inChannels, rows: g.rows, dweight, beta: 1, split: true) }
+        if let dweight { gemmWeight(dout, inp, lda: g.inChannels, rows: g.rows, dweight, beta: firstBeta, split: true) }
         if let dinp { gemmInput(dout, rows: g.rows, dinp, ldc: g.inChannels, split: true) }
         return
     }
@@ -148,7 +160,8 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
                     if let dweight {
                         im2col(col, inp, g, images: n0..<n1)
                         let target = lane == 0 ? dweight : partials! + (lane - 1) * wCount
-                        gemmWeight(dy, col, lda: g.patch, rows: m, target, beta: lane == 0 || c >= lanes ? 1 : 0, split: false)
+                        let beta: Float = c >= lanes ? 1 : lane == 0 ? firstBeta : 0
+                        gemmWeight(dy, col, lda: g.patch, rows: m, target, beta: beta, split: false)
                     }
                     if let dinp {
                         gemmInput(dy, rows: m, col, ldc: g.patch, split: false)
@@ -176,7 +189,7 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
         let dy = dout + n0 * pixels * O
         if let dweight {
             im2col(col, inp, g, images: n0..<n1)
-            gemmWeight(dy, col, lda: g.patch, rows: m, dweight, beta: 1, split: true)
+            gemmWeight(dy, col, lda: g.patch, rows: m, dweight, beta: n0 == 0 ? firstBeta : 1, split: true)
         }
         if let dinp {
             gemmInput(dy, rows: m, col, ldc: g.patch, split: true)
@@ -244,9 +257,11 @@ public final class Conv2d: Layer {
         let g = try geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outputShape)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
+        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, context.conv.algorithm, pass: .forward)
+        defer { u?.release() }
         context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
             conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
-                          g.with(batch: r.count), tuning: context.conv)
+                          g.with(batch: r.count), tuning: context.conv, transformed: u)
         }
         context.macs.add(g.macs)
         cache = mode == .train ? (x, g) : nil
@@ -261,10 +276,14 @@ public final class Conv2d: Layer {
         // dW and db per shard into zeroed rows, folded over all shards (and ranks) in tree order.
         let (wCount, bCount) = (weight.count, bias?.count ?? 0)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
-        let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount, .concurrent) { _, r, row in
+        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, context.conv.algorithm, pass: .inputGradient)
+        defer { u?.release() }
+        let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount, .concurrent,
+                                                                 zeroed: false) { _, r, row in
             if r.isEmpty { return }
             conv2dBackward(dx.data + r.lowerBound * inPer, row, bias == nil ? nil : row + wCount, dy.data + r.lowerBound * outPer,
-                           x.data + r.lowerBound * inPer, weight.value, g.with(batch: r.count), tuning: context.conv)
+                           x.data + r.lowerBound * inPer, weight.value, g.with(batch: r.count), tuning: context.conv,
+                           transformed: u, accumulate: false)
         }
         defer { total.release() }
         addInPlace(weight.grad, total.values, wCount)

@@ -116,41 +116,55 @@ public enum Winograd {
     // MARK: Entry points
 
     /// `out = conv(inp, weight) + bias` with tiles m×m (see `conv2dForward`).
+    /// `transformed`, when given, is U of `weight` for the forward (`WinogradWeights`).
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int,
-                        chunkFloats: Int) {
+                        chunkFloats: Int, transformed: WinogradWeights? = nil) {
         if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                       chunkFloats: chunkFloats)
-        let uCount = s.planes * O * C
+        withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C) { u in
+            convolve(out, inp, u, transposedWeights: true, s, bias: bias)
+        }
+    }
+
+    /// Runs `body` with U of `weight` for `pass`: `transformed`'s when given, else transformed here.
+    static func withWeights(_ weight: UnsafePointer<Float>, _ transformed: WinogradWeights?, m: Int,
+                            _ pass: WinogradWeights.Pass, outChannels O: Int, inChannels C: Int,
+                            _ body: (UnsafePointer<Float>) -> Void) {
+        let uCount = (m + 2) * (m + 2) * O * C
+        if let transformed {
+            transformed.check(m: m, pass: pass, floats: uCount)
+            return body(transformed.values)
+        }
         let u = BufferPool.shared.take(uCount)
         defer { BufferPool.shared.give(u, uCount) }
-        transformWeights(u, weight, outChannels: O, inChannels: C, m: m, flipped: false)
-        convolve(out, inp, u, transposedWeights: true, s, bias: bias)
+        transformWeights(u, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)
+        body(u)
     }
 
     /// Input and weight gradients with tiles m×m (see `conv2dBackward`; the bias gradient is the
     /// caller's).
+    /// `transformed`, when given, is U of `weight` for the input gradient (`WinogradWeights`).
     static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
-                         _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int, chunkFloats: Int) {
+                         _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int, chunkFloats: Int,
+                         transformed: WinogradWeights? = nil, accumulate: Bool = true) {
         if g.batch == 0 { return }   // no tiles: dW gets nothing (dU would stay unwritten)
         let (O, C) = (g.outChannels, g.inChannels)
         if let dinp {
             // dX = conv(dY padded by 2 − p, flipped kernel): (N, Ho, Wo, O) → (N, H, W, C).
             let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m,
                           chunkFloats: chunkFloats)
-            let uCount = s.planes * O * C
-            let u = BufferPool.shared.take(uCount)
-            defer { BufferPool.shared.give(u, uCount) }
-            transformWeights(u, weight, outChannels: O, inChannels: C, m: m, flipped: true)
-            convolve(dinp, dout, u, transposedWeights: false, s, bias: nil)
+            withWeights(weight, transformed, m: m, .inputGradient, outChannels: O, inChannels: C) { u in
+                convolve(dinp, dout, u, transposedWeights: false, s, bias: nil)
+            }
         }
         if let dweight {
             let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                           chunkFloats: chunkFloats)
-            weightGradient(dweight, inp, dout, s)
+            weightGradient(dweight, inp, dout, s, accumulate: accumulate)
         }
     }
 
@@ -209,9 +223,9 @@ public enum Winograd {
     }
 
     /// dW (O, 3, 3, C) += Gᵀ (Σ_chunks dM_ξᵀ V_ξ) G for input `inp` (s.inC = C) and upstream
-    /// gradient `dout` (s.outC = O).
+    /// gradient `dout` (s.outC = O); `accumulate` false writes dW = … instead.
     static func weightGradient(_ dweight: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                               _ dout: UnsafePointer<Float>, _ s: Shape) {
+                               _ dout: UnsafePointer<Float>, _ s: Shape, accumulate: Bool) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, chunks = s.chunks, planes = s.planes
         let vCount = planes * per * tpi * s.inC, mCount = planes * per * tpi * s.outC
         let planeCount = s.outC * s.inC, uCount = planes * planeCount
@@ -263,7 +277,7 @@ public enum Winograd {
                 chunk(c * per..<min(s.batch, (c + 1) * per), v, dm, du, beta: c == 0 ? 0 : 1)
             }
         }
-        transformWeightGradient(dweight, du, outChannels: s.outC, inChannels: s.inC, m: s.m)
+        transformWeightGradient(dweight, du, outChannels: s.outC, inChannels: s.inC, m: s.m, accumulate: accumulate)
     }
 
     // MARK: Tile transforms (CKernels)
@@ -379,9 +393,11 @@ public enum Winograd {
         }
     }
 
-    /// dW (O, 3, 3, C) += (Gᵀ dU G) from dU[ξ][o][c].
+    /// dW (O, 3, 3, C) += (Gᵀ dU G) from dU[ξ][o][c]; `accumulate` false stores Gᵀ dU G instead
+    /// (the bytes of adding it to zeros: no transform yields −0 from inputs without −0, and GEMM
+    /// sums never are −0).
     static func transformWeightGradient(_ dw: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>,
-                                        outChannels O: Int, inChannels C: Int, m: Int) {
+                                        outChannels O: Int, inChannels C: Int, m: Int, accumulate: Bool) {
         let (a, plane) = (m + 2, O * C)
         Parallel.forEachChunk(count: O, chunk: max(1, 4096 / C)) { os in
             withUnsafeTemporaryAllocation(of: V8.self, capacity: a * a + 3 * a) { buf in
@@ -398,7 +414,11 @@ public enum Winograd {
                         for kw in 0..<3 {  // Gᵀ times each column
                             let c = gtx(m, f + kw, 3)
                             let (q0, q1, q2) = (g + kw * C + ch, g + (3 + kw) * C + ch, g + (6 + kw) * C + ch)
-                            store(q0, load(q0) + c.0); store(q1, load(q1) + c.1); store(q2, load(q2) + c.2)
+                            if accumulate {
+                                store(q0, load(q0) + c.0); store(q1, load(q1) + c.1); store(q2, load(q2) + c.2)
+                            } else {
+                                store(q0, c.0); store(q1, c.1); store(q2, c.2)
+                            }
                         }
                         ch += 8
                     }

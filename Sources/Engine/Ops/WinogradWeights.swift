@@ -1,0 +1,42 @@
+/// A 3×3 conv's weights in Winograd's transform domain, `U = G g Gᵀ` for every (o, c), made once
+/// per layer call and read by the kernels of every batch shard.
+///
+/// U depends on the weights alone, so sharing it leaves each shard's bytes exactly as if the shard
+/// had transformed them itself; it saves the transform per shard (with 8 shards it had grown to
+/// 5–7 % of a ResNet step, issue 16). `Conv2d` makes one for the forward and one (of the kernel
+/// flipped) for the input gradient; `conv2dForward`/`conv2dBackward` without one transform per call.
+public struct WinogradWeights {
+    /// Which conv the weights serve.
+    public enum Pass: Sendable {
+        /// The conv itself: U of g, (α², O, C).
+        case forward
+        /// Its input gradient: U of g flipped in both spatial axes, (α², O, C).
+        case inputGradient
+    }
+
+    /// (α², O, C) floats from `BufferPool`, valid until `release`.
+    let values: UnsafeMutablePointer<Float>
+    let count: Int
+    /// The tile size m of F(m×m, 3×3) they were transformed for.
+    let m: Int
+    let pass: Pass
+
+    /// Transforms `weight` (O, 3, 3, C) for `pass`; nil when `g` does not take a Winograd path
+    /// under `algorithm` (then the kernels need nothing prepared).
+    public init?(_ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, _ algorithm: ConvAlgorithm, pass: Pass) {
+        guard let m = Winograd.tile(for: g, algorithm) else { return nil }
+        let (O, C) = (g.outChannels, g.inChannels)
+        (self.m, self.pass, count) = (m, pass, (m + 2) * (m + 2) * O * C)
+        values = BufferPool.shared.take(count)
+        Winograd.transformWeights(values, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)
+    }
+
+    /// Returns the buffer to the pool; the value must not be used after.
+    public func release() { BufferPool.shared.give(values, count) }
+
+    /// Checks that the weights fit a kernel call of tile `m` and pass `pass`.
+    func check(m: Int, pass: Pass, floats: Int) {
+        precondition(self.m == m && self.pass == pass && count == floats,
+                     "WinogradWeights: prepared for F(\(self.m)×\(self.m)) \(self.pass) with \(count) floats, used for F(\(m)×\(m)) \(pass) with \(floats)")
+    }
+}
