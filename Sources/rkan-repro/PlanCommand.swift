@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Harness
 
 struct Plan: ParsableCommand {
@@ -47,6 +48,9 @@ struct Plan: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let runs = try plan.runs(of: try suite.load())
+            for c in runs {   // the batch size decides the shard count, which the ranks must divide
+                try ShardPlan.check(ranks: ranksPerRun, batchSize: c.training.batchSize, what: "\(c.suite).yaml (\(c.experiment))")
+            }
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
             let job = SlurmPlan(suite: suite.suite, profile: plan.profile, runs: runs, binary: currentExecutable(), out: tree.url,
                                 suitesFolder: suite.folder.url, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },

@@ -26,7 +26,7 @@ struct Run: ParsableCommand {
                                valueName: "INTERVAL"))
     var checkpointEvery: String = "10m"
     @Option(help: ArgumentHelp("Data-parallel ranks: start with `mpirun -np N` (or srun) and pass the same N (default: the launcher's world size, 1 without one).",
-                               discussion: "Every batch is cut into 8 virtual shards; rank r trains shards r·8/N ..< (r+1)·8/N and every batch reduction is folded over the shards in one fixed tree, so the weights are the same bytes for 1, 2, 4 or 8 ranks (and resume on another count works).",
+                               discussion: "Every batch is cut into K virtual shards (one per 16 images of the suite's batch size, a power of two up to 8: K = 8 from batch 128); rank r trains shards r·K/N ..< (r+1)·K/N and every batch reduction is folded over the shards in one fixed tree, so the weights are the same bytes for every N that divides K (and resume on another count works).",
                                valueName: "N"))
     var ranks: Int?
     @OptionGroup var common: CommonOptions

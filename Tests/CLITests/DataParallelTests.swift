@@ -17,8 +17,8 @@ final class DataParallelTests: XCTestCase {
         try XCTSkipUnless(Self.mpirun != nil, "mpirun is missing (scripts/setup.sh installs openmpi-bin)")
     }
 
-    /// `CLI.tinySuites` cut to two epochs of 2 steps of 64 (8 shards of 8 images) plus a partial
-    /// batch of 32, with CutMix and MixUp (a rank decodes its shards' images and their partners
+    /// `CLI.tinySuites` cut to two epochs of 2 steps of 64 (4 shards of 16 images) plus a partial
+    /// batch of 32 (4 shards of 8), with CutMix and MixUp (a rank decodes its shards' images and their partners
     /// only); the tests train its `rkan` row.
     static func suites() throws -> URL {
         let dir = try CLI.tinySuites()
@@ -98,6 +98,14 @@ final class DataParallelTests: XCTestCase {
         let plain = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--ranks", "2"])
         XCTAssertEqual(plain.code, 1, "--ranks 2 without a launcher")
         XCTAssertTrue(plain.stderr.contains("mpirun -np 2"), plain.stderr)
+        // 8 ranks are a valid count, but the tiny suite's batch of 64 has 4 shards: refused on
+        // every rank before anything trains, naming the suite, its batch size and the fix.
+        let eight = try Self.run(ranks: 8, suites: suites, out: out)
+        XCTAssertEqual(eight.code, 1, eight.stderr)
+        XCTAssertTrue(eight.stderr.contains("batch size 64") && eight.stderr.contains("1, 2, 4 ranks")
+                      && eight.stderr.contains("at least 128"), eight.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny/t/rkan/seed-0.h5").path),
+                       "a refused rank count wrote a run file")
     }
 
     /// Rank 1 of 2 is SIGKILLed in epoch 2: the job ends non-zero well within the timeout, and a

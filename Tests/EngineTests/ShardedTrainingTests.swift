@@ -43,7 +43,8 @@ final class ShardedTrainingTests: XCTestCase {
     static func step(_ comm: Communicator, batch: Int = batch) throws -> Outcome {
         let sharding = BatchSharding(communicator: comm)
         let net = Net(EngineContext(threads: 2, sharding: sharding))
-        let plan = ShardPlan(batch: batch), mine = plan.images(ofRank: comm.rank, ranks: comm.size)
+        sharding.shardsPerBatch = 8   // a run's count for batch ≥ 128: 12 images leave shards of 1–2
+        let plan = sharding.plan(globalBatch: batch), mine = plan.images(ofRank: comm.rank, ranks: comm.size)
         sharding.scope = comm.size == 1 ? .whole : .distributed(globalBatch: batch)
         let per = side * side * channels
         let x = Tensor(zeros: [mine.count, side, side, channels])   // N = 0 on a rank without images
@@ -96,7 +97,8 @@ final class ShardedTrainingTests: XCTestCase {
         let outs = try InProcessRanks.run(ranks: 4) { comm -> ([Float], [Float], [Float]) in
             let sharding = BatchSharding(communicator: comm)
             let net = Net(EngineContext(threads: 1, sharding: sharding))
-            let plan = ShardPlan(batch: Self.batch), mine = plan.images(ofRank: comm.rank, ranks: comm.size)
+            sharding.shardsPerBatch = 8
+            let plan = sharding.plan(globalBatch: Self.batch), mine = plan.images(ofRank: comm.rank, ranks: comm.size)
             sharding.scope = .distributed(globalBatch: Self.batch)
             let per = Self.side * Self.side * Self.channels
             let x = Tensor(shape: [mine.count, Self.side, Self.side, Self.channels],

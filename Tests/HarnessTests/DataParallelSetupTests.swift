@@ -42,6 +42,7 @@ final class DataParallelSetupTests: XCTestCase {
         let batch = TrainBatch(images: images, labels: Array(0..<n), targets: .soft(soft))
         let results = try InProcessRanks.run(ranks: 2) { comm -> TrainBatch in
             let dp = DataParallel(sharding: BatchSharding(communicator: comm))
+            try dp.configure(batchSize: 128, what: "test")   // 8 shards; the last batch of a run has 10
             let local = dp.local(batch)
             XCTAssertEqual(dp.sharding.scope, .distributed(globalBatch: n))
             return local

@@ -17,13 +17,20 @@ public final class BatchSharding {
     }
     /// Set by the data-parallel driver before each distributed pass.
     public var scope: Scope = .whole
+    /// The run's shard count, `ShardPlan.shards(forBatch:)` of its batch size, set by the trainer
+    /// so a last, smaller batch keeps it; nil (bench, forward, tests): each pass's own batch size
+    /// decides.
+    public var shardsPerBatch: Int?
+
+    /// The shard plan of a global batch of `n` images under this reducer's settings.
+    public func plan(globalBatch n: Int) -> ShardPlan { ShardPlan(batch: n, shards: shardsPerBatch) }
 
     public init(communicator: Communicator = SingleProcess()) { self.communicator = communicator }
 
     deinit { scratch?.deallocate() }
 
     /// Float rows of `perShard`, reused by every layer (layers reduce one after another): the
-    /// largest layer's 8 rows stay allocated, and a step neither allocates nor page-faults them.
+    /// largest layer's K rows stay allocated, and a step neither allocates nor page-faults them.
     private var scratch: UnsafeMutablePointer<Float>?
     private var scratchCapacity = 0
     private var scratchInUse = false
@@ -46,10 +53,10 @@ public final class BatchSharding {
     private func plan(localBatch n: Int) -> (ShardPlan, owned: Range<Int>, ranks: Int, rank: Int) {
         switch scope {
         case .whole:
-            let p = ShardPlan(batch: n)
+            let p = plan(globalBatch: n)
             return (p, 0..<p.shards, 1, 0)
         case let .distributed(b):
-            let p = ShardPlan(batch: b), (r, size) = (communicator.rank, communicator.size)
+            let p = plan(globalBatch: b), (r, size) = (communicator.rank, communicator.size)
             precondition(p.images(ofRank: r, ranks: size).count == n,
                          "BatchSharding: a layer got \(n) images; rank \(r) of \(size) owns \(p.images(ofRank: r, ranks: size)) of \(b)")
             return (p, p.shards(ofRank: r, ranks: size), size, r)
@@ -106,7 +113,7 @@ public final class BatchSharding {
     /// `count` values, then folds the rows (`sum`, on the calling thread) and returns row 0, the
     /// total. The pointer is valid until `release` (callers add it into their gradients first).
     /// With `zeroed` false only the rows of empty shards are zeroed, and `body` must write every
-    /// value of the row of a non-empty shard (a kernel that overwrites saves a pass over 8 rows).
+    /// value of the row of a non-empty shard (a kernel that overwrites saves a pass over K rows).
     public func perShard<T: ShardScalar>(batch n: Int, count: Int, _ execution: Execution = .inOrder,
                                          zeroed: Bool = true,
                                          _ body: (Int, Range<Int>, UnsafeMutablePointer<T>) -> Void) -> ShardTotal<T> {
@@ -130,7 +137,7 @@ public final class BatchSharding {
 }
 
 /// The rows of `BatchSharding.perShard`, row 0 the folded total; call `release` after reading
-/// it. Float rows (gradients: 8 × a layer's weights, every step) are the sharding's reused
+/// it. Float rows (gradients: K × a layer's weights, every step) are the sharding's reused
 /// scratch; Double rows (BatchNorm and loss sums, small) are allocated.
 public struct ShardTotal<T> {
     public let values: UnsafeMutablePointer<T>

@@ -31,8 +31,14 @@ public enum SuiteRunner {
         let engine = try EngineContext.fromEnvironment(threads: r.threads, sharding: BatchSharding(communicator: comm))
         let dp = DataParallel(sharding: engine.sharding)
         let log: (String) -> Void = dp.isWriter ? log : { _ in }
-        if dp.ranks > 1 { log("data-parallel: \(dp.ranks) ranks × \(r.threads) threads, \(ShardPlan.shardCount) shards per batch (rank r trains shards r·\(ShardPlan.shardCount / dp.ranks) ..< (r+1)·\(ShardPlan.shardCount / dp.ranks))") }
+        for c in configs {   // every run's batch size must allow the rank count, before any trains
+            try ShardPlan.check(ranks: dp.ranks, batchSize: c.training.batchSize, what: "\(c.suite).yaml (\(c.experiment))")
+        }
         let first = configs[0]
+        if dp.ranks > 1 {
+            let k = ShardPlan.shards(forBatch: first.training.batchSize)
+            log("data-parallel: \(dp.ranks) ranks × \(r.threads) threads, \(k) shards per batch of \(first.training.batchSize) (rank r trains shards r·\(k / dp.ranks) ..< (r+1)·\(k / dp.ranks))")
+        }
         let data = try TrainingData.load(dataset: first.dataset, folder: r.dataFolder, imageSize: first.imageSize,
                                          trainSubset: first.trainSubset, testSubset: first.testSubset, workers: r.loaderWorkers,
                                          subsetSeed: 0)

@@ -8,8 +8,12 @@ import Engine
 /// so image i is augmented and mixed identically everywhere; `TrainingData.trainLoader(rank:)`)
 /// and keeps the images of its shards (`ShardPlan.images(ofRank:ranks:)`);
 /// the model's layers then fold every batch reduction over all shards of all ranks
-/// (`BatchSharding`), so the weights are the same bytes for 1, 2, 4 or 8 ranks. With one rank the
-/// batch stays whole and nothing is exchanged.
+/// (`BatchSharding`), so the weights are the same bytes for every valid rank count (those dividing
+/// the run's shard count, `ShardPlan.shards(forBatch:)`: up to 8). With one rank the batch stays
+/// whole and nothing is exchanged.
+/// The images of a batch of n that one rank builds.
+public typealias LoaderShare = @Sendable (_ n: Int) -> Range<Int>
+
 public struct DataParallel {
     /// The engine's shard reducer (its communicator is the run's ranks).
     public let sharding: BatchSharding
@@ -27,7 +31,7 @@ public struct DataParallel {
         let n = batch.labels.count
         if ranks == 1 { sharding.scope = .whole; return batch }
         sharding.scope = .distributed(globalBatch: n)
-        let r = ShardPlan(batch: n).images(ofRank: rank, ranks: ranks)
+        let r = sharding.plan(globalBatch: n).images(ofRank: rank, ranks: ranks)
         var out = TrainBatch(images: DataParallel.rows(batch.images, r), labels: Array(batch.labels[r]), targets: .labels([]))
         switch batch.targets {
         case let .labels(l): out.targets = .labels(Array(l[r]))
@@ -57,8 +61,20 @@ public struct DataParallel {
     /// Whether every rank says `ok` (a cross-rank AND), so all ranks take the same branch.
     public func all(_ ok: Bool) -> Bool { sum([ok ? 0 : 1])[0] == 0 }
 
-    /// For the loaders: build only this rank's shards (nil with one rank: the whole batch).
-    public var loaderRank: (rank: Int, ranks: Int)? { ranks > 1 ? (rank, ranks) : nil }
+    /// For the loaders: the images of a batch of n this rank builds, its shards (nil with one
+    /// rank: the whole batch).
+    public var loaderShare: LoaderShare? {
+        if ranks == 1 { return nil }
+        let (k, rank, ranks) = (sharding.shardsPerBatch, rank, ranks)
+        return { n in ShardPlan(batch: n, shards: k).images(ofRank: rank, ranks: ranks) }
+    }
+
+    /// Sets the run's shard count from its batch size (a last, smaller batch keeps it).
+    /// - Throws: `EngineError.invalidArgument` when the rank count does not divide it.
+    public func configure(batchSize: Int, what: String) throws {
+        try ShardPlan.check(ranks: ranks, batchSize: batchSize, what: what)
+        sharding.shardsPerBatch = ShardPlan.shards(forBatch: batchSize)
+    }
 
     /// Waits for every rank (before rank 0 writes a checkpoint, and after).
     public func barrier() { communicator.barrier() }
@@ -76,11 +92,12 @@ extension DataParallel {
 }
 
 extension DataParallel {
-    /// Rank counts a run accepts (those dividing the shards of a batch).
+    /// Rank counts some batch size accepts (those dividing the most shards of a batch; a run's
+    /// batch size may allow fewer: `ShardPlan.check(ranks:batchSize:what:)`).
     public static var validRankCounts: [Int] { ShardPlan.validRankCounts }
 
     /// Why `ranks` is refused, with the valid counts.
     public static func rankAdvice(_ ranks: Int) -> String {
-        "\(ranks) ranks do not divide the \(ShardPlan.shardCount) virtual shards of every batch; use one of \(validRankCounts.map(String.init).joined(separator: ", "))"
+        "\(ranks) ranks do not divide the virtual shards of a batch (one per \(ShardPlan.minImagesPerShard) images, at most \(ShardPlan.maxShards)); use one of \(validRankCounts.map(String.init).joined(separator: ", ")) (and a batch size of at least 16 × ranks)"
     }
 }

@@ -28,7 +28,7 @@ struct Evaluation {
     func run(_ model: Model, injectNaN: Bool = false) throws -> Result {
         var loss = 0.0, c1 = 0, c5 = 0, n = 0
         let sharding = model.context.sharding, dp = DataParallel(sharding: sharding)
-        let stream = try data.testLoader(batchSize: batchSize, rank: dp.loaderRank)
+        let stream = try data.testLoader(batchSize: batchSize, share: dp.loaderShare)
         defer { stream.close() }
         var batchIndex = 0
         while let whole = try stream.next() {

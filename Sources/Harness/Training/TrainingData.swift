@@ -62,15 +62,16 @@ public final class TrainingData {
     /// Shuffled, augmented batches of epoch `epoch`, mixed by CutMix/MixUp when configured,
     /// from batch `startBatch` on (resuming inside an epoch: every draw is keyed by seed, epoch
     /// and batch or sample index, so the batches are those of an uninterrupted epoch).
-    /// - Parameter rank: for a data-parallel rank (rank, ranks), only its shards' images and their
-    ///   mixing partners are decoded (the rest of each batch is zeros; the rank keeps its shards).
+    /// - Parameter share: for a data-parallel rank, the images of a batch it keeps
+    ///   (`DataParallel.loaderShare`): only those and their mixing partners are decoded (the rest
+    ///   of each batch is zeros).
     public func trainLoader(epoch: Int, seed: Int, batchSize: Int, augment a: AugmentConfig, startBatch: Int = 0,
-                            rank: (rank: Int, ranks: Int)? = nil) throws -> BatchStream {
+                            share: LoaderShare? = nil) throws -> BatchStream {
         let mixer = BatchMixer(cutmix: a.cutmix.map { ($0.p, $0.alpha) }, mixup: a.mixup.map { ($0.p, $0.alpha) },
                                classes: dataset.classes, seed: UInt64(seed), epoch: epoch)
         let side = imageSize
-        let positions: BatchPositions? = rank.map { r in { b, n in
-            let wanted = ShardPlan(batch: n).images(ofRank: r.rank, ranks: r.ranks)
+        let positions: BatchPositions? = share.map { share in { b, n in
+            let wanted = share(n)
             return mixer.isActive ? mixer.needed(batchIndex: b, n: n, h: side, w: side, wanted: wanted) : (0..<n).map(wanted.contains)
         } }
         let loader = try BatchLoader(dataset: train, indices: trainIndices, batchSize: batchSize, seed: UInt64(seed), epoch: epoch,
@@ -80,9 +81,9 @@ public final class TrainingData {
     }
 
     /// Test batches in a fixed order, no augmentation (for a data-parallel rank: its shards only).
-    public func testLoader(batchSize: Int, rank: (rank: Int, ranks: Int)? = nil) throws -> BatchStream {
-        let positions: BatchPositions? = rank.map { r in { _, n in
-            let wanted = ShardPlan(batch: n).images(ofRank: r.rank, ranks: r.ranks)
+    public func testLoader(batchSize: Int, share: LoaderShare? = nil) throws -> BatchStream {
+        let positions: BatchPositions? = share.map { share in { _, n in
+            let wanted = share(n)
             return (0..<n).map(wanted.contains)
         } }
         let loader = try BatchLoader(dataset: test, indices: testIndices, batchSize: batchSize, seed: 0, epoch: 0,

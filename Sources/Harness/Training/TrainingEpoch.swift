@@ -32,7 +32,7 @@ struct TrainingEpoch {
         let c = config
         let sharding = model.context.sharding, dp = DataParallel(sharding: sharding)
         let stream = try data.trainLoader(epoch: position.epoch, seed: c.seed, batchSize: c.training.batchSize,
-                                          augment: c.training.augment, startBatch: position.batch, rank: dp.loaderRank)
+                                          augment: c.training.augment, startBatch: position.batch, share: dp.loaderShare)
         defer { stream.close() }
         let resumedAt = Date()
         let secondsBefore = position.sums.seconds
