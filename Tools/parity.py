@@ -37,10 +37,10 @@ from torch_forward import (load_weights, read_group, read_input, read_output, ru
                            write_input, write_output, write_weights)
 
 # The twin's specs: only what the reference's classes (Tools/reference_parity.py, which checks every
-# full-width Chebyshev spec of the suites and, with --zoo, gating/se/other stages) cannot build:
-# width != 1 (the reference has no width option), stem=small (it has only the ImageNet stem), and
-# kan=rbf / kan=b_spline (their reference modules, KAN_Conv/fastkan.py and KANLinear.py, are outside
-# the table-era copy's checked path). Add new backbones here as the zoo grows.
+# full-width spec of the suites and, with --zoo, gating/se/other stages and kan=rbf/b_spline at full
+# width) cannot build: width != 1 (the reference has no width option) and stem=small (it has only
+# the ImageNet stem); the rbf/b_spline rows here are their width-scaled or small-stem variants.
+# Add new backbones here as the zoo grows.
 SPECS = [
     "resnet18(stem=small)",
     "resnet18(stem=small,width=0.25)+rkan",

@@ -47,7 +47,12 @@ FULL = [("resnet101+rkan", 100, 128, "cifar100 (full size)"), ("densenet169+rkan
 ZOO = [(s, 10, 32, "zoo") for s in ["wide_resnet50_2", "resnext50_32x4d+rkan(inv=2)", "resnet50+rkan(stages=3/4)",
                                    "resnet50+rkan(stages=1/2/3/4,mech=gating)", "resnet50+rkan(stages=2/4,mech=se)",
                                    "regnet_y_400mf", "regnet_y_400mf+rkan(stages=2/3/4)", "densenet121+rkan(stages=1/2/3/4)",
-                                   "densenet121+rkan(mech=se)"]]
+                                   "densenet121+rkan(mech=se)",
+                                   # kan=rbf / b_spline (FastKANLayer, KANLinear at c6a179c): grid sizes 3/2, or 3/3 on
+                                   # the classes that pass none (RKAN_SENet, RKAN_ResNet_D)
+                                   "resnet50+rkan(kan=rbf)", "resnet50+rkan(kan=b_spline)", "seresnet50+rkan(kan=b_spline)",
+                                   "resnet101d+rkan(kan=rbf)", "regnet_y_400mf+rkan(kan=b_spline)", "densenet121+rkan(kan=rbf)",
+                                   "ela_l_resnet50+rkan(kan=rbf)"]]
 BATCH, SEED = 8, 0  # batch 8: train-mode BN at 1×1 spatial (stage 4 at 32 px) is ill-conditioned with 2
 
 
@@ -181,7 +186,11 @@ def check_spec(cmd, spec, classes, size, folder, draws):
             flagged = {f.split(":", 1)[0] for f in init_fails}
             fresh_ref = {k: [] for k, v in ref_used.items() if keymap.to_repro(k) in flagged}
             fresh_repro = {keymap.to_repro(k): [] for k in fresh_ref}
-            add_draws(cmd, spec, classes, range(SEED + 100, SEED + 100 + max(draws, 2)), files["W"], fresh_ref, fresh_repro, keymap)
+            # A tensor of a few values (a KAN's one bias) needs more draws for a std and a mean to mean
+            # anything: at least 30 values per side, at most 40 draws.
+            fewest = min(ref_used[k][0].size for k in fresh_ref) if fresh_ref else 1
+            n_fresh = min(40, max(draws, 2, -(-30 // max(fewest, 1))))
+            add_draws(cmd, spec, classes, range(SEED + 100, SEED + 100 + n_fresh), files["W"], fresh_ref, fresh_repro, keymap)
             confirmed = compare_init(fresh_repro, {keymap.to_repro(k): v for k, v in fresh_ref.items()})
             cells["init"] = f"{len(confirmed)} differ" if confirmed else f"ok ({len(flagged)} flagged, not confirmed)"
             init_fails = [f"{f} (confirmed on fresh draws; first screen: {next(g for g in init_fails if g.startswith(f.split(':', 1)[0] + ':'))})"
@@ -194,7 +203,9 @@ def check_spec(cmd, spec, classes, size, folder, draws):
         state = own
         write_weights(files["W"], keymap.state_to_repro(own, used))
         cells["init"] = cells["ref→repro"] = "needs init"
-    names = {k: keymap.to_repro(k) for k, _ in ref.named_parameters() if k in used}
+    # Trained parameters only: FastKANLayer keeps its rbf grid as nn.Parameter(requires_grad=False),
+    # which has no gradient in the reference either (rkan-repro stores it as a buffer).
+    names = {k: keymap.to_repro(k) for k, p in ref.named_parameters() if k in used and p.requires_grad}
     expected = expected_outputs(ref, state, x, labels, names)
     try:
         base = ["forward", "--model", spec, "--classes", str(classes), "--weights", files["W"], "--input", files["X"]]

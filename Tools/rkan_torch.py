@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_spec import BACKBONES, ModelSpec, RKANOptions, SpecError, parse_spec  # noqa: E402,F401
 from rkan_torch_backbones import (DENSENET_CONFIGS, REGNET_CONFIGS, RESNET_CONFIGS, ScaledResNet,  # noqa: E402,F401
                                   build_backbone, resnet_features, scaled, walk)
-from rkan_torch_kan import ChebyshevKAN, KANConv2d  # noqa: E402,F401
+from rkan_torch_kan import GRIDS, GRIDS_WITHOUT_ARGUMENT, ChebyshevKAN, KANConv2d  # noqa: E402,F401
 
 
 class RKANNet(nn.Module):
@@ -36,7 +36,7 @@ class RKANNet(nn.Module):
     None, its modules are this module's own, as in the reference's RKANet_D).
     """
 
-    def __init__(self, backbone, walk, options):
+    def __init__(self, backbone, walk, options, grids=GRIDS):
         super().__init__()
         o = options
         self.walk = walk
@@ -59,11 +59,11 @@ class RKANNet(nn.Module):
             m = c_in * o.inv if o.inv is not None else c_in // o.reduce
             k = str(i)
             self.conv_reduce[k] = nn.Conv2d(c_in, m, 1, bias=False)
-            self.kan_conv1[k] = KANConv2d(stride, o.degree, o.kan)
+            self.kan_conv1[k] = KANConv2d(stride, o.degree, o.kan, grids[0])
             self.kan_bn[k] = nn.BatchNorm2d(m)
             self.conv_expand[k] = nn.Conv2d(m, c_out, 1, bias=False)
             if i == 3:
-                self.kan_conv2[k] = KANConv2d(1, o.degree2, o.kan)
+                self.kan_conv2[k] = KANConv2d(1, o.degree2, o.kan, grids[1])
             self.kan_expand_bn[k] = nn.BatchNorm2d(c_out)
             if o.mech == "gating":
                 self.gate_convs[k] = nn.Conv2d(c_out, c_out, 1)
@@ -121,7 +121,8 @@ def build_model(spec, classes, in_channels=3):
             w = walk(spec, net)
             net.forward = lambda x, m=net, w=w: w.head(m, w.stages[3](m, w.stages[2](m, w.stages[1](m, w.stages[0](m, w.stem(m, x))))))
         return net
-    return RKANNet(net, walk(spec, net), spec.rkan)
+    grids = GRIDS_WITHOUT_ARGUMENT if spec.backbone in ("seresnet50", "seresnet101", "resnet101d") else GRIDS
+    return RKANNet(net, walk(spec, net), spec.rkan, grids)
 
 
 def count_params(model):

@@ -18,7 +18,12 @@ SplineLinear is a subclass thop does not recognise), b_spline → nothing.
 import torch
 import torch.nn as nn
 
-GRID = 5  # rbf / b_spline grid size (KANLinear's and FastKANLayer's default)
+# rbf / b_spline grid sizes of (kan_conv1, kan_conv2): the reference passes grid_size = (3, 2)
+# (fe63108:residual_networks/RKAN_ResNet.py and every RKAN class with a grid_size argument; notebook
+# 22e50367 sets it); RKAN_SENet.py and RKAN_ResNet_D.py (815a357) pass none, so both convs take
+# KAN_Convolutional_Layer's default grid_size = 3 (a160c7b:KAN_Conv/KANConv.py).
+GRIDS = (3, 2)
+GRIDS_WITHOUT_ARGUMENT = (3, 3)
 
 
 class ChebyshevKAN(nn.Module):
@@ -53,7 +58,7 @@ class SplineLinear(nn.Linear):
 class RadialBasis(nn.Module):
     """Gaussian bumps on `grids` evenly spaced centres in [lo, hi], width h = (hi − lo)/(grids − 1)."""
 
-    def __init__(self, lo=-1.0, hi=1.0, grids=GRID):
+    def __init__(self, lo=-1.0, hi=1.0, grids=3):
         super().__init__()
         self.register_buffer("grid", torch.linspace(lo, hi, grids))
         self.denominator = (hi - lo) / (grids - 1)
@@ -63,7 +68,7 @@ class RadialBasis(nn.Module):
 
 
 class RBFKAN(nn.Module):
-    def __init__(self, inputs=9, grids=GRID):
+    def __init__(self, inputs=9, grids=3):
         super().__init__()
         self.rbf = RadialBasis(-1.0, 1.0, grids)
         self.spline_linear = SplineLinear(inputs * grids, 1)
@@ -75,7 +80,7 @@ class RBFKAN(nn.Module):
 
 
 class BSplineKAN(nn.Module):
-    def __init__(self, inputs=9, grid=GRID, order=3, lo=-1.0, hi=1.0):
+    def __init__(self, inputs=9, grid=3, order=3, lo=-1.0, hi=1.0):
         super().__init__()
         self.order = order
         h = (hi - lo) / grid
@@ -103,14 +108,14 @@ class BSplineKAN(nn.Module):
 class KANConvolution(nn.Module):
     """Holds `.conv` (the KAN), so keys read `convs.0.conv.*` as in the reference."""
 
-    def __init__(self, kan="chebyshev", degree=3):
+    def __init__(self, kan="chebyshev", degree=3, grid=3):
         super().__init__()
         if kan == "chebyshev":
             self.conv = ChebyshevKAN(9, degree)
         elif kan == "rbf":
-            self.conv = RBFKAN(9, GRID)
+            self.conv = RBFKAN(9, grid)
         elif kan == "b_spline":
-            self.conv = BSplineKAN(9, GRID, degree)
+            self.conv = BSplineKAN(9, grid, degree)
         else:
             raise ValueError(f"unknown kan type {kan}")
 
@@ -118,10 +123,10 @@ class KANConvolution(nn.Module):
 class KANConv2d(nn.Module):
     """Per-channel 3×3 KAN convolution, padding 1: (N, C, H, W) -> (N, C, Ho, Wo), one KAN shared by all channels."""
 
-    def __init__(self, stride, degree=3, kan="chebyshev"):
+    def __init__(self, stride, degree=3, kan="chebyshev", grid=3):
         super().__init__()
         self.stride = stride
-        self.convs = nn.ModuleList([KANConvolution(kan, degree)])
+        self.convs = nn.ModuleList([KANConvolution(kan, degree, grid)])
 
     def forward(self, x):
         n, c, h, w = x.shape

@@ -24,6 +24,9 @@ public enum Initializer: Sendable, Equatable {
     case uniform(bound: Float)
     /// N(0, std²).
     case normal(std: Float)
+    /// `trunc_normal_(mean=0, std, a=low, b=high)`: N(0, std²) restricted to [low, high], drawn as
+    /// torch draws it (a uniform between the normal CDF at the bounds, then the inverse CDF).
+    case truncatedNormal(std: Float, low: Float, high: Float)
 }
 
 /// One named tensor of the model's state dict, a view into the store's flat buffers.

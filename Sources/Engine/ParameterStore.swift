@@ -99,6 +99,12 @@ public final class ParameterStore {
                 for j in 0..<p.count { v[j] = Float((rng.uniform(UInt64(j)) * 2 - 1) * Double(bound)) }
             case let .normal(std):
                 for j in 0..<p.count { v[j] = Float(rng.normal(UInt64(j)) * Double(std)) }
+            case let .truncatedNormal(std, low, high):
+                let s = Double(std), (l, u) = (InverseErf.normalCDF(Double(low) / s), InverseErf.normalCDF(Double(high) / s))
+                for j in 0..<p.count {
+                    let t = (2 * l - 1) + rng.uniform(UInt64(j)) * (2 * u - 2 * l)
+                    v[j] = Float(min(Double(high), max(Double(low), InverseErf.value(t) * s * 2.0.squareRoot())))
+                }
             }
         }
         for c in counters { c.value = 0 }

@@ -34,7 +34,8 @@ struct BSplineBasis: PatchBasis {
     }
 }
 
-/// `kan=b_spline`: the reference's KANLinear(k·k → 1) (grid [−1, 1] with G = 5 intervals, order
+/// `kan=b_spline`: the reference's KANLinear(k·k → 1) (grid [−1, 1] with G = `grid_size` intervals,
+/// 3 or 2 in an RKAN block (`BackboneFamily.kanGridSizes`), order
 /// `order`, `skip_activation`, standalone spline scaler):
 ///
 ///     y = p · base_weight + B(p) · (spline_weight · spline_scaler)      per k×k patch p
@@ -47,7 +48,7 @@ final class BSplineKANConv2d: Layer {
     private let coef: UnsafeMutablePointer<Float>   // (K, G+order): spline_weight · spline_scaler
     private var cache: (x: Tensor, g: KANConvGeometry)?
 
-    init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, gridSize: Int = 5, order: Int = 3) {
+    init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, gridSize: Int, order: Int = 3) {
         precondition(gridSize >= 1 && order >= 0 && kernel > 0 && stride > 0, "BSplineKANConv2d \(name): grid \(gridSize), order \(order)")
         (self.kernel, self.stride, self.padding, self.gridSize, self.order) = (kernel, stride, padding, gridSize, order)
         let k2 = kernel * kernel, nb = gridSize + order
@@ -68,6 +69,20 @@ final class BSplineKANConv2d: Layer {
         let h = Float(2.0 / Double(gridSize))
         let row = (0...(gridSize + 2 * order)).map { Float($0 - order) * h + Float(-1) }
         return Array((0..<(kernel * kernel)).map { _ in row }.joined())
+    }
+
+    /// Replaces each tap's drawn spline row by the reference's initial coefficients: its first G+1
+    /// values (drawn U(±0.05/G), the reference's noise) fitted at the knots (`BSplineNoiseFit`).
+    /// `Model.initialize` calls it after the store's draws.
+    func fitSplineNoise() {
+        let nb = gridSize + order
+        for i in 0..<(kernel * kernel) {
+            let row = splineWeight.value + i * nb
+            let noise = (0...gridSize).map { Double(row[$0]) }
+            for (q, w) in BSplineNoiseFit.coefficients(noise: noise, gridSize: gridSize, order: order).enumerated() {
+                row[q] = Float(w)
+            }
+        }
     }
 
     private var basis: BSplineBasis { BSplineBasis(knots: grid.value, knotCount: gridSize + 2 * order + 1, order: order) }

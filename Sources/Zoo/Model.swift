@@ -43,6 +43,7 @@ public final class Model {
     public func initialize(seed: UInt64) {
         store.initialize(seed: seed)
         for (p, v) in net.constants { p.setTorchValues(v) }
+        for k in net.splineFits { k.fitSplineNoise() }
     }
 
     /// Logits for a batch; `.train` caches what `backward` needs.

@@ -38,8 +38,9 @@ public struct RKANOptions: Hashable, Sendable {
     public var reduce: Int = 2
     /// RKAN-L inverse bottleneck expansion: M = C_in · inv.
     public var inv: Int? = nil
-    /// KAN of the RKAN convolutions: Chebyshev (degree `degree`), RBF (FastKAN, 5 centres on
-    /// [−1, 1]) or B-spline (KANLinear, grid 5 on [−1, 1], order `degree`).
+    /// KAN of the RKAN convolutions: Chebyshev (degree `degree`), RBF (FastKAN, G centres on
+    /// [−1, 1]) or B-spline (KANLinear, G intervals on [−1, 1], order `degree`), G = the reference's
+    /// `grid_size`: 3 for kan_conv1, 2 for kan_conv2 (3 on SE-ResNet and ResNet-D).
     public var kan: KANType = .chebyshev
     /// Chebyshev degree of kan_conv1 (the spline order for `kan=b_spline`): the reference's
     /// `spline_order[0]` (fe63108:residual_networks/RKAN_ResNet.py `spline_order = (3, 2)`).

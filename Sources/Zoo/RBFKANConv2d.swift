@@ -22,7 +22,7 @@ struct RBFBasis: PatchBasis {
 }
 
 /// `kan=rbf`: the reference's FastKANLayer(k·k → 1) as KAN_Convolution builds it (grid [−1, 1] with
-/// G = 5 centres, width h = 2/(G−1), `use_base_update`, `skip_activation`, no LayerNorm):
+/// G = `grid_size` centres, 3 or 2 in an RKAN block (`BackboneFamily.kanGridSizes`), width h = 2/(G−1), `use_base_update`, `skip_activation`, no LayerNorm):
 ///
 ///     y = spline_linear(RBF(p)) + base_linear(p)      per k×k patch p of every channel
 ///
@@ -37,7 +37,7 @@ final class RBFKANConv2d: Layer {
     /// The MAC counter of the store's engine context.
     private let macs: MACCounter
 
-    init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, grids: Int = 5) {
+    init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, grids: Int) {
         precondition(grids >= 2 && kernel > 0 && stride > 0, "RBFKANConv2d \(name): grids \(grids), kernel \(kernel), stride \(stride)")
         (self.kernel, self.stride, self.padding, self.grids) = (kernel, stride, padding, grids)
         macs = s.context.macs
@@ -46,7 +46,8 @@ final class RBFKANConv2d: Layer {
         let bound = 1 / Float(k2).squareRoot()
         (grid, splineWeight, baseWeight, baseBias) = s.scoped(name) {
             (s.scoped("rbf") { s.buffer("grid", shape: [grids], initializer: .zeros) },
-             s.scoped("spline_linear") { s.weight("weight", shape: [1, k2 * grids], initializer: .normal(std: 1)) },
+             // SplineLinear.reset_parameters: trunc_normal_(std = spline_weight_init_scale = 1), bounds ±2.
+             s.scoped("spline_linear") { s.weight("weight", shape: [1, k2 * grids], initializer: .truncatedNormal(std: 1, low: -2, high: 2)) },
              s.scoped("base_linear") { s.weight("weight", shape: [1, k2], initializer: .uniform(bound: bound)) },
              s.scoped("base_linear") { s.weight("bias", shape: [1], initializer: .uniform(bound: bound)) })
         }

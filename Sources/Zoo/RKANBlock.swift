@@ -13,7 +13,9 @@ import Engine
 ///
 /// The convolutions use PyTorch's default init, kaiming_uniform(a=√5) = U(±1/√fan_in) (the reference
 /// creates them in its own `__init__`, outside torchvision's init loop); the BNs start at (1, 0).
-/// `kan=rbf` / `kan=b_spline` swap the KAN convolutions (RBFKANConv2d, BSplineKANConv2d).
+/// `kan=rbf` / `kan=b_spline` swap the KAN convolutions (RBFKANConv2d, BSplineKANConv2d), with the
+/// reference's grid sizes (`BackboneFamily.kanGridSizes`: 3 and 2, or 3 and 3 for SE-ResNet and
+/// ResNet-D).
 final class RKANBlock {
     let convReduce: Conv2d, silu1 = SiLU()
     let kan1: Layer, kanBN: BatchNorm2d
@@ -29,40 +31,45 @@ final class RKANBlock {
 
     /// Constant buffers (the rbf / b_spline KAN grids) and their values, set by `Model.initialize`.
     let constants: [(Parameter, [Float])]
+    /// The b_spline KAN convolutions, whose spline rows `Model.initialize` fits after the draws.
+    let splineFits: [BSplineKANConv2d]
 
     // Caches for backward.
     private var h: Tensor?, r: Tensor?, gate: Tensor?, seScale: Tensor?
 
     init(_ s: ParameterStore, index i: Int, inChannels cin: Int, outChannels cout: Int, stride: Int,
-         options o: RKANOptions, withKANConv2: Bool, seBias: Bool, spec: ModelSpec) throws {
+         options o: RKANOptions, withKANConv2: Bool, seBias: Bool, grids: (Int, Int), spec: ModelSpec) throws {
         sePool = GlobalAvgPool(macs: s.context.macs)
         let m = o.inv.map { cin * $0 } ?? cin / o.reduce
         guard m >= 1, o.inv != nil || cin % o.reduce == 0 else {
             throw SpecError(spec: spec.description, problem: "reduce=\(o.reduce) does not divide the \(cin) input channels of stage \(i + 1)")
         }
         var constants: [(Parameter, [Float])] = []
-        func kanConv(_ name: String, stride: Int, degree: Int) -> Layer {
+        var splineFits: [BSplineKANConv2d] = []
+        func kanConv(_ name: String, stride: Int, degree: Int, grid: Int) -> Layer {
             switch o.kan {
             case .chebyshev:
                 return ChebyshevKANConv2d(store: s, name: name, kernel: 3, stride: stride, padding: 1, degree: degree)
             case .rbf:
-                let k = RBFKANConv2d(s, name: name, stride: stride)
+                let k = RBFKANConv2d(s, name: name, stride: stride, grids: grid)
                 constants.append((k.grid, k.gridValues))
                 return k
             case .b_spline:
-                let k = BSplineKANConv2d(s, name: name, stride: stride, order: degree)
+                let k = BSplineKANConv2d(s, name: name, stride: stride, gridSize: grid, order: degree)
                 constants.append((k.grid, k.gridValues))
+                splineFits.append(k)
                 return k
             }
         }
         convReduce = Conv2d(store: s, name: "conv_reduce.\(i)", inChannels: cin, outChannels: m, kernel: 1, weightInit: pytorchDefaultInit(cin))
-        kan1 = kanConv("kan_conv1.\(i).convs.0.conv", stride: stride, degree: o.degree)
+        kan1 = kanConv("kan_conv1.\(i).convs.0.conv", stride: stride, degree: o.degree, grid: grids.0)
         kanBN = BatchNorm2d(store: s, name: "kan_bn.\(i)", channels: m)
         convExpand = Conv2d(store: s, name: "conv_expand.\(i)", inChannels: m, outChannels: cout, kernel: 1, weightInit: pytorchDefaultInit(m))
-        kan2 = withKANConv2 ? kanConv("kan_conv2.\(i).convs.0.conv", stride: 1, degree: o.degree2) : nil
+        kan2 = withKANConv2 ? kanConv("kan_conv2.\(i).convs.0.conv", stride: 1, degree: o.degree2, grid: grids.1) : nil
         expandBN = BatchNorm2d(store: s, name: "kan_expand_bn.\(i)", channels: cout)
         mech = o.mech
         self.constants = constants
+        self.splineFits = splineFits
         gateConv = o.mech == .gating
             ? Conv2d(store: s, name: "gate_convs.\(i)", inChannels: cout, outChannels: cout, kernel: 1, bias: true, weightInit: pytorchDefaultInit(cout))
             : nil
@@ -172,7 +179,7 @@ extension RKANBlock {
             let i = st - 1, stage = stages[i]
             blocks[i] = try RKANBlock(s, index: i, inChannels: stage.inChannels, outChannels: stage.outChannels,
                                       stride: stage.stride, options: r, withKANConv2: st == stages.count, seBias: family.seBlockBias,
-                                      spec: spec)
+                                      grids: family.kanGridSizes, spec: spec)
         }
         return blocks
     }

@@ -79,6 +79,7 @@ final class StagedNetwork: Layer {
 
     /// Constant buffers (KAN grids) and their values, written by `Model.initialize`.
     var constants: [(Parameter, [Float])] { rkan.compactMap { $0 }.flatMap(\.constants) }
+    var splineFits: [BSplineKANConv2d] { rkan.compactMap { $0 }.flatMap(\.splineFits) }
 }
 
 /// The backbone families of the zoo and their builders.
@@ -116,6 +117,16 @@ enum BackboneFamily {
     var seBlockBias: Bool {
         if case .resnet(let c) = self, !c.deepStem, c.attention == .none, c.groups > 1 || c.widthPerGroup != 64 { return true }
         return false
+    }
+
+    /// The rbf / b_spline grid sizes of (kan_conv1, kan_conv2): the reference classes pass
+    /// `grid_size = (3, 2)` (fe63108:residual_networks/RKAN_ResNet.py, RKAN_ELA.py, RKAN_ResNeXt.py,
+    /// RKAN_WideResNet.py, RKAN_RegNet.py, RKAN_DenseNet.py; notebook 22e50367 sets it), while
+    /// RKAN_SENet.py and RKAN_ResNet_D.py (815a357) pass none, so both convs take
+    /// KAN_Convolutional_Layer's default `grid_size = 3` (a160c7b:KAN_Conv/KANConv.py).
+    var kanGridSizes: (Int, Int) {
+        if case .resnet(let c) = self, c.deepStem || c.attention == .se { return (3, 3) }
+        return (3, 2)
     }
 
     /// Whether the reference class has `gate_convs` (mech=gating): RKANet, RKANet_D, RKAN_SENet and
