@@ -42,7 +42,7 @@ struct Plan: ParsableCommand {
 
     var resources: SlurmResources {
         SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem, ranksPerRun: ranksPerRun,
-                       launcher: SlurmResources.MPILauncher(rawValue: launcher) ?? .srun)
+                       launcher: SlurmResources.MPILauncher(rawValue: launcher) ?? .srun, blasCore: BLASCoreStartup.requestedChoice)
     }
 
     func run() throws {

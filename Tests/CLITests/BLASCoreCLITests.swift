@@ -30,6 +30,27 @@ final class BLASCoreCLITests: XCTestCase {
         XCTAssertTrue(r2.stderr.contains("(RKAN_BLAS_CORE=Prescott)"), r2.stderr)
     }
 
+    /// `plan --slurm` passes the core it was given to every task (a seed's bytes depend on it),
+    /// from the option or the variable; without a choice the tasks choose per node.
+    func testPlanPassesTheCoreOnToItsTasks() throws {
+        let suites = try CLI.tinySuites()
+        for (extra, env, expected) in [(["--blas-core", "prescott"], [String: String](), "--blas-core prescott"),
+                                       ([], ["RKAN_BLAS_CORE": "Prescott"], "--blas-core Prescott"),
+                                       ([], [:], nil)] as [([String], [String: String], String?)] {
+            var e = env
+            for k in ["OPENBLAS_CORETYPE", "RKAN_BLAS_CORE", "RKAN_BLAS_REEXEC"] where e[k] == nil { e[k] = "" }
+            let out = try CLI.tempFolder("plan-core")
+            let r = try CLI.run(["plan", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--slurm"] + extra, env: e)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let script = try String(contentsOf: out.appendingPathComponent("tiny/t/slurm/job.sbatch"), encoding: .utf8)
+            if let expected {
+                XCTAssertTrue(script.contains(" \(expected)"), "\(extra) \(env): \(script)")
+            } else {
+                XCTAssertFalse(script.contains("--blas-core"), script)
+            }
+        }
+    }
+
     func testPortableIsHaswell() throws {
         try XCTSkipUnless(CPUFeatures.current.isV3, "this CPU lacks AVX2 + FMA (x86-64-v3): the portable core cannot run here")
         let (r, core) = try bench(["--blas-core=portable"])

@@ -60,6 +60,9 @@ final class SlurmPlanTests: XCTestCase {
         XCTAssertTrue(m.runCommand().hasPrefix("mpirun -np 2 --bind-to none "), m.runCommand())
         XCTAssertFalse(try plan().script().contains("--ntasks"), "one rank: no --ntasks, no launcher")
         XCTAssertFalse(try plan().runCommand().contains("--ranks"))
+        // The core plan was given reaches every task (a seed's bytes depend on it); none without one.
+        XCTAssertTrue(try plan(resources: SlurmResources(blasCore: "portable")).runCommand().contains(" --blas-core portable"))
+        XCTAssertFalse(try plan().runCommand().contains("--blas-core"))
         XCTAssertThrowsError(try SlurmResources(ranksPerRun: 3).validate()) { e in
             XCTAssertTrue("\(e)".contains("--ranks-per-run") && "\(e)".contains("1, 2, 4, 8"), "\(e)")
         }

@@ -16,15 +16,19 @@ public struct SlurmResources: Equatable, Sendable {
     public var ranksPerRun: Int
     /// How a multi-rank task starts its ranks.
     public var launcher: MPILauncher
+    /// The OpenBLAS core choice `plan` was given (`--blas-core` or `RKAN_BLAS_CORE`), passed on to
+    /// every task as `--blas-core` (nil: each task chooses for its node, as a plain `run` does).
+    /// A seed's bytes depend on the core, so `--blas-core portable` must reach the nodes.
+    public var blasCore: String?
 
     /// `srun` when the cluster's srun has an MPI plugin that Open MPI speaks (PMIx), else `mpirun`
     /// inside the allocation (Open MPI reads the Slurm allocation itself).
     public enum MPILauncher: String, Sendable, CaseIterable { case srun, mpirun }
 
     public init(partition: String? = nil, cpusPerTask: Int = 2, time: String? = nil, memory: String? = nil,
-                ranksPerRun: Int = 1, launcher: MPILauncher = .srun) {
+                ranksPerRun: Int = 1, launcher: MPILauncher = .srun, blasCore: String? = nil) {
         self.partition = partition; self.cpusPerTask = cpusPerTask; self.time = time; self.memory = memory
-        self.ranksPerRun = ranksPerRun; self.launcher = launcher
+        self.ranksPerRun = ranksPerRun; self.launcher = launcher; self.blasCore = blasCore
     }
 
     /// Checks the values before they are written into a script.
@@ -132,6 +136,7 @@ public struct SlurmPlan: Equatable, Sendable {
                      "--threads", "\"${SLURM_CPUS_PER_TASK:-\(resources.cpusPerTask)}\""]
         if let d = dataFolder { words += ["--data", Self.quote(d)] }
         words += ["--suites", Self.quote(suitesFolder)]
+        if let core = resources.blasCore { words += ["--blas-core", Self.quote(core)] }
         if n > 1 { words += ["--ranks", "\(n)"] }
         return words.joined(separator: " ")
     }

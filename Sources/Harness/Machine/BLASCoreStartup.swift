@@ -4,6 +4,10 @@ import Foundation
 /// The start of `rkan-repro` and `rkan-bench`: applies `BLASCoreSelection` to this process
 /// (may re-execute it), before any command runs.
 public enum BLASCoreStartup {
+    /// The explicit choice this process was started with (`--blas-core` or `RKAN_BLAS_CORE`,
+    /// as given), nil without one; `plan --slurm` passes it on to its tasks.
+    public private(set) nonisolated(unsafe) static var requestedChoice: String?
+
     /// Chooses the OpenBLAS core for this process and returns `arguments` (program name first)
     /// without `--blas-core`. Re-executes the program (never returns) when another core is
     /// needed; exits 64 with one paragraph on a choice that cannot be honoured, 1 when a core
@@ -13,6 +17,7 @@ public enum BLASCoreStartup {
         let env = ProcessInfo.processInfo.environment
         do {
             let (rest, optionValue) = try BLASCoreSelection.extractOption(arguments)
+            requestedChoice = optionValue ?? env[BLASCoreSelection.environmentChoice].flatMap { $0.isEmpty ? nil : $0 }
             if let note = env[BLASCoreSelection.marker], !note.isEmpty {
                 try finishReexec(note: note, program: program)
                 return rest
