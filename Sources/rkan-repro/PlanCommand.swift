@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Engine
 import Harness
 
 struct Plan: ParsableCommand {
@@ -48,9 +47,7 @@ struct Plan: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let runs = try plan.runs(of: try suite.load())
-            for c in runs {   // the batch size decides the shard count, which the ranks must divide
-                try ShardPlan.check(ranks: ranksPerRun, batchSize: c.training.batchSize, what: "\(c.suite).yaml (\(c.experiment))")
-            }
+            try DataParallel.check(ranks: ranksPerRun, for: runs)   // the batch size decides the shard count
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
             let job = SlurmPlan(suite: suite.suite, profile: plan.profile, runs: runs, binary: currentExecutable(), out: tree.url,
                                 suitesFolder: suite.folder.url, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },

@@ -106,6 +106,11 @@ final class DataParallelTests: XCTestCase {
                       && eight.stderr.contains("at least 128"), eight.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny/t/rkan/seed-0.h5").path),
                        "a refused rank count wrote a run file")
+        // plan --slurm refuses it too, before writing a script.
+        let plan = try CLI.run(["plan", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--slurm", "--ranks-per-run", "8"])
+        XCTAssertEqual(plan.code, 1, plan.stderr)
+        XCTAssertTrue(plan.stderr.contains("tiny.yaml") && plan.stderr.contains("batch size 64"), plan.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny/t/slurm/job.sbatch").path))
     }
 
     /// Rank 1 of 2 is SIGKILLed in epoch 2: the job ends non-zero well within the timeout, and a

@@ -133,15 +133,13 @@ public enum Winograd {
     static func withWeights(_ weight: UnsafePointer<Float>, _ transformed: WinogradWeights?, m: Int,
                             _ pass: WinogradWeights.Pass, outChannels O: Int, inChannels C: Int,
                             _ body: (UnsafePointer<Float>) -> Void) {
-        let uCount = (m + 2) * (m + 2) * O * C
         if let transformed {
-            transformed.check(m: m, pass: pass, floats: uCount)
+            transformed.check(m: m, pass: pass, floats: (m + 2) * (m + 2) * O * C)
             return body(transformed.values)
         }
-        let u = BufferPool.shared.take(uCount)
-        defer { BufferPool.shared.give(u, uCount) }
-        transformWeights(u, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)
-        body(u)
+        let own = WinogradWeights(weight, outChannels: O, inChannels: C, m: m, pass: pass)
+        defer { own.release() }
+        body(own.values)
     }
 
     /// Input and weight gradients with tiles m×m (see `conv2dBackward`; the bias gradient is the

@@ -25,7 +25,11 @@ public struct WinogradWeights {
     /// under `algorithm` (then the kernels need nothing prepared).
     public init?(_ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, _ algorithm: ConvAlgorithm, pass: Pass) {
         guard let m = Winograd.tile(for: g, algorithm) else { return nil }
-        let (O, C) = (g.outChannels, g.inChannels)
+        self.init(weight, outChannels: g.outChannels, inChannels: g.inChannels, m: m, pass: pass)
+    }
+
+    /// Transforms `weight` (O, 3, 3, C) for tiles m×m and `pass`.
+    init(_ weight: UnsafePointer<Float>, outChannels O: Int, inChannels C: Int, m: Int, pass: Pass) {
         (self.m, self.pass, count) = (m, pass, (m + 2) * (m + 2) * O * C)
         values = BufferPool.shared.take(count)
         Winograd.transformWeights(values, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)

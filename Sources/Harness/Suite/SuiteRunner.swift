@@ -31,9 +31,7 @@ public enum SuiteRunner {
         let engine = try EngineContext.fromEnvironment(threads: r.threads, sharding: BatchSharding(communicator: comm))
         let dp = DataParallel(sharding: engine.sharding)
         let log: (String) -> Void = dp.isWriter ? log : { _ in }
-        for c in configs {   // every run's batch size must allow the rank count, before any trains
-            try ShardPlan.check(ranks: dp.ranks, batchSize: c.training.batchSize, what: "\(c.suite).yaml (\(c.experiment))")
-        }
+        try DataParallel.check(ranks: dp.ranks, for: configs)   // every run's batch size must allow it
         let first = configs[0]
         if dp.ranks > 1 {
             let k = ShardPlan.shards(forBatch: first.training.batchSize)

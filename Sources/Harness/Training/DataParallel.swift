@@ -76,6 +76,20 @@ public struct DataParallel {
         sharding.shardsPerBatch = ShardPlan.shards(forBatch: batchSize)
     }
 
+    /// Sets the shard count of `run`'s batch size (see `configure(batchSize:what:)`).
+    public func configure(for run: RunConfig) throws {
+        try configure(batchSize: run.training.batchSize, what: DataParallel.name(run))
+    }
+
+    /// Checks `ranks` against every run's batch size, before any of them trains.
+    /// - Throws: `EngineError.invalidArgument` naming the first run whose shard count it does not divide.
+    public static func check(ranks: Int, for runs: [RunConfig]) throws {
+        for c in runs { try ShardPlan.check(ranks: ranks, batchSize: c.training.batchSize, what: name(c)) }
+    }
+
+    /// How messages name a run: its suite file and experiment.
+    static func name(_ c: RunConfig) -> String { "\(c.suite).yaml (\(c.experiment))" }
+
     /// Waits for every rank (before rank 0 writes a checkpoint, and after).
     public func barrier() { communicator.barrier() }
 }
@@ -98,6 +112,6 @@ extension DataParallel {
 
     /// Why `ranks` is refused, with the valid counts.
     public static func rankAdvice(_ ranks: Int) -> String {
-        "\(ranks) ranks do not divide the virtual shards of a batch (one per \(ShardPlan.minImagesPerShard) images, at most \(ShardPlan.maxShards)); use one of \(validRankCounts.map(String.init).joined(separator: ", ")) (and a batch size of at least 16 × ranks)"
+        "\(ranks) ranks do not divide the virtual shards of a batch (one per \(ShardPlan.minImagesPerShard) images, at most \(ShardPlan.maxShards)); use one of \(validRankCounts.map(String.init).joined(separator: ", ")) (and a batch size of at least \(ShardPlan.minImagesPerShard) × ranks)"
     }
 }

@@ -46,7 +46,7 @@ public final class Trainer {
         let model = try Model(spec: spec, classes: data.classes, inChannels: data.channels, context: engine)
         let optimizer = try makeOptimizer(model.store)
         let dp = DataParallel(sharding: engine.sharding)
-        try dp.configure(batchSize: c.training.batchSize, what: "\(c.suite).yaml (\(c.experiment))")
+        try dp.configure(for: c)
         if dp.ranks > 1, let p = model.store.parameters.first(where: { !$0.foldsOverShards }) {
             throw HarnessError.unsupported(what: "--ranks \(dp.ranks) with \(c.model)", detail:
                 "its layer of \(p.name) does not fold its gradient over batch shards yet (data-parallel runs support conv, linear, BatchNorm and Chebyshev KAN layers: every backbone but ela_l_resnet50, with rkan(kan=chebyshev)); train this model with one rank")
