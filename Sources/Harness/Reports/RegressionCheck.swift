@@ -127,6 +127,12 @@ public enum RegressionCheck {
                 let differing = br.digests.filter { cr.digests[$0.key] != nil && cr.digests[$0.key] != $0.value }.keys.sorted()
                 f.append(Finding(row: id, check: "digest", passed: differing.isEmpty, warning: false,
                                  message: differing.isEmpty ? "weights identical to the baseline" : "weights differ for \(differing.joined(separator: ", ")) on the same machine class"))
+            } else {
+                // Not a failure (other machine classes round differently), but never silent: a check
+                // that compared no weights must say so.
+                f.append(Finding(row: id, check: "digest", passed: true, warning: true, message:
+                    "weights not compared: the baseline was recorded with BLAS core \(b.blasCore), \(b.threads) threads, conv algorithm \(b.convAlgorithm ?? "im2col"); "
+                    + "these runs used \(current.blasCore), \(current.threads) threads, \(current.convAlgorithm ?? "im2col") (re-record the baseline on this machine class to compare them: Reports/baselines/README.md)"))
             }
             let mean = Statistics.mean(br.top1) ?? .nan
             let sd = max(Statistics.sampleStandardDeviation(br.top1) ?? 0, b.minStd)
