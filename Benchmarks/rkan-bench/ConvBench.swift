@@ -50,8 +50,8 @@ enum ConvBench {
             y = Tensor(uninitialized: g.outputShape); dx = Tensor(uninitialized: g.inputShape); dw = Tensor(zeros: g.weightShape)
         }
         func step() {
-            forward.append(seconds { conv2dForward(y.data, x.data, w.data, nil, g, tuning: ConvBench.tuning) })
-            backward.append(seconds { conv2dBackward(dx.data, dw.data, nil, dy.data, x.data, w.data, g, tuning: ConvBench.tuning) })
+            forward.append(seconds { conv2dForward(y.data, x.data, w.data, nil, g, tuning: ConvBench.tuning.resolved(for: .trainingForward, g)) })
+            backward.append(seconds { conv2dBackward(dx.data, dw.data, nil, dy.data, x.data, w.data, g, tuning: ConvBench.tuning.resolved(for: .backward, g)) })
         }
     }
 
@@ -60,8 +60,9 @@ enum ConvBench {
         BLAS.referenceSgemmSeconds(n: n, threads: threads, a: a.data, b: b.data, c: c.data)
     }
 
-    /// The conv tuning benchmarked: `RKAN_CONV_ALGO` (default winograd-f2) and `--chunk`.
-    nonisolated(unsafe) static var tuning = ConvTuning(algorithm: (try? ConvAlgorithm.fromEnvironment()) ?? .winogradF2)
+    /// The conv tuning benchmarked: `RKAN_CONV_ALGO` (default `ConvAlgorithm.standard`; the forward
+    /// column is a training-mode forward) and `--chunk`.
+    nonisolated(unsafe) static var tuning = ConvTuning(algorithm: (try? ConvAlgorithm.fromEnvironment()) ?? .standard)
 
     static func run(arguments: [String]) {
         var threads = 2, repeats = 5, batch = 64
@@ -79,7 +80,7 @@ enum ConvBench {
         }
         Parallel.threads = threads
         print("conv2d forward+backward, ResNet-18 3×3 layers (small stem, 32×32), batch \(batch), \(threads) threads, BLAS core \(BLAS.coreName), median of \(repeats)")
-        print("3×3 stride-1 convs: \(tuning.algorithm.rawValue); GFLOP counts the direct convolution's flops, so Winograd layers can exceed sgemm")
+        print("3×3 stride-1 convs: \(tuning.algorithm.rawValue) (fwd is a training-mode forward; winograd-mixed: F(4×4) only in bwd at ≥ \(Winograd.f4MinOutputPixels) output pixels); GFLOP counts the direct convolution's flops, so Winograd layers can exceed sgemm")
         print("layer        input            GFLOP   fwd ms   bwd ms   fwd GF/s  bwd GF/s  total GF/s")
         // Repeats interleave every layer and the sgemm reference, so both see the same machine load;
         // repeat 0 warms the buffer pool and caches and is dropped.

@@ -12,6 +12,13 @@ public struct ConvTuning: Equatable, Sendable {
         precondition(chunkFloats > 0, "ConvTuning: chunkFloats must be positive, got \(chunkFloats)")
         self.algorithm = algorithm; self.chunkFloats = chunkFloats
     }
+
+    /// This tuning with the algorithm the kernels run for `stage` of the conv `g` (`ConvAlgorithm.resolved(for:_:)`).
+    public func resolved(for stage: ConvStage, _ g: Conv2dGeometry) -> ConvTuning {
+        var t = self
+        t.algorithm = algorithm.resolved(for: stage, g)
+        return t
+    }
 }
 
 /// The engine settings one model runs with: worker threads, the conv tuning, the MAC counter and
@@ -34,7 +41,7 @@ public final class EngineContext {
         self.threads = max(1, threads); self.conv = conv; self.sharding = sharding
     }
 
-    /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `winograd-f2`).
+    /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `ConvAlgorithm.standard`, `winograd-mixed`).
     /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO`.
     public static func fromEnvironment(threads: Int, sharding: BatchSharding = BatchSharding(),
                                        _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineContext {

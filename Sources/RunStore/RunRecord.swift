@@ -36,7 +36,7 @@ public struct RunAttributes: Equatable, Sendable {
     public var status: RunStatus
     /// `WeightsDigest.sha256(of: weights)`; `RunFile.write` fills it in when empty.
     public var weightsSHA256: String
-    /// The engine's algorithm for 3×3 stride-1 convs (`winograd-f4a`, `winograd-f2` or `im2col`); it changes the
+    /// The engine's algorithm for 3×3 stride-1 convs (`winograd-mixed`, `winograd-f4a`, `winograd-f2` or `im2col`); it changes the
     /// rounding, so digests compare only between runs with the same one.
     public var convAlgorithm: String
     /// Data-parallel ranks the run trained with (1: one process). Never changes the weights.

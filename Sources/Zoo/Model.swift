@@ -13,7 +13,7 @@ public final class Model {
     public var context: EngineContext { store.context }
 
     /// Builds the network (parameters declared and allocated, not yet initialised).
-    /// - Parameter context: the engine settings of its layers (default: 1 thread, winograd-f2).
+    /// - Parameter context: the engine settings of its layers (default: 1 thread, `ConvAlgorithm.standard`).
     /// - Throws: `SpecError` for a backbone that is not implemented or options that do not fit it.
     public init(spec: ModelSpec, classes: Int, inChannels: Int = 3, context: EngineContext = EngineContext()) throws {
         guard classes >= 1, inChannels >= 1 else {

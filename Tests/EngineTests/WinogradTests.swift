@@ -2,7 +2,8 @@ import XCTest
 @testable import Engine
 import TestSupport
 
-/// The Winograd paths of Conv2d, F(2×2, 3×3) and F(4×4, 3×3): which convs take them, their three
+/// The Winograd paths of Conv2d, F(2×2, 3×3) and F(4×4, 3×3) (and `winograd-mixed`, the default,
+/// which is the one or the other per pass): which convs take them, their three
 /// passes against the Double reference (itself checked by finite differences in ConvTests) on
 /// every code path (parallel chunks, serial chunks with parallel ξ-GEMMs, partial edge tiles,
 /// padding 0/1/2), agreement with the im2col path, and the same bytes for 1 and 2 threads.
@@ -102,7 +103,57 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// `RKAN_CONV_ALGO` accepts the three names and rejects anything else with a message; the
+    /// `winograd-mixed` (the default) is F(2×2) in the training-mode forward and, below 16×16
+    /// output pixels, everywhere; F(4×4) in the inference forward and both gradients of larger
+    /// outputs: the same bytes as those algorithms alone, pass by pass, and the two single
+    /// algorithms differ on these shapes (or the check could not fail).
+    func testMixedPicksF2OrF4PerPassAndOutputSize() throws {
+        XCTAssertEqual(ConvAlgorithm.standard, .winogradMixed)
+        XCTAssertEqual(Winograd.f4MinOutputPixels, 256)
+        let large = [Conv2dGeometry(batch: 2, height: 16, width: 17, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 1),
+                     Conv2dGeometry(batch: 1, height: 18, width: 18, inChannels: 16, outChannels: 24, kernel: 3, stride: 1, padding: 0)]
+        let small = Self.cases + [Conv2dGeometry(batch: 2, height: 15, width: 17, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 1)]
+        for g in large + small {
+            let big = g.outHeight * g.outWidth >= 256
+            XCTAssertEqual(big, large.contains { $0 == g }, Self.describe(g))
+            XCTAssertEqual(ConvAlgorithm.winogradMixed.resolved(for: .trainingForward, g), .winogradF2)
+            XCTAssertEqual(ConvAlgorithm.winogradMixed.resolved(for: .inferenceForward, g), big ? .winogradF4 : .winogradF2)
+            XCTAssertEqual(ConvAlgorithm.winogradMixed.resolved(for: .backward, g), big ? .winogradF4 : .winogradF2)
+            for a in [ConvAlgorithm.winogradF2, .winogradF4, .im2col] {
+                for stage in [ConvStage.trainingForward, .inferenceForward, .backward] { XCTAssertEqual(a.resolved(for: stage, g), a) }
+            }
+        }
+        /// The eval-mode output of a Conv2d with `algo` on the weights `run` draws for `seed`.
+        func evalOutput(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, seed: UInt64) throws -> [Float] {
+            let store = ParameterStore(context: EngineContext(threads: Parallel.threads, conv: ConvTuning(algorithm: algo)))
+            let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
+                              kernel: 3, stride: 1, padding: g.padding, bias: false)
+            store.finalize()
+            store.initialize(seed: seed)
+            let x = Tensor(shape: g.inputShape, values: testValues(g.inputShape.reduce(1, *), seed: seed + 1).map(Float.init))
+            return try conv.forward(x, mode: .eval).array
+        }
+        var f2DiffersFromF4 = [false, false, false, false]
+        for (i, g) in (large + small).enumerated() {
+            let seed = UInt64(1100 + 10 * i), what = Self.describe(g), big = large.contains { $0 == g }
+            let mixed = try run(g, .winogradMixed, seed: seed), f2 = try run(g, .winogradF2, seed: seed), f4 = try run(g, .winogradF4, seed: seed)
+            let other = big ? f4 : f2
+            XCTAssertEqual(mixed[0], f2[0], "training-mode forward of winograd-mixed is F(2×2): \(what)")
+            XCTAssertEqual(mixed[1], other[1], "input gradient of winograd-mixed: \(what)")
+            XCTAssertEqual(mixed[2], other[2], "weight gradient of winograd-mixed: \(what)")
+            let (em, e2, e4) = (try evalOutput(g, .winogradMixed, seed: seed), try evalOutput(g, .winogradF2, seed: seed),
+                                try evalOutput(g, .winogradF4, seed: seed))
+            XCTAssertEqual(em, big ? e4 : e2, "inference forward of winograd-mixed: \(what)")
+            if big {
+                for (k, differs) in [f2[0] != f4[0], f2[1] != f4[1], f2[2] != f4[2], e2 != e4].enumerated() where differs {
+                    f2DiffersFromF4[k] = true
+                }
+            }
+        }
+        XCTAssertEqual(f2DiffersFromF4, [true, true, true, true], "F(2×2) and F(4×4) gave the same bytes in some pass (y, dx, dw, eval y) of the large shapes")
+    }
+
+    /// `RKAN_CONV_ALGO` accepts the four names and rejects anything else with a message; the
     /// replaced `winograd-f4` gets one that says what replaced it.
     func testEnvironmentVariable() throws {
         XCTAssertNil(try ConvAlgorithm.fromEnvironment([:]))

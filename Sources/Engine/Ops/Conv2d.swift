@@ -29,7 +29,8 @@ public enum Conv2dTuning {
 ///   - weight: (O, k, k, Cg).
 ///   - bias: (O) or nil.
 ///   - g: the geometry.
-///   - tuning: the algorithm for 3×3 convs and the chunk size (a model passes its context's).
+///   - tuning: the algorithm for 3×3 convs and the chunk size (a model passes its context's, resolved
+///     for the stage: `ConvTuning.resolved(for:_:)`; `winograd-mixed` itself is refused).
 ///   - transformed: `weight` already in Winograd's domain for `.forward` (shared by the shards of
 ///     one layer call), or nil to transform it here when the geometry takes a Winograd path.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
@@ -257,11 +258,12 @@ public final class Conv2d: Layer {
         let g = try geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outputShape)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
-        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, context.conv.algorithm, pass: .forward)
+        let tuning = context.conv.resolved(for: mode == .train ? .trainingForward : .inferenceForward, g)
+        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning.algorithm, pass: .forward)
         defer { u?.release() }
         context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
             conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
-                          g.with(batch: r.count), tuning: context.conv, transformed: u)
+                          g.with(batch: r.count), tuning: tuning, transformed: u)
         }
         context.macs.add(g.macs)
         cache = mode == .train ? (x, g) : nil
@@ -276,13 +278,14 @@ public final class Conv2d: Layer {
         // dW and db per shard into zeroed rows, folded over all shards (and ranks) in tree order.
         let (wCount, bCount) = (weight.count, bias?.count ?? 0)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
-        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, context.conv.algorithm, pass: .inputGradient)
+        let tuning = context.conv.resolved(for: .backward, g)
+        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning.algorithm, pass: .inputGradient)
         defer { u?.release() }
         let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount, .concurrent,
                                                                  zeroed: false) { _, r, row in
             if r.isEmpty { return }
             conv2dBackward(dx.data + r.lowerBound * inPer, row, bias == nil ? nil : row + wCount, dy.data + r.lowerBound * outPer,
-                           x.data + r.lowerBound * inPer, weight.value, g.with(batch: r.count), tuning: context.conv,
+                           x.data + r.lowerBound * inPer, weight.value, g.with(batch: r.count), tuning: tuning,
                            transformed: u, accumulate: false)
         }
         defer { total.release() }
