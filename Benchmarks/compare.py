@@ -13,8 +13,10 @@ cblas_sgemm at 1024³ and 2048³, OpenBLAS's own threads, re-measured every roun
 batch-32 train run of each side under /usr/bin/time -v. The machine may be shared: load
 averages before and after are recorded beside the numbers.
 
-The PyTorch peer runs in both memory formats (contiguous and channels-last) and the faster one is
-its number (`--torch-format auto`, the default); the raw lines say which won each invocation.
+The PyTorch peer runs in both memory formats (contiguous and channels-last) and under two glibc
+malloc settings (defaults, and no trimming / no mmap of large blocks: `TORCH_ALLOCATORS`), and the
+fastest is its number (`--torch-format auto --torch-alloc auto`, the defaults); the raw lines say
+which won each invocation.
 
 Reports/performance.md keeps one measured section per machine, between the markers
 <!-- compare:begin KEY --> and <!-- compare:end KEY -->, KEY naming the CPU vendor, model and core
@@ -80,12 +82,33 @@ def blas_core_args(a):
     return ["--blas-core", a.blas_core] if a.blas_core else []
 
 
+# glibc malloc settings the peer runs under. PyTorch allocates every activation afresh; with glibc's
+# defaults, blocks above the (dynamic, at most 32 MiB) mmap threshold are mapped and unmapped per
+# step and the heap is trimmed, so each step page-faults its activations in again: on the 2-core
+# AMD EPYC, fresh-process PyTorch inference ran resnet18(stem=small) at 97–165 img/s with the
+# defaults and 200 with both thresholds at 4 GiB (train 54.6 → 62.1; resnet50 train 16.4 → 20.2).
+# rkan-repro reuses its buffers and gains nothing from them. `auto` measures both and keeps the faster.
+TORCH_ALLOCATORS = {
+    "glibc-default": {},
+    "glibc-no-trim": {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "4294967296"},
+}
+
+
 def torch_peer(spec, mode, batch, size, a):
-    out = run([sys.executable, os.path.join(ROOT, "Benchmarks", "peer_torch.py"), "--spec", spec, "--batch", str(batch),
-               "--size", str(size), "--mode", mode, "--threads", str(a.threads), "--classes", str(a.classes),
-               "--warmup", str(a.warmup), "--iters", str(a.iters), "--repeats", "1", "--memory-format", a.torch_format])
-    j = last_json(out)
-    return j["img_s"], j.get("torch_version", "?"), j.get("memory_format", a.torch_format), j.get("img_s_by_format", {})
+    """(img/s, torch version, winning "format, allocator", img/s of every variant) of the peer."""
+    variants = list(TORCH_ALLOCATORS) if a.torch_alloc == "auto" else [a.torch_alloc]
+    best, every = None, {}
+    for alloc in variants:
+        out = run([sys.executable, os.path.join(ROOT, "Benchmarks", "peer_torch.py"), "--spec", spec, "--batch", str(batch),
+                   "--size", str(size), "--mode", mode, "--threads", str(a.threads), "--classes", str(a.classes),
+                   "--warmup", str(a.warmup), "--iters", str(a.iters), "--repeats", "1", "--memory-format", a.torch_format],
+                  env={**os.environ, **TORCH_ALLOCATORS[alloc]})
+        j = last_json(out)
+        for f, v in j.get("img_s_by_format", {j.get("memory_format", a.torch_format): j["img_s"]}).items():
+            every[f"{f}, {alloc}"] = v
+        if best is None or j["img_s"] > best[0]:
+            best = (j["img_s"], j.get("torch_version", "?"), f"{j.get('memory_format', a.torch_format)}, {alloc}")
+    return best[0], best[1], best[2], every
 
 
 def macs(spec, size, classes):
@@ -156,6 +179,8 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated substrings; keep rows whose spec contains one")
     ap.add_argument("--torch-format", choices=["auto", "contiguous", "channels_last"], default="auto",
                     help="PyTorch memory format (auto: faster of both, twice the time)")
+    ap.add_argument("--torch-alloc", choices=["auto", *TORCH_ALLOCATORS], default="auto",
+                    help="glibc malloc settings of the PyTorch peer (auto: the faster of both, twice the time)")
     ap.add_argument("--blas-core", default="", help="rkan-repro's --blas-core (best, portable or a core name; default: rkan-repro's choice)")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--no-rss", action="store_true")
@@ -185,7 +210,7 @@ def main():
     there_all = {(s, m): [] for s, _, _, m in todo}
     torch_version, formats, cores_used = "?", set(), set()
     won = {(s, m): [] for s, _, _, m in todo}
-    algos = set()   # the memory format PyTorch's number came from
+    algos = set()   # rkan-repro's conv algorithms
     # Rounds: every row once per round, ours then PyTorch, so each row's median draws on the
     # same stretches of machine load as every other row's (the machine may be shared).
     for r in range(a.repeats):
@@ -227,12 +252,13 @@ def main():
     cpu, vendor, cores = machine()
     key = a.section or section_key(vendor, cpu, cores)
     algo = ", ".join(sorted(algos)) + ("" if os.environ.get("RKAN_CONV_ALGO") else " (default)")
-    peer_format = ("faster of contiguous and channels_last per invocation; won: " if a.torch_format == "auto" else "") \
-        + (", ".join(sorted(formats)) or a.torch_format)
+    peer_format = ("fastest of " + ("contiguous and channels_last" if a.torch_format == "auto" else a.torch_format)
+                   + " × " + (" and ".join(TORCH_ALLOCATORS) if a.torch_alloc == "auto" else a.torch_alloc)
+                   + " malloc (Benchmarks/compare.py, TORCH_ALLOCATORS) per invocation; won: " + ", ".join(sorted(formats)))
     name = cpu if cpu.lower().startswith(vendor.lower()) else f"{vendor} {cpu}"
     lines = [f"{BEGIN} {key} -->", "", f"### {name}, {cores} cores, OpenBLAS core {core}", "",
              f"Measured {datetime.date.today().isoformat()} by `Benchmarks/compare.py` on {cpu} (vendor {vendor}), {cores} cores; "
-             f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format: {peer_format}). "
+             f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format and allocator: {peer_format}). "
              f"Protocol: warm-up {a.warmup}, {a.iters} timed steps, median of {a.repeats} rounds (each row once per round, ours then PyTorch); "
              f"classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
              f"GEMM ceiling (plain `cblas_sgemm`, {a.threads} OpenBLAS threads, best of {len(next(iter(ceilings.values())))} "

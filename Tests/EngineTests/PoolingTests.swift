@@ -68,6 +68,43 @@ final class PoolingTests: XCTestCase {
         XCTAssertLessThan(relativeError(dx.array, ReferencePooling.globalAvgPoolBackward(dy: dy, batch: 2, pixels: 15, channels: 3).map(Float.init)), 1e-6)
     }
 
+    /// Max pooling over many channels takes the 8-wide path (channels 0–15 here) and the scalar tail
+    /// (16–18); both must pick exactly what the scalar rule picks: a value wins when larger or NaN,
+    /// the first of equal values (−0 and +0 included) stays. Checked bitwise on the output and on
+    /// where the backward pass routes each gradient, with NaNs and ties in the input.
+    func testWideChannelPathPicksLikeTheScalarRule() throws {
+        let g = Pool2dGeometry(batch: 2, height: 6, width: 5, channels: 19, kernel: 3, stride: 2, padding: 1)
+        var x = testValues(g.inputShape.reduce(1, *), seed: 77).map { Float($0) }
+        for i in stride(from: 0, to: x.count, by: 37) { x[i] = .nan }
+        for i in stride(from: 5, to: x.count, by: 23) { x[i] = x[i - 1] }              // exact ties
+        for i in stride(from: 11, to: x.count, by: 41) { x[i] = 0; x[i - 1] = -0.0 }   // −0 before +0
+        let dy = testValues(g.outputShape.reduce(1, *), seed: 78).map { Float($0) }
+        let (H, W, C, Ho, Wo) = (g.height, g.width, g.channels, g.outHeight, g.outWidth)
+        var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+        for n in 0..<g.batch { for oh in 0..<Ho { for ow in 0..<Wo { for c in 0..<C {
+            var best = -Float.infinity, at = max(oh * 2 - 1, 0) * W + max(ow * 2 - 1, 0)
+            for ih in max(oh * 2 - 1, 0)..<min(oh * 2 + 2, H) { for iw in max(ow * 2 - 1, 0)..<min(ow * 2 + 2, W) {
+                let v = x[((n * H + ih) * W + iw) * C + c]
+                if v > best || v.isNaN { best = v; at = ih * W + iw }
+            } }
+            let o = ((n * Ho + oh) * Wo + ow) * C + c
+            y[o] = best
+            dx[(n * H * W + at) * C + c] += dy[o]
+        } } } }
+        let mp = MaxPool2d(kernel: 3, stride: 2, padding: 1)
+        let got = try mp.forward(Tensor(shape: g.inputShape, values: x), mode: .train)
+        XCTAssertEqual(got.array.map(\.bitPattern), y.map(\.bitPattern), "forward, bit for bit (NaN and −0 included)")
+        XCTAssertTrue(y.contains { $0.isNaN }, "the input exercises NaN")
+        let back = mp.backward(Tensor(shape: g.outputShape, values: dy))
+        XCTAssertEqual(back.array.map(\.bitPattern), dx.map(\.bitPattern), "gradients routed to the same argmax")
+        // −0 then three +0 in one window, 16 channels (the 8-wide path only): −0 stays, and the gradient goes to it.
+        let z = MaxPool2d(kernel: 2, stride: 2, padding: 0)
+        let zy = try z.forward(Tensor(shape: [1, 2, 2, 16], values: [Float](repeating: -0.0, count: 16) + [Float](repeating: 0, count: 48)), mode: .train)
+        XCTAssertEqual(zy.array.map(\.bitPattern), [UInt32](repeating: (-0.0 as Float).bitPattern, count: 16))
+        XCTAssertEqual(z.backward(Tensor(shape: [1, 1, 1, 16], values: [Float](repeating: 1, count: 16))).array,
+                       [Float](repeating: 1, count: 16) + [Float](repeating: 0, count: 48))
+    }
+
     func testMatchesPyTorchFixtures() throws {
         let cases = try loadFixtureCases("pooling", bundle: .module)
         XCTAssertEqual(cases.count, 10)

@@ -57,9 +57,25 @@ public func maxPool2dForward(_ out: UnsafeMutablePointer<Float>, _ indices: Unsa
                 idx.update(repeating: Int32(ih0 * W + iw0), count: C)
                 for ih in ih0..<ih1 { for iw in iw0..<iw1 {
                     let src = image + (ih * W + iw) * C, pos = Int32(ih * W + iw)
-                    for c in 0..<C {
+                    // 8 channels at a time: the same selection as the scalar tail (a value wins when
+                    // larger or NaN, ties keep the first), so the same bytes, without a branch per value.
+                    var c = 0
+                    let p8 = SIMD8<Int32>(repeating: pos)
+                    while c + 8 <= C {
+                        let v = UnsafeRawPointer(src + c).loadUnaligned(as: SIMD8<Float>.self)
+                        var best = UnsafeRawPointer(m + c).loadUnaligned(as: SIMD8<Float>.self)
+                        var at = UnsafeRawPointer(idx + c).loadUnaligned(as: SIMD8<Int32>.self)
+                        let wins = (v .> best) .| (v .!= v)
+                        best.replace(with: v, where: wins)
+                        at.replace(with: p8, where: wins)
+                        UnsafeMutableRawPointer(m + c).storeBytes(of: best, as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(idx + c).storeBytes(of: at, as: SIMD8<Int32>.self)
+                        c += 8
+                    }
+                    while c < C {
                         let v = src[c]
                         if v > m[c] || v.isNaN { m[c] = v; idx[c] = pos }
+                        c += 1
                     }
                 } }
             }
