@@ -27,8 +27,9 @@ from rkan_torch import build_model  # noqa: E402
 FORMATS = {"contiguous": torch.contiguous_format, "channels_last": torch.channels_last}
 
 
-def measure(spec, mode, batch, size, classes, fmt, warmup, iters, repeats):
-    """img/s of each repeat for one memory format."""
+def make_step(spec, mode, batch, size, classes, fmt):
+    """One benchmark step of the twin of `spec` on a fixed random batch: train = forward +
+    CrossEntropy + backward + SGD (momentum 0.9); infer = eval-mode forward under inference_mode."""
     torch.manual_seed(0)
     model = build_model(spec, classes).to(memory_format=FORMATS[fmt])
     x = torch.randn(batch, 3, size, size).to(memory_format=FORMATS[fmt])
@@ -48,7 +49,12 @@ def measure(spec, mode, batch, size, classes, fmt, warmup, iters, repeats):
         def step():
             with torch.inference_mode():
                 model(x)
+    return step
 
+
+def measure(spec, mode, batch, size, classes, fmt, warmup, iters, repeats):
+    """img/s of each repeat for one memory format."""
+    step = make_step(spec, mode, batch, size, classes, fmt)
     for _ in range(warmup):
         step()
     rates = []

@@ -109,28 +109,9 @@ def profile_ours(spec, mode, batch, size, a):
 def profile_torch(spec, mode, batch, size, a):
     """(ms per step by category, img/s) of the PyTorch peer from torch.profiler."""
     import torch
-    import torch.nn as nn
-    sys.path.insert(0, os.path.join(compare.ROOT, "Tools"))
-    from rkan_torch import build_model
+    import peer_torch   # the peer's own step (same model, batch, optimizer as compare.py's peer)
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    model = build_model(spec, 100).to(memory_format=torch.channels_last)
-    x = torch.randn(batch, 3, size, size).to(memory_format=torch.channels_last)
-    labels = torch.randint(0, 100, (batch,))
-    if mode == "train":
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(model(x), labels).backward()
-            opt.step()
-    else:
-        model.eval()
-
-        def step():
-            with torch.inference_mode():
-                model(x)
+    step = peer_torch.make_step(spec, mode, batch, size, 100, "channels_last")
     for _ in range(2):
         step()
     t0 = time.perf_counter()
