@@ -12,20 +12,46 @@ public protocol Layer: AnyObject {
     func backward(_ dy: Tensor) -> Tensor
 }
 
-/// Layers applied one after another.
+/// Layers applied one after another. A `BatchNorm2d` followed by a `ReLU` runs as one fused
+/// pass (`BatchNorm2d.forward(_:mode:adding:then:)`, and `backward(_:through:)` back), with the
+/// bytes of the two layers run one after the other.
 public final class Sequential: Layer {
     public let layers: [Layer]
     public init(_ layers: [Layer]) { self.layers = layers }
 
+    /// Whether layers i and i+1 run as one fused BatchNorm + ReLU pass.
+    private func fused(_ i: Int) -> (BatchNorm2d, ReLU)? {
+        guard i + 1 < layers.count, let bn = layers[i] as? BatchNorm2d, let relu = layers[i + 1] as? ReLU else { return nil }
+        return (bn, relu)
+    }
+
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         var h = x
-        for l in layers { h = try l.forward(h, mode: mode) }
+        var i = 0
+        while i < layers.count {
+            if let (bn, relu) = fused(i) {
+                h = try bn.forward(h, mode: mode, adding: nil, then: relu)
+                i += 2
+            } else {
+                h = try layers[i].forward(h, mode: mode)
+                i += 1
+            }
+        }
         return h
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         var g = dy
-        for l in layers.reversed() { g = l.backward(g) }
+        var i = layers.count - 1
+        while i >= 0 {
+            if i >= 1, let (bn, relu) = fused(i - 1) {
+                g = bn.backward(g, through: relu)
+                i -= 2
+            } else {
+                g = layers[i].backward(g)
+                i -= 1
+            }
+        }
         return g
     }
 }

@@ -18,16 +18,16 @@ final class BasicBlock: Layer {
         self.downsample = downsample
     }
 
+    // BN, residual add and ReLU run fused into one pass (same bytes as the separate ops).
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        var h = try relu1.forward(bn1.forward(conv1.forward(x, mode: mode), mode: mode), mode: mode)
-        h = try bn2.forward(conv2.forward(h, mode: mode), mode: mode)
+        let h = try bn1.forward(conv1.forward(x, mode: mode), mode: mode, adding: nil, then: relu1)
         let identity = try downsample?.forward(x, mode: mode) ?? x
-        return try relu2.forward(addForward(h, identity), mode: mode)
+        return try bn2.forward(conv2.forward(h, mode: mode), mode: mode, adding: identity, then: relu2)
     }
 
     func backward(_ dy: Tensor) -> Tensor {
         let d = relu2.backward(dy)
-        let dx = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(d)))))
+        let dx = conv1.backward(bn1.backward(conv2.backward(bn2.backward(d)), through: relu1))
         accumulate(into: dx, downsample?.backward(d) ?? d)
         return dx
     }
@@ -62,12 +62,15 @@ final class Bottleneck: Layer {
         self.downsample = downsample
     }
 
+    // BN + ReLU (and BN + residual add + ReLU without attention) run fused into one pass (same
+    // bytes as the separate ops).
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        var h = try relu1.forward(bn1.forward(conv1.forward(x, mode: mode), mode: mode), mode: mode)
-        h = try relu2.forward(bn2.forward(conv2.forward(h, mode: mode), mode: mode), mode: mode)
-        h = try bn3.forward(conv3.forward(h, mode: mode), mode: mode)
-        if let attention { h = try attention.forward(h, mode: mode) }
+        var h = try bn1.forward(conv1.forward(x, mode: mode), mode: mode, adding: nil, then: relu1)
+        h = try bn2.forward(conv2.forward(h, mode: mode), mode: mode, adding: nil, then: relu2)
+        h = try conv3.forward(h, mode: mode)
         let identity = try downsample?.forward(x, mode: mode) ?? x
+        guard let attention else { return try bn3.forward(h, mode: mode, adding: identity, then: relu3) }
+        h = try attention.forward(bn3.forward(h, mode: mode), mode: mode)
         return try relu3.forward(addForward(h, identity), mode: mode)
     }
 
@@ -75,8 +78,8 @@ final class Bottleneck: Layer {
         let d = relu3.backward(dy)
         var g = attention?.backward(d) ?? d
         g = conv3.backward(bn3.backward(g))
-        g = conv2.backward(bn2.backward(relu2.backward(g)))
-        let dx = conv1.backward(bn1.backward(relu1.backward(g)))
+        g = conv2.backward(bn2.backward(g, through: relu2))
+        let dx = conv1.backward(bn1.backward(g, through: relu1))
         accumulate(into: dx, downsample?.backward(d) ?? d)
         return dx
     }

@@ -122,6 +122,123 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// The fused epilogue (BN, + residual, ReLU in one pass; ReLU's mask applied inside BN's
+    /// backward) against the separate layers, bit for bit, in train and eval mode, with values
+    /// ReLU and the add treat specially: NaN, ±∞, −0 and +0 in the residual, a NaN input in eval mode.
+    func testFusedEpilogueHasTheBytesOfTheSeparateOps() throws {
+        let shape = [6, 5, 3, 40]   // 90 rows: several reduction chunks of 40 channels
+        let c = shape[3], count = shape.reduce(1, *)
+        var xv = randomTensor(shape, seed: 20, scale: 2).array
+        var rv = randomTensor(shape, seed: 21).array
+        for (i, v) in [Float.nan, .infinity, -.infinity, -0.0, 0].enumerated() { rv[7 * i + 3] = v }
+        xv[11] = .nan                                                  // a NaN through BN's eval pass only
+        let w = testValues(c, seed: 22).map { Float($0 + 1) }, b = testValues(c, seed: 23).map { Float($0) }
+        let dy = randomTensor(shape, seed: 24)
+        for mode in [Mode.train, .eval] {
+            let x = Tensor(shape: shape, values: mode == .train ? xv.map { $0.isNaN ? 0.5 : $0 } : xv)
+            let residual = Tensor(shape: shape, values: rv)
+            for (adding, relu) in [(false, true), (true, true), (true, false), (false, false)] {
+                let what = "\(mode) residual \(adding) relu \(relu)"
+                let (_, bnA) = makeBN(c, weight: w, bias: b), (_, bnB) = makeBN(c, weight: w, bias: b)
+                let (reluA, reluB) = (ReLU(), ReLU())
+                // Separate ops.
+                var yA = try bnA.forward(x, mode: mode)
+                if adding { yA = try addForward(yA, residual) }
+                if relu { yA = try reluA.forward(yA, mode: mode) }
+                // Fused.
+                let yB = try bnB.forward(x, mode: mode, adding: adding ? residual : nil, then: relu ? reluB : nil)
+                assertSameBytes(yA.array, yB.array, "y, \(what)")
+                XCTAssertTrue(yB.array.contains { $0 == 0 } || !relu, "\(what): the case has ReLU zeros")
+                guard mode == .train else { continue }
+                assertSameBytes(bnA.runningMean.torchValues(), bnB.runningMean.torchValues(), "running_mean, \(what)")
+                assertSameBytes(bnA.runningVar.torchValues(), bnB.runningVar.torchValues(), "running_var, \(what)")
+                let dxA = bnA.backward(relu ? reluA.backward(dy) : dy)
+                let dxB = relu ? bnB.backward(dy, through: reluB) : bnB.backward(dy)
+                assertSameBytes(dxA.array, dxB.array, "dx, \(what)")
+                assertSameBytes(bnA.weight.torchGrad(), bnB.weight.torchGrad(), "dweight, \(what)")
+                assertSameBytes(bnA.bias.torchGrad(), bnB.bias.torchGrad(), "dbias, \(what)")
+                XCTAssertEqual(dxB.count, count)
+            }
+        }
+    }
+
+    /// `Sequential` fuses a BatchNorm2d followed by a ReLU; the result is that of the two layers run one by one.
+    func testSequentialFusesBatchNormAndReLU() throws {
+        let shape = [4, 3, 3, 24], c = 24
+        let x = randomTensor(shape, seed: 30, scale: 2), dy = randomTensor(shape, seed: 31)
+        let (_, bnA) = makeBN(c), (_, bnB) = makeBN(c)
+        let (reluA, reluB) = (ReLU(), ReLU())
+        let yA = try reluA.forward(bnA.forward(x, mode: .train), mode: .train)
+        let dxA = bnA.backward(reluA.backward(dy))
+        let seq = Sequential([bnB, reluB])
+        let yB = try seq.forward(x, mode: .train)
+        let dxB = seq.backward(dy)
+        assertSameBytes(yA.array, yB.array, "y")
+        assertSameBytes(dxA.array, dxB.array, "dx")
+        assertSameBytes(bnA.weight.torchGrad(), bnB.weight.torchGrad(), "dweight")
+        XCTAssertTrue(yB.array.contains(0) && yB.array.contains { $0 > 0 }, "ReLU clipped some values and kept others")
+    }
+
+    /// The C kernels (CKernels/pointwise.c) in both builds against plain Swift loops written here:
+    /// eval-mode BN (+ residual, ReLU), ReLU forward and backward and the add, with a channel count
+    /// that uses the 16-, 8-channel and scalar paths and NaN, ±∞, ±0 among the values; and the
+    /// train-mode forward and backward, whose bytes must not depend on the build.
+    func testPointwiseKernelBuildsGiveThePlainLoopsBytes() throws {
+        try XCTSkipUnless(Winograd.avx2Transforms, "this CPU has no AVX2: only the SSE2 build runs")
+        defer { Winograd.avx2Transforms = true }
+        let shape = [6, 5, 3, 43], c = 43
+        var xv = randomTensor(shape, seed: 40, scale: 2).array
+        for (i, v) in [Float.nan, .infinity, -.infinity, -0.0, 0].enumerated() { xv[13 * i + 5] = v }
+        let rv = randomTensor(shape, seed: 41).array
+        let w = testValues(c, seed: 42).map { Float($0 + 1) }, b = testValues(c, seed: 43).map { Float($0) }
+        let x = Tensor(shape: shape, values: xv), residual = Tensor(shape: shape, values: rv)
+        let dy = randomTensor(shape, seed: 44)
+        // Plain loops: eval BN's per-channel coefficients as BatchNorm2d derives them, then the ops.
+        let (_, probe) = makeBN(c, weight: w, bias: b)
+        let rm = probe.runningMean.torchValues(), rvar = probe.runningVar.torchValues()
+        let a = (0..<c).map { Float(Double(w[$0]) / (Double(rvar[$0]) + 1e-5).squareRoot()) }
+        func plain(_ adding: Bool, _ relu: Bool) -> [Float] {
+            (0..<xv.count).map { i in
+                let j = i % c
+                var v = (xv[i] - rm[j]) * a[j] + b[j]
+                if adding { v = v + rv[i] }
+                return relu ? (v > 0 ? v : 0) : v
+            }
+        }
+        var trainBytes: [[[Float]]] = []
+        for avx2 in [false, true] {
+            Winograd.avx2Transforms = avx2
+            for (adding, relu) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (_, bn) = makeBN(c, weight: w, bias: b)
+                let y = try bn.forward(x, mode: .eval, adding: adding ? residual : nil, then: relu ? ReLU() : nil)
+                assertSameBytes(y.array, plain(adding, relu), "eval BN, AVX2 \(avx2), residual \(adding), relu \(relu)")
+            }
+            let r = Tensor(uninitialized: shape)
+            reluForward(r.data, x.data, x.count)
+            assertSameBytes(r.array, xv.map { $0 > 0 ? $0 : 0 }, "relu, AVX2 \(avx2)")
+            reluBackward(r.data, dy.data, x.data, x.count)
+            assertSameBytes(r.array, zip(dy.array, xv).map { $1 > 0 ? $0 : 0 }, "relu backward, AVX2 \(avx2)")
+            assertSameBytes(try addForward(x, residual).array, zip(xv, rv).map { $0 + $1 }, "add, AVX2 \(avx2)")
+            // Train mode on finite values, with the ReLU mask in backward.
+            let xt = Tensor(shape: shape, values: xv.map { $0.isFinite ? $0 : 0.25 })
+            let (_, bn) = makeBN(c, weight: w, bias: b)
+            let relu = ReLU()
+            let y = try bn.forward(xt, mode: .train, adding: residual, then: relu)
+            let dx = bn.backward(dy, through: relu)
+            trainBytes.append([y.array, dx.array, bn.weight.torchGrad(), bn.bias.torchGrad(), bn.runningVar.torchValues()])
+        }
+        for (i, what) in ["y", "dx", "dweight", "dbias", "running_var"].enumerated() {
+            assertSameBytes(trainBytes[0][i], trainBytes[1][i], "train \(what): SSE2 vs AVX2 build")
+        }
+    }
+
+    func testFusedResidualShapeErrorNamesTheAdd() {
+        let (_, bn) = makeBN(8)
+        assertThrowsMessage(["add", "[2, 4, 4, 8]", "[2, 4, 2, 8]"]) {
+            _ = try bn.forward(Tensor(zeros: [2, 4, 4, 8]), mode: .eval, adding: Tensor(zeros: [2, 4, 2, 8]), then: nil)
+        }
+    }
+
     func testShapeErrorsNameTheOpAndShapes() {
         let (_, bn) = makeBN(8)
         assertThrowsMessage(["BatchNorm2d", "[2, 4, 4, 6]", "8"]) { _ = try bn.forward(Tensor(zeros: [2, 4, 4, 6]), mode: .train) }

@@ -2,7 +2,8 @@
 #define RKAN_KERNELS_H
 
 /* Memory-bound kernels of the engine that Swift cannot compile for the CPU it runs on:
- * the tile transforms of the Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions. Each is written once on 8-float
+ * the tile transforms of the Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions, and BatchNorm,
+ * ReLU and the residual add. Each is written once on 8-float
  * vectors and built twice, for baseline x86-64 (SSE2) and for AVX2; the AVX2 build runs when
  * the CPU and OS support it. Both perform the same IEEE operations in the same order (adds,
  * subtracts and multiplies by 0.5, never fused), so they give the same bytes. */
@@ -41,6 +42,23 @@ void rkan_wino4_input(float *v, const float *input, const float *zeros, const rk
 void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
                        long t0, long t1);
 void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
+
+/* Pointwise kernels over NHWC rows (rows x c, channel innermost), the same bytes in both builds
+ * (pointwise.c). y = (x - m) * a + b, then + residual (NULL: none), then max(., 0) when relu
+ * (NaN and -0 give +0), per channel j: */
+void rkan_bn_apply(float *y, const float *x, long rows, long c, const float *m, const float *a, const float *b,
+                   const float *residual, int relu);
+/* s1[j] = sum_r (P - shift_p[j]), s2[j] = sum_r (P - shift_p[j]) * (q - shift_q[j]) in double, rows
+ * added in order from +0, where P = p, or (mask > 0 ? p : 0) when mask is not NULL. */
+void rkan_bn_sums(double *s1, double *s2, const float *p, const double *shift_p, const float *q,
+                  const double *shift_q, const float *mask, long rows, long c);
+/* dx = k1 * G + k2 * (x - mean) + k3, G = dy or (mask > 0 ? dy : 0). */
+void rkan_bn_backward_dx(float *dx, const float *dy, const float *x, const float *mask, long rows, long c,
+                         const float *k1, const float *k2, const float *k3, const float *mean);
+/* out = in > 0 ? in : 0;  din = out > 0 ? dout : 0;  y = a + b (n floats each). */
+void rkan_relu(float *out, const float *in, long n);
+void rkan_relu_backward(float *din, const float *dout, const float *out, long n);
+void rkan_add(float *y, const float *a, const float *b, long n);
 
 /* 1 when the AVX2 builds run, 0 for the SSE2 builds. */
 int rkan_kernels_avx2(void);

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // Elementwise activations: ReLU, SiLU, Sigmoid, Tanh, on tensors of any shape.
@@ -10,9 +11,10 @@ import Foundation
 /// - Parameters:
 ///   - out: (count) output.
 ///   - inp: (count) input.
+/// `rkan_relu` (CKernels, AVX2 where the CPU has it; NaN and −0 give +0).
 public func reluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ count: Int) {
     Parallel.forEachChunk(count: count, chunk: Parallel.elementChunk(count)) { r in
-        for i in r { let v = inp[i]; out[i] = v > 0 ? v : 0 }
+        rkan_relu(out + r.lowerBound, inp + r.lowerBound, r.count)
     }
 }
 
@@ -23,18 +25,10 @@ public func reluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer
 ///   - out: (count) the forward output (out > 0 ⇔ inp > 0).
 public func reluBackward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
                          _ out: UnsafePointer<Float>, _ count: Int) {
-    // Both operands are loaded unconditionally and blended: `out[i] > 0 ? dout[i] : 0` as
-    // written compiled to a scalar branch per element (the load of dout was conditional), which
-    // mispredicts on ReLU's random signs and cost 10 % of a training step.
+    // `rkan_relu_backward` (CKernels) loads both operands and blends: written as a conditional
+    // in Swift it compiled to a branch per element, which mispredicts on ReLU's random signs.
     Parallel.forEachChunk(count: count, chunk: Parallel.elementChunk(count)) { r in
-        var i = r.lowerBound
-        while i + 8 <= r.upperBound {
-            let o = UnsafeRawPointer(out + i).loadUnaligned(as: SIMD8<Float>.self)
-            let g = UnsafeRawPointer(dout + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(dinp + i).storeBytes(of: SIMD8<Float>().replacing(with: g, where: o .> 0), as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < r.upperBound { let g = dout[i]; dinp[i] = out[i] > 0 ? g : 0; i += 1 }
+        rkan_relu_backward(dinp + r.lowerBound, dout + r.lowerBound, out + r.lowerBound, r.count)
     }
 }
 
@@ -111,11 +105,21 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let y = cachedForBackward(output, dy, "ReLU")
+        let y = takeOutput(matching: dy)
         let dx = Tensor(uninitialized: dy.shape)
         reluBackward(dx.data, dy.data, y.data, dy.count)
-        output = nil
         return dx
+    }
+
+    /// Caches `y` as this layer's forward output, for an op that applied ReLU in its own pass
+    /// (`BatchNorm2d.forward(_:mode:adding:then:)`).
+    func keep(output y: Tensor, mode: Mode) { output = mode == .train ? y : nil }
+
+    /// The cached forward output, checked against `dy`, released from the cache.
+    func takeOutput(matching dy: Tensor) -> Tensor {
+        let y = cachedForBackward(output, dy, "ReLU")
+        output = nil
+        return y
     }
 }
 

@@ -3,6 +3,8 @@
 // row chunks (the chunk depends only on C), each chunk sums in Double, and the partials are
 // combined in chunk order: the same bytes for any thread count.
 
+import CKernels
+
 /// `torch.nn.BatchNorm2d` (and `BatchNorm1d` on (N, C)).
 ///
 /// Train mode normalises with the batch mean and biased variance, then updates
@@ -76,10 +78,13 @@ public final class BatchNorm2d: Layer {
     }
 
     /// Per-channel `(Σ a, Σ a·b)` over all rows, where `a = p[r,c] − shiftA[c]`, `b = q[r,c] − shiftB[c]`,
-    /// in Double, chunked and combined in chunk order.
+    /// in Double, chunked and combined in chunk order. With `mask`, `p[r,c]` counts only where
+    /// `mask[r,c] > 0` (ReLU's backward rule, applied on the fly). Each chunk is `rkan_bn_sums`
+    /// (CKernels: AVX2 where the CPU has it; rows added in order, the bytes of a plain loop).
     /// - Returns: written into `s1` (C) and `s2` (C).
     private func channelSums(_ p: UnsafePointer<Float>, _ shiftA: UnsafePointer<Double>,
                              _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, rows: Int,
+                             mask: UnsafePointer<Float>?,
                              _ s1: UnsafeMutablePointer<Double>, _ s2: UnsafeMutablePointer<Double>) {
         let c = channels, cr = chunkRows
         let chunks = (rows + cr - 1) / cr
@@ -87,15 +92,8 @@ public final class BatchNorm2d: Layer {
         Parallel.forEachChunk(count: chunks, chunk: 1) { r in
             for k in r {
                 let a1 = part + k * 2 * c, a2 = a1 + c
-                a1.update(repeating: 0, count: c); a2.update(repeating: 0, count: c)
-                for row in (k * cr)..<min(rows, (k + 1) * cr) {
-                    let pr = p + row * c, qr = q + row * c
-                    for j in 0..<c {
-                        let a = Double(pr[j]) - shiftA[j]
-                        a1[j] += a
-                        a2[j] += a * (Double(qr[j]) - shiftB[j])
-                    }
-                }
+                let (r0, r1) = (k * cr, min(rows, (k + 1) * cr))
+                rkan_bn_sums(a1, a2, p + r0 * c, shiftA, q + r0 * c, shiftB, mask.map { $0 + r0 * c }, r1 - r0, c)
             }
         }
         s1.update(repeating: 0, count: c); s2.update(repeating: 0, count: c)
@@ -113,27 +111,29 @@ public final class BatchNorm2d: Layer {
     /// - Returns: written into `s1` (C) and `s2` (C).
     private func batchSums(_ p: UnsafePointer<Float>, _ shiftA: UnsafePointer<Double>,
                            _ q: UnsafePointer<Float>, _ shiftB: UnsafePointer<Double>, images: Int, perImage: Int,
+                           mask: UnsafePointer<Float>? = nil,
                            _ s1: UnsafeMutablePointer<Double>, _ s2: UnsafeMutablePointer<Double>) {
         let c = channels
         let total: ShardTotal<Double> = sharding.perShard(batch: images, count: 2 * c, .inOrder) { _, r, row in   // shares `partials`
             if r.isEmpty { return }
             let o = r.lowerBound * perImage * c
-            channelSums(p + o, shiftA, q + o, shiftB, rows: r.count * perImage, row, row + c)
+            channelSums(p + o, shiftA, q + o, shiftB, rows: r.count * perImage, mask: mask.map { $0 + o }, row, row + c)
         }
         defer { total.release() }
         s1.update(from: total.values, count: c)
         s2.update(from: total.values + c, count: c)
     }
 
-    /// `y = (x − m)·a + b` per channel, rows in parallel.
+    /// `y = (x − m)·a + b` per channel, then `+ residual` (same shape) and `max(·, 0)` when asked,
+    /// rows in parallel (`rkan_bn_apply`): one pass with the arithmetic of the separate ops
+    /// (`addForward`, `reluForward`), so the same bytes.
     private func affine(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
-                        m: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>) {
+                        m: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                        residual: UnsafePointer<Float>?, relu: Bool) {
         let c = channels
         Parallel.forEachChunk(count: rows, chunk: chunkRows) { r in
-            for row in r {
-                let xr = x + row * c, yr = y + row * c
-                for j in 0..<c { yr[j] = (xr[j] - m[j]) * a[j] + b[j] }
-            }
+            let o = r.lowerBound * c
+            rkan_bn_apply(y + o, x + o, r.count, c, m, a, b, residual.map { $0 + o }, relu ? 1 : 0)
         }
     }
 
@@ -142,9 +142,24 @@ public final class BatchNorm2d: Layer {
     /// - Throws: `EngineError.shapeMismatch` when the last dimension is not C or the rank is not 2 or 4;
     ///   `.invalidArgument` in train mode with a single value per channel.
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        try forward(x, mode: mode, adding: nil, then: nil)
+    }
+
+    /// `relu(bn(x) + residual)` in one pass over the activations (the epilogue of the conv that
+    /// made `x`): the bytes of `relu.forward(addForward(bn.forward(x), residual))`, without the two
+    /// intermediate tensors and their passes. `relu` keeps the output for its backward, as its own
+    /// forward would; undo the pair in backward with `backward(_:through:)`.
+    /// - Parameters:
+    ///   - residual: same shape as `x`, added after the normalisation; nil: none.
+    ///   - relu: the ReLU layer applied last; nil: none.
+    /// - Throws: as `forward(_:mode:)`, and `.shapeMismatch` (op "add") when `residual` differs in shape.
+    public func forward(_ x: Tensor, mode: Mode, adding residual: Tensor?, then relu: ReLU?) throws -> Tensor {
         let c = channels
         guard (x.rank == 4 || x.rank == 2) && x.shape.last == c else {
             throw EngineError.shapeMismatch(op: "BatchNorm2d", detail: "expected (N, H, W, \(c)) or (N, \(c)), got \(shapeString(x.shape))")
+        }
+        if let residual, residual.shape != x.shape {
+            throw EngineError.shapeMismatch(op: "add", detail: "a \(shapeString(x.shape)) vs b \(shapeString(residual.shape))")
         }
         let rows = x.count / c
         let y = Tensor(uninitialized: x.shape)
@@ -191,7 +206,8 @@ public final class BatchNorm2d: Layer {
             numBatchesTracked.value += 1
             input = x
         }
-        affine(y.data, x.data, rows: rows, m: m, a: a, b: b)
+        affine(y.data, x.data, rows: rows, m: m, a: a, b: b, residual: residual?.data, relu: relu != nil)
+        relu?.keep(output: y, mode: mode)
         return y
     }
 
@@ -200,6 +216,21 @@ public final class BatchNorm2d: Layer {
     /// - Parameter dy: same shape as the forward input.
     /// - Returns: dx, same shape.
     public func backward(_ dy: Tensor) -> Tensor {
+        backward(dy, mask: nil)
+    }
+
+    /// Backward of `relu(bn(x))` (a forward with `then: relu`, any `adding:`) in one go: ReLU's
+    /// rule `dy · [y > 0]` is applied while BatchNorm reads dy, so the masked gradient is never
+    /// written out; the bytes of `backward(relu.backward(dy))`.
+    /// - Parameters:
+    ///   - dy: gradient of the ReLU's output.
+    ///   - relu: the layer passed to the forward; its cached output is used and released.
+    public func backward(_ dy: Tensor, through relu: ReLU) -> Tensor {
+        let y = relu.takeOutput(matching: dy)
+        return backward(dy, mask: y)
+    }
+
+    private func backward(_ dy: Tensor, mask: Tensor?) -> Tensor {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward called without a .train forward") }
         precondition(dy.shape == x.shape, "BatchNorm2d.backward: dy \(shapeString(dy.shape)) vs x \(shapeString(x.shape))")
         input = nil
@@ -211,7 +242,7 @@ public final class BatchNorm2d: Layer {
         let (sdy, sdyx) = (zero + c, zero + 2 * c)
         zero.update(repeating: 0, count: c)
         // Σ dy and Σ dy·(x − mean), per channel, over the whole batch.
-        batchSums(dy.data, zero, x.data, mean, images: images, perImage: perImage, sdy, sdyx)
+        batchSums(dy.data, zero, x.data, mean, images: images, perImage: perImage, mask: mask?.data, sdy, sdyx)
         let coef = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c)
         defer { coef.deallocate() }
         let (k1, k2, k3, mf) = (coef, coef + c, coef + 2 * c, coef + 3 * c)
@@ -228,12 +259,10 @@ public final class BatchNorm2d: Layer {
             mf[j] = Float(mean[j])
         }
         let dx = Tensor(uninitialized: x.shape)
-        let (pdx, pdy, px) = (dx.data, dy.data, x.data)
+        let (pdx, pdy, px, pm) = (dx.data, dy.data, x.data, mask?.data)
         Parallel.forEachChunk(count: rows, chunk: chunkRows) { r in
-            for row in r {
-                let o = row * c
-                for j in 0..<c { pdx[o + j] = k1[j] * pdy[o + j] + k2[j] * (px[o + j] - mf[j]) + k3[j] }
-            }
+            let o = r.lowerBound * c
+            rkan_bn_backward_dx(pdx + o, pdy + o, px + o, pm.map { $0 + o }, r.count, c, k1, k2, k3, mf)
         }
         return dx
     }

@@ -1,3 +1,5 @@
+import CKernels
+
 // Elementwise ops with two inputs, as free functions (they are not Layers: the caller owns the
 // graph): residual add, squeeze-excitation channel multiply, channel concat and split.
 // Layout letters: N batch, H height, W width, C channels (NHWC, channel innermost).
@@ -16,7 +18,8 @@ public func addForward(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     let y = Tensor(uninitialized: a.shape)
     let (pa, pb, py) = (a.data, b.data, y.data)
     Parallel.forEachChunk(count: a.count, chunk: Parallel.elementChunk(a.count)) { r in
-        for i in r { py[i] = pa[i] + pb[i] }
+        let o = r.lowerBound
+        rkan_add(py + o, pa + o, pb + o, r.count)
     }
     return y
 }
@@ -29,7 +32,8 @@ public func accumulate(into: Tensor, _ g: Tensor) {
     precondition(into.count == g.count, "accumulate: into \(shapeString(into.shape)) vs g \(shapeString(g.shape))")
     let (pd, pg) = (into.data, g.data)
     Parallel.forEachChunk(count: g.count, chunk: Parallel.elementChunk(g.count)) { r in
-        for i in r { pd[i] += pg[i] }
+        let o = r.lowerBound
+        rkan_add(pd + o, pd + o, pg + o, r.count)
     }
 }
 
