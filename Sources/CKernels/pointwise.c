@@ -47,48 +47,57 @@ INLINE void bn_apply_body(float *y, const float *x, long rows, long c, const flo
     }
 }
 
-/* 16 (then 8) channels at a time with their sums in registers across all rows. */
+/* Rows in groups of about 8 KiB per operand (in L1 for every channel block); inside a group,
+ * 16 (then 8) channels at a time with their sums in registers. The sums start at +0 and each
+ * channel adds its rows in row order, as a plain loop does (storing and reloading a double
+ * between groups is exact). A channel block that ran over all rows of the chunk at once
+ * read memory at a stride of c floats and was latency-bound. */
 INLINE void bn_sums_body(double *s1, double *s2, const float *p, const double *sa, const float *q,
                          const double *sb, const float *mask, long rows, long c) {
-    long j = 0;
-    for (; j + 16 <= c; j += 16) {
-        const v8d sa0 = ldd(sa + j), sa1 = ldd(sa + j + 8), sb0 = ldd(sb + j), sb1 = ldd(sb + j + 8);
-        v8d t10 = {0}, t11 = {0}, t20 = {0}, t21 = {0};
-        for (long r = 0; r < rows; r++) {
-            const long o = r * c + j;
-            v8 p0 = ld(p + o), p1 = ld(p + o + 8);
-            if (mask) { p0 = pass8(p0, ld(mask + o)); p1 = pass8(p1, ld(mask + o + 8)); }
-            const v8d a0 = __builtin_convertvector(p0, v8d) - sa0, a1 = __builtin_convertvector(p1, v8d) - sa1;
-            t10 = t10 + a0;
-            t11 = t11 + a1;
-            t20 = t20 + a0 * (__builtin_convertvector(ld(q + o), v8d) - sb0);
-            t21 = t21 + a1 * (__builtin_convertvector(ld(q + o + 8), v8d) - sb1);
+    for (long j = 0; j < c; j++) { s1[j] = 0; s2[j] = 0; }
+    const long group = c >= 512 ? 4 : 2048 / c < 4 ? 4 : 2048 / c;
+    for (long g0 = 0; g0 < rows; g0 += group) {
+        const long g1 = g0 + group < rows ? g0 + group : rows;
+        long j = 0;
+        for (; j + 16 <= c; j += 16) {
+            const v8d sa0 = ldd(sa + j), sa1 = ldd(sa + j + 8), sb0 = ldd(sb + j), sb1 = ldd(sb + j + 8);
+            v8d t10 = ldd(s1 + j), t11 = ldd(s1 + j + 8), t20 = ldd(s2 + j), t21 = ldd(s2 + j + 8);
+            for (long r = g0; r < g1; r++) {
+                const long o = r * c + j;
+                v8 p0 = ld(p + o), p1 = ld(p + o + 8);
+                if (mask) { p0 = pass8(p0, ld(mask + o)); p1 = pass8(p1, ld(mask + o + 8)); }
+                const v8d a0 = __builtin_convertvector(p0, v8d) - sa0, a1 = __builtin_convertvector(p1, v8d) - sa1;
+                t10 = t10 + a0;
+                t11 = t11 + a1;
+                t20 = t20 + a0 * (__builtin_convertvector(ld(q + o), v8d) - sb0);
+                t21 = t21 + a1 * (__builtin_convertvector(ld(q + o + 8), v8d) - sb1);
+            }
+            std8(s1 + j, t10); std8(s1 + j + 8, t11); std8(s2 + j, t20); std8(s2 + j + 8, t21);
         }
-        std8(s1 + j, t10); std8(s1 + j + 8, t11); std8(s2 + j, t20); std8(s2 + j + 8, t21);
-    }
-    for (; j + 8 <= c; j += 8) {
-        const v8d sa0 = ldd(sa + j), sb0 = ldd(sb + j);
-        v8d t1 = {0}, t2 = {0};
-        for (long r = 0; r < rows; r++) {
-            const long o = r * c + j;
-            v8 p0 = ld(p + o);
-            if (mask) p0 = pass8(p0, ld(mask + o));
-            const v8d a0 = __builtin_convertvector(p0, v8d) - sa0;
-            t1 = t1 + a0;
-            t2 = t2 + a0 * (__builtin_convertvector(ld(q + o), v8d) - sb0);
+        for (; j + 8 <= c; j += 8) {
+            const v8d sa0 = ldd(sa + j), sb0 = ldd(sb + j);
+            v8d t1 = ldd(s1 + j), t2 = ldd(s2 + j);
+            for (long r = g0; r < g1; r++) {
+                const long o = r * c + j;
+                v8 p0 = ld(p + o);
+                if (mask) p0 = pass8(p0, ld(mask + o));
+                const v8d a0 = __builtin_convertvector(p0, v8d) - sa0;
+                t1 = t1 + a0;
+                t2 = t2 + a0 * (__builtin_convertvector(ld(q + o), v8d) - sb0);
+            }
+            std8(s1 + j, t1); std8(s2 + j, t2);
         }
-        std8(s1 + j, t1); std8(s2 + j, t2);
-    }
-    for (; j < c; j++) {
-        double t1 = 0, t2 = 0;
-        for (long r = 0; r < rows; r++) {
-            const long o = r * c + j;
-            const float pv = mask ? pass1(p[o], mask[o]) : p[o];
-            const double a = (double)pv - sa[j];
-            t1 = t1 + a;
-            t2 = t2 + a * ((double)q[o] - sb[j]);
+        for (; j < c; j++) {
+            double t1 = s1[j], t2 = s2[j];
+            for (long r = g0; r < g1; r++) {
+                const long o = r * c + j;
+                const float pv = mask ? pass1(p[o], mask[o]) : p[o];
+                const double a = (double)pv - sa[j];
+                t1 = t1 + a;
+                t2 = t2 + a * ((double)q[o] - sb[j]);
+            }
+            s1[j] = t1; s2[j] = t2;
         }
-        s1[j] = t1; s2[j] = t2;
     }
 }
 

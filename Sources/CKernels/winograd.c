@@ -290,3 +290,94 @@ void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan
 void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
     if (rkan_kernels_avx2()) output_grad4_avx2(dm, dout, g, t0, t1); else output_grad4_sse2(dm, dout, g, t0, t1);
 }
+
+/* Weight transforms, on 8 channels at a time (C a multiple of 8), for output channels o0 <= o < o1.
+ * G x for a 3-vector (alpha = m + 2 outputs) and G^T x for an alpha-vector (G in Winograd.swift);
+ * the order of every operation is fixed (no reassociation, no fusion): the bytes of the Swift
+ * SIMD8 loops these replaced. */
+INLINE void gx(int m, v8 a, v8 b, v8 c, v8 *o) {
+    if (m == 2) {
+        o[0] = a; o[1] = 0.5f * (a + b + c); o[2] = 0.5f * (a - b + c); o[3] = c;
+    } else {
+        const float k3 = 1.0f / 3.0f, k15 = 1.0f / 15.0f;
+        const v8 s = a + c;
+        o[0] = a;
+        o[1] = k3 * (s + b);
+        o[2] = k3 * (b - s);
+        o[3] = -k15 * ((16.0f * a + 8.0f * b) + 4.0f * c);
+        o[4] = k15 * ((a + 4.0f * c) - 2.0f * b);
+        o[5] = c;
+    }
+}
+
+INLINE void gtx(int m, const v8 *x, int stride, v8 *o) {
+    if (m == 2) {
+        const v8 h = 0.5f * (x[stride] + x[2 * stride]), k = 0.5f * (x[stride] - x[2 * stride]);
+        o[0] = x[0] + h; o[1] = k; o[2] = h + x[3 * stride];
+        return;
+    }
+    const float k3 = 1.0f / 3.0f, k15 = 1.0f / 15.0f;
+    const v8 x3 = x[3 * stride], x4 = x[4 * stride];
+    const v8 s12 = x[stride] + x[2 * stride], d12 = x[stride] - x[2 * stride];
+    o[0] = x[0] + k3 * d12 + k15 * (x4 - 16.0f * x3);
+    o[1] = k3 * s12 - k15 * (8.0f * x3 + 2.0f * x4);
+    o[2] = (k3 * d12 + k15 * (4.0f * x4 - 4.0f * x3)) + x[5 * stride];
+}
+
+INLINE void weights_body(float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1) {
+    const int a = m + 2;
+    const long plane = O * C;
+    v8 g[9], h[18], row[6];
+    for (long o = o0; o < o1; o++)
+        for (long ch = 0; ch < C; ch += 8) {
+            for (int kh = 0; kh < 3; kh++)
+                for (int kw = 0; kw < 3; kw++) {
+                    int sh = flipped ? 2 - kh : kh, sw = flipped ? 2 - kw : kw;
+                    g[3 * kh + kw] = ld(w + ((o * 3 + sh) * 3 + sw) * C + ch);
+                }
+            for (int kw = 0; kw < 3; kw++) {   /* G times each column */
+                gx(m, g[kw], g[3 + kw], g[6 + kw], row);
+                for (int i = 0; i < a; i++) h[3 * i + kw] = row[i];
+            }
+            for (int i = 0; i < a; i++) {      /* each row times G^T */
+                gx(m, h[3 * i], h[3 * i + 1], h[3 * i + 2], row);
+                for (int j = 0; j < a; j++) st(u + (a * i + j) * plane + o * C + ch, row[j]);
+            }
+        }
+}
+
+INLINE void weight_grad_body(float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1) {
+    const int a = m + 2;
+    const long plane = O * C;
+    v8 x[36], f[18], c3[3];
+    for (long o = o0; o < o1; o++) {
+        const float *src = du + o * C;
+        float *g = dw + o * 9 * C;
+        for (long ch = 0; ch < C; ch += 8) {
+            for (int xi = 0; xi < a * a; xi++) x[xi] = ld(src + xi * plane + ch);
+            for (int i = 0; i < a; i++) {      /* each row times G */
+                gtx(m, x + a * i, 1, c3);
+                f[3 * i] = c3[0]; f[3 * i + 1] = c3[1]; f[3 * i + 2] = c3[2];
+            }
+            for (int kw = 0; kw < 3; kw++) {   /* G^T times each column */
+                gtx(m, f + kw, 3, c3);
+                float *q0 = g + kw * C + ch, *q1 = g + (3 + kw) * C + ch, *q2 = g + (6 + kw) * C + ch;
+                if (accumulate) { st(q0, ld(q0) + c3[0]); st(q1, ld(q1) + c3[1]); st(q2, ld(q2) + c3[2]); }
+                else { st(q0, c3[0]); st(q1, c3[1]); st(q2, c3[2]); }
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void weights_avx2(float *u, const float *w, long O, long C, int m, int f, long o0, long o1) { weights_body(u, w, O, C, m, f, o0, o1); }
+static void weights_sse2(float *u, const float *w, long O, long C, int m, int f, long o0, long o1) { weights_body(u, w, O, C, m, f, o0, o1); }
+__attribute__((target("avx2"))) static void weight_grad_avx2(float *d, const float *u, long O, long C, int m, int acc, long o0, long o1) { weight_grad_body(d, u, O, C, m, acc, o0, o1); }
+static void weight_grad_sse2(float *d, const float *u, long O, long C, int m, int acc, long o0, long o1) { weight_grad_body(d, u, O, C, m, acc, o0, o1); }
+
+void rkan_wino_weights(float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1) {
+    if (rkan_kernels_avx2()) weights_avx2(u, w, O, C, m, flipped, o0, o1); else weights_sse2(u, w, O, C, m, flipped, o0, o1);
+}
+
+void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1) {
+    if (rkan_kernels_avx2()) weight_grad_avx2(dw, du, O, C, m, accumulate, o0, o1); else weight_grad_sse2(dw, du, O, C, m, accumulate, o0, o1);
+}

@@ -43,6 +43,12 @@ void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan
                        long t0, long t1);
 void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
 
+/* Weight transforms of F(m x m, 3x3), m = 2 or 4, for output channels o0 <= o < o1 (C a multiple of 8):
+ * u[xi][o][c] = (G g G^T)_xi of the OHWI weight w (O, 3, 3, C), its kernel flipped in both axes when
+ * flipped; and dw (O, 3, 3, C) += (G^T dU G) from du[xi][o][c] (stored, not added, when !accumulate). */
+void rkan_wino_weights(float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1);
+void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1);
+
 /* Pointwise kernels over NHWC rows (rows x c, channel innermost), the same bytes in both builds
  * (pointwise.c). y = (x - m) * a + b, then + residual (NULL: none), then max(., 0) when relu
  * (NaN and -0 give +0), per channel j: */

@@ -358,74 +358,19 @@ public enum Winograd {
         }
     }
 
-    // MARK: Weight transforms (SIMD8 over channels)
-
-    typealias V8 = SIMD8<Float>
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V8 {
-        UnsafeRawPointer(p).loadUnaligned(as: V8.self)
-    }
-    @inline(__always) static func store(_ p: UnsafeMutablePointer<Float>, _ v: V8) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
-    }
-
-    /// o[0..<α] = G x for a 3-vector x (α = m + 2).
-    @inline(__always) static func gx(_ m: Int, _ a: V8, _ b: V8, _ c: V8, _ o: UnsafeMutablePointer<V8>) {
-        if m == 2 {
-            o[0] = a; o[1] = 0.5 * (a + b + c); o[2] = 0.5 * (a - b + c); o[3] = c
-        } else {
-            // Points 0, 1, −1, ½, −2, ∞ (see rkan_wino4_* in CKernels).
-            let (s, k3, k15): (V8, Float, Float) = (a + c, 1 / 3, 1 / 15)
-            o[0] = a
-            o[1] = k3 * (s + b)
-            o[2] = k3 * (b - s)
-            o[3] = -k15 * ((16 * a + 8 * b) + 4 * c)
-            o[4] = k15 * ((a + 4 * c) - 2 * b)
-            o[5] = c
-        }
-    }
-
-    /// Gᵀ x for an α-vector x read at `x[0], x[stride], …` (3 values).
-    @inline(__always) static func gtx(_ m: Int, _ x: UnsafePointer<V8>, _ stride: Int) -> (V8, V8, V8) {
-        if m == 2 {
-            let (h, k) = (0.5 * (x[stride] + x[2 * stride]), 0.5 * (x[stride] - x[2 * stride]))
-            return (x[0] + h, k, h + x[3 * stride])
-        }
-        let (k3, k15): (Float, Float) = (1 / 3, 1 / 15)
-        let (x3, x4) = (x[3 * stride], x[4 * stride])
-        let (s12, d12) = (x[stride] + x[2 * stride], x[stride] - x[2 * stride])
-        return (x[0] + k3 * d12 + k15 * (x4 - 16 * x3), k3 * s12 - k15 * (8 * x3 + 2 * x4),
-                (k3 * d12 + k15 * (4 * x4 - 4 * x3)) + x[5 * stride])
-    }
+    // MARK: Weight transforms (CKernels `rkan_wino_weights`, `rkan_wino_weight_grad`)
+    //
+    // G (α × 3) for F(2×2): rows (1, 0, 0), ½(1, 1, 1), ½(1, −1, 1), (0, 0, 1); for F(4×4) with
+    // points 0, 1, −1, ½, −2, ∞: (1, 0, 0), ⅓(1, 1, 1), ⅓(−1, 1, −1), −1/15(16, 8, 4),
+    // 1/15(1, −2, 4), (0, 0, 1). Both transforms apply G to 8 channels at a time in a fixed order.
 
     /// U[ξ][o][c] = (G g Gᵀ)_ξ for the OHWI weight (O, 3, 3, C), or for its kernel flipped in
     /// both spatial axes (the input gradient's conv).
     static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
                                  outChannels O: Int, inChannels C: Int, m: Int, flipped: Bool) {
-        let (a, plane) = (m + 2, O * C)
+        // `rkan_wino_weights` (CKernels, AVX2 where the CPU has it): the arithmetic of `gx`.
         Parallel.forEachChunk(count: O, chunk: max(1, 4096 / C)) { os in
-            withUnsafeTemporaryAllocation(of: V8.self, capacity: 9 + 3 * a + a) { buf in
-                let g = buf.baseAddress!, h = g + 9, row = h + 3 * a   // g (3, 3); h = G g (α, 3)
-                for o in os {
-                    var ch = 0
-                    while ch < C {
-                        for kh in 0..<3 {
-                            for kw in 0..<3 {
-                                let (sh, sw) = flipped ? (2 - kh, 2 - kw) : (kh, kw)
-                                g[3 * kh + kw] = load(w + ((o * 3 + sh) * 3 + sw) * C + ch)
-                            }
-                        }
-                        for kw in 0..<3 {   // G times each column
-                            gx(m, g[kw], g[3 + kw], g[6 + kw], row)
-                            for i in 0..<a { h[3 * i + kw] = row[i] }
-                        }
-                        for i in 0..<a {    // each row times Gᵀ
-                            gx(m, h[3 * i], h[3 * i + 1], h[3 * i + 2], row)
-                            for j in 0..<a { store(u + (a * i + j) * plane + o * C + ch, row[j]) }
-                        }
-                        ch += 8
-                    }
-                }
-            }
+            rkan_wino_weights(u, w, O, C, Int32(m), flipped ? 1 : 0, os.lowerBound, os.upperBound)
         }
     }
 
@@ -434,32 +379,9 @@ public enum Winograd {
     /// sums never are −0).
     static func transformWeightGradient(_ dw: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>,
                                         outChannels O: Int, inChannels C: Int, m: Int, accumulate: Bool) {
-        let (a, plane) = (m + 2, O * C)
+        // `rkan_wino_weight_grad` (CKernels, AVX2 where the CPU has it): the arithmetic of `gtx`.
         Parallel.forEachChunk(count: O, chunk: max(1, 4096 / C)) { os in
-            withUnsafeTemporaryAllocation(of: V8.self, capacity: a * a + 3 * a) { buf in
-                let x = buf.baseAddress!, f = x + a * a   // x = dU (α, α); f = dU G (α, 3)
-                for o in os {
-                    let src = du + o * C, g = dw + o * 9 * C
-                    var ch = 0
-                    while ch < C {
-                        for xi in 0..<(a * a) { x[xi] = load(src + xi * plane + ch) }
-                        for i in 0..<a {   // each row times G
-                            let r = gtx(m, x + a * i, 1)
-                            f[3 * i] = r.0; f[3 * i + 1] = r.1; f[3 * i + 2] = r.2
-                        }
-                        for kw in 0..<3 {  // Gᵀ times each column
-                            let c = gtx(m, f + kw, 3)
-                            let (q0, q1, q2) = (g + kw * C + ch, g + (3 + kw) * C + ch, g + (6 + kw) * C + ch)
-                            if accumulate {
-                                store(q0, load(q0) + c.0); store(q1, load(q1) + c.1); store(q2, load(q2) + c.2)
-                            } else {
-                                store(q0, c.0); store(q1, c.1); store(q2, c.2)
-                            }
-                        }
-                        ch += 8
-                    }
-                }
-            }
+            rkan_wino_weight_grad(dw, du, O, C, Int32(m), accumulate ? 1 : 0, os.lowerBound, os.upperBound)
         }
     }
 }
