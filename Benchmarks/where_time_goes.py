@@ -36,7 +36,11 @@ import compare  # noqa: E402  (rows, `machine`, `last_json`, the binary's folder
 CATEGORIES = ["conv", "batchnorm", "relu", "memset/memmove", "add / accumulate", "pooling", "optimizer", "other"]
 WINOGRAD_KERNELS = {"input_avx2", "input_sse2", "input4_avx2", "input4_sse2", "output_avx2", "output_sse2",
                     "output4_avx2", "output4_sse2", "output_grad_avx2", "output_grad_sse2",
-                    "output_grad4_avx2", "output_grad4_sse2"}
+                    "output_grad4_avx2", "output_grad4_sse2", "weights_avx2", "weights_sse2",
+                    "weight_grad_avx2", "weight_grad_sse2"}
+# CKernels/pointwise.c (BatchNorm, ReLU and the add, since 2026-12-01).
+POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",
+                     "relu": "relu", "relu_backward": "relu", "add": "add / accumulate"}
 INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp")
 
 
@@ -46,6 +50,9 @@ def ours_category(symbol):
         return None
     if "sgemm" in symbol or "im2col" in symbol or "col2im" in symbol or "Winograd" in symbol or symbol in WINOGRAD_KERNELS:
         return "conv"
+    base = re.sub(r"_(avx2|sse2)$", "", symbol)
+    if base in POINTWISE_KERNELS and base != symbol:
+        return POINTWISE_KERNELS[base]
     if "BatchNorm" in symbol:
         return "batchnorm"
     if "relu" in symbol.lower():
