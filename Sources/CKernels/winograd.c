@@ -10,6 +10,7 @@
 #include <string.h>
 
 typedef float v8 __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -20,6 +21,17 @@ INLINE void st(float *p, v8 v) { memcpy(p, &v, sizeof v); }
 INLINE void bt(v8 a, v8 b, v8 c, v8 d, v8 o[4]) { o[0] = a - c; o[1] = b + c; o[2] = c - b; o[3] = b - d; }
 INLINE void at(v8 a, v8 b, v8 c, v8 d, v8 o[2]) { o[0] = a + b + c; o[1] = b - c - d; }
 INLINE void ax(v8 a, v8 b, v8 o[4]) { o[0] = a; o[1] = a + b; o[2] = a - b; o[3] = -b; }
+
+/* Stores v at o (an address of the output `out`), through the epilogue when there is one. */
+INLINE void put(float *o, v8 v, const rkan_epilogue *ep, const float *out, long ch) {
+    if (ep) {
+        const v8 zero = {0};
+        v = (v - ld(ep->mean + ch)) * ld(ep->scale + ch) + ld(ep->shift + ch);
+        if (ep->residual) v = v + ld(ep->residual + (o - out));
+        if (ep->relu) v = (v8)((v8i)v & (v8i)(v > zero));
+    }
+    st(o, v);
+}
 
 INLINE void tile_of(const rkan_wino_geometry *g, long t, long *n, long *ty, long *tx) {
     long rem = t % g->tiles_per_image;
@@ -74,8 +86,8 @@ INLINE long out_tile(const rkan_wino_geometry *g, long t, long m, long *rows, lo
     return ((n * g->height + oy) * g->width + ox) * g->channels;
 }
 
-INLINE void output_body(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
-                        long t0, long t1) {
+INLINE void output_body(float *out, const float *m, const float *bias, const rkan_epilogue *ep,
+                        const rkan_wino_geometry *g, long t0, long t1) {
     const long Wo = g->width, O = g->channels, plane = g->plane;
     for (long t = t0; t < t1; t++) {
         long rows, cols;
@@ -95,11 +107,11 @@ INLINE void output_body(float *out, const float *m, const float *bias, const rka
                 y0[0] += b; y0[1] += b; y1[0] += b; y1[1] += b;
             }
             float *o = base + ch;
-            st(o, y0[0]);
-            if (right) st(o + O, y1[0]);
+            put(o, y0[0], ep, out, ch);
+            if (right) put(o + O, y1[0], ep, out, ch);
             if (down) {
-                st(o + Wo * O, y0[1]);
-                if (right) st(o + Wo * O + O, y1[1]);
+                put(o + Wo * O, y0[1], ep, out, ch);
+                if (right) put(o + Wo * O + O, y1[1], ep, out, ch);
             }
         }
     }
@@ -181,8 +193,8 @@ INLINE void input4_body(float *v, const float *input, const float *zeros, const 
     }
 }
 
-INLINE void output4_body(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
-                         long t0, long t1) {
+INLINE void output4_body(float *out, const float *m, const float *bias, const rkan_epilogue *ep,
+                         const rkan_wino_geometry *g, long t0, long t1) {
     const long Wo = g->width, O = g->channels, plane = g->plane;
     for (long t = t0; t < t1; t++) {
         long rows, cols;
@@ -201,7 +213,7 @@ INLINE void output4_body(float *out, const float *m, const float *bias, const rk
             for (long j = 0; j < cols; j++) {   /* A^T times columns */
                 for (int i = 0; i < 6; i++) col[i] = s[i][j];
                 at6(col, y);
-                for (long r = 0; r < rows; r++) st(base + (r * Wo + j) * O + ch, bias ? y[r] + b : y[r]);
+                for (long r = 0; r < rows; r++) put(base + (r * Wo + j) * O + ch, bias ? y[r] + b : y[r], ep, out, ch);
             }
         }
     }
@@ -233,14 +245,14 @@ INLINE void output_grad4_body(float *dm, const float *dout, const rkan_wino_geom
 /* The two builds of each kernel. */
 __attribute__((target("avx2"))) static void input_avx2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input_body(v, i, z, g, a, b); }
 static void input_sse2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input_body(v, i, z, g, a, b); }
-__attribute__((target("avx2"))) static void output_avx2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, g, a, b); }
-static void output_sse2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, g, a, b); }
+__attribute__((target("avx2"))) static void output_avx2(float *o, const float *m, const float *bias, const rkan_epilogue *e, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, e, g, a, b); }
+static void output_sse2(float *o, const float *m, const float *bias, const rkan_epilogue *e, const rkan_wino_geometry *g, long a, long b) { output_body(o, m, bias, e, g, a, b); }
 __attribute__((target("avx2"))) static void output_grad_avx2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad_body(d, y, g, a, b); }
 static void output_grad_sse2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad_body(d, y, g, a, b); }
 __attribute__((target("avx2"))) static void input4_avx2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input4_body(v, i, z, g, a, b); }
 static void input4_sse2(float *v, const float *i, const float *z, const rkan_wino_geometry *g, long a, long b) { input4_body(v, i, z, g, a, b); }
-__attribute__((target("avx2"))) static void output4_avx2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output4_body(o, m, bias, g, a, b); }
-static void output4_sse2(float *o, const float *m, const float *bias, const rkan_wino_geometry *g, long a, long b) { output4_body(o, m, bias, g, a, b); }
+__attribute__((target("avx2"))) static void output4_avx2(float *o, const float *m, const float *bias, const rkan_epilogue *e, const rkan_wino_geometry *g, long a, long b) { output4_body(o, m, bias, e, g, a, b); }
+static void output4_sse2(float *o, const float *m, const float *bias, const rkan_epilogue *e, const rkan_wino_geometry *g, long a, long b) { output4_body(o, m, bias, e, g, a, b); }
 __attribute__((target("avx2"))) static void output_grad4_avx2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad4_body(d, y, g, a, b); }
 static void output_grad4_sse2(float *d, const float *y, const rkan_wino_geometry *g, long a, long b) { output_grad4_body(d, y, g, a, b); }
 
@@ -271,8 +283,8 @@ void rkan_wino_input(float *v, const float *input, const float *zeros, const rka
     if (rkan_kernels_avx2()) input_avx2(v, input, zeros, g, t0, t1); else input_sse2(v, input, zeros, g, t0, t1);
 }
 
-void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g, long t0, long t1) {
-    if (rkan_kernels_avx2()) output_avx2(out, m, bias, g, t0, t1); else output_sse2(out, m, bias, g, t0, t1);
+void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_epilogue *ep, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) output_avx2(out, m, bias, ep, g, t0, t1); else output_sse2(out, m, bias, ep, g, t0, t1);
 }
 
 void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {
@@ -283,8 +295,8 @@ void rkan_wino4_input(float *v, const float *input, const float *zeros, const rk
     if (rkan_kernels_avx2()) input4_avx2(v, input, zeros, g, t0, t1); else input4_sse2(v, input, zeros, g, t0, t1);
 }
 
-void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g, long t0, long t1) {
-    if (rkan_kernels_avx2()) output4_avx2(out, m, bias, g, t0, t1); else output4_sse2(out, m, bias, g, t0, t1);
+void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_epilogue *ep, const rkan_wino_geometry *g, long t0, long t1) {
+    if (rkan_kernels_avx2()) output4_avx2(out, m, bias, ep, g, t0, t1); else output4_sse2(out, m, bias, ep, g, t0, t1);
 }
 
 void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1) {

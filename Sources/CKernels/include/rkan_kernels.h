@@ -27,10 +27,19 @@ typedef struct {
 void rkan_wino_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
                      long t0, long t1);
 
-/* out tile = A^T M A (+ bias, may be NULL) for tiles t0 <= t < t1, from m[xi][t][c]; outputs past
- * the edge of the (height x width) output are not written. */
-void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
-                      long t0, long t1);
+/* What an inference-mode BatchNorm (and the residual add and ReLU after it) does to a conv's output,
+ * applied as the output is written: v = (y - mean) * scale + shift, then + residual (NULL: none; the
+ * same (N, height, width, channels) indexing as the output), then max(v, 0) when relu (NaN, -0 give +0).
+ * The bytes of running the ops one after another. */
+typedef struct {
+    const float *mean, *scale, *shift, *residual;
+    int relu;
+} rkan_epilogue;
+
+/* out tile = A^T M A (+ bias, may be NULL) for tiles t0 <= t < t1, from m[xi][t][c], then the
+ * epilogue (NULL: none); outputs past the edge of the (height x width) output are not written. */
+void rkan_wino_output(float *out, const float *m, const float *bias, const rkan_epilogue *ep,
+                      const rkan_wino_geometry *g, long t0, long t1);
 
 /* dm[xi][t][c] = (A dY A^T)_xi for tiles t0 <= t < t1 from dY (height x width); positions past
  * the edge count as zeros. */
@@ -39,8 +48,8 @@ void rkan_wino_output_grad(float *dm, const float *dout, const rkan_wino_geometr
 /* The same three for F(4x4, 3x3) (points 0, 1, -1, 1/2, -2, infinity): 6x6 windows at stride 4, 36 planes, 4x4 output tiles. */
 void rkan_wino4_input(float *v, const float *input, const float *zeros, const rkan_wino_geometry *g,
                       long t0, long t1);
-void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_wino_geometry *g,
-                       long t0, long t1);
+void rkan_wino4_output(float *out, const float *m, const float *bias, const rkan_epilogue *ep,
+                       const rkan_wino_geometry *g, long t0, long t1);
 void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1);
 
 /* Weight transforms of F(m x m, 3x3), m = 2 or 4, for output channels o0 <= o < o1 (C a multiple of 8):

@@ -137,6 +137,27 @@ public final class BatchNorm2d: Layer {
         }
     }
 
+    /// Eval mode's per-channel `m` (running mean), `a = γ / √(running var + ε)` and `b = β`.
+    private func evalCoefficients(_ m: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>,
+                                  _ b: UnsafeMutablePointer<Float>) {
+        let w = weight.value!, bi = bias.value!, rm = runningMean.value!, rv = runningVar.value!
+        for j in 0..<channels {
+            m[j] = rm[j]
+            a[j] = Float(Double(w[j]) / (Double(rv[j]) + Double(eps)).squareRoot())
+            b[j] = bi[j]
+        }
+    }
+
+    /// This layer in eval mode, then `+ residual` and ReLU when asked, as the epilogue of the conv
+    /// that feeds it (`Conv2d.forward(_:mode:then:)`): the bytes of `forward(_:mode: .eval)` and the
+    /// ops after it. Made per call: it holds the current running statistics.
+    public func epilogue(adding residual: Tensor? = nil, relu: Bool) -> ConvEpilogue {
+        input = nil
+        let e = ConvEpilogue(channels: channels, residual: residual, relu: relu, macs: macs, macsPerElement: 4)
+        evalCoefficients(e.coefficients, e.coefficients + channels, e.coefficients + 2 * channels)
+        return e
+    }
+
     /// - Parameter x: (N, H, W, C) or (N, C).
     /// - Returns: same shape.
     /// - Throws: `EngineError.shapeMismatch` when the last dimension is not C or the rank is not 2 or 4;
@@ -172,11 +193,7 @@ public final class BatchNorm2d: Layer {
         switch mode {
         case .eval:
             input = nil
-            for j in 0..<c {
-                m[j] = rm[j]
-                a[j] = Float(Double(w[j]) / (Double(rv[j]) + Double(eps)).squareRoot())
-                b[j] = bi[j]
-            }
+            evalCoefficients(m, a, b)
         case .train:
             let images = x.shape[0], perImage = x.rank == 4 ? x.shape[1] * x.shape[2] : 1
             let globalRows = sharding.globalBatch(localBatch: images) * perImage

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Tuning of the im2col path: the batch is processed in chunks of whole images whose col
@@ -33,12 +34,17 @@ public enum Conv2dTuning {
 ///     for the stage: `ConvTuning.resolved(for:_:)`; `winograd-mixed` itself is refused).
 ///   - transformed: `weight` already in Winograd's domain for `.forward` (shared by the shards of
 ///     one layer call), or nil to transform it here when the geometry takes a Winograd path.
+///   - epilogue: an inference-mode BatchNorm (+ residual, ReLU) applied to the output as it is
+///     made: in the Winograd output transform, after each im2col chunk's GEMM, or after the 1×1
+///     GEMM; its residual pointer indexes like `out`. The bytes of the separate ops.
 public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                           _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry,
-                          tuning: ConvTuning, transformed: WinogradWeights? = nil) {
+                          tuning: ConvTuning, transformed: WinogradWeights? = nil,
+                          epilogue: UnsafePointer<rkan_epilogue>? = nil) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     if let m = Winograd.tile(for: g, tuning.algorithm) {
-        return Winograd.forward(out, inp, weight, bias, g, m: m, chunkFloats: tuning.chunkFloats, transformed: transformed)
+        return Winograd.forward(out, inp, weight, bias, g, m: m, chunkFloats: tuning.chunkFloats, transformed: transformed,
+                                epilogue: epilogue)
     }
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     /// out rows (m, O) = a (m, K) · Wᵀ, per group; `split` chooses `BLAS.sgemm` over one call.
@@ -52,8 +58,19 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
             }
         }
     }
+    /// Bias, then the epilogue, on output rows `rows` (when there is an epilogue; else the bias
+    /// is added over all rows at the end).
+    func finish(_ rows: Range<Int>) {
+        guard let ep = epilogue?.pointee else { return }
+        let o = out + rows.lowerBound * O
+        if let bias { for row in 0..<rows.count { addInPlace(o + row * O, bias, O) } }
+        rkan_bn_apply(o, o, rows.count, O, ep.mean, ep.scale, ep.shift, ep.residual.map { $0 + rows.lowerBound * O }, ep.relu)
+    }
     if g.isDirectGEMM {
         gemm(inp, lda: g.inChannels, rows: g.rows, out, split: true)
+        if epilogue != nil {
+            Parallel.forEachChunk(count: g.rows, chunk: max(1, 16_384 / O)) { finish($0) }
+        }
     } else {
         let per = Conv2dTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
         let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
@@ -63,6 +80,7 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
                 defer { BufferPool.shared.give(col, colCount) }
                 im2col(col, inp, g, images: images)
                 gemm(col, lda: g.patch, rows: images.count * pixels, out + images.lowerBound * pixels * O, split: false)
+                finish((images.lowerBound * pixels)..<(images.upperBound * pixels))
             }
         } else {
             let col = BufferPool.shared.take(colCount)   // (per·Ho·Wo, K)
@@ -72,11 +90,12 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
                 let n1 = min(g.batch, n0 + per)
                 im2col(col, inp, g, images: n0..<n1)
                 gemm(col, lda: g.patch, rows: (n1 - n0) * pixels, out + n0 * pixels * O, split: true)
+                finish((n0 * pixels)..<(n1 * pixels))
                 n0 = n1
             }
         }
     }
-    if let bias { addBiasRows(out, bias, rows: g.rows, cols: O) }
+    if let bias, epilogue == nil { addBiasRows(out, bias, rows: g.rows, cols: O) }
 }
 
 /// Gradients of `conv2dForward`.
@@ -255,15 +274,40 @@ public final class Conv2d: Layer {
     /// The kernel runs once per batch shard (`BatchSharding`), so an image's bytes do not depend
     /// on how many images one call holds (GEMM splits and chunking depend on the batch).
     public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+        try forward(x, mode: mode, then: nil)
+    }
+
+    /// The conv with an inference-mode BatchNorm (+ residual, ReLU) applied to its output as it
+    /// is made (`BatchNorm2d.epilogue(adding:relu:)`): the bytes of running the BN layer (and
+    /// `addForward`, ReLU) on the output, without the extra passes over it.
+    /// - Throws: as `forward(_:mode:)`; `.shapeMismatch` (op "add") when the residual's shape is not
+    ///   the output's; `.invalidArgument` for an epilogue in train mode or of another channel count.
+    public func forward(_ x: Tensor, mode: Mode, then epilogue: ConvEpilogue?) throws -> Tensor {
         let g = try geometry(for: x.shape)
+        if let epilogue {
+            guard mode == .eval, epilogue.channels == outChannels else {
+                throw EngineError.invalidArgument(op: "Conv2d", detail: "an epilogue needs eval mode and \(outChannels) channels, got \(mode) and \(epilogue.channels)")
+            }
+            if let r = epilogue.residual, r.shape != g.outputShape {
+                throw EngineError.shapeMismatch(op: "add", detail: "a \(shapeString(g.outputShape)) vs b \(shapeString(r.shape))")
+            }
+            epilogue.countMACs(elements: g.outputShape.reduce(1, *))
+        }
         let y = Tensor(uninitialized: g.outputShape)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
         let tuning = context.conv.resolved(for: mode == .train ? .trainingForward : .inferenceForward, g)
         let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning.algorithm, pass: .forward)
         defer { u?.release() }
         context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
-            conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
-                          g.with(batch: r.count), tuning: tuning, transformed: u)
+            var ep = epilogue.map {
+                rkan_epilogue(mean: $0.mean, scale: $0.scale, shift: $0.shift,
+                              residual: $0.residual.map { UnsafePointer($0.data + r.lowerBound * outPer) }, relu: $0.relu ? 1 : 0)
+            }
+            withUnsafePointer(to: &ep) { p in
+                conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
+                              g.with(batch: r.count), tuning: tuning, transformed: u,
+                              epilogue: epilogue == nil ? nil : UnsafeRawPointer(p).assumingMemoryBound(to: rkan_epilogue.self))
+            }
         }
         context.macs.add(g.macs)
         cache = mode == .train ? (x, g) : nil
@@ -293,4 +337,30 @@ public final class Conv2d: Layer {
         if let b = bias { addInPlace(b.grad, total.values + wCount, bCount) }
         return dx
     }
+}
+
+/// An inference-mode BatchNorm, optionally followed by a residual add and ReLU, to be applied by a
+/// conv to its output as it is written (`Conv2d.forward(_:mode:then:)`); made by
+/// `BatchNorm2d.epilogue(adding:relu:)` with the coefficients BatchNorm's own eval forward uses.
+public final class ConvEpilogue {
+    public let channels: Int
+    let coefficients: UnsafeMutablePointer<Float>   // (3, C): mean, scale, shift
+    let residual: Tensor?
+    let relu: Bool
+    private let macs: MACCounter
+    private let macsPerElement: Int
+
+    init(channels: Int, residual: Tensor?, relu: Bool, macs: MACCounter, macsPerElement: Int) {
+        self.channels = channels; self.residual = residual; self.relu = relu
+        self.macs = macs; self.macsPerElement = macsPerElement
+        coefficients = .allocate(capacity: 3 * channels)
+    }
+    deinit { coefficients.deallocate() }
+
+    var mean: UnsafePointer<Float> { UnsafePointer(coefficients) }
+    var scale: UnsafePointer<Float> { UnsafePointer(coefficients + channels) }
+    var shift: UnsafePointer<Float> { UnsafePointer(coefficients + 2 * channels) }
+
+    /// Counts what the BatchNorm layer would have counted for `elements` values.
+    func countMACs(elements: Int) { macs.add(macsPerElement * elements) }
 }

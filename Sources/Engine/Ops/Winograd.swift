@@ -157,13 +157,14 @@ public enum Winograd {
     /// `transformed`, when given, is U of `weight` for the forward (`WinogradWeights`).
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int,
-                        chunkFloats: Int, transformed: WinogradWeights? = nil) {
+                        chunkFloats: Int, transformed: WinogradWeights? = nil,
+                        epilogue: UnsafePointer<rkan_epilogue>? = nil) {
         if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                       chunkFloats: chunkFloats)
         withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C) { u in
-            convolve(out, inp, u, transposedWeights: true, s, bias: bias)
+            convolve(out, inp, u, transposedWeights: true, s, bias: bias, epilogue: epilogue)
         }
     }
 
@@ -209,8 +210,10 @@ public enum Winograd {
     /// `out = conv(inp, w) (+ bias)` with transformed weights `u` (α², Co, Ci) of the forward
     /// conv's (O, C): `transposedWeights` computes that conv (s.inC = C, s.outC = O, B = U_ξᵀ);
     /// otherwise its input gradient (s.inC = O, s.outC = C, B = U_ξ of the flipped kernel).
+    /// `epilogue` (forward only): BatchNorm, residual and ReLU applied as the output tiles are written.
     static func convolve(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                         _ u: UnsafePointer<Float>, transposedWeights: Bool, _ s: Shape, bias: UnsafePointer<Float>?) {
+                         _ u: UnsafePointer<Float>, transposedWeights: Bool, _ s: Shape, bias: UnsafePointer<Float>?,
+                         epilogue: UnsafePointer<rkan_epilogue>? = nil) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
         let vCount = planes * per * tpi * s.inC, mCount = planes * per * tpi * s.outC
         let zeros = BufferPool.shared.take(s.inC)
@@ -236,7 +239,7 @@ public enum Winograd {
                 }
             }
             Parallel.forEachChunk(count: t, chunk: tileChunk) { r in
-                transformOutput(out, m, tiles: t, s, firstImage: images.lowerBound, r, bias: bias)
+                transformOutput(out, m, tiles: t, s, firstImage: images.lowerBound, r, bias: bias, epilogue: epilogue)
             }
         }
 
@@ -336,14 +339,15 @@ public enum Winograd {
         }
     }
 
-    /// out tile = Aᵀ M A (+ bias) for tiles `range`; outputs past the image edge are dropped.
+    /// out tile = Aᵀ M A (+ bias), then the epilogue, for tiles `range`; outputs past the image edge are dropped.
     static func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, tiles: Int,
-                                _ s: Shape, firstImage: Int, _ range: Range<Int>, bias: UnsafePointer<Float>?) {
+                                _ s: Shape, firstImage: Int, _ range: Range<Int>, bias: UnsafePointer<Float>?,
+                                epilogue: UnsafePointer<rkan_epilogue>? = nil) {
         var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, tiles: tiles)
         if s.m == 4 {
-            rkan_wino4_output(out, m, bias, &g, range.lowerBound, range.upperBound)
+            rkan_wino4_output(out, m, bias, epilogue, &g, range.lowerBound, range.upperBound)
         } else {
-            rkan_wino_output(out, m, bias, &g, range.lowerBound, range.upperBound)
+            rkan_wino_output(out, m, bias, epilogue, &g, range.lowerBound, range.upperBound)
         }
     }
 
