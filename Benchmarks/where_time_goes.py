@@ -41,7 +41,7 @@ WINOGRAD_KERNELS = {"input_avx2", "input_sse2", "input4_avx2", "input4_sse2", "o
 # CKernels/pointwise.c (BatchNorm, ReLU and the add, since 2026-12-01).
 POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",
                      "relu": "relu", "relu_backward": "relu", "add": "add / accumulate"}
-INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp")
+INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp|__ieee754_(log|exp)")
 
 
 def ours_category(symbol):
