@@ -22,17 +22,17 @@ import compare  # noqa: E402  (the rows, `ours` and the machine description)
 
 def bench(binary, spec, mode, batch, size, a):
     """(img/s, OpenBLAS core, conv algorithm) of one invocation of `binary`."""
-    saved = compare.BIN
-    compare.BIN = os.path.dirname(os.path.abspath(binary))
+    saved = compare.OURS
+    compare.OURS = os.path.abspath(binary)
     try:
         return compare.ours(spec, mode, batch, size, a)
     finally:
-        compare.BIN = saved
+        compare.OURS = saved
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--before", required=True, help="the binary before the change (its rkan-repro)")
+    p.add_argument("--before", required=True, help="the rkan-repro binary before the change (any file name)")
     p.add_argument("--after", required=True, help="the binary after the change")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)

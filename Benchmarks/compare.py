@@ -36,6 +36,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "release")
+# The rkan-repro binary measured: BIN's unless a caller (before_after.py) names another file.
+OURS = None
+
+
+def ours_binary():
+    return OURS or os.path.join(BIN, "rkan-repro")
 BEGIN, END = "<!-- compare:begin", "<!-- compare:end"
 
 # (spec, batch, size): the issue's rows; each runs in train and infer.
@@ -71,7 +77,7 @@ def last_json(text):
 
 def ours(spec, mode, batch, size, a):
     """(img/s, OpenBLAS core that ran, 3×3 conv algorithm) of one `rkan-repro bench` invocation."""
-    out = run([os.path.join(BIN, "rkan-repro"), "bench", spec, "--size", str(size), "--batch", str(batch),
+    out = run([ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
                "--mode", mode, "--classes", str(a.classes), "--threads", str(a.threads), "--warmup", str(a.warmup),
                "--iterations", str(a.iters), "--repeats", "1", "--json"] + blas_core_args(a))
     j = last_json(out)
@@ -112,7 +118,7 @@ def torch_peer(spec, mode, batch, size, a):
 
 
 def macs(spec, size, classes):
-    return last_json(run([os.path.join(BIN, "rkan-repro"), "models", "--json", "--classes", str(classes),
+    return last_json(run([ours_binary(), "models", "--json", "--classes", str(classes),
                           "--size", str(size), spec]))["macs"]
 
 
@@ -242,7 +248,7 @@ def main():
     rss = None
     if not a.no_rss:
         common = ["--batch", "32", "--size", "128", "--mode", "train", "--threads", str(a.threads), "--classes", str(a.classes)]
-        rss = (peak_rss_mb([os.path.join(BIN, "rkan-repro"), "bench", "resnet50", *common,
+        rss = (peak_rss_mb([ours_binary(), "bench", "resnet50", *common,
                             "--warmup", "1", "--iterations", "1", "--repeats", "1", "--json"]),
                peak_rss_mb([sys.executable, os.path.join(ROOT, "Benchmarks", "peer_torch.py"), "--spec", "resnet50",
                             *common, "--warmup", "1", "--iters", "1",

@@ -36,7 +36,7 @@ def build_shim(folder):
 
 def step_flops(shim, spec, mode, batch, size, algorithm, classes):
     env = dict(os.environ, LD_PRELOAD=shim, RKAN_CONV_ALGO=algorithm)
-    cmd = [os.path.join(compare.BIN, "rkan-repro"), "bench", spec, "--size", str(size), "--batch", str(batch),
+    cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
            "--mode", mode, "--warmup", "0", "--iterations", "1", "--repeats", "1", "--threads", "1",
            "--classes", str(classes)]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -58,6 +58,8 @@ def main():
     if not rows:
         raise SystemExit(f"gemm_flops.py: --rows {a.rows} names none of compare.py's rows ({', '.join(r[0] for r in compare.ROWS)})")
     algorithms = a.algorithms.split(",")
+    if not os.access(compare.ours_binary(), os.X_OK):
+        raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release)")
     with tempfile.TemporaryDirectory() as tmp:
         shim = build_shim(tmp)
         model, vendor, cpus = compare.machine()

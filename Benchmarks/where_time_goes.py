@@ -91,7 +91,7 @@ def profile_ours(spec, mode, batch, size, a):
     folder = tempfile.mkdtemp(prefix="rkan-where-")
     try:
         data = os.path.join(folder, "perf.data")
-        cmd = [os.path.join(compare.BIN, "rkan-repro"), "bench", spec, "--size", str(size), "--batch", str(batch),
+        cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
                "--mode", mode, "--classes", "100", "--threads", str(a.threads), "--warmup", "1",
                "--iterations", str(a.iters), "--repeats", "1", "--json"] + compare.blas_core_args(a)
         out = compare.run(["perf", "record", "-q", "-F", "499", "-o", data, "--"] + cmd)
@@ -149,8 +149,8 @@ def main():
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **fast})
     if not shutil.which("perf"):
         raise SystemExit("perf is not installed (Debian: apt-get install linux-perf); it profiles rkan-repro")
-    if not os.path.exists(os.path.join(compare.BIN, "rkan-repro")):
-        raise SystemExit(f"no {compare.BIN}/rkan-repro: build it first (swift build -c release)")
+    if not os.path.exists(compare.ours_binary()):
+        raise SystemExit(f"no {compare.ours_binary()}: build it first (swift build -c release)")
     short = {"resnet18": "resnet18(stem=small)", "resnet50": "resnet50"}
     wanted = [short.get(r, r) for r in a.rows.split(",")]
     rows = [r for r in compare.ROWS if r[0] in wanted]

@@ -7,24 +7,12 @@
  * Every value goes through the same IEEE operations in the same order in both builds and in
  * the scalar tails (never fused: `fp contract(off)`), and each per-channel sum adds its rows in
  * row order from +0: the bytes of the plain loops they replace. */
-#pragma clang diagnostic ignored "-Wpsabi"
-#pragma clang fp contract(off)
-#include <string.h>
+#include "vec8.h"
 
-typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
 typedef double v8d __attribute__((vector_size(64)));
 
-#define INLINE static inline __attribute__((always_inline))
-
-INLINE v8 ld(const float *p) { v8 v; memcpy(&v, p, sizeof v); return v; }
-INLINE void st(float *p, v8 v) { memcpy(p, &v, sizeof v); }
 INLINE v8d ldd(const double *p) { v8d v; memcpy(&v, p, sizeof v); return v; }
 INLINE void std8(double *p, v8d v) { memcpy(p, &v, sizeof v); }
-/* v > 0 ? v : +0 (NaN and -0 give +0), as ReLU's forward. */
-INLINE v8 relu8(v8 v) { const v8 zero = {0}; return (v8)((v8i)v & (v8i)(v > zero)); }
-/* m > 0 ? g : +0, as ReLU's backward rule. */
-INLINE v8 pass8(v8 g, v8 m) { const v8 zero = {0}; return (v8)((v8i)g & (v8i)(m > zero)); }
 INLINE float relu1(float v) { return v > 0 ? v : 0; }
 INLINE float pass1(float g, float m) { return m > 0 ? g : 0; }
 
@@ -55,7 +43,7 @@ INLINE void bn_apply_body(float *y, const float *x, long rows, long c, const flo
 INLINE void bn_sums_body(double *s1, double *s2, const float *p, const double *sa, const float *q,
                          const double *sb, const float *mask, long rows, long c) {
     for (long j = 0; j < c; j++) { s1[j] = 0; s2[j] = 0; }
-    const long group = c >= 512 ? 4 : 2048 / c < 4 ? 4 : 2048 / c;
+    const long group = 2048 / c < 4 ? 4 : 2048 / c;
     for (long g0 = 0; g0 < rows; g0 += group) {
         const long g1 = g0 + group < rows ? g0 + group : rows;
         long j = 0;

@@ -2,20 +2,7 @@
 
 #include <cpuid.h>
 
-/* The v8 helpers below are always inlined, so no vector crosses a call boundary and the ABI
- * note (-Wpsabi) about AVX vectors in the SSE2 builds does not apply. */
-#pragma clang diagnostic ignored "-Wpsabi"
-/* No fused multiply-adds: both builds must round every operation the same way. */
-#pragma clang fp contract(off)
-#include <string.h>
-
-typedef float v8 __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
-
-#define INLINE static inline __attribute__((always_inline))
-
-INLINE v8 ld(const float *p) { v8 v; memcpy(&v, p, sizeof v); return v; }
-INLINE void st(float *p, v8 v) { memcpy(p, &v, sizeof v); }
+#include "vec8.h"
 
 /* 1-D transforms on 4 (or 2) vectors: B^T x, A^T x, A x. */
 INLINE void bt(v8 a, v8 b, v8 c, v8 d, v8 o[4]) { o[0] = a - c; o[1] = b + c; o[2] = c - b; o[3] = b - d; }
@@ -25,10 +12,9 @@ INLINE void ax(v8 a, v8 b, v8 o[4]) { o[0] = a; o[1] = a + b; o[2] = a - b; o[3]
 /* Stores v at o (an address of the output `out`), through the epilogue when there is one. */
 INLINE void put(float *o, v8 v, const rkan_epilogue *ep, const float *out, long ch) {
     if (ep) {
-        const v8 zero = {0};
         v = (v - ld(ep->mean + ch)) * ld(ep->scale + ch) + ld(ep->shift + ch);
         if (ep->residual) v = v + ld(ep->residual + (o - out));
-        if (ep->relu) v = (v8)((v8i)v & (v8i)(v > zero));
+        if (ep->relu) v = relu8(v);
     }
     st(o, v);
 }

@@ -13,9 +13,9 @@ public protocol Layer: AnyObject {
 }
 
 /// Layers applied one after another. A `BatchNorm2d` followed by a `ReLU` runs as one fused
-/// pass (`BatchNorm2d.forward(_:mode:adding:then:)`, and `backward(_:through:)` back); in eval
-/// mode a `Conv2d` followed by a `BatchNorm2d` (and a `ReLU`) runs the BN (and ReLU) as the conv's
-/// epilogue (`Conv2d.forward(_:mode:then:)`). Either way, the bytes of the layers run one by one.
+/// pass (`BatchNorm2d.forward(_:mode:adding:then:)`, and `backward(_:through:)` back); a
+/// `Conv2d` before them goes through `BatchNorm2d.forward(after:_:mode:adding:then:)` (in eval
+/// mode, the conv's epilogue). Either way, the bytes of the layers run one by one.
 public final class Sequential: Layer {
     public let layers: [Layer]
     public init(_ layers: [Layer]) { self.layers = layers }
@@ -30,11 +30,9 @@ public final class Sequential: Layer {
         var h = x
         var i = 0
         while i < layers.count {
-            if mode == .eval, i + 1 < layers.count, let conv = layers[i] as? Conv2d, let bn = layers[i + 1] as? BatchNorm2d {
-                // Conv → BN (→ ReLU) in eval mode: the BN (and ReLU) run as the conv's epilogue.
+            if i + 1 < layers.count, let conv = layers[i] as? Conv2d, let bn = layers[i + 1] as? BatchNorm2d {
                 let relu = i + 2 < layers.count ? layers[i + 2] as? ReLU : nil
-                h = try conv.forward(h, mode: .eval, then: bn.epilogue(relu: relu != nil))
-                relu?.keep(output: h, mode: .eval)
+                h = try bn.forward(after: conv, h, mode: mode, then: relu)
                 i += relu == nil ? 2 : 3
             } else if let (bn, relu) = fused(i) {
                 h = try bn.forward(h, mode: mode, adding: nil, then: relu)

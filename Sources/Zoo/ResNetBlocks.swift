@@ -18,17 +18,11 @@ final class BasicBlock: Layer {
         self.downsample = downsample
     }
 
-    // BN, residual add and ReLU run fused into one pass (same bytes as the separate ops); in eval
-    // mode, as the epilogue of the conv before them.
+    // BN, residual add and ReLU run fused (`BatchNorm2d.forward(after:…)`; same bytes as the separate ops).
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        if mode == .eval {
-            let h = try conv1.forward(x, mode: .eval, then: bn1.epilogue(relu: true))
-            let identity = try downsample?.forward(x, mode: .eval) ?? x
-            return try conv2.forward(h, mode: .eval, then: bn2.epilogue(adding: identity, relu: true))
-        }
-        let h = try bn1.forward(conv1.forward(x, mode: mode), mode: mode, adding: nil, then: relu1)
+        let h = try bn1.forward(after: conv1, x, mode: mode, then: relu1)
         let identity = try downsample?.forward(x, mode: mode) ?? x
-        return try bn2.forward(conv2.forward(h, mode: mode), mode: mode, adding: identity, then: relu2)
+        return try bn2.forward(after: conv2, h, mode: mode, adding: identity, then: relu2)
     }
 
     func backward(_ dy: Tensor) -> Tensor {
@@ -68,23 +62,14 @@ final class Bottleneck: Layer {
         self.downsample = downsample
     }
 
-    // BN + ReLU (and BN + residual add + ReLU without attention) run fused into one pass (same
-    // bytes as the separate ops); in eval mode, as the epilogue of the conv before them.
+    // BN + ReLU (and BN + residual add + ReLU without attention) run fused
+    // (`BatchNorm2d.forward(after:…)`; same bytes as the separate ops).
     func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
-        if mode == .eval {
-            var h = try conv1.forward(x, mode: .eval, then: bn1.epilogue(relu: true))
-            h = try conv2.forward(h, mode: .eval, then: bn2.epilogue(relu: true))
-            let identity = try downsample?.forward(x, mode: .eval) ?? x
-            guard let attention else { return try conv3.forward(h, mode: .eval, then: bn3.epilogue(adding: identity, relu: true)) }
-            h = try attention.forward(conv3.forward(h, mode: .eval, then: bn3.epilogue(relu: false)), mode: .eval)
-            return try relu3.forward(addForward(h, identity), mode: .eval)
-        }
-        var h = try bn1.forward(conv1.forward(x, mode: mode), mode: mode, adding: nil, then: relu1)
-        h = try bn2.forward(conv2.forward(h, mode: mode), mode: mode, adding: nil, then: relu2)
-        h = try conv3.forward(h, mode: mode)
+        var h = try bn1.forward(after: conv1, x, mode: mode, then: relu1)
+        h = try bn2.forward(after: conv2, h, mode: mode, then: relu2)
         let identity = try downsample?.forward(x, mode: mode) ?? x
-        guard let attention else { return try bn3.forward(h, mode: mode, adding: identity, then: relu3) }
-        h = try attention.forward(bn3.forward(h, mode: mode), mode: mode)
+        guard let attention else { return try bn3.forward(after: conv3, h, mode: mode, adding: identity, then: relu3) }
+        h = try attention.forward(bn3.forward(after: conv3, h, mode: mode, then: nil), mode: mode)
         return try relu3.forward(addForward(h, identity), mode: mode)
     }
 

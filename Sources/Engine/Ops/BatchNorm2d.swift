@@ -158,6 +158,21 @@ public final class BatchNorm2d: Layer {
         return e
     }
 
+    /// `relu(bn(conv(x)) + residual)` (residual and ReLU optional) in the fewest passes each mode
+    /// allows: in eval mode the BN, add and ReLU are the conv's epilogue; in train mode BN needs the
+    /// whole output's statistics first, so the conv runs, then one fused pass
+    /// (`forward(_:mode:adding:then:)`). The bytes of the layers run one by one either way; undo a
+    /// train-mode call with `conv.backward(backward(_:through:))` (or `backward(_:)` without ReLU).
+    public func forward(after conv: Conv2d, _ x: Tensor, mode: Mode, adding residual: Tensor? = nil,
+                        then relu: ReLU?) throws -> Tensor {
+        guard mode == .eval else {
+            return try forward(conv.forward(x, mode: mode), mode: mode, adding: residual, then: relu)
+        }
+        let y = try conv.forward(x, mode: .eval, then: epilogue(adding: residual, relu: relu != nil))
+        relu?.keep(output: y, mode: .eval)
+        return y
+    }
+
     /// - Parameter x: (N, H, W, C) or (N, C).
     /// - Returns: same shape.
     /// - Throws: `EngineError.shapeMismatch` when the last dimension is not C or the rank is not 2 or 4;

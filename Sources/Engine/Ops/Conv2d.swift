@@ -299,15 +299,15 @@ public final class Conv2d: Layer {
         let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning.algorithm, pass: .forward)
         defer { u?.release() }
         context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
-            var ep = epilogue.map {
-                rkan_epilogue(mean: $0.mean, scale: $0.scale, shift: $0.shift,
-                              residual: $0.residual.map { UnsafePointer($0.data + r.lowerBound * outPer) }, relu: $0.relu ? 1 : 0)
-            }
-            withUnsafePointer(to: &ep) { p in
+            func run(_ ep: UnsafePointer<rkan_epilogue>?) {
                 conv2dForward(y.data + r.lowerBound * outPer, x.data + r.lowerBound * inPer, weight.value, bias?.value,
-                              g.with(batch: r.count), tuning: tuning, transformed: u,
-                              epilogue: epilogue == nil ? nil : UnsafeRawPointer(p).assumingMemoryBound(to: rkan_epilogue.self))
+                              g.with(batch: r.count), tuning: tuning, transformed: u, epilogue: ep)
             }
+            guard let e = epilogue else { return run(nil) }
+            // The shard's view: the residual starts at the shard's first image, like the output.
+            var ep = rkan_epilogue(mean: e.mean, scale: e.scale, shift: e.shift,
+                                   residual: e.residual.map { UnsafePointer($0.data + r.lowerBound * outPer) }, relu: e.relu ? 1 : 0)
+            withUnsafePointer(to: &ep) { run($0) }
         }
         context.macs.add(g.macs)
         cache = mode == .train ? (x, g) : nil
