@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes Reports/params.md: rkan-repro's parameter counts and MACs for every row of the paper's
-# parameter columns, beside the published counts (../shared/paper/cifar100.csv at 100 classes and
+# parameter columns, beside the published counts (Reports/published/cifar100.csv at 100 classes and
 # 128×128, imagenet.csv at 1000 classes and 224×224), with a match mark (thop's count rounded to
 # 0.01M equals the published value).
 #

@@ -8,8 +8,8 @@
 #   sudo scripts/pristine-check.sh [BRANCH]        # default: the current branch of this clone
 #   sudo scripts/pristine-check.sh --prepare       # only step 1 (bootstrap, toolchain)
 #
-# The branch is cloned from this repository into ROOT/ci/rkan-repro with this checkout's
-# ../shared copied beside it (the layout CI uses), then `bash .ci/run` runs inside the chroot
+# The branch is cloned from this repository into ROOT/ci/rkan-repro with nothing beside it (the
+# repository stands on its own, as a user's clone does), then `bash .ci/run` runs inside the chroot
 # with a clean environment. Output: ROOT/pristine.log; exit status: .ci/run's.
 # ROOT/base holds the bootstrapped system with the toolchain (made once, never changed after);
 # every check runs in ROOT/run, an overlay on it with an empty upper layer, so packages that
@@ -75,11 +75,10 @@ git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null | while read
     chroot "$run" git config --system --add "url.$dir.insteadOf" "$value"
 done
 
-# 3. A fresh clone with shared/ beside it, as CI lays it out.
+# 3. A fresh clone, nothing beside it.
 mkdir -p "$run/ci"
 git clone -q "file://$repo" "$run/ci/rkan-repro"
 git -C "$run/ci/rkan-repro" checkout -q "$branch"
-if [ -d "$repo/../shared" ]; then cp -a "$repo/../shared" "$run/ci/shared"; fi
 echo "pristine-check: $(git -C "$run/ci/rkan-repro" log -1 --format='%h %s') in $run/ci"
 log="$root/pristine.log"
 

@@ -1,10 +1,11 @@
 import Foundation
 import XCTest
+import TestSupport
 import Zoo
 @testable import Harness
 
 /// The five paper suites (Suites/cifar100.yaml, tiny-imagenet, imagenet, food101, coco) against
-/// the published tables in ../shared/paper/*.csv, and the CLI on them end to end.
+/// the published tables in Reports/published/*.csv, and the CLI on them end to end.
 ///
 /// Every backbone of the tables is in the Zoo, so every test checks every row.
 final class PaperSuitesTests: XCTestCase {
@@ -14,7 +15,7 @@ final class PaperSuitesTests: XCTestCase {
     static let resolutions = ["cifar100": 128, "tiny-imagenet": 160, "imagenet": 224, "food101": 160, "coco": 640]
 
     private func load(_ name: String) throws -> Suite {
-        try SuiteRunner.loadSuite(name, folder: Self.suitesFolder)
+        try SuiteLibrary.find(name, in: Self.suitesFolder)
     }
 
     private func classes(_ suite: Suite) -> Int { suite.dataset.name.classes }

@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
+import TestSupport
 import Zoo
 
-/// The published tables in `../shared/paper/*.csv` (see its README): read at test time, so the
+/// The published tables in `Reports/published/*.csv` (see its README): read at test time, so the
 /// suites are compared with the transcription of the README, not with a copy kept in the tests.
 struct PaperTable {
     /// One CSV row: column name → text as printed.
@@ -21,31 +22,14 @@ struct PaperTable {
         ("food101", "food101.csv"), ("coco", "coco.csv"),
     ]
 
-    /// Where `shared/paper` is looked for: `$RKAN_PAPER_DIR` alone when set, else `../shared` of
-    /// the checkout (the main checkout, and CI's clone with shared/ beside it), `shared/` inside
-    /// it, `../../shared` of a worktree under `wt/`.
-    static var candidates: [URL] {
-        if let dir = ProcessInfo.processInfo.environment["RKAN_PAPER_DIR"], !dir.isEmpty {
-            return [URL(fileURLWithPath: dir, isDirectory: true)]
-        }
-        return ["../shared/paper", "shared/paper", "../../shared/paper"].map {
-            packageRoot.appendingPathComponent($0, isDirectory: true).standardizedFileURL
-        }
-    }
+    /// The folder holding the tables, inside the repository.
+    static var folder: URL { packageRoot.appendingPathComponent("Reports/published", isDirectory: true) }
 
-    /// The first candidate holding the README; nil when none does.
-    static var folder: URL? {
-        candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("README.md").path) }
-    }
-
-    /// Loads every table, or skips the test when the folder is absent.
-    /// - Throws: `XCTSkip` without `../shared/paper`; a read or parse error otherwise.
+    /// Loads every table.
+    /// - Throws: a read or parse error, also when a file is missing: the tables are part of the
+    ///   repository, so a missing one is a defect, never a reason to skip.
     static func all() throws -> [PaperTable] {
-        guard let folder else {
-            throw XCTSkip("the published numbers are not beside this checkout: no README.md in "
-                          + candidates.map(\.path).joined(separator: ", ") + "; put shared/ beside the clone or set RKAN_PAPER_DIR")
-        }
-        return try files.map { try PaperTable(suite: $0.suite, file: $0.file, folder: folder) }
+        try files.map { try PaperTable(suite: $0.suite, file: $0.file, folder: folder) }
     }
 
     /// Reads one CSV.
