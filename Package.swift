@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
-/// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
+/// Module map (docs/design.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
 /// Release builds use the default -O (bounds and precondition checks stay on: a bug traps
 /// instead of corrupting a week-long run).
 let optimized: [SwiftSetting] = []
@@ -41,14 +41,16 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rkan-repro", dependencies: [
-            "Harness", "RunStore",
+            "Harness", "RunStore", "Zoo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "rkan-bench", dependencies: ["Harness"], path: "Benchmarks/rkan-bench",
+        .executableTarget(name: "rkan-bench", dependencies: [
+            "Harness", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Benchmarks/rkan-bench",
                           swiftSettings: optimized),
 
         .target(name: "TestSupport", dependencies: ["Engine", "RunStore"], path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),

@@ -64,20 +64,8 @@ enum ConvBench {
     /// column is a training-mode forward) and `--chunk`.
     nonisolated(unsafe) static var tuning = ConvTuning(algorithm: (try? ConvAlgorithm.fromEnvironment()) ?? .standard)
 
-    static func run(arguments: [String]) {
-        var threads = 2, repeats = 5, batch = 64
-        var i = 0
-        while i < arguments.count {
-            let value = i + 1 < arguments.count ? Int(arguments[i + 1]) : nil
-            switch (arguments[i], value) {
-            case ("--threads", let v?): threads = v
-            case ("--repeats", let v?): repeats = max(1, v)
-            case ("--batch", let v?): batch = v
-            case ("--chunk", let v?): tuning.chunkFloats = max(1, v)
-            default: print("unknown or incomplete option \(arguments[i])"); return
-            }
-            i += 2
-        }
+    static func run(threads: Int, repeats: Int, batch: Int, chunk: Int?) {
+        if let chunk { tuning.chunkFloats = chunk }
         Parallel.threads = threads
         print("conv2d forward+backward, ResNet-18 3×3 layers (small stem, 32×32), batch \(batch), \(threads) threads, BLAS core \(BLAS.coreName), median of \(repeats)")
         print("3×3 stride-1 convs: \(tuning.algorithm.rawValue) (fwd is a training-mode forward; winograd-mixed: F(4×4) only in bwd at ≥ \(Winograd.f4MinOutputPixels) output pixels); GFLOP counts the direct convolution's flops, so Winograd layers can exceed sgemm")

@@ -5,18 +5,7 @@ import Engine
 /// threads (1024 and 2048), beside the engine's `BLAS.sgemm` (single-threaded OpenBLAS blocks on
 /// `Parallel`) on the same product. Median of repeats; `--json` prints one object per size.
 enum GEMMBench {
-    static func run(arguments: [String]) {
-        var threads = 2, repeats = 5, json = false
-        var i = 0
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--json": json = true; i += 1; continue
-            case "--threads" where i + 1 < arguments.count: threads = Int(arguments[i + 1]) ?? threads
-            case "--repeats" where i + 1 < arguments.count: repeats = max(1, Int(arguments[i + 1]) ?? repeats)
-            default: print("unknown or incomplete option \(arguments[i])"); return
-            }
-            i += 2
-        }
+    static func run(threads: Int, repeats: Int, json: Bool) {
         Parallel.threads = threads
         for n in [1024, 2048] {
             let a = ConvBench.random(n * n, seed: 4), b = ConvBench.random(n * n, seed: 5), c = Tensor(zeros: [n, n])

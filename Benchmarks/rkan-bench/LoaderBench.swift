@@ -6,9 +6,7 @@ import Harness
 /// beside the training img/s of ResNet-18 at the same input size. The loader must not be the
 /// bottleneck: the table prints the ratio (target ≥ 3×).
 enum LoaderBench {
-    static func run(arguments: [String]) {
-        var threads = 2
-        if let i = arguments.firstIndex(of: "--threads"), i + 1 < arguments.count { threads = Int(arguments[i + 1]) ?? 2 }
+    static func run(threads: Int) {
         do {
             let loader = try LoaderBenchmark.run(workers: threads, only: ["cifar32-ra", "jpeg160-ra", "jpeg500-rrc"])
             let sizes = ["cifar32-ra": (32, "resnet18(stem=small)"), "jpeg160-ra": (160, "resnet18"), "jpeg500-rrc": (224, "resnet18")]

@@ -1,26 +1,5 @@
 import Foundation
 
-/// How 3×3 and im2col convolutions are computed: the algorithm and the chunk size of the
-/// im2col / Winograd paths. A value passed to the conv kernels (never a global).
-public struct ConvTuning: Equatable, Sendable {
-    /// Which algorithm 3×3 stride-1 convs use (see `ConvAlgorithm`).
-    public var algorithm: ConvAlgorithm
-    /// Floats of one chunk's col (im2col) or V/M (Winograd) buffer; see `Conv2dTuning`.
-    public var chunkFloats: Int
-
-    public init(algorithm: ConvAlgorithm = .standard, chunkFloats: Int = Conv2dTuning.defaultChunkFloats) {
-        precondition(chunkFloats > 0, "ConvTuning: chunkFloats must be positive, got \(chunkFloats)")
-        self.algorithm = algorithm; self.chunkFloats = chunkFloats
-    }
-
-    /// This tuning with the algorithm the kernels run for `stage` of the conv `g` (`ConvAlgorithm.resolved(for:_:)`).
-    public func resolved(for stage: ConvStage, _ g: Conv2dGeometry) -> ConvTuning {
-        var t = self
-        t.algorithm = algorithm.resolved(for: stage, g)
-        return t
-    }
-}
-
 /// The engine settings one model runs with: worker threads, the conv tuning, the MAC counter and
 /// the batch-shard reducer. Layers receive it through the `ParameterStore` they are built with (`store.context`)
 /// and read it at every forward and backward, so two models in one process can run with

@@ -5,7 +5,8 @@ import Harness
 @main
 enum Entry {
     static func main() {
-        let arguments = BLASCoreStartup.apply(CommandLine.arguments, program: "rkan-repro")
+        let arguments = BLASCoreStartup.apply(CommandLine.arguments, program: "rkan-repro",
+                                              announce: BLASCoreStartup.commandComputes(Array(CommandLine.arguments.dropFirst())))
         RkanRepro.main(Array(arguments.dropFirst()))
     }
 }

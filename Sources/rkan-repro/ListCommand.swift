@@ -12,7 +12,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            print(try SuiteListing.text(suite: suite, suitesFolder: folder.url, dataFolder: common.dataURL))
+            print(try SuiteListing.text(suite: suite, search: folder.searchPath, dataFolder: common.dataURL))
             return 0
         }
     }

@@ -50,7 +50,7 @@ struct Plan: ParsableCommand {
             try DataParallel.check(ranks: ranksPerRun, for: runs)   // the batch size decides the shard count
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
             let job = SlurmPlan(suite: suite.suite, profile: plan.profile, runs: runs, binary: currentExecutable(), out: tree.url,
-                                suitesFolder: suite.folder.url, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },
+                                suitesFolder: try suite.folder, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },
                                 workingDirectory: cwd, resources: resources)
             guard slurm else {
                 print(job.planTSV(), terminator: "")

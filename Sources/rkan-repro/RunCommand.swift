@@ -44,7 +44,7 @@ struct Run: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             var req = RunRequest(suite: suite.suite, profile: plan.profile, only: plan.onlyIDs, seeds: plan.seedList,
-                                 suitesFolder: suite.folder.url, dataFolder: common.dataURL, outFolder: tree.url,
+                                 suitesFolder: try suite.folder, dataFolder: common.dataURL, outFolder: tree.url,
                                  threads: common.resolvedThreads, loaderWorkers: loaderWorkers,
                                  restart: restart.flatMap(RestartTarget.parseList) ?? [],
                                  checkpointInterval: CheckpointInterval.parse(checkpointEvery)!,

@@ -3,24 +3,29 @@ import Foundation
 import Harness
 import RunStore
 
-/// `--suites DIR`: the folder of suite files (every command that reads a suite).
+/// `--suites DIR`: a folder of suite files searched before the paper's own (`SuiteSearchPath`).
 struct SuitesFolderOption: ParsableArguments {
-    @Option(help: "Folder of the suite files.")
-    var suites: String = "Suites"
+    @Option(help: "A folder of suite files, searched before $RKAN_SUITES, ./Suites and the suites this rkan-repro was built with.")
+    var suites: String?
 
-    var url: URL { URL(fileURLWithPath: suites, isDirectory: true) }
+    /// Where suites are looked for.
+    var searchPath: SuiteSearchPath { SuiteSearchPath(explicit: suites.map { URL(fileURLWithPath: $0, isDirectory: true) }) }
 }
 
 /// The suite a command works on: its name and the folder it is read from.
 struct SuiteOptions: ParsableArguments {
-    @Argument(help: "Suite name (a file Suites/NAME.yaml), e.g. fashion-mnist or cifar100.")
+    @Argument(help: "Suite name (NAME.yaml in --suites, ./Suites or rkan-repro's own suites), e.g. fashion-mnist or cifar100.")
     var suite: String
-    @OptionGroup var folder: SuitesFolderOption
+    @OptionGroup var folders: SuitesFolderOption
 
     func validate() throws { try validateName(suite, "suite") }
 
+    /// The folder holding this suite's file.
+    /// - Throws: a `SuiteError` naming every folder looked in.
+    var folder: URL { get throws { try folders.searchPath.folder(for: suite) } }
+
     /// Loads the suite (specs and dataset parsed once, here).
-    func load() throws -> Suite { try SuiteRunner.loadSuite(suite, folder: folder.url) }
+    func load() throws -> Suite { try SuiteLibrary.find(suite, in: try folder) }
 }
 
 /// Which runs of the suite: `--profile`, `--only`, `--seeds` (run, status, plan).
@@ -46,14 +51,33 @@ struct PlanOptions: ParsableArguments {
     func runs(of suite: Suite) throws -> [RunConfig] { try suite.runs(profile: profile, only: onlyIDs, seeds: seedList) }
 }
 
-/// `--out DIR`: the root of the run tree (run, status, plan).
+/// `--runs DIR`: the root of the run tree, under the same name in every command that reads or
+/// writes run files (run, status, plan, report, check). `--out` is its older spelling in run,
+/// status and plan, still accepted; in `report`, `--out` is the markdown file.
 struct RunTreeOption: ParsableArguments {
-    @Option(help: "Folder of run files (OUT/SUITE/PROFILE/ID/seed-S.h5).")
-    var out: String = "runs"
+    @Option(help: "Folder of run files (RUNS/SUITE/PROFILE/ID/seed-S.h5); `--out` is accepted as its older name in run, status and plan.")
+    var runs: String?
+    @Option(help: .hidden)
+    var out: String?
 
-    var url: URL { URL(fileURLWithPath: out, isDirectory: true) }
-    /// The run tree rooted at `--out`.
+    func validate() throws {
+        if let runs, let out, runs != out {
+            throw ValidationError("--runs \(runs) and --out \(out) name the same folder (--out is the older spelling of --runs); give one")
+        }
+    }
+
+    var path: String { runs ?? out ?? "runs" }
+    var url: URL { URL(fileURLWithPath: path, isDirectory: true) }
+    /// The run tree rooted at `--runs`.
     var tree: RunTree { RunTree(out: url) }
+}
+
+/// `--runs DIR` for the commands that only read run files and whose `--out` is a report (report, check).
+struct RunsReadOption: ParsableArguments {
+    @Option(help: "Folder of run files (as given to `run --runs`).")
+    var runs: String = "runs"
+
+    var url: URL { URL(fileURLWithPath: runs, isDirectory: true) }
 }
 
 /// Options shared by the commands that train or read data.

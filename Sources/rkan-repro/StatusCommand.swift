@@ -15,7 +15,7 @@ struct Status: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let runs = try plan.runs(of: try suite.load())
-            let rows = RunStatusTable.rows(runs: runs, tree: tree.tree, suitesFolder: suite.folder.url)
+            let rows = RunStatusTable.rows(runs: runs, tree: tree.tree, suitesFolder: try suite.folder)
             print(RunStatusTable.render(suite: suite.suite, profile: plan.profile, rows: rows))
             // A run file that fails its checks is an error to act on, not a state to ignore.
             return rows.contains { if case .unreadable = $0.state { return true }; return false } ? 1 : 0

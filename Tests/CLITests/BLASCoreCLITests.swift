@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Engine
 import RunStore
 
@@ -28,6 +29,19 @@ final class BLASCoreCLITests: XCTestCase {
         XCTAssertEqual(r2.code, 0, r2.stderr)
         XCTAssertEqual(core2, "Prescott")
         XCTAssertTrue(r2.stderr.contains("(RKAN_BLAS_CORE=Prescott)"), r2.stderr)
+    }
+
+    /// Commands that compute nothing with OpenBLAS say nothing about its core.
+    func testOnlyComputingCommandsNameTheCore() throws {
+        var e: [String: String] = [:]
+        for k in ["OPENBLAS_CORETYPE", "RKAN_BLAS_REEXEC"] { e[k] = "" }
+        e["RKAN_BLAS_CORE"] = "Prescott"
+        for args in [["list"], ["data", "check", "fashion-mnist"]] {
+            let r = try CLI.run(args, env: e)
+            XCTAssertFalse(r.stderr.contains("OpenBLAS core"), "\(args): \(r.stderr)")
+        }
+        let (r, _) = try bench([], env: ["RKAN_BLAS_CORE": "Prescott"])
+        XCTAssertEqual(r.stderr.components(separatedBy: "OpenBLAS core").count - 1, 1, r.stderr)
     }
 
     /// `plan --slurm` passes the core it was given to every task (a seed's bytes depend on it),
@@ -88,7 +102,7 @@ final class BLASCoreCLITests: XCTestCase {
 
     /// The run file records the core that ran.
     func testRunFileRecordsTheCore() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        try Prerequisite.fashionMNIST()
         let suites = try CLI.tinySuites(), out = try CLI.tempFolder("core")
         let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--threads", "2",
                              "--only", "base", "--blas-core", "Prescott"], env: ["OPENBLAS_CORETYPE": "", "RKAN_BLAS_CORE": ""])

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// Bad input ends in a clear one-paragraph error naming the file and the fix, a non-zero exit,
@@ -29,7 +30,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testTruncatedGzip() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let data = try CLI.tempFolder("data")
         let folder = data.appendingPathComponent("fashion-mnist")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -64,7 +65,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testUnwritableOutputFolder() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let blocker = try CLI.tempFolder("blk").appendingPathComponent("a-file")
         try Data("x".utf8).write(to: blocker)
         let suites = try CLI.tinySuites()
@@ -74,7 +75,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testRunFileOfAnotherSchemaVersion() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let suites = try CLI.tinySuites(), out = try CLI.tempFolder("out")
         let path = out.appendingPathComponent("tiny/t/base/seed-0.h5")
         try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -89,7 +90,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testNaNLossIsRecordedAsDiverged() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let dir = try CLI.tinySuites()
         let out = try CLI.tempFolder("out")
         let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", dir.path, "--out", out.path, "--only", "base"],

@@ -1,58 +1,17 @@
 import Foundation
 import XCTest
+import TestSupport
 
-/// Runs the built `rkan-repro` binary (end-to-end tests: stdout, stderr and the exit code).
-enum CLI {
-    /// The repository root (Tests/CLITests/CLI.swift → ../..).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+/// The end-to-end tests run the built binary through TestSupport's `RkanBinary`.
+typealias CLI = RkanBinary
 
-    /// The binary next to the test bundle (.build/<config>/rkan-repro).
-    static var binary: URL {
-        if let b = ProcessInfo.processInfo.environment["RKAN_BINARY"] { return URL(fileURLWithPath: b) }
-        let bundle = Bundle(for: Marker.self).bundleURL
-        let candidates = [bundle.appendingPathComponent("rkan-repro"), bundle.deletingLastPathComponent().appendingPathComponent("rkan-repro")]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }
-
-    final class Marker {}
-
-    struct Result {
-        var code: Int32
-        var killedBySignal: Bool
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs the binary (or `executable`, e.g. mpirun) with `args` in `cwd` (default: the repository root).
-    static func run(_ args: [String], env: [String: String] = [:], cwd: URL? = nil, executable: URL? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = executable ?? binary
-        p.arguments = args
-        p.currentDirectoryURL = cwd ?? root
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let r = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(code: p.terminationStatus, killedBySignal: p.terminationReason == .uncaughtSignal,
-                      stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
-    }
-
-    /// A fresh temporary folder.
-    static func tempFolder(_ name: String) throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("rkan-cli-\(name)-\(getpid())-\(UUID().uuidString.prefix(6))")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
+extension RkanBinary {
+    /// The repository root.
+    static var root: URL { packageRoot }
 
     /// A suites folder holding a tiny Fashion-MNIST suite (3 epochs of 3 steps per run).
     static func tinySuites(extra: String = "", model: String = "resnet18(stem=small)") throws -> URL {
-        let dir = try tempFolder("suites")
+        let dir = try makeTempFolder("suites")
         let yaml = """
         suite: tiny
         title: Tiny Fashion-MNIST
@@ -75,9 +34,5 @@ enum CLI {
         """
         try yaml.write(to: dir.appendingPathComponent("tiny.yaml"), atomically: true, encoding: .utf8)
         return dir
-    }
-
-    static var fashionMNISTInstalled: Bool {
-        FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
     }
 }

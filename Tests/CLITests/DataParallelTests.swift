@@ -13,8 +13,8 @@ final class DataParallelTests: XCTestCase {
     }
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (scripts/setup.sh installs dataset-fashion-mnist)")
-        try XCTSkipUnless(Self.mpirun != nil, "mpirun is missing (scripts/setup.sh installs openmpi-bin)")
+        try Prerequisite.fashionMNIST()
+        try Prerequisite.require(Self.mpirun != nil, "mpirun", fix: "run scripts/setup.sh (installs openmpi-bin)")
     }
 
     /// `CLI.tinySuites` cut to two epochs of 2 steps of 64 (4 shards of 16 images) plus a partial

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// Helpers of the fault-injection tests: a trained tiny output folder to damage, bit flips at
@@ -26,7 +27,9 @@ enum Fault {
             .write(to: yaml, atomically: true, encoding: .utf8)
         let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", root.appendingPathComponent("out").path,
                              "--threads", "2"])
-        guard r.code == 0 else { throw XCTSkip("the tiny training failed (\(r.code)): \(r.stderr)") }
+        guard r.code == 0 else {
+            throw Prerequisite.Missing(description: "the tiny training every fault test starts from failed (exit \(r.code)): \(r.stderr)")
+        }
         trained = root
         return root
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// Hostile options, suite files and file systems: each ends in exit 64 (usage) or 1 with a
@@ -41,14 +42,14 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testHugeForwardInputIsRefused() throws {
-        let probe = try? CLI.runProcess("/usr/bin/env", ["python3", "-c", "import h5py"])
-        try XCTSkipUnless(probe == 0, "python3 with h5py not available")
+        let python = try H5pyPython.require()
         let root = try CLI.tempFolder("fwd")
         let input = root.appendingPathComponent("x.h5"), weights = root.appendingPathComponent("w.h5")
         // Declared 1×3×50000×50000 float32 (30 GB), never written: the file stays tiny.
         let script = "import h5py,sys; f=h5py.File(sys.argv[1],'w'); f.create_dataset('input',shape=(1,3,50000,50000),dtype='f4'); "
             + "g=h5py.File(sys.argv[2],'w'); g.create_group('weights')"
-        XCTAssertEqual(try CLI.runProcess("/usr/bin/env", ["python3", "-c", script, input.path, weights.path]), 0)
+        let made = try H5pyPython.run(python, ["-c", script, input.path, weights.path])
+        XCTAssertEqual(made.status, 0, made.stderr)
         try assertRefused(["forward", "--model", "resnet18", "--classes", "10", "--weights", weights.path, "--input", input.path,
                            "--output", root.appendingPathComponent("y.h5").path], code: 1, words: ["/input", "50000"])
         try assertRefused(["forward", "--model", "resnet18", "--classes", "1000000000", "--weights", weights.path, "--input", input.path,
@@ -56,7 +57,7 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testAFileSizeLimitIsAnErrorNotACrash() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let root = try CLI.tempFolder("fsize"), suites = try CLI.tinySuites(), out = root.appendingPathComponent("out")
         // ulimit -f (1 KiB blocks in bash): the lock fits, a run file (about 300 KB) does not.
         let cmd = "ulimit -f 64; exec \"$0\" \"$@\""
@@ -78,12 +79,11 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testAFullDiskIsAnErrorNotACrash() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let disk = try CLI.tempFolder("full")
         // A 600 KiB tmpfs: the lock fits, a run file (about 1.5 MB) does not. Needs root.
-        guard (try? CLI.runProcess("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", disk.path])) == 0 else {
-            throw XCTSkip("cannot mount a tmpfs here (not root, or no permission)")
-        }
+        let mounted = (try? CLI.runProcess("/usr/bin/env", ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", disk.path])) == 0
+        try Prerequisite.require(mounted, "a tmpfs mount (needs root)", fix: "run the tests as root, as CI does")
         defer { _ = try? CLI.runProcess("/usr/bin/env", ["umount", disk.path]) }
         let out = disk.appendingPathComponent("runs")
         let r = try CLI.run(["run", "tiny", "--profile", "t", "--suites", try CLI.tinySuites().path, "--out", out.path,
@@ -115,7 +115,7 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testOutputsAreNeverAnInput() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let root = try Fault.trainedRoot()
         let file = Fault.runFile(root), o = Fault.out(root).path, s = Fault.suites(root)
         let link = root.appendingPathComponent("link.h5")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// `rkan-repro init SPEC --classes N [--in-channels C] --seed S --out W.h5`.
@@ -8,7 +9,7 @@ final class InitCommandTests: XCTestCase {
     /// their digest (`/state` extra `init_weights_sha256`) before the first step, and init's file has
     /// the same digest, keys and shapes for the run's model (spec with the profile's width).
     func testInitIsByteIdenticalToEpochZeroOfARun() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        try Prerequisite.fashionMNIST()
         let suites = try CLI.tinySuites(), out = try CLI.tempFolder("init-run")
         let run = try CLI.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--threads", "2",
                                "--only", "rkan", "--seeds", "0"])

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// `run --checkpoint-every`: a run SIGKILLed inside an epoch resumes from its last mid-epoch
@@ -21,7 +22,7 @@ final class MidEpochCheckpointTests: XCTestCase {
     }
 
     func testSIGKILLAtARandomBatchOfEpoch2ResumesToTheUninterruptedBytes() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        try Prerequisite.fashionMNIST()
         let suites = try suites()
         let clean = try CLI.tempFolder("mid-clean"), crashed = try CLI.tempFolder("mid-crashed")
         let file = { (out: URL) in out.appendingPathComponent("tiny/t/base/seed-0.h5") }

@@ -42,7 +42,7 @@ final class PortableDigestTests: XCTestCase {
     }
 
     func testSmokeProfileWeightsMatchTheGoldenDigests() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (scripts/setup.sh installs dataset-fashion-mnist)")
+        try Prerequisite.fashionMNIST()
         XCTAssertTrue(Self.recording || FileManager.default.fileExists(atPath: Self.file.path), "\(Self.file.path) is missing")
         let out = try CLI.tempFolder("portable")
         let r = try CLI.run(["run", "fashion-mnist", "--profile", "smoke", "--seeds", "0", "--blas-core", "portable",

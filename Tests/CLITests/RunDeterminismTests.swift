@@ -8,7 +8,7 @@ import Engine
 /// and SIGKILL + rerun → the same bytes as an uninterrupted run.
 final class RunDeterminismTests: XCTestCase {
     override func setUpWithError() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        try Prerequisite.fashionMNIST()
     }
 
     private func runTiny(_ suites: URL, out: URL, env: [String: String] = [:]) throws -> CLI.Result {

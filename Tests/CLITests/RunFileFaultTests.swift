@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 import Harness
 
@@ -9,7 +10,7 @@ import Harness
 /// (kept) and retrains. Nothing outside the output folder changes.
 final class RunFileFaultTests: XCTestCase {
     override func setUpWithError() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
     }
 
     private func readers(_ root: URL) -> [(String, [String])] {

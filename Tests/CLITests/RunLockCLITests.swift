@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Harness
 
 /// Run locks end to end: `run` skips a run locked by a live process, takes over a dead
@@ -7,7 +8,7 @@ import Harness
 /// lock when it gets SIGTERM (what `scancel` sends); `status` shows each case.
 final class RunLockCLITests: XCTestCase {
     override func setUpWithError() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        try Prerequisite.fashionMNIST()
     }
 
     private func lockPath(_ out: URL, _ id: String) -> String { out.appendingPathComponent("tiny/t/\(id)/seed-0.h5.lock").path }

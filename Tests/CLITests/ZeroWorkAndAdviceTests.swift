@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 import Harness
 
@@ -22,7 +23,7 @@ final class ZeroWorkAndAdviceTests: XCTestCase {
         let only = try run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", root.path, "--only", ""])
         XCTAssertEqual(only.code, 1)
         XCTAssertTrue(only.stderr.contains("no experiment selected"), only.stderr)
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let trained = try Fault.trainedRoot()
         let baseline = trained.appendingPathComponent("b.json")
         try Data(#"{"suite":"tiny","profile":"t","blas_core":"x","threads":1,"k":3,"min_std":0.5,"speed_tolerance":0.3,"rows":{}}"#.utf8)
@@ -34,7 +35,7 @@ final class ZeroWorkAndAdviceTests: XCTestCase {
     }
 
     func testALockOfAReusedPidDoesNotBlockAndBreakLocksRemovesIt() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let root = try Fault.trainedRoot()
         let file = Fault.runFile(root)
         try FileManager.default.removeItem(at: file)
@@ -57,7 +58,7 @@ final class ZeroWorkAndAdviceTests: XCTestCase {
     }
 
     func testNaNValidationLogitsEndTheRunAsDiverged() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let suites = try CLI.tinySuites(), out = try CLI.tempFolder("nanval")
         let r = try run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--only", "base", "--threads", "2"],
                         env: ["RKAN_INJECT_NAN_LOGITS_AT_EVAL": "0"])
@@ -93,7 +94,7 @@ final class ZeroWorkAndAdviceTests: XCTestCase {
     }
 
     func testTemporaryFilesOfDeadProcessesAreRemoved() throws {
-        try XCTSkipUnless(CLI.fashionMNISTInstalled, "Fashion-MNIST is not installed")
+        try Prerequisite.fashionMNIST()
         let root = try Fault.trainedRoot()
         let file = Fault.runFile(root)
         let dead = URL(fileURLWithPath: file.path + ".tmp-999999"), live = URL(fileURLWithPath: file.path + ".tmp-1")

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import XCTest
+import TestSupport
 @testable import Datasets
 
 final class BatchLoaderTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Datasets
 
 final class IDXTests: XCTestCase {
@@ -108,9 +109,7 @@ final class IDXTests: XCTestCase {
 
     func testRealFashionMNISTCounts() throws {
         let folder = FashionMNIST.systemFolder
-        guard DataRoot.isFile(folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz")) else {
-            throw XCTSkip("Fashion-MNIST is not installed in \(folder.path)")
-        }
+        try Prerequisite.fashionMNIST()
         let train = try FashionMNIST.load(folder: folder, split: .train)
         let test = try FashionMNIST.load(folder: folder, split: .test)
         XCTAssertEqual([train.count, test.count], [60000, 10000])

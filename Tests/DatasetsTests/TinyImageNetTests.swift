@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Datasets
 
 final class TinyImageNetTests: XCTestCase {
@@ -104,9 +105,7 @@ final class TinyImageNetTests: XCTestCase {
     }
 
     func testDatasetCheckOnInstalledFashionMNIST() throws {
-        guard DataRoot.isFile(FashionMNIST.systemFolder.appendingPathComponent("train-images-idx3-ubyte.gz")) else {
-            throw XCTSkip("Fashion-MNIST is not installed")
-        }
+        try Prerequisite.fashionMNIST()
         let report = DatasetCheck.run(name: "fashion-mnist", folder: FashionMNIST.systemFolder)
         XCTAssert(report.ok, report.description)
         XCTAssertEqual(report.splits.map(\.count), [60000, 10000])

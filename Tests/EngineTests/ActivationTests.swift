@@ -57,7 +57,7 @@ final class ActivationTests: XCTestCase {
 
     func testPyTorchFixtures() throws {
         let kinds: [String: Kind] = ["relu": .relu, "silu": .silu, "sigmoid": .sigmoid, "tanh": .tanh]
-        let cases = try loadFixtureCases("activations", bundle: .module)
+        let cases = try loadFixtureCases("activations")
         XCTAssertEqual(Set(cases.map(\.name)), Set(kinds.keys))
         for fx in cases {
             let l = layer(kinds[fx.name]!)

@@ -83,7 +83,7 @@ final class BatchNormTests: XCTestCase {
     }
 
     func testPyTorchFixtures() throws {
-        for fx in try loadFixtureCases("batchnorm", bundle: .module) {
+        for fx in try loadFixtureCases("batchnorm") {
             let x = engineTensor(fx.tensor("x"))
             let c = x.shape.last!
             let (_, bn) = makeBN(c, weight: fx.tensor("weight").data, bias: fx.tensor("bias").data,

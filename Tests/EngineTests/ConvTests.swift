@@ -48,7 +48,7 @@ final class ConvTests: XCTestCase {
             .init(batch: 3, height: 9, width: 8, inChannels: 8, outChannels: 16, kernel: 3, stride: 1, padding: 1),
             .init(batch: 3, height: 9, width: 9, inChannels: 16, outChannels: 8, kernel: 3, stride: 2, padding: 1, groups: 4),
         ]
-        for chunk in [Conv2dTuning.defaultChunkFloats, 1] {
+        for chunk in [ConvTuning.defaultChunkFloats, 1] {
             for (i, g) in (Self.sweep + larger).enumerated() {
                 try checkAgainstReference(g, seed: UInt64(100 + i), what: Self.describe(g) + " chunk \(chunk)", chunk: chunk)
             }
@@ -56,7 +56,7 @@ final class ConvTests: XCTestCase {
     }
 
     func checkAgainstReference(_ g: Conv2dGeometry, seed: UInt64, what: String,
-                               chunk: Int = Conv2dTuning.defaultChunkFloats) throws {
+                               chunk: Int = ConvTuning.defaultChunkFloats) throws {
         let store = ParameterStore(context: EngineContext(conv: ConvTuning(chunkFloats: chunk)))
         let conv = Conv2d(store: store, name: "conv", inChannels: g.inChannels, outChannels: g.outChannels,
                           kernel: g.kernel, stride: g.stride, padding: g.padding, groups: g.groups, bias: true)
@@ -84,7 +84,7 @@ final class ConvTests: XCTestCase {
 
     /// (c) Outputs and gradients equal PyTorch's `F.conv2d` on the fixture cases.
     func testMatchesPyTorchFixtures() throws {
-        let cases = try loadFixtureCases("conv2d", bundle: .module)
+        let cases = try loadFixtureCases("conv2d")
         XCTAssertEqual(cases.count, 12)
         for c in cases {
             let xs = c.tensor("input").shape, ws = c.tensor("weight").shape

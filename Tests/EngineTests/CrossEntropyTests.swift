@@ -48,7 +48,7 @@ final class CrossEntropyTests: XCTestCase {
     }
 
     func testPyTorchFixtures() throws {
-        let cases = try loadFixtureCases("crossentropy", bundle: .module)
+        let cases = try loadFixtureCases("crossentropy")
         XCTAssertEqual(cases.count, 4)
         for fx in cases {
             let logits = engineTensor(fx.tensor("logits"))

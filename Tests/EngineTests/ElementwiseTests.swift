@@ -58,7 +58,7 @@ final class ElementwiseTests: XCTestCase {
     }
 
     func testPyTorchFixtures() throws {
-        let cases = Dictionary(uniqueKeysWithValues: try loadFixtureCases("elementwise", bundle: .module).map { ($0.name, $0) })
+        let cases = Dictionary(uniqueKeysWithValues: try loadFixtureCases("elementwise").map { ($0.name, $0) })
         let mul = try XCTUnwrap(cases["channel_mul"])
         let x = engineTensor(mul.tensor("x")), s = engineTensor(mul.tensor("s"))
         let y = try channelMulForward(x, s)

@@ -122,7 +122,7 @@ final class KANConvTests: XCTestCase {
     }
 
     func testPyTorchFixtures() throws {
-        let cases = try loadFixtureCases("kanconv", bundle: .module)
+        let cases = try loadFixtureCases("kanconv")
         XCTAssertEqual(cases.count, 5)
         for fx in cases {
             let kan = makeKAN(kernel: fx.int("kernel"), stride: fx.int("stride"), padding: fx.int("padding"), degree: fx.int("degree"),

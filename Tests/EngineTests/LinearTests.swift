@@ -48,7 +48,7 @@ final class LinearTests: XCTestCase {
     }
 
     func testMatchesPyTorchFixtures() throws {
-        let cases = try loadFixtureCases("linear", bundle: .module)
+        let cases = try loadFixtureCases("linear")
         XCTAssertEqual(cases.count, 2)
         for c in cases {
             let xs = c.tensor("input").shape, hasBias = c.int("bias") == 1

@@ -13,7 +13,7 @@ final class OptimizerTests: XCTestCase {
 
     /// Five steps of each optimizer against torch.optim on the same gradients and learning rates.
     func testMatchesPyTorch() throws {
-        let cases = try loadFixtureCases("optim", bundle: .module)
+        let cases = try loadFixtureCases("optim")
         for c in cases where c.name != "onecycle" && !c.name.hasPrefix("warmup_cosine_") {
             let (s, p) = singleParamStore(c.tensor("p0").data)
             let opt: Optimizer
@@ -37,7 +37,7 @@ final class OptimizerTests: XCTestCase {
 
     /// Saving and restoring the optimizer state mid-run gives the same trajectory.
     func testStateRoundTrip() throws {
-        let cases = try loadFixtureCases("optim", bundle: .module)
+        let cases = try loadFixtureCases("optim")
         let c = try XCTUnwrap(cases.first { $0.name == "adamw" })
         let grads = c.tensor("grads").data, lrs = c.tensor("lrs").data
         let (s1, p1) = singleParamStore(c.tensor("p0").data)
@@ -63,7 +63,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testOneCycleMatchesPyTorch() throws {
-        let c = try XCTUnwrap(try loadFixtureCases("optim", bundle: .module).first { $0.name == "onecycle" })
+        let c = try XCTUnwrap(try loadFixtureCases("optim").first { $0.name == "onecycle" })
         let sched = LRSchedule.oneCycle(maxLR: 0.1, totalSteps: 50, pctStart: 0.2, divFactor: 10, finalDivFactor: 200)
         assertClose((0..<50).map { sched.lr(at: $0) }, c.tensor("lrs").data.map(Double.init), rtol: 1e-6, atol: 1e-9, "OneCycleLR")
     }
@@ -72,7 +72,7 @@ final class OptimizerTests: XCTestCase {
     /// an epoch has that epoch's rate, and the per-epoch rates equal PyTorch's LambdaLR +
     /// CosineAnnealingLR chained as the notebook chains them (Tools/fixtures/optim.py).
     func testWarmupCosineIsSteppedPerEpochLikeTheNotebook() throws {
-        let cases = try loadFixtureCases("optim", bundle: .module).filter { $0.name.hasPrefix("warmup_cosine_") }
+        let cases = try loadFixtureCases("optim").filter { $0.name.hasPrefix("warmup_cosine_") }
         XCTAssertEqual(cases.count, 3)
         for c in cases {
             let epochs = Int(c.config["epochs"]!), warmup = Int(c.config["warmup"]!), perEpoch = 7

@@ -106,7 +106,7 @@ final class PoolingTests: XCTestCase {
     }
 
     func testMatchesPyTorchFixtures() throws {
-        let cases = try loadFixtureCases("pooling", bundle: .module)
+        let cases = try loadFixtureCases("pooling")
         XCTAssertEqual(cases.count, 10)
         for c in cases {
             let layer: Layer

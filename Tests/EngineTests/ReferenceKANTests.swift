@@ -29,7 +29,7 @@ final class ReferenceKANTests: XCTestCase {
     }
 
     func testForwardAndBackwardMatchTheReferenceModule() throws {
-        let cases = try loadFixtureCases("reference_kan", bundle: .module).filter { $0.name.hasPrefix("fwd_") }
+        let cases = try loadFixtureCases("reference_kan").filter { $0.name.hasPrefix("fwd_") }
         XCTAssertEqual(cases.count, 5)
         for fx in cases {
             let (kan, _, base, cheb, scaler) = makeKAN(stride: fx.int("stride"), degree: fx.int("degree"))
@@ -51,7 +51,7 @@ final class ReferenceKANTests: XCTestCase {
     /// tensor over `draws` seeds must agree with the reference's within 4 standard errors; the scaler
     /// is the constant 1 in both.
     func testInitialisationStatisticsMatchTheReference() throws {
-        let cases = try loadFixtureCases("reference_kan", bundle: .module).filter { $0.name.hasPrefix("init_") }
+        let cases = try loadFixtureCases("reference_kan").filter { $0.name.hasPrefix("init_") }
         XCTAssertEqual(cases.map(\.name), ["init_d3", "init_d2"])
         let draws = 4000
         for fx in cases {

@@ -36,7 +36,7 @@ final class TrainingParityTests: XCTestCase {
     /// 20 SGD steps (Nesterov 0.9, wd 5e-4, label smoothing 0.1) match PyTorch's loss at every
     /// step to 1e-4 relative, and the final weights and running statistics closely.
     func testTwentyStepSGDMatchesPyTorch() throws {
-        let c = try XCTUnwrap(try loadFixtureCases("sgd_run", bundle: .module).first)
+        let c = try XCTUnwrap(try loadFixtureCases("sgd_run").first)
         let net = SmallNet()
         for p in net.store.floatEntries { p.setTorchValues(c.tensor("w." + p.name).data) }
         let opt = try SGD(store: net.store, momentum: 0.9, nesterov: true, weightDecay: 5e-4)

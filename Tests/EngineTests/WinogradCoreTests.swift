@@ -51,7 +51,7 @@ final class WinogradCoreTests: XCTestCase {
             let dy = testValues(g.outputShape.reduce(1, *), seed: seed + 2).map { Double(Float($0)) }
             let y = ReferenceConv.conv2dForward(x: x, w: w, b: nil, g)
             let ref = ReferenceConv.conv2dBackward(dy: dy, x: x, w: w, g)
-            for (algo, bound) in Self.algorithms { for chunk in [Conv2dTuning.defaultChunkFloats, 1] {
+            for (algo, bound) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 1] {
                 let r = try run(g, algo, x: x, w: w, dy: dy, chunk: chunk)
                 let what = "\(algo.rawValue) N\(g.batch) \(g.height)x\(g.width) \(g.inChannels)→\(g.outChannels) chunk \(chunk) core \(BLAS.coreName)"
                 XCTAssertLessThan(relativeError(r.y, y.map(Float.init)), bound, "y \(what)")

@@ -42,7 +42,7 @@ final class WinogradTests: XCTestCase {
 
     /// Runs forward + backward of a biased Conv2d with algorithm `algo`; returns y, dx, dw, db.
     func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, seed: UInt64,
-             chunk: Int = Conv2dTuning.defaultChunkFloats) throws -> [[Float]] {
+             chunk: Int = ConvTuning.defaultChunkFloats) throws -> [[Float]] {
         let store = ParameterStore(context: EngineContext(threads: Parallel.threads,
                                                           conv: ConvTuning(algorithm: algo, chunkFloats: chunk)))
         let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
@@ -65,7 +65,7 @@ final class WinogradTests: XCTestCase {
     static let algorithms: [(ConvAlgorithm, bound: Double)] = [(.winogradF2, 2e-6), (.winogradF4, 2e-6)]
 
     func testMatchesDoubleReference() throws {
-        for (algo, bound) in Self.algorithms { for chunk in [Conv2dTuning.defaultChunkFloats, 1] {
+        for (algo, bound) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 1] {
             for (i, g) in Self.cases.enumerated() {
                 XCTAssertTrue(Winograd.isEligible(g))
                 let what = "\(algo.rawValue) " + Self.describe(g) + " chunkFloats \(chunk)"
@@ -171,7 +171,7 @@ final class WinogradTests: XCTestCase {
     func testDeterministicAcrossThreadCounts() throws {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
-        for (algo, _) in Self.algorithms { for chunk in [Conv2dTuning.defaultChunkFloats, 3_000] {
+        for (algo, _) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 3_000] {
             for (i, g) in Self.cases.enumerated() {
                 var runs: [[[Float]]] = []
                 for threads in [1, 2] {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Zoo
 import RunStore
 @testable import Harness
@@ -49,10 +50,21 @@ final class ReportBuilderTests: XCTestCase {
             + "| – | – | – | 30.0 | 110.0 | – | – | 3/3 finished |"), lines.joined(separator: "\n"))
         XCTAssertTrue(lines.contains(
             "| `rkanet101` | `resnet101+rkan` | 44,283,090 | 44.28 | 44.28 | ✓ | 85.50 ± 0.71 (n=2) | 85.00 ± 0.71 (n=2) | 85.12 "
-            + "| +1.25 [-1.93, +4.43] (n=2) | +1.12 | yes | 25.0 | 92.0 | 0.84 | 0.83 | 2/3 finished, ⚠ 1 diverged (seed 2) |"),
+            + "| +1.25 [-1.93, +4.43] (n=2) | +1.12 | yes | 25.0 | 92.0 | 0.84 (not alternated) | 0.83 | 2/3 finished, ⚠ 1 diverged (seed 2) |"),
             lines.joined(separator: "\n"))
         let header = lines.first { $0.hasPrefix("| model |") }
         XCTAssertEqual(header?.components(separatedBy: " | ").count, ReportBuilder.columns.count)
+    }
+
+    /// With alternated rounds in the RKAN runs, the ratio is their median over all rounds and seeds
+    /// (not the quotient of img/s measured at other times), with the lowest and highest round.
+    func testSpeedRatioUsesAlternatedRounds() throws {
+        var runs = SyntheticRuns.runs
+        runs[3].inferRatioVsBaseline = [0.90, 0.95, 0.93]
+        runs[4].inferRatioVsBaseline = [0.97, 0.80, 0.96]
+        let text = try markdown(runs)
+        // Sorted: 0.80 0.90 0.93 0.95 0.96 0.97 → median (0.93 + 0.95) / 2 = 0.94.
+        XCTAssertTrue(text.contains("| 25.0 | 92.0 | 0.94 (0.80–0.97, 6 rounds) | 0.83 |"), text)
     }
 
     func testPerSeedPairTable() throws {

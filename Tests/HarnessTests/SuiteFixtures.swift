@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Harness
 
 /// A valid suite in the DESIGN.md format; line numbers are referred to by the tests.
@@ -51,6 +52,3 @@ func suiteError(_ yaml: String, file: StaticString = #filePath, line: UInt = #li
     return nil
 }
 
-/// The package root (this file is Tests/HarnessTests/SuiteFixtures.swift).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()

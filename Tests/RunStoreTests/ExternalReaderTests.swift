@@ -19,9 +19,8 @@ final class ExternalReaderTests: XCTestCase {
     }
 
     func testH5dumpReadsARunFile() throws {
-        guard let probe = runTool("h5dump", ["--version"]), probe.status == 0 else {
-            throw XCTSkip("h5dump (hdf5-tools) is not installed")
-        }
+        let probe = runTool("h5dump", ["--version"])
+        try Prerequisite.require(probe?.status == 0, "h5dump", fix: "run scripts/setup.sh (installs hdf5-tools)")
         let url = Samples.folder().appendingPathComponent("run.h5")
         try RunFile.write(Samples.record(), to: url)
         let dump = try XCTUnwrap(runTool("h5dump", ["-A", url.path]))  // header and attributes

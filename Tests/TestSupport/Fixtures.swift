@@ -6,7 +6,7 @@ public struct FixtureTensor: Decodable {
     public let data: [Float]
 }
 
-/// One case of a fixture file written by `Tools/make_op_fixtures.py`.
+/// One case of a fixture file written by a `Tools/fixtures` script.
 public struct FixtureCase: Decodable {
     public let name: String
     /// Op settings (stride, padding, groups, ...), numbers only.
@@ -23,11 +23,18 @@ public struct FixtureCase: Decodable {
     }
 }
 
-/// Loads `<name>.json` from a test bundle's `Fixtures` folder.
-public func loadFixtureCases(_ name: String, bundle: Bundle) throws -> [FixtureCase] {
-    guard let url = bundle.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
+/// The folder of the committed test fixtures (`Tests/Fixtures`): every test target reads its
+/// fixtures from here, and the `Tools/` scripts that make them write here.
+public let fixturesFolder = packageRoot.appendingPathComponent("Tests/Fixtures", isDirectory: true)
+
+/// Loads `Tests/Fixtures/<area>/<name>.json` (default area `engine`).
+/// - Throws: when the file is missing (a fixture is part of the repository: regenerate it with the
+///   `Tools/fixtures` script named in the message) or does not decode.
+public func loadFixtureCases(_ name: String, area: String = "engine") throws -> [FixtureCase] {
+    let url = fixturesFolder.appendingPathComponent("\(area)/\(name).json")
+    guard FileManager.default.fileExists(atPath: url.path) else {
         throw NSError(domain: "fixtures", code: 1, userInfo: [NSLocalizedDescriptionKey:
-            "fixture \(name).json not found; regenerate with `python3 Tools/make_op_fixtures.py`"])
+            "fixture \(url.path) not found; regenerate it with the script of Tools/fixtures/ that writes \(name).json"])
     }
     return try JSONDecoder().decode([FixtureCase].self, from: Data(contentsOf: url))
 }

@@ -6,18 +6,22 @@ import Engine
 //     y[n,l,o] = Σ_{j<Cg} Σ_{t<K} w[o,j,t] · x[n, l+t−P, g(o)·Cg + j]
 
 /// Sizes of a grouped same-length Conv1d with C → C channels.
-struct Conv1dGeometry: Equatable {
-    let n, l, c, groups, kernel, padding: Int
-    var groupChannels: Int { c / groups }
+public struct Conv1dGeometry: Equatable {
+    public let n, l, c, groups, kernel, padding: Int
+    public var groupChannels: Int { c / groups }
     /// thop's count: output elements · Cg · K.
-    var macs: Int { n * l * c * groupChannels * kernel }
+    public var macs: Int { n * l * c * groupChannels * kernel }
+
+    public init(n: Int, l: Int, c: Int, groups: Int, kernel: Int, padding: Int) {
+        self.n = n; self.l = l; self.c = c; self.groups = groups; self.kernel = kernel; self.padding = padding
+    }
 }
 
 /// - Parameters:
 ///   - out: (N, L, C), overwritten.
 ///   - inp: (N, L, C).
 ///   - weight: (C, Cg, K), PyTorch order.
-func conv1dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+public func conv1dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                    _ weight: UnsafePointer<Float>, _ g: Conv1dGeometry) {
     let (L, C, Cg, K, P) = (g.l, g.c, g.groupChannels, g.kernel, g.padding)
     Parallel.forEachChunk(count: g.n * L, chunk: max(1, 4096 / max(C * Cg * K, 1))) { r in
@@ -47,7 +51,7 @@ func conv1dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Floa
 ///   - dout: (N, L, C).
 ///   - inp: (N, L, C), the forward input.
 ///   - weight: (C, Cg, K).
-func conv1dBackward(_ dinp: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
+public func conv1dBackward(_ dinp: UnsafeMutablePointer<Float>, _ dweight: UnsafeMutablePointer<Float>,
                     _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
                     _ weight: UnsafePointer<Float>, _ g: Conv1dGeometry) {
     let (L, C, Cg, K, P) = (g.l, g.c, g.groupChannels, g.kernel, g.padding)

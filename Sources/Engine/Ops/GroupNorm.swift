@@ -13,7 +13,7 @@ import Engine
 ///   - inp: (N, L, C).
 ///   - gamma: (C).
 ///   - beta: (C).
-func groupNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
+public func groupNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
                       _ rstd: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                       _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
                       n: Int, l: Int, c: Int, groups: Int, eps: Double = 1e-5) {
@@ -49,7 +49,7 @@ func groupNormForward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutableP
 ///   - dout: (N, L, C).
 ///   - inp: (N, L, C), the forward input.
 ///   - mean, rstd: (N, G) from the forward.
-func groupNormBackward(_ dinp: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>,
+public func groupNormBackward(_ dinp: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>,
                        _ dbeta: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
                        _ inp: UnsafePointer<Float>, _ mean: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
                        _ gamma: UnsafePointer<Float>, n: Int, l: Int, c: Int, groups: Int) {

@@ -5,14 +5,15 @@ import Datasets
 
 /// `rkan-repro list`.
 public enum SuiteListing {
-    public static func text(suite name: String?, suitesFolder: URL, dataFolder: URL?) throws -> String {
-        let names = name.map { [$0] } ?? SuiteLibrary.names(in: suitesFolder)
+    public static func text(suite name: String?, search: SuiteSearchPath, dataFolder: URL?) throws -> String {
+        let names = name.map { [$0] } ?? search.names
         guard !names.isEmpty else {
-            throw HarnessError.io(path: suitesFolder.path, detail: "no suite files (*.yaml) here; run from the repository root or pass --suites DIR")
+            throw HarnessError.io(path: search.considered.map(\.path).joined(separator: ", "),
+                                  detail: "no suite files (*.yaml) in any of these folders; pass --suites DIR (or set RKAN_SUITES) to a folder of suite files")
         }
         var lines: [String] = []
         for n in names {
-            let s = try SuiteRunner.loadSuite(n, folder: suitesFolder)
+            let s = try SuiteLibrary.find(n, in: try search.folder(for: n))
             let data = dataStatus(s.dataset.name, folder: dataFolder)
             lines.append("\(s.suite): \(s.title): \(s.experiments.count) rows, profiles \(s.profileNames.joined(separator: "/")), seeds \(s.seeds.map(String.init).joined(separator: ",")), data \(data)")
             if name != nil {

@@ -6,16 +6,11 @@ import Distributed
 
 /// Turns a suite and profile into runs and trains each that is not finished yet.
 public enum SuiteRunner {
-    /// Loads a suite (specs and dataset parsed and checked by the decoder).
-    public static func loadSuite(_ name: String, folder: URL) throws -> Suite {
-        try SuiteLibrary.find(name, in: folder)
-    }
-
     /// Trains every unfinished run of the request, in suite order.
     /// - Returns: 0 when every run finished, 1 when one diverged.
     /// - Throws: suite, data, model and I/O errors (each one paragraph naming the file and the fix).
     public static func run(_ r: RunRequest, log: @escaping (String) -> Void) throws -> Int32 {
-        let suite = try loadSuite(r.suite, folder: r.suitesFolder)
+        let suite = try SuiteLibrary.find(r.suite, in: r.suitesFolder)
         if let reason = suite.dataset.name.trainingUnsupported {
             throw HarnessError.unsupported(what: "run \(r.suite)", detail:
                 "\(reason). `rkan-repro models \(r.suite)` reports the backbones' parameter counts.")
@@ -48,10 +43,14 @@ public enum SuiteRunner {
         let machine = MachineInfo.current(threads: r.threads)
         log("\(suite.suite) (\(r.profile)): \(configs.count) runs, \(data.trainIndices.count) training / \(data.testIndices.count) test images at \(data.imageSize)×\(data.imageSize), \(r.threads) threads, BLAS core \(machine.blasCore)")
         try estimate(configs, data: data, tree: tree, restart: Set(r.restart), engine: engine, log: log)
+        // Each RKAN row's baseline model under this profile (also when --only leaves the baseline out).
+        let models = Dictionary(try suite.runs(profile: r.profile).map { ($0.experiment, $0.model) }, uniquingKeysWith: { a, _ in a })
         var diverged = 0
         for (i, c) in configs.enumerated() {
             log("[\(i + 1)/\(configs.count)] \(c.experiment) (\(c.model)) seed \(c.seed) → \(tree.file(for: c.slot).path)")
-            if try train(c, data: data, tree: tree, machine: machine, engine: engine, request: r, log: log) == .diverged { diverged += 1 }
+            let baseline = suite.experiments.first { $0.id == c.experiment }?.baseline.flatMap { models[$0] }
+            if try train(c, data: data, tree: tree, machine: machine, engine: engine, request: r, pairedBaseline: baseline,
+                         log: log) == .diverged { diverged += 1 }
         }
         // A clean end of every rank (MPI_Finalize); on an error the process exits 1 without it,
         // and the launcher ends the other ranks.
@@ -65,11 +64,12 @@ public enum SuiteRunner {
 
     /// Trains (or resumes, or skips) one run under its lock.
     static func train(_ c: RunConfig, data: TrainingData, tree: RunTree, machine: MachineInfo, engine: EngineContext, request r: RunRequest,
-                      log: @escaping (String) -> Void) throws -> Ending {
+                      pairedBaseline: ModelSpec? = nil, log: @escaping (String) -> Void) throws -> Ending {
         let url = tree.file(for: c.slot)
         let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         let trainer = Trainer(config: c, data: data, url: url, machine: machine, engine: engine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
         trainer.log = log
+        trainer.pairedBaseline = pairedBaseline
         // Rank 0 alone takes the lock and tidies the file; the other ranks follow its decision.
         let dp = DataParallel(sharding: engine.sharding)
         var lock: RunLock?

@@ -12,14 +12,18 @@ public enum BLASCoreStartup {
     /// without `--blas-core`. Re-executes the program (never returns) when another core is
     /// needed; exits 64 with one paragraph on a choice that cannot be honoured, 1 when a core
     /// chosen explicitly did not load.
-    /// - Parameter program: the name in messages.
-    public static func apply(_ arguments: [String], program: String) -> [String] {
+    /// - Parameters:
+    ///   - program: the name in messages.
+    ///   - announce: whether to print the one-line notice of a core chosen for this process; a
+    ///     command that computes nothing with OpenBLAS (list, report, status…) passes false, so the
+    ///     notice appears where it matters, once (`commandComputes(_:)`).
+    public static func apply(_ arguments: [String], program: String, announce: Bool = true) -> [String] {
         let env = ProcessInfo.processInfo.environment
         do {
             let (rest, optionValue) = try BLASCoreSelection.extractOption(arguments)
             requestedChoice = optionValue ?? env[BLASCoreSelection.environmentChoice].flatMap { $0.isEmpty ? nil : $0 }
             if let note = env[BLASCoreSelection.marker], !note.isEmpty {
-                try finishReexec(note: note, program: program)
+                try finishReexec(note: note, program: program, announce: announce)
                 return rest
             }
             let explicit: (BLASCoreSelection.Choice, source: String)?
@@ -46,13 +50,14 @@ public enum BLASCoreStartup {
 
     /// In the re-executed process: checks that the core loaded, prints the notice, and removes
     /// the variables so that child processes choose for themselves.
-    static func finishReexec(note: String, program: String) throws {
+    static func finishReexec(note: String, program: String, announce: Bool) throws {
         let parts = note.split(separator: "|", maxSplits: 1).map(String.init)
         let wanted = parts.first ?? "", reason = parts.count > 1 ? parts[1] : "requested"
         unsetenv(BLASCoreSelection.marker)
         unsetenv(BLASCoreSelection.openBLASVariable)
         let loaded = BLAS.coreName
         if loaded.lowercased() == wanted.lowercased() {
+            guard announce else { return }
             FileHandle.standardError.write(Data("\(program): OpenBLAS core \(loaded) (\(reason)); --blas-core or OPENBLAS_CORETYPE choose another\n".utf8))
             return
         }
@@ -78,5 +83,18 @@ public enum BLASCoreStartup {
         for p in argv { free(p) }
         FileHandle.standardError.write(Data("\(program): warning: could not re-execute with OPENBLAS_CORETYPE=\(core.rawValue) (\(err)); continuing with OpenBLAS core \(BLAS.coreName)\n".utf8))
         #endif
+    }
+
+    /// The `rkan-repro` commands whose results OpenBLAS computes, so their output names the core:
+    /// `run`, `bench`, `forward`, `init`, `models` (MACs by a forward pass). Under an MPI launcher
+    /// only rank 0 says it, so one run prints it once.
+    /// - Parameter arguments: the command line without the program name.
+    public static func commandComputes(_ arguments: [String]) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        for key in ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"] {
+            if let r = env[key], let rank = Int(r), rank > 0 { return false }
+        }
+        guard let command = arguments.first(where: { !$0.hasPrefix("-") }) else { return false }
+        return ["run", "bench", "forward", "init", "models"].contains(command)
     }
 }

@@ -26,7 +26,7 @@ public enum ModelsTable {
     /// Rows for a suite (first target names a suite file) or for the given specs.
     public static func rows(targets: [String], classes: Int?, size: Int?, inChannels: Int, suitesFolder: URL) throws -> [Row] {
         if targets.count == 1, SuiteLibrary.names(in: suitesFolder).contains(targets[0]) {
-            let suite = try SuiteRunner.loadSuite(targets[0], folder: suitesFolder)
+            let suite = try SuiteLibrary.find(targets[0], in: suitesFolder)
             let dataset = suite.dataset.name
             let n = classes ?? dataset.classes
             let s = size ?? suite.dataset.resolution ?? dataset.nativeSize

@@ -73,9 +73,15 @@ public enum RegressionCheck {
                         convAlgorithm: attrs.first?.convAlgorithm, k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
     }
 
+    /// The profile a baseline file was recorded with; nil when the file is missing or not a baseline.
+    public static func recordedProfile(of url: URL) -> String? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        return (try? JSONDecoder().decode(Baseline.self, from: data))?.profile
+    }
+
     public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
                            junit: URL?, update: Bool) throws -> Result {
-        let suite = try SuiteRunner.loadSuite(name, folder: suitesFolder)
+        let suite = try SuiteLibrary.find(name, in: suitesFolder)
         let tree = RunTree(out: runs)
         let runFiles = try suite.runs(profile: profile).map { (tree.file(for: $0.slot), "run file") }
         let suiteFile = (URL(fileURLWithPath: suite.origin.file), "suite file")

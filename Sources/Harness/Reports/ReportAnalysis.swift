@@ -75,10 +75,24 @@ struct PairResult {
         return r - b
     }
 
-    /// Measured inference speed ratio RKAN / baseline.
-    var speedRatio: Double? {
+    /// Measured inference speed ratio RKAN / baseline: the median over every alternated round of
+    /// every seed's RKAN run, with the rounds' lowest and highest ratio. Run files without
+    /// alternated rounds fall back to the quotient of the two rows' mean img/s, measured at other
+    /// times (`interleaved` false), which the machine's load can skew either way.
+    var speedRatio: (median: Double, low: Double, high: Double, rounds: Int, interleaved: Bool)? {
+        let rounds = rkan.runs.compactMap(\.inferRatioVsBaseline).flatMap { $0 }.filter(\.isFinite)
+        if !rounds.isEmpty {
+            return (Throughput.median(rounds), rounds.min()!, rounds.max()!, rounds.count, true)
+        }
         guard let r = rkan.inferImgPerSec, let b = baseline.inferImgPerSec, b > 0 else { return nil }
-        return r / b
+        return (r / b, r / b, r / b, 0, false)
+    }
+
+    /// The speed ratio as the report prints it: `1.02 (0.98–1.05, 6 rounds)`, or `1.02 (not alternated)`.
+    var speedRatioText: String {
+        guard let s = speedRatio else { return ReportFormat.none }
+        guard s.interleaved else { return "\(ReportFormat.fixed(s.median, 2)) (not alternated)" }
+        return "\(ReportFormat.fixed(s.median, 2)) (\(ReportFormat.fixed(s.low, 2))–\(ReportFormat.fixed(s.high, 2)), \(s.rounds) rounds)"
     }
 
     /// Published speed ratio RKAN / baseline.

@@ -56,7 +56,8 @@ public enum ReportBuilder {
         95% interval (n − 1 degrees of freedom); n/a when n = 1. params counts every parameter the \
         forward pass uses; params M follows thop's convention where known (as the paper does), and \
         match is ✓ when it equals the published count at 0.01M. Speed ratio is RKAN / baseline \
-        inference img/s. Rows with unfinished, diverged or missing seeds are flagged in the runs column.
+        inference img/s, measured with the two models alternated in each round at the end of every RKAN \
+        run: the median over all rounds and seeds, with the lowest and highest round. Rows with unfinished, diverged or missing seeds are flagged in the runs column.
         """
 
     /// Suite, profile, seeds, machine, commit, date and command as a two-column table.
@@ -90,7 +91,7 @@ public enum ReportBuilder {
             pair?.publishedInside ?? none,
             ReportFormat.optional(result.trainImgPerSec, 1),
             ReportFormat.optional(result.inferImgPerSec, 1),
-            ReportFormat.optional(pair?.speedRatio, 2),
+            pair?.speedRatioText ?? ReportFormat.none,
             ReportFormat.optional(pair?.publishedSpeedRatio, 2),
             result.statusText,
         ]

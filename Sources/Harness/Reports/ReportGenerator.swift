@@ -9,14 +9,14 @@ public struct ReportRequest: Sendable {
     public var profile: String?
     public var suitesFolder: URL
     public var runsFolder: URL
-    /// Markdown output (SVGs go beside it).
-    public var out: URL
+    /// Markdown output (SVGs go beside it, named after it); nil: `reportFile(suite:profile:)`.
+    public var out: URL?
     /// README whose `<!-- rkan-repro:SUITE -->` block gets the summary table.
     public var readme: URL?
     public var date: String
     public var command: String
 
-    public init(suite: String, profile: String? = nil, suitesFolder: URL, runsFolder: URL, out: URL, readme: URL? = nil,
+    public init(suite: String, profile: String? = nil, suitesFolder: URL, runsFolder: URL, out: URL? = nil, readme: URL? = nil,
                 date: String, command: String) {
         self.suite = suite; self.profile = profile; self.suitesFolder = suitesFolder; self.runsFolder = runsFolder
         self.out = out; self.readme = readme; self.date = date; self.command = command
@@ -25,10 +25,16 @@ public struct ReportRequest: Sendable {
 
 /// Reads a suite's run files and writes its markdown report and SVG plots.
 public enum ReportGenerator {
+    /// The default report of a suite's profile: `Reports/SUITE.md` for the `default` profile,
+    /// `Reports/SUITE-PROFILE.md` for any other, so each profile has its own report.
+    public static func reportFile(suite: String, profile: String) -> URL {
+        URL(fileURLWithPath: profile == "default" ? "Reports/\(suite).md" : "Reports/\(suite)-\(profile).md")
+    }
+
     /// Writes the report; returns the paths written.
     @discardableResult
     public static func write(_ r: ReportRequest) throws -> [URL] {
-        let suite = try SuiteRunner.loadSuite(r.suite, folder: r.suitesFolder)
+        let suite = try SuiteLibrary.find(r.suite, in: r.suitesFolder)
         let tree = RunTree(out: r.runsFolder)
         let profile = try r.profile ?? pickProfile(suite: suite, tree: tree)
         let configs = try suite.runs(profile: profile)
@@ -45,15 +51,16 @@ public enum ReportGenerator {
                                   blasCore: "\(first.blasCore) (3×3 convs: \(first.convAlgorithm))", threads: first.threads,
                                   commit: first.gitCommit, profile: profile, seeds: configs.seeds, date: r.date,
                                   command: r.command)
-        let base = r.out.deletingPathExtension().lastPathComponent
-        let folder = r.out.deletingLastPathComponent()
-        let curves = folder.appendingPathComponent("\(base)-\(profile)-curves.svg")
-        let deltas = folder.appendingPathComponent("\(base)-\(profile)-deltas.svg")
+        let out = r.out ?? reportFile(suite: suite.suite, profile: profile)
+        let base = out.deletingPathExtension().lastPathComponent
+        let folder = out.deletingLastPathComponent()
+        let curves = folder.appendingPathComponent("\(base)-curves.svg")
+        let deltas = folder.appendingPathComponent("\(base)-deltas.svg")
         let plots = [ReportPlot(title: "Validation top-1 per epoch", path: curves.lastPathComponent),
                      ReportPlot(title: "RKAN − baseline top-1 (mean, 95% CI)", path: deltas.lastPathComponent)]
         let inputs = [(URL(fileURLWithPath: suite.origin.file), "suite file")] + configs.map { (tree.file(for: $0.slot), "run file") }
             + (r.readme.map { [($0, "--readme")] } ?? [])
-        for (output, option) in [(r.out, "--out"), (curves, "--out (its curves SVG)"), (deltas, "--out (its deltas SVG)")] {
+        for (output, option) in [(out, "--out"), (curves, "--out (its curves SVG)"), (deltas, "--out (its deltas SVG)")] {
             try OutputGuard.check(output: output, option: option, inputs: inputs)
         }
         let width = try suite.overrides(profile: profile).width ?? 1
@@ -65,14 +72,14 @@ public enum ReportGenerator {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(SVGLearningCurves.render(suite: suite, runs: summaries, profile: profile).utf8).write(to: curves, options: .atomic)
             try Data(SVGDeltaChart.render(suite: suite, runs: summaries, profile: profile, seeds: configs.seeds).utf8).write(to: deltas, options: .atomic)
-            try Data(report.markdown.utf8).write(to: r.out, options: .atomic)
+            try Data(report.markdown.utf8).write(to: out, options: .atomic)
         } catch {
-            throw HarnessError.io(path: r.out.path, detail: "cannot write the report (\(error.localizedDescription)); check the folder exists and is writable, or pass --out")
+            throw HarnessError.io(path: out.path, detail: "cannot write the report (\(error.localizedDescription)); check the folder exists and is writable, or pass --out")
         }
-        var written = [r.out, curves, deltas]
+        var written = [out, curves, deltas]
         if let readme = r.readme {
             try ReadmeUpdater.update(readme: readme, suite: suite.suite,
-                                     block: summaryBlock(table: report.summaryTable, reportPath: r.out, readme: readme))
+                                     block: summaryBlock(table: report.summaryTable, reportPath: out, readme: readme))
             written.append(readme)
         }
         return written
@@ -119,6 +126,7 @@ public enum ReportGenerator {
             s.metrics = file.metrics
             s.trainImgPerSec = file.bench.first { $0.name == "train_img_s" }.map { median($0.values) }
             s.inferImgPerSec = file.bench.first { $0.name == "infer_img_s" }.map { median($0.values) }
+            s.inferRatioVsBaseline = file.bench.first { $0.name == "infer_ratio_vs_baseline" }?.values
             s.weightsSHA256 = file.attributes.weightsSHA256
             return (file.attributes, s)
         }

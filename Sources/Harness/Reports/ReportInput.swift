@@ -30,6 +30,10 @@ public struct RunSummary: Equatable, Sendable {
     public var trainImgPerSec: Double?
     /// Inference throughput, images per second.
     public var inferImgPerSec: Double?
+    /// Inference img/s of this RKAN run over its baseline's, one value per round of a measurement
+    /// that alternated the two models (`Throughput.measureInterleaved`); nil for older run files
+    /// and baseline rows.
+    public var inferRatioVsBaseline: [Double]?
     /// The run file's `weights_sha256` (nil: missing run).
     public var weightsSHA256: String?
 

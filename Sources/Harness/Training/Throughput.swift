@@ -30,26 +30,8 @@ public enum Throughput {
                                warmup: Int = 10, iterations: Int = 40, repeats: Int = 3, engine: EngineContext,
                                progress: ((String) -> Void)? = nil) throws -> ThroughputResult {
         // One process on the whole batch, whatever ranks `engine` trains with.
-        let model = try Model(spec: spec, classes: classes, inChannels: inChannels,
-                              context: EngineContext(threads: engine.threads, conv: engine.conv))
-        model.initialize(seed: 0)
-        let rng = Philox(seed: 0, purpose: .benchmark)
-        let x = Tensor(uninitialized: [batch, size, size, inChannels])
-        for i in 0..<x.count { x.data[i] = Float(rng.normal(UInt64(i))) }
-        let labels = (0..<batch).map { rng.below(classes, UInt64(x.count + $0)) }
-        let opt = try SGD(store: model.store, momentum: 0.9)
-        func iteration() throws {
-            switch mode {
-            case .infer:
-                _ = try model.forward(x, mode: .eval)
-            case .train:
-                model.store.zeroGrad()
-                let logits = try model.forward(x, mode: .train)
-                let (_, d) = try softmaxCrossEntropy(logits: logits, targets: .labels(labels))
-                model.backward(d)
-                opt.step(lr: 1e-4)
-            }
-        }
+        let iteration = try step(spec: spec, classes: classes, inChannels: inChannels, mode: mode, batch: batch, size: size,
+                                 engine: engine)
         for i in 0..<warmup { try iteration(); progress?("warm-up \(i + 1)/\(warmup)") }
         var rates: [Double] = []
         for r in 0..<repeats {
@@ -62,6 +44,55 @@ public enum Throughput {
         return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: engine.threads,
                                 imagesPerSecond: median(rates), repeats: rates, blasCore: BLAS.coreName,
                                 convAlgorithm: engine.conv.algorithm.rawValue)
+    }
+
+    /// img/s of several models measured in alternation: after every model's warm-up, each of
+    /// `repeats` rounds times every model once, the order rotated from round to round, so load
+    /// the machine has (other processes, a host stealing CPU) falls on all of them alike. The
+    /// ratio of two models' rates within one round is then a fair comparison, and the spread of
+    /// those ratios over rounds says how far to trust it.
+    /// - Returns: per model, the img/s of each round (round order).
+    public static func measureInterleaved(specs: [ModelSpec], classes: Int, inChannels: Int, mode: BenchMode, batch: Int,
+                                          size: Int, warmup: Int, iterations: Int, repeats: Int,
+                                          engine: EngineContext) throws -> [[Double]] {
+        let steps = try specs.map { try step(spec: $0, classes: classes, inChannels: inChannels, mode: mode, batch: batch,
+                                             size: size, engine: engine) }
+        for s in steps { for _ in 0..<warmup { try s() } }
+        var rates = Array(repeating: [Double](), count: steps.count)
+        for r in 0..<repeats {
+            for k in 0..<steps.count {
+                let m = (k + r) % steps.count
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<iterations { try steps[m]() }
+                rates[m].append(Double(batch * iterations) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9))
+            }
+        }
+        return rates
+    }
+
+    /// One timed iteration of `spec` on random inputs (a model built once, seed 0).
+    static func step(spec: ModelSpec, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
+                     engine: EngineContext) throws -> () throws -> Void {
+        let model = try Model(spec: spec, classes: classes, inChannels: inChannels,
+                              context: EngineContext(threads: engine.threads, conv: engine.conv))
+        model.initialize(seed: 0)
+        let rng = Philox(seed: 0, purpose: .benchmark)
+        let x = Tensor(uninitialized: [batch, size, size, inChannels])
+        for i in 0..<x.count { x.data[i] = Float(rng.normal(UInt64(i))) }
+        let labels = (0..<batch).map { rng.below(classes, UInt64(x.count + $0)) }
+        let opt = try SGD(store: model.store, momentum: 0.9)
+        return {
+            switch mode {
+            case .infer:
+                _ = try model.forward(x, mode: .eval)
+            case .train:
+                model.store.zeroGrad()
+                let logits = try model.forward(x, mode: .train)
+                let (_, d) = try softmaxCrossEntropy(logits: logits, targets: .labels(labels))
+                model.backward(d)
+                opt.step(lr: 1e-4)
+            }
+        }
     }
 
     static func median(_ xs: [Double]) -> Double {

@@ -28,6 +28,10 @@ public final class Trainer {
     /// The engine settings the run's model trains with (threads, conv algorithm).
     public let engine: EngineContext
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// The model of this row's baseline (an RKAN row's pair), with the profile applied: the end-of-run
+    /// throughput then times both in alternation and records the RKAN / baseline ratio of each round
+    /// (`<mode>_ratio_vs_baseline` in `/bench`). Nil for a baseline row.
+    public var pairedBaseline: ModelSpec?
     /// Evaluations made by this trainer (for `TrainingHooks.nanLogitsAtEvaluation`).
     private var evaluations = 0
 
@@ -124,18 +128,33 @@ public final class Trainer {
     /// run rank 0 measures while the other ranks wait, then sends them its figures.
     private func measureThroughput(_ spec: ModelSpec, progress: ProgressBar) throws -> [BenchEntry] {
         let c = config, dp = DataParallel(sharding: engine.sharding)
-        return try BenchMode.allCases.map { mode in
-            var repeats: [Double] = []
+        return try BenchMode.allCases.flatMap { mode -> [BenchEntry] in
+            var repeats: [Double] = [], ratios: [Double] = []
             if dp.isWriter {
-                let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
-                                               batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
-                                               iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
-                progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
-                                        mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
-                repeats = r.repeats
+                if let baseline = pairedBaseline {
+                    let rates = try Throughput.measureInterleaved(
+                        specs: [baseline, spec], classes: data.classes, inChannels: data.channels, mode: mode, batch: c.bench.batch,
+                        size: c.imageSize, warmup: c.bench.warmup, iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
+                    repeats = rates[1]
+                    ratios = zip(rates[1], rates[0]).map { $0 / $1 }
+                    progress.message(String(format: "%@ throughput %.1f img/s, %.2f× its baseline (median of %d alternated rounds)",
+                                            mode.rawValue, Throughput.median(repeats), Throughput.median(ratios), ratios.count))
+                } else {
+                    let r = try Throughput.measure(spec: spec, classes: data.classes, inChannels: data.channels, mode: mode,
+                                                   batch: c.bench.batch, size: c.imageSize, warmup: c.bench.warmup,
+                                                   iterations: c.bench.iterations, repeats: c.bench.repeats, engine: engine)
+                    progress.message(String(format: "%@ throughput %.1f img/s (batch %d, %d×%d, %d threads)",
+                                            mode.rawValue, r.imagesPerSecond, r.batch, r.size, r.size, r.threads))
+                    repeats = r.repeats
+                }
             }
-            return BenchEntry(name: "\(mode.rawValue)_img_s", values: dp.fromWriter(repeats, count: c.bench.repeats),
-                              batch: c.bench.batch, size: c.imageSize)
+            var entries = [BenchEntry(name: "\(mode.rawValue)_img_s", values: dp.fromWriter(repeats, count: c.bench.repeats),
+                                      batch: c.bench.batch, size: c.imageSize)]
+            if pairedBaseline != nil {
+                entries.append(BenchEntry(name: "\(mode.rawValue)_ratio_vs_baseline", values: dp.fromWriter(ratios, count: c.bench.repeats),
+                                          batch: c.bench.batch, size: c.imageSize))
+            }
+            return entries
         }
     }
 

@@ -1,3 +1,4 @@
+import Engine
 /// Plain Double reference implementations of the convolution-family ops: direct loops, no
 /// im2col, no BLAS, no threads. Tests check them by finite differences and then check the fast
 /// Float kernels against them. Layouts are the engine's: NHWC activations, OHWI conv weights.

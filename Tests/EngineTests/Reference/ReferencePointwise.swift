@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Plain Double reference implementations (forward and backward) of the pointwise ops, written

@@ -1,3 +1,4 @@
+import Engine
 /// Plain Double reference implementations of the pooling ops (NHWC), written from PyTorch's
 /// definitions window by window; see `ReferenceConv`.
 public enum ReferencePooling {

@@ -1,25 +1,6 @@
 import CKernels
 import Foundation
 
-/// Tuning of the im2col path: the batch is processed in chunks of whole images whose col
-/// matrix holds about `ConvTuning.chunkFloats` floats (default `defaultChunkFloats`) (4 MiB: fastest of 1–32 MiB on the 2-core Zen 3 with
-/// `rkan-bench conv`), so col stays in cache between im2col and GEMM.
-/// With at least `minParallelChunks` chunks, each chunk is one task (im2col and single-threaded
-/// GEMMs on one thread, col buffer per task); with fewer, chunks run one after the other and
-/// im2col and the (split) GEMMs are parallel inside.
-/// Chunks depend only on the geometry (never on the thread count), so results are deterministic.
-public enum Conv2dTuning {
-    public static let defaultChunkFloats = 1 << 20
-    /// Fewest chunks for chunk-level parallelism (also the lane count of the backward).
-    public static let minParallelChunks = 4
-
-    /// Images per chunk for geometry `g` with col buffers of `chunkFloats` floats.
-    static func imagesPerChunk(_ g: Conv2dGeometry, chunkFloats: Int) -> Int {
-        let perImage = max(1, g.outHeight * g.outWidth * g.patch)
-        return max(1, min(g.batch, chunkFloats / perImage))
-    }
-}
-
 /// `y = x ∗ w + b`: 2-D convolution, NHWC in and out, OHWI weights, any k, s, p, groups.
 ///
 /// 1×1 stride-1 unpadded convs are one GEMM per group on the input; everything else is
@@ -72,9 +53,9 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
             Parallel.forEachChunk(count: g.rows, chunk: max(1, 16_384 / O)) { finish($0) }
         }
     } else {
-        let per = Conv2dTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
+        let per = ConvTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
         let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
-        if chunks >= Conv2dTuning.minParallelChunks {
+        if chunks >= ConvTuning.minParallelChunks {
             Parallel.forEachChunk(count: g.batch, chunk: per) { images in
                 let col = BufferPool.shared.take(colCount)   // (per·Ho·Wo, K)
                 defer { BufferPool.shared.give(col, colCount) }
@@ -163,10 +144,10 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
         return
     }
     if dweight == nil && dinp == nil { return }
-    let per = Conv2dTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
+    let per = ConvTuning.imagesPerChunk(g, chunkFloats: tuning.chunkFloats), pixels = g.outHeight * g.outWidth
     let chunks = (g.batch + per - 1) / per, colCount = per * pixels * g.patch
-    if chunks >= Conv2dTuning.minParallelChunks {
-        let lanes = Conv2dTuning.minParallelChunks, wCount = O * Kg
+    if chunks >= ConvTuning.minParallelChunks {
+        let lanes = ConvTuning.minParallelChunks, wCount = O * Kg
         let partials = dweight == nil ? nil : BufferPool.shared.take((lanes - 1) * wCount)   // (lanes−1, O, Kg)
         defer { if let partials { BufferPool.shared.give(partials, (lanes - 1) * wCount) } }
         Parallel.forEachChunk(count: lanes, chunk: 1) { laneRange in
@@ -339,28 +320,3 @@ public final class Conv2d: Layer {
     }
 }
 
-/// An inference-mode BatchNorm, optionally followed by a residual add and ReLU, to be applied by a
-/// conv to its output as it is written (`Conv2d.forward(_:mode:then:)`); made by
-/// `BatchNorm2d.epilogue(adding:relu:)` with the coefficients BatchNorm's own eval forward uses.
-public final class ConvEpilogue {
-    public let channels: Int
-    let coefficients: UnsafeMutablePointer<Float>   // (3, C): mean, scale, shift
-    let residual: Tensor?
-    let relu: Bool
-    private let macs: MACCounter
-    private let macsPerElement: Int
-
-    init(channels: Int, residual: Tensor?, relu: Bool, macs: MACCounter, macsPerElement: Int) {
-        self.channels = channels; self.residual = residual; self.relu = relu
-        self.macs = macs; self.macsPerElement = macsPerElement
-        coefficients = .allocate(capacity: 3 * channels)
-    }
-    deinit { coefficients.deallocate() }
-
-    var mean: UnsafePointer<Float> { UnsafePointer(coefficients) }
-    var scale: UnsafePointer<Float> { UnsafePointer(coefficients + channels) }
-    var shift: UnsafePointer<Float> { UnsafePointer(coefficients + 2 * channels) }
-
-    /// Counts what the BatchNorm layer would have counted for `elements` values.
-    func countMACs(elements: Int) { macs.add(macsPerElement * elements) }
-}

@@ -42,13 +42,13 @@ struct BSplineBasis: PatchBasis {
 ///
 /// Keys under `name`: `base_weight` (1, K), `spline_weight` (1, K, G+order), `spline_scaler` (1, K),
 /// buffer `grid` (K, G+2·order+1). thop counts nothing of it (a custom module with no nn.Linear).
-final class BSplineKANConv2d: Layer {
-    let kernel, stride, padding, gridSize, order: Int
-    let baseWeight: Parameter, splineWeight: Parameter, splineScaler: Parameter, grid: Parameter
+public final class BSplineKANConv2d: Layer {
+    public let kernel, stride, padding, gridSize, order: Int
+    public let baseWeight: Parameter, splineWeight: Parameter, splineScaler: Parameter, grid: Parameter
     private let coef: UnsafeMutablePointer<Float>   // (K, G+order): spline_weight · spline_scaler
     private var cache: (x: Tensor, g: KANConvGeometry)?
 
-    init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, gridSize: Int, order: Int = 3) {
+    public init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, gridSize: Int, order: Int = 3) {
         precondition(gridSize >= 1 && order >= 0 && kernel > 0 && stride > 0, "BSplineKANConv2d \(name): grid \(gridSize), order \(order)")
         (self.kernel, self.stride, self.padding, self.gridSize, self.order) = (kernel, stride, padding, gridSize, order)
         let k2 = kernel * kernel, nb = gridSize + order
@@ -65,7 +65,7 @@ final class BSplineKANConv2d: Layer {
     deinit { coef.deallocate() }
 
     /// Knots (j − order)·h − 1 for j = 0 … G+2·order, h = 2/G, the same row for every tap (float32 as torch).
-    var gridValues: [Float] {
+    public var gridValues: [Float] {
         let h = Float(2.0 / Double(gridSize))
         let row = (0...(gridSize + 2 * order)).map { Float($0 - order) * h + Float(-1) }
         return Array((0..<(kernel * kernel)).map { _ in row }.joined())
@@ -74,7 +74,7 @@ final class BSplineKANConv2d: Layer {
     /// Replaces each tap's drawn spline row by the reference's initial coefficients: its first G+1
     /// values (drawn U(±0.05/G), the reference's noise) fitted at the knots (`BSplineNoiseFit`).
     /// `Model.initialize` calls it after the store's draws.
-    func fitSplineNoise() {
+    public func fitSplineNoise() {
         let nb = gridSize + order
         for i in 0..<(kernel * kernel) {
             let row = splineWeight.value + i * nb
@@ -94,7 +94,7 @@ final class BSplineKANConv2d: Layer {
 
     /// - Parameter x: (N, H, W, C).
     /// - Returns: (N, Ho, Wo, C).
-    func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         let g = try KANConvGeometry(op: "BSplineKANConv2d", shape: x.shape, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitialized: g.outputShape)
         updateCoefficients()
@@ -104,7 +104,7 @@ final class BSplineKANConv2d: Layer {
     }
 
     /// dspline_weight[i,q] += dcoef[i,q]·scaler[i]; dspline_scaler[i] += Σ_q dcoef[i,q]·spline_weight[i,q].
-    func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor {
         guard let (x, g) = cache else { preconditionFailure("BSplineKANConv2d.backward without a .train forward") }
         precondition(dy.shape == g.outputShape, "BSplineKANConv2d.backward: dy \(shapeString(dy.shape)), expected \(shapeString(g.outputShape))")
         cache = nil

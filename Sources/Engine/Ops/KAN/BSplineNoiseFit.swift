@@ -3,10 +3,10 @@
 /// [−1, 1], turned into coefficients by `curve2coeff`, `torch.linalg.lstsq` of the B-spline bases
 /// at those knots — an underdetermined system (G+1 equations, G+K unknowns) whose least-squares
 /// answer is the minimum-norm interpolant w = Aᵀ (A Aᵀ)⁻¹ noise. Computed here in Double.
-enum BSplineNoiseFit {
+public enum BSplineNoiseFit {
     /// A (G+1, G+K): row r holds B_q(x_r), q = 0 … G+K−1, on the knot row
     /// t_j = (j − K)·(2/G) − 1, j = 0 … G+2K (the layer's `grid`).
-    static func basisAtKnots(gridSize g: Int, order k: Int) -> [[Double]] {
+    public static func basisAtKnots(gridSize g: Int, order k: Int) -> [[Double]] {
         let h = 2 / Double(g), t = (0...(g + 2 * k)).map { Double($0 - k) * h - 1 }
         return (0...g).map { r in
             let v = t[k + r]
@@ -23,7 +23,7 @@ enum BSplineNoiseFit {
     }
 
     /// The minimum-norm w (G+K) with A·w = `noise` (G+1 values).
-    static func coefficients(noise: [Double], gridSize g: Int, order k: Int) -> [Double] {
+    public static func coefficients(noise: [Double], gridSize g: Int, order k: Int) -> [Double] {
         precondition(noise.count == g + 1, "BSplineNoiseFit: \(noise.count) noise values for grid \(g)")
         let a = basisAtKnots(gridSize: g, order: k), n = g + 1
         // Solve (A Aᵀ) y = noise by Gaussian elimination with partial pivoting, then w = Aᵀ y.

@@ -29,15 +29,15 @@ struct RBFBasis: PatchBasis {
 /// Keys under `name`: `rbf.grid` (G, a constant buffer: the reference's frozen parameter),
 /// `spline_linear.weight` (1, K·G), `base_linear.weight` (1, K), `base_linear.bias` (1).
 /// thop counts `base_linear` only (K + 1 parameters; K MACs per output element).
-final class RBFKANConv2d: Layer {
-    let kernel, stride, padding, grids: Int
-    let grid: Parameter, splineWeight: Parameter, baseWeight: Parameter, baseBias: Parameter
-    let denominator: Float
+public final class RBFKANConv2d: Layer {
+    public let kernel, stride, padding, grids: Int
+    public let grid: Parameter, splineWeight: Parameter, baseWeight: Parameter, baseBias: Parameter
+    public let denominator: Float
     private var cache: (x: Tensor, g: KANConvGeometry)?
     /// The MAC counter of the store's engine context.
     private let macs: MACCounter
 
-    init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, grids: Int) {
+    public init(_ s: ParameterStore, name: String, kernel: Int = 3, stride: Int, padding: Int = 1, grids: Int) {
         precondition(grids >= 2 && kernel > 0 && stride > 0, "RBFKANConv2d \(name): grids \(grids), kernel \(kernel), stride \(stride)")
         (self.kernel, self.stride, self.padding, self.grids) = (kernel, stride, padding, grids)
         macs = s.context.macs
@@ -54,13 +54,13 @@ final class RBFKANConv2d: Layer {
     }
 
     /// torch.linspace(−1, 1, G).
-    var gridValues: [Float] { (0..<grids).map { Float(-1 + 2 * Double($0) / Double(grids - 1)) } }
+    public var gridValues: [Float] { (0..<grids).map { Float(-1 + 2 * Double($0) / Double(grids - 1)) } }
 
     private var basis: RBFBasis { RBFBasis(centres: grid.value, count: grids, denominator: denominator) }
 
     /// - Parameter x: (N, H, W, C).
     /// - Returns: (N, Ho, Wo, C).
-    func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
+    public func forward(_ x: Tensor, mode: Mode) throws -> Tensor {
         let g = try KANConvGeometry(op: "RBFKANConv2d", shape: x.shape, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitialized: g.outputShape)
         patchKANForward(y.data, x.data, baseWeight.value, bias: baseBias.value[0], splineWeight.value, basis, g)
@@ -69,7 +69,7 @@ final class RBFKANConv2d: Layer {
         return y
     }
 
-    func backward(_ dy: Tensor) -> Tensor {
+    public func backward(_ dy: Tensor) -> Tensor {
         guard let (x, g) = cache else { preconditionFailure("RBFKANConv2d.backward without a .train forward") }
         precondition(dy.shape == g.outputShape, "RBFKANConv2d.backward: dy \(shapeString(dy.shape)), expected \(shapeString(g.outputShape))")
         cache = nil
