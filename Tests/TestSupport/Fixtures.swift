@@ -6,7 +6,7 @@ public struct FixtureTensor: Decodable {
     public let data: [Float]
 }
 
-/// One case of a fixture file written by `Tools/make_op_fixtures.py`.
+/// One case of a fixture file written by a generator in `Tools/fixtures/` (`common.py`'s format).
 public struct FixtureCase: Decodable {
     public let name: String
     /// Op settings (stride, padding, groups, ...), numbers only.
@@ -27,7 +27,7 @@ public struct FixtureCase: Decodable {
 public func loadFixtureCases(_ name: String, bundle: Bundle) throws -> [FixtureCase] {
     guard let url = bundle.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
         throw NSError(domain: "fixtures", code: 1, userInfo: [NSLocalizedDescriptionKey:
-            "fixture \(name).json not found; regenerate with `python3 Tools/make_op_fixtures.py`"])
+            "fixture \(name).json not found; regenerate it with its generator in Tools/fixtures/ (`python3 -m Tools.fixtures.NAME`, listed in Tools/README.md)"])
     }
     return try JSONDecoder().decode([FixtureCase].self, from: Data(contentsOf: url))
 }

@@ -14,7 +14,7 @@ import Foundation
 ///   normalises over 8 values, and F(4×4) there moved the train-mode loss 8.8e-4 from float64
 ///   (twice the reference's own float32 noise is 8.4e-4; F(2×2) 5.1e-5). The inference forward
 ///   (fixed statistics) and the gradients are not amplified that way, and
-///   `Tools/reference_parity.py` passes every spec with this split.
+///   `Tools/parity/reference_parity.py` passes every spec with this split.
 ///   *Why not F(4×4) on small outputs:* a layer's GEMMs have one row per tile and batch shard
 ///   (16 images), and F(4×4) has a quarter of F(2×2)'s tiles: at 8×8 outputs its 36 GEMMs have 64
 ///   rows and at 4×4 16 rows, where OpenBLAS's packing dominates. `rkan-bench conv --batch 16`
@@ -31,7 +31,7 @@ import Foundation
 ///   3× less rounding error (≤ 1.4·10⁻⁶ on WinogradTests' shapes, within F(2×2)'s bound).
 ///   Issue 17 replaced `winograd-f4` (Lavin's points, 3–5·10⁻⁶) by it; the old name is refused
 ///   with that explanation, since its run files were made with other bytes. With it in the
-///   training-mode forward, `Tools/reference_parity.py` fails wide_resnet101_2 (above).
+///   training-mode forward, `Tools/parity/reference_parity.py` fails wide_resnet101_2 (above).
 /// - `im2col`: the plain im2col + GEMM path everywhere.
 /// `RKAN_CONV_ALGO` picks one (`EngineContext.fromEnvironment`; a model uses its context's). All are deterministic; they round differently, so a run's bytes
 /// depend on the choice (run files record it as `conv_algorithm`).
