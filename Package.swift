@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
-/// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
+/// Module map (see docs/design.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
 /// Release builds use the default -O (bounds and precondition checks stay on: a bug traps
 /// instead of corrupting a week-long run).
 let optimized: [SwiftSetting] = []

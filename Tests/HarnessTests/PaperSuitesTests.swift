@@ -4,7 +4,7 @@ import Zoo
 @testable import Harness
 
 /// The five paper suites (Suites/cifar100.yaml, tiny-imagenet, imagenet, food101, coco) against
-/// the published tables in ../shared/paper/*.csv, and the CLI on them end to end.
+/// the published tables in Reports/published/*.csv, and the CLI on them end to end.
 ///
 /// Every backbone of the tables is in the Zoo, so every test checks every row.
 final class PaperSuitesTests: XCTestCase {

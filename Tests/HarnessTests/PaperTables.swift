@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 import Zoo
 
-/// The published tables in `../shared/paper/*.csv` (see its README): read at test time, so the
+/// The published tables in `Reports/published/*.csv` (see its README): read at test time, so the
 /// suites are compared with the transcription of the README, not with a copy kept in the tests.
 struct PaperTable {
     /// One CSV row: column name → text as printed.
@@ -87,7 +87,7 @@ struct PaperTable {
     }
 }
 
-/// Printed model names → model specs (DESIGN.md grammar), written independently of the suites.
+/// Printed model names → model specs (docs/design.md grammar), written independently of the suites.
 enum PaperNames {
     /// Plain backbones as printed → Zoo backbone names.
     static let backbones: [String: String] = [

@@ -38,7 +38,7 @@ final class CountTests: XCTestCase {
         }
     }
 
-    /// Hand arithmetic (paper/README.md): RKANet-101 adds 1024·512 + 2·512 + 512·2048 + 2·2048 + 2·9
+    /// Hand arithmetic (Reports/published/README.md): RKANet-101 adds 1024·512 + 2·512 + 512·2048 + 2·2048 + 2·9
     /// thop-counted parameters to ResNet-101, and thop skips the KAN convs' polynomial weights and
     /// scalers: 36 + 9 for kan_conv1 (degree 3), 27 + 9 for kan_conv2 (degree 2, the reference's
     /// spline_order[1]); ELA-L-50's GroupNorms hold 2·Σ C = 30,208 that thop skips.

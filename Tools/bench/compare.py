@@ -47,7 +47,8 @@ def ours_binary():
     return OURS or os.path.join(BIN, "rkan-repro")
 BEGIN, END = "<!-- compare:begin", "<!-- compare:end"
 
-# (spec, batch, size): the rows; each runs in train and infer.
+# (spec, batch, size): the speed table's rows (a small-input ResNet-18 pair and ResNet-50 at 128² with
+# two RKAN variants); each runs in train and infer.
 ROWS = [
     ("resnet18(stem=small)", 128, 32),
     ("resnet18(stem=small)+rkan", 128, 32),

@@ -38,7 +38,7 @@ WINOGRAD_KERNELS = {"input_avx2", "input_sse2", "input4_avx2", "input4_sse2", "o
                     "output4_avx2", "output4_sse2", "output_grad_avx2", "output_grad_sse2",
                     "output_grad4_avx2", "output_grad4_sse2", "weights_avx2", "weights_sse2",
                     "weight_grad_avx2", "weight_grad_sse2"}
-# CKernels/pointwise.c (BatchNorm, ReLU and the add, since 2026-12-01).
+# CKernels/pointwise.c (BatchNorm, ReLU and the residual add).
 POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",
                      "relu": "relu", "relu_backward": "relu", "add": "add / accumulate"}
 INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp|__ieee754_(log|exp)")

@@ -79,7 +79,7 @@ def run(cmd, args):
 
 
 def has_init(cmd):
-    """Whether the binary has the `init` subcommand (issue 12); older binaries answer with the root help."""
+    """Whether the binary has the `init` subcommand; a binary without it answers with the root help."""
     p = subprocess.run(cmd + ["--help"], capture_output=True, text=True)
     return any(line.split()[:1] == ["init"] for line in p.stdout.splitlines())
 

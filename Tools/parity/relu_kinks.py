@@ -10,7 +10,7 @@ max abs, worst tensor), next to PyTorch's own float32 error.
 An input within float32 rounding of zero lands on either side depending on summation order, so
 any float32 implementation (another OpenBLAS core, im2col vs Winograd, PyTorch itself) may flip
 it; when the printed error of a flip equals the error `twin_parity` reports for a binary, that
-flip is the whole difference. Issue 13: the "wrong Winograd gradients on Prescott" were such
+flip is the whole difference. Gradients that looked wrong for Winograd on the Prescott core were such
 flips (resnet18(stem=small), 100 classes, 64², batch 4: one input of −2.8e-7 gives exactly the
 6.05e-3 at layer2.1.conv1.weight that three different core/algorithm pairs reported).
 

@@ -68,8 +68,7 @@ def reference_arguments(spec):
         kw["mechanisms"] = [r.mech if i + 1 in r.stages else None for i in range(4)]
         kw["kan_type"] = r.kan
         kw["reduce_factor"] = [r.reduce] * 4
-        # degree2 arrives with issue 12's model_spec.py; before it, "degree=D" set both convs
-        kw["spline_order"] = (r.degree, getattr(r, "degree2", 2 if r.degree == 3 else r.degree))
+        kw["spline_order"] = (r.degree, r.degree2)
         if r.inv is not None:
             kw["inv_bottleneck"], kw["inv_factor"] = True, r.inv
     return module, cls, attr, kw

@@ -1,6 +1,6 @@
 """The `rkan-repro forward` parity interface, done by the PyTorch twin (developer tool: needs torch, h5py).
 
-Files (DESIGN.md, CLI section):
+Files (docs/design.md, CLI section):
   W.h5  /weights/<state-dict key>: float32 in PyTorch shapes (int64 for num_batches_tracked)
   X.h5  /input float32 (N, C, H, W); /labels int64 (N) and attribute label_smoothing (for --grad)
   Y.h5  /logits (N, classes); with --grad also /loss (scalar, mean cross-entropy) and /grads/<key>

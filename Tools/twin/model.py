@@ -1,6 +1,6 @@
 """PyTorch twin of rkan-repro's model zoo (developer tool: needs torch/torchvision, never run by CI).
 
-`parse_spec(text)` reads the model-spec grammar of DESIGN.md, `build_model(spec, classes)` returns
+`parse_spec(text)` reads the model-spec grammar of docs/design.md, `build_model(spec, classes)` returns
 an nn.Module whose `state_dict()` keys and shapes are exactly those of the Swift zoo's HDF5
 weights: torchvision's keys for a baseline (RKANet_D's for resnet101d), and for an RKAN model the
 backbone's keys under the reference class's attribute (`resnet.`, `resnext.`, `wideresnet.`,
@@ -25,7 +25,7 @@ from Tools.twin.spec import BACKBONES, ModelSpec, RKANOptions, SpecError, parse_
 
 
 class RKANNet(nn.Module):
-    """A backbone with RKAN blocks on the chosen stages (DESIGN.md "Model specs").
+    """A backbone with RKAN blocks on the chosen stages (docs/design.md "Model specs").
 
     Per RKAN stage i (0-based): r = SiLU(conv_reduce.i(x)); r = kan_bn.i(kan_conv1.i(r));
     r = SiLU(conv_expand.i(r)); r = kan_conv2.i(r) (stage 4 only, degree2); r = kan_expand_bn.i(r);

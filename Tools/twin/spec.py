@@ -1,4 +1,4 @@
-"""Model specs for the PyTorch twin: `backbone[(opt=value,...)][+rkan[(opt=value,...)]]` (DESIGN.md).
+"""Model specs for the PyTorch twin: `backbone[(opt=value,...)][+rkan[(opt=value,...)]]` (docs/design.md).
 
 `parse_spec(text)` accepts and rejects what the Swift `ModelSpec(parsing:)` does, with the same
 messages, and `str(spec)` is the same canonical text (options in a fixed order, defaults omitted).

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The Winograd algorithms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
 /// 2016) run for every conv that `Winograd.isEligible` accepts; other convs always use im2col + GEMM.
-/// - `winogradMixed` (`winograd-mixed`, default since issue 17): F(4×4) (`winograd-f4a`'s points)
+/// - `winogradMixed` (`winograd-mixed`, the default): F(4×4) (`winograd-f4a`'s points)
 ///   in the inference forward and both gradients of convs whose output has at least
 ///   `Winograd.f4MinOutputPixels` (16×16) pixels, F(2×2) everywhere else: in every training-mode
 ///   forward, and in the other passes of smaller outputs.
@@ -20,7 +20,7 @@ import Foundation
 ///   rows and at 4×4 16 rows, where OpenBLAS's packing dominates. `rkan-bench conv --batch 16`
 ///   (AMD EPYC, Cooperlake, 2 threads): forward + backward 15.2 → 10.8 ms at 32×32 (64 channels)
 ///   and 11.7 → 10.3 ms at 16×16, but 11.8 → 12.2 ms at 8×8 and 16.4 → 27.2 ms at 4×4.
-/// - `winogradF2` (`winograd-f2`, the default before issue 17): F(2×2, 3×3) everywhere, 16
+/// - `winogradF2` (`winograd-f2`, the default of earlier versions): F(2×2, 3×3) everywhere, 16
 ///   multiplies per 2×2 tile instead of 36 (2.25× fewer GEMM flops), rounding error ≈ 2–3·10⁻⁷
 ///   of the largest output.
 /// - `winogradF4` (`winograd-f4a`): F(4×4, 3×3) everywhere, 36 multiplies per 4×4
@@ -29,8 +29,8 @@ import Foundation
 ///   Soodhalter & Gregg, "Error analysis and improving the accuracy of Winograd convolution for
 ///   deep neural networks", 2020) instead of Lavin & Gray's 0, ±1, ±2: the same multiplies, about
 ///   3× less rounding error (≤ 1.4·10⁻⁶ on WinogradTests' shapes, within F(2×2)'s bound).
-///   Issue 17 replaced `winograd-f4` (Lavin's points, 3–5·10⁻⁶) by it; the old name is refused
-///   with that explanation, since its run files were made with other bytes. With it in the
+///   It takes the place of `winograd-f4` (Lavin's points, 3–5·10⁻⁶), whose name is refused with
+///   that explanation, since its run files were made with other bytes. With it in the
 ///   training-mode forward, `Tools/parity/reference_parity.py` fails wide_resnet101_2 (above).
 /// - `im2col`: the plain im2col + GEMM path everywhere.
 /// `RKAN_CONV_ALGO` picks one (`EngineContext.fromEnvironment`; a model uses its context's). All are deterministic; they round differently, so a run's bytes
