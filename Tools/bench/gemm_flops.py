@@ -18,7 +18,6 @@ import argparse
 import os
 import re
 import subprocess
-import sys
 import tempfile
 
 from Tools.bench import compare  # rows, binary folder, machine description

@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import statistics
-import sys
 import time
 
 import torch

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
 import torch
 import yaml
 

@@ -34,7 +34,8 @@ import torch.nn as nn
 from Tools import module_command
 from Tools.h5io import (load_weights, read_group, read_input, read_output, run_forward, write_input,  # noqa: F401
                         write_output, write_weights)
-from Tools.twin.model import build_model, parse_spec
+from Tools.twin.model import build_model
+from Tools.twin.spec import parse_spec
 
 # The twin's specs: only what the reference's classes (Tools/parity/reference_parity.py, which checks every
 # full-width spec of the suites and, with --zoo, gating/se/other stages and kan=rbf/b_spline at full

@@ -17,8 +17,6 @@ the keys of the modules a forward pass calls. `KeyMap` translates between the tw
 """
 import importlib
 import inspect
-import os
-import sys
 
 import torch
 

@@ -18,10 +18,9 @@ import argparse
 import torch
 import torch.nn as nn
 
-from Tools.twin.backbones import (DENSENET_CONFIGS, REGNET_CONFIGS, RESNET_CONFIGS, ScaledResNet,  # noqa: F401
-                                  build_backbone, resnet_features, scaled, walk)
-from Tools.twin.kan import GRIDS, GRIDS_WITHOUT_ARGUMENT, ChebyshevKAN, KANConv2d  # noqa: F401
-from Tools.twin.spec import BACKBONES, ModelSpec, RKANOptions, SpecError, parse_spec  # noqa: F401
+from Tools.twin.backbones import build_backbone, walk
+from Tools.twin.kan import GRIDS, GRIDS_WITHOUT_ARGUMENT, KANConv2d
+from Tools.twin.spec import SpecError, parse_spec
 
 
 class RKANNet(nn.Module):

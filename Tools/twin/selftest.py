@@ -10,8 +10,10 @@ import torch
 import torch.nn as nn
 import torchvision
 
-from Tools.twin.model import (RESNET_CONFIGS, KANConv2d, SpecError, build_backbone, build_model, count_params,
-                              parse_spec)
+from Tools.twin.backbones import RESNET_CONFIGS, build_backbone
+from Tools.twin.kan import KANConv2d
+from Tools.twin.model import build_model, count_params
+from Tools.twin.spec import SpecError, parse_spec
 
 
 def _kan_conv_loop(x, kan, stride):
