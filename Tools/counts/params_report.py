@@ -76,7 +76,7 @@ def models_json(binary, suites, suite):
 def table(suite, rows):
     classes, size = rows[0]["classes"], rows[0]["size"]
     source = f"Reports/published/{suite.csv}" if suite.csv else f"Suites/{os.path.basename(suite.path)}"
-    out = [f"## {suite.title} ({source}; {classes} classes, {size}×{size})", "",
+    out = [f"## {suite.title}: {source}, {classes} classes, {size}×{size} input", "",
            "| row | spec | params (all) | params (thop) | M (thop) | published M | match | GMACs |",
            "|---|---|---:|---:|---:|---:|:-:|---:|"]
     misses = 0
