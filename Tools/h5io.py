@@ -1,10 +1,10 @@
 """The HDF5 files of `rkan-repro forward` / `init` and one PyTorch pass (developer tool: needs torch, h5py).
 
-Files (DESIGN.md, CLI section):
+Files (docs/design.md, CLI section):
   W.h5  /weights/<state-dict key>: float32 in PyTorch shapes (int64 for num_batches_tracked)
   X.h5  /input float32 (N, C, H, W); /labels int64 (N) and attribute label_smoothing (for --grad)
   Y.h5  /logits (N, classes); with --grad also /loss (scalar, mean cross-entropy) and /grads/<key>
-Shared by Tools/reference_parity.py (the reference's classes) and Tools/torch_forward.py (the twin).
+Shared by Tools/parity/reference_parity.py (the reference's classes) and Tools/twin/forward.py (the twin).
 """
 import h5py
 import numpy as np

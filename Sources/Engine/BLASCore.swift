@@ -3,8 +3,8 @@
 /// need, and which one is best for a CPU.
 ///
 /// OpenBLAS picks a core itself at load time from the CPU model; models it does not know fall
-/// back hard (0.3.21 runs its SSE3 `Prescott` kernels on 5th-generation Xeons, upstream issue
-/// 4267), which costs 3–5× in GEMM speed. `best(for:)` picks from the CPU's features instead.
+/// back hard (0.3.21 runs its SSE3 `Prescott` kernels on 5th-generation Xeons:
+/// https://github.com/OpenMathLib/OpenBLAS/issues/4267), which costs 3–5× in GEMM speed. `best(for:)` picks from the CPU's features instead.
 public enum BLASCore: String, CaseIterable, Sendable {
     case prescott = "Prescott", core2 = "Core2", nehalem = "Nehalem", sandybridge = "Sandybridge"
     case haswell = "Haswell", zen = "Zen", skylakeX = "SkylakeX", cooperlake = "Cooperlake"

@@ -4,8 +4,8 @@ import Foundation
 /// files, parity outputs), verified by byte arithmetic alone before HDF5 parses anything.
 ///
 /// Why: HDF5 trusts its own metadata. A flipped byte in an object header, a B-tree or a heap
-/// can make the library read out of bounds and crash (issue 14 found `H5HG_read` segfaulting
-/// on a damaged string). The per-part content digests (`ContentDigest`) can only be checked
+/// can make the library read out of bounds and crash (`H5HG_read` segfaults on a damaged
+/// variable-length string). The per-part content digests (`ContentDigest`) can only be checked
 /// after HDF5 has parsed the file, so they cannot prevent that. The seal can: `verify` reads the
 /// file as plain bytes, and a file whose bytes differ from what was written is refused before
 /// `H5Fopen`, naming the damaged part.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The input of the `forward` parity command (DESIGN.md, CLI): `/input` float32 (N,C,H,W),
+/// The input of the `forward` parity command (docs/design.md, CLI): `/input` float32 (N,C,H,W),
 /// for `--grad` also `/labels` int64 (N) and an optional root attribute `label_smoothing`.
 public struct ParityInput: Equatable, Sendable {
     /// Images in PyTorch's NCHW layout.

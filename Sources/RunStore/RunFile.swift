@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads and writes run files (`runs/SUITE/PROFILE/ID/seed-S.h5`) in the layout of DESIGN.md:
+/// Reads and writes run files (`runs/SUITE/PROFILE/ID/seed-S.h5`) in the layout of docs/design.md:
 ///
 /// ```
 /// /                 attributes schema, suite, experiment, model, seed, profile, config,

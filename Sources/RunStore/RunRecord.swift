@@ -92,7 +92,7 @@ public struct BenchEntry: Equatable, Sendable {
     }
 }
 
-/// Everything one run file holds (DESIGN.md, "HDF5 run file").
+/// Everything one run file holds (docs/design.md, "HDF5 run file").
 public struct RunRecord: Equatable, Sendable {
     public var attributes: RunAttributes
     /// The model's state dict in PyTorch's keys and shapes (`/weights/<key>`), in any order when
@@ -113,7 +113,7 @@ public struct RunRecord: Equatable, Sendable {
         self.state = state; self.metrics = metrics; self.bench = bench
     }
 
-    /// The metric names DESIGN.md fixes, in report order.
+    /// The metric names docs/design.md fixes, in report order.
     public static let standardMetrics = ["train_loss", "train_top1", "val_loss", "val_top1", "val_top5",
                                          "lr", "epoch_seconds"]
 }

@@ -2,7 +2,7 @@ import Engine
 
 /// State dicts written before the reference renamed the Chebyshev KAN tensors
 /// (815a357:KAN_Conv/chebyshevkan.py: `chebyshev_weight` → `polynomial_weight`,
-/// `chebyshev_scaler` → `scaler`) and rkan-repro run files from before issue 12 stay readable:
+/// `chebyshev_scaler` → `scaler`) and rkan-repro's older run files, which use the old names, stay readable:
 /// every loader matches keys after this renaming.
 extension Array where Element == WeightEntry {
     /// The entries with the old Chebyshev KAN key names replaced by the current ones. A key whose

@@ -4,7 +4,7 @@
 /// Entries are hashed in key order (sorted by the keys' UTF-8 bytes), so the digest does not
 /// depend on the order they are stored in. For each entry: the key's UTF-8 bytes, then each
 /// dimension of the shape as a little-endian Int64, then the values as little-endian float32
-/// or int64 bytes. In Python (`Tools/check_runfile.py` does exactly this):
+/// or int64 bytes. In Python (`Tools/runfile/check_runfile.py` does exactly this):
 /// `for k in sorted(sd, key=str.encode): h.update(k.encode()); h.update(np.array(v.shape,
 /// '<i8').tobytes()); h.update(v.astype('<f4' or '<i8').tobytes())`.
 public enum WeightsDigest {

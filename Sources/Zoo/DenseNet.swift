@@ -8,7 +8,7 @@ import Engine
 /// transitionK for K < 4 (stride 2), and stage 4 = denseblock4 + norm5 with NO ReLU: the reference
 /// applies `features.norm5`, adds the residual and pools (fe63108:residual_networks/RKAN_DenseNet.py
 /// `forward`), where torchvision's DenseNet.forward has `F.relu` after the features; the reference
-/// wins (DESIGN.md). The global pool is functional, so thop does not count it.
+/// wins (docs/design.md). The global pool is functional, so thop does not count it.
 ///
 /// `stem=small` follows the reference's dataset_size "small": `conv0` 3×3 stride 1, no `pool0`.
 /// `width` scales the growth rate and the initial features (bn_size stays 4).

@@ -8,7 +8,7 @@ extension Model {
         return try context.macs.count { _ = try forward(x, mode: .eval) }
     }
 
-    /// Parameters as thop counts them (the published counts' convention, paper/README.md): only
+    /// Parameters as thop counts them (the published counts' convention, Reports/published/README.md): only
     /// leaf modules with a thop rule. Not counted: the Chebyshev KAN's `polynomial_weight` /
     /// `scaler` (custom module; its `base_linear` is an nn.Linear and counts), the rbf
     /// KAN's `spline_linear` (a subclass of nn.Linear, which thop's exact-type lookup misses), the

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A parsed model spec: `backbone[(opt=value,...)][+rkan[(opt=value,...)]]` (DESIGN.md).
+/// A parsed model spec: `backbone[(opt=value,...)][+rkan[(opt=value,...)]]` (docs/design.md).
 ///
 /// Examples: `resnet101+rkan` (RKANet-101), `resnet101+rkan(stages=3/4)` (RKANet-E-101),
 /// `resnet101+rkan(inv=4)` (RKANet-101-4×L), `resnet18(stem=small,width=0.25)+rkan`.
@@ -30,7 +30,7 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// RKAN block options (DESIGN.md "Model specs").
+/// RKAN block options (docs/design.md "Model specs").
 public struct RKANOptions: Hashable, Sendable {
     /// 1-based stages that carry an RKAN block (default: stage 4 only).
     public var stages: [Int] = [4]

@@ -1,6 +1,6 @@
 import Engine
 
-/// The RKAN block on one stage (DESIGN.md; fe63108:residual_networks/RKAN_ResNet.py `forward`):
+/// The RKAN block on one stage (docs/design.md; fe63108:residual_networks/RKAN_ResNet.py `forward`):
 ///
 ///     r = SiLU(conv_reduce.i(x))           C_in → M  (M = C_in/reduce, or C_in·inv for RKAN-L)
 ///     r = kan_bn.i(kan_conv1.i(r))         per-channel KAN conv 3×3 of degree `degree`, stride of the stage

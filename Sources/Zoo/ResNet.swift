@@ -4,7 +4,7 @@ import Engine
 /// SE-ResNet (`se` after bn3) and ELA-ResNet (`ela` after bn3); the reference's ResNet-D
 /// (`resnet101d`, 815a357:residual_networks/RKAN_ResNet_D.py RKANet_D: deep stem `stem.0/1/3/4/6`
 /// then torchvision's `bn1`, average-pool shortcuts `downsample.1/.2` on the stride-2 blocks).
-/// Options of DESIGN.md: `stem=small` (3×3 stride-1 first conv and no max-pool; not for the deep
+/// Options of docs/design.md: `stem=small` (3×3 stride-1 first conv and no max-pool; not for the deep
 /// stem) and `width`.
 ///
 /// Initialisation, as the reference's classes leave it: torchvision's (conv kaiming-normal fan-out,

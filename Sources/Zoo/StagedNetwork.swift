@@ -22,7 +22,7 @@ struct StagedBackbone {
 }
 
 /// The network every family builds: stem, four stages with optional RKAN blocks around them
-/// (DESIGN.md "Model specs"), global average pool and the classifier.
+/// (docs/design.md "Model specs"), global average pool and the classifier.
 ///
 ///     h = stem(x)
 ///     for each stage i: x_i = h; h = stage_i(x_i); if RKAN on i: h = rkan_i.combine(h, x_i)
@@ -148,7 +148,7 @@ enum BackboneFamily {
 }
 
 /// PyTorch's default init of a conv or linear weight, `kaiming_uniform_(a=√5)`: U(±1/√fan_in)
-/// (fan_in = in/groups · k · k). The reference's own modules start this way (DESIGN.md).
+/// (fan_in = in/groups · k · k). The reference's own modules start this way (docs/design.md).
 func pytorchDefaultInit(_ fanIn: Int) -> Initializer { .uniform(bound: Float(1 / Double(fanIn).squareRoot())) }
 
 /// `max(1, round(c · width))`, halves away from zero (the twin's `scaled`).

@@ -4,7 +4,7 @@ import XCTest
 import TestSupport
 
 /// The automatic core choice end to end, on any x86-64 machine: OpenBLAS 0.3.21 falls back to
-/// its Prescott kernels on CPUs it does not know (upstream issue 4267). That fallback is
+/// its Prescott kernels on CPUs it does not know (https://github.com/OpenMathLib/OpenBLAS/issues/4267). That fallback is
 /// simulated with a tiny preloaded library that reports what such an OpenBLAS reports: like
 /// OpenBLAS, it decides at load time, from `OPENBLAS_CORETYPE` — unset, it says "Prescott";
 /// set, it passes the real library's answer through. `rkan-repro` must then re-execute itself

@@ -17,7 +17,8 @@ final class ShardPlanTests: XCTestCase {
     }
 
     /// One shard per 16 images of the run's batch size, a power of two, at most 8: the paper's
-    /// batch 128 keeps 8 shards; smaller batches get fewer, larger shards (issue 16's speed).
+    /// batch 128 keeps 8 shards; smaller batches get fewer, larger shards (below 16 images a
+    /// shard's GEMMs get small enough to cost a single process speed).
     func testShardCountFollowsTheBatchSize() {
         let table: [(Int, Int)] = [(1, 1), (16, 1), (31, 1), (32, 2), (63, 2), (64, 4), (100, 4), (127, 4), (128, 8), (256, 8), (4096, 8)]
         for (b, k) in table { XCTAssertEqual(ShardPlan.shards(forBatch: b), k, "batch \(b)") }

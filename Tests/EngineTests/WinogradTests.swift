@@ -10,7 +10,7 @@ import TestSupport
 ///
 /// Error bounds (max abs error / max abs reference): both round like im2col, one bound of 2e-6
 /// (observed: F(2×2) ≤ 3.3e-7, F(4×4) with the points 0, ±1, ½, −2 ≤ 1.4e-6; Lavin & Gray's
-/// 0, ±1, ±2, which issue 17 replaced, reached 4.8e-6 here and needed 2e-5).
+/// 0, ±1, ±2, the points of the former `winograd-f4`, reach 4.8e-6 here and would need 2e-5).
 final class WinogradTests: XCTestCase {
     static let cases: [Conv2dGeometry] = [
         .init(batch: 3, height: 7, width: 9, inChannels: 16, outChannels: 24, kernel: 3, stride: 1, padding: 1),

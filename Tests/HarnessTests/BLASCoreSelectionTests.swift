@@ -23,7 +23,7 @@ final class BLASCoreSelectionTests: XCTestCase {
         XCTAssertEqual(BLASCore.best(for: Self.sse.union([.avx, .avx2])), .sandybridge)
     }
 
-    /// The 5th-generation Xeon case of issue 13: OpenBLAS 0.3.21 loads Prescott on an AVX-512
+    /// The 5th-generation Xeon case: OpenBLAS 0.3.21 loads Prescott on an AVX-512
     /// CPU; with OPENBLAS_CORETYPE unset the program re-executes with SkylakeX and says why.
     func testAutomaticReexecOnlyWhenOpenBLASFellBelowTheCPU() throws {
         let xeon = Self.skx.union(.intel)

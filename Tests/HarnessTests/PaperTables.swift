@@ -71,7 +71,7 @@ struct PaperTable {
     }
 }
 
-/// Printed model names → model specs (DESIGN.md grammar), written independently of the suites.
+/// Printed model names → model specs (docs/design.md grammar), written independently of the suites.
 enum PaperNames {
     /// Plain backbones as printed → Zoo backbone names.
     static let backbones: [String: String] = [

@@ -6,7 +6,7 @@ import Zoo
 import RunStore
 @testable import Harness
 
-/// The training protocol details issue 12 aligned with the reference notebook (22e50367:training.ipynb
+/// The training protocol details that follow the reference notebook (22e50367:training.ipynb
 /// and tests/test_utils.py): the mix partner, the last partial batch, and reading reference state dicts.
 final class ReferenceProtocolTests: XCTestCase {
     /// A batch whose sample i holds the value i everywhere and has label i (one class per sample).

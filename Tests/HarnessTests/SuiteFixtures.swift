@@ -3,7 +3,7 @@ import XCTest
 import TestSupport
 @testable import Harness
 
-/// A valid suite in the DESIGN.md format; line numbers are referred to by the tests.
+/// A valid suite in the docs/design.md format; line numbers are referred to by the tests.
 let demoYAML = """
 suite: demo
 title: Demo (32×32)

@@ -9,9 +9,9 @@ import TestSupport
 final class ExternalReaderTests: XCTestCase {
     private static let checker = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Tools/check_runfile.py").path
+        .appendingPathComponent("Tools/runfile/check_runfile.py").path
 
-    /// Runs Tools/check_runfile.py on `url` and decodes its JSON.
+    /// Runs Tools/runfile/check_runfile.py on `url` and decodes its JSON.
     private func h5pyView(_ url: URL) throws -> [String: Any] {
         let result = try H5pyPython.run(try H5pyPython.require(), [Self.checker, url.path])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -6,7 +6,7 @@ public struct FixtureTensor: Decodable {
     public let data: [Float]
 }
 
-/// One case of a fixture file written by a `Tools/fixtures` script.
+/// One case of a fixture file written by a generator in `Tools/fixtures/` (`common.py`'s format).
 public struct FixtureCase: Decodable {
     public let name: String
     /// Op settings (stride, padding, groups, ...), numbers only.
@@ -34,7 +34,7 @@ public func loadFixtureCases(_ name: String, area: String = "engine") throws -> 
     let url = fixturesFolder.appendingPathComponent("\(area)/\(name).json")
     guard FileManager.default.fileExists(atPath: url.path) else {
         throw NSError(domain: "fixtures", code: 1, userInfo: [NSLocalizedDescriptionKey:
-            "fixture \(url.path) not found; regenerate it with the script of Tools/fixtures/ that writes \(name).json"])
+            "fixture \(url.path) not found; regenerate it with its generator in Tools/fixtures/ (`python3 -m Tools.fixtures.NAME`, listed in Tools/README.md)"])
     }
     return try JSONDecoder().decode([FixtureCase].self, from: Data(contentsOf: url))
 }

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Input gradients of the zoo's composite layers (SE, dense block, RegNet Y block, ResNet-D
 /// bottleneck) against central differences of their own float forward, at sampled coordinates.
-/// Model-level parity with PyTorch (Tools/parity.py) checks every parameter gradient as well.
+/// Model-level parity with PyTorch (Tools/parity/twin_parity.py) checks every parameter gradient as well.
 final class BlockGradientTests: XCTestCase {
     private var stores: [ParameterStore] = []
 

@@ -2,7 +2,7 @@ import XCTest
 import Engine
 @testable import Zoo
 
-/// What issue 12 changed to match the reference classes of the README tables (withray/residualKAN;
+/// Where the zoo follows the reference classes of the README tables (withray/residualKAN;
 /// fe63108 classes for R7, 815a357 for RKAN_SENet / RKAN_ResNet_D): kan_conv2's degree and stage,
 /// the class attribute in the keys, initialisations, and DenseNet's stage 4.
 final class ReferenceFidelityTests: XCTestCase {

@@ -4,7 +4,7 @@ import Zoo
 import RunStore
 
 /// `rkan-repro forward`: one pass of a model on given weights and input (the parity interface
-/// with PyTorch, DESIGN.md). Without `grad` the model runs in eval mode (BN running statistics);
+/// with PyTorch, docs/design.md). Without `grad` the model runs in eval mode (BN running statistics);
 /// with `grad` in train mode (batch statistics) and the loss and every gradient are written.
 public enum ForwardPass {
     public struct Summary: Sendable {

@@ -3,7 +3,7 @@ import Yams
 import Datasets
 
 /// A suite file: one table of the paper (or the embedded Fashion-MNIST default) as experiments,
-/// a training protocol and scaled profiles. See DESIGN.md "Suite files".
+/// a training protocol and scaled profiles. See docs/design.md "Suite files".
 ///
 /// Decoding is strict: `Suite.decode(yaml:file:)` rejects unknown keys, wrong
 /// types, missing keys, duplicate experiment ids and dangling baseline references with a

@@ -9,7 +9,7 @@ public enum ExperimentRole: String, Codable, CaseIterable, Sendable {
 public struct SuiteExperiment: Codable, Equatable, Sendable {
     /// Unique id within the suite (also the run folder name).
     public var id: String
-    /// Model spec, e.g. `resnet18(stem=small)+rkan` (grammar in DESIGN.md "Model specs"),
+    /// Model spec, e.g. `resnet18(stem=small)+rkan` (grammar in docs/design.md "Model specs"),
     /// parsed when the suite is decoded; encoded as its canonical text.
     public var model: ModelSpec
     /// Id of the baseline this row is compared with (RKAN rows).

@@ -1,6 +1,6 @@
 /// The training protocol of a suite: what the paper used, applied unchanged by profile `paper`.
 ///
-/// Field names follow the YAML keys (`batch_size` ↔ `batchSize`); see DESIGN.md "Suite files".
+/// Field names follow the YAML keys (`batch_size` ↔ `batchSize`); see docs/design.md "Suite files".
 public struct TrainingProtocol: Codable, Equatable, Sendable {
     /// Number of training epochs.
     public var epochs: Int

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The Winograd algorithms (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
 /// 2016) run for every conv that `Winograd.isEligible` accepts; other convs always use im2col + GEMM.
-/// - `winogradMixed` (`winograd-mixed`, default since issue 17): F(4×4) (`winograd-f4a`'s points)
+/// - `winogradMixed` (`winograd-mixed`, the default): F(4×4) (`winograd-f4a`'s points)
 ///   in the inference forward and both gradients of convs whose output has at least
 ///   `Winograd.f4MinOutputPixels` (16×16) pixels, F(2×2) everywhere else: in every training-mode
 ///   forward, and in the other passes of smaller outputs.
@@ -13,13 +13,13 @@ import Foundation
 ///   normalises over 8 values, and F(4×4) there moved the train-mode loss 8.8e-4 from float64
 ///   (twice the reference's own float32 noise is 8.4e-4; F(2×2) 5.1e-5). The inference forward
 ///   (fixed statistics) and the gradients are not amplified that way, and
-///   `Tools/reference_parity.py` passes every spec with this split.
+///   `Tools/parity/reference_parity.py` passes every spec with this split.
 ///   *Why not F(4×4) on small outputs:* a layer's GEMMs have one row per tile and batch shard
 ///   (16 images), and F(4×4) has a quarter of F(2×2)'s tiles: at 8×8 outputs its 36 GEMMs have 64
 ///   rows and at 4×4 16 rows, where OpenBLAS's packing dominates. `rkan-bench conv --batch 16`
 ///   (AMD EPYC, Cooperlake, 2 threads): forward + backward 15.2 → 10.8 ms at 32×32 (64 channels)
 ///   and 11.7 → 10.3 ms at 16×16, but 11.8 → 12.2 ms at 8×8 and 16.4 → 27.2 ms at 4×4.
-/// - `winogradF2` (`winograd-f2`, the default before issue 17): F(2×2, 3×3) everywhere, 16
+/// - `winogradF2` (`winograd-f2`, the default of earlier versions): F(2×2, 3×3) everywhere, 16
 ///   multiplies per 2×2 tile instead of 36 (2.25× fewer GEMM flops), rounding error ≈ 2–3·10⁻⁷
 ///   of the largest output.
 /// - `winogradF4` (`winograd-f4a`): F(4×4, 3×3) everywhere, 36 multiplies per 4×4
@@ -28,9 +28,9 @@ import Foundation
 ///   Soodhalter & Gregg, "Error analysis and improving the accuracy of Winograd convolution for
 ///   deep neural networks", 2020) instead of Lavin & Gray's 0, ±1, ±2: the same multiplies, about
 ///   3× less rounding error (≤ 1.4·10⁻⁶ on WinogradTests' shapes, within F(2×2)'s bound).
-///   Issue 17 replaced `winograd-f4` (Lavin's points, 3–5·10⁻⁶) by it; the old name is refused
-///   with that explanation, since its run files were made with other bytes. With it in the
-///   training-mode forward, `Tools/reference_parity.py` fails wide_resnet101_2 (above).
+///   It takes the place of `winograd-f4` (Lavin's points, 3–5·10⁻⁶), whose name is refused with
+///   that explanation, since its run files were made with other bytes. With it in the
+///   training-mode forward, `Tools/parity/reference_parity.py` fails wide_resnet101_2 (above).
 /// - `im2col`: the plain im2col + GEMM path everywhere.
 /// `RKAN_CONV_ALGO` picks one (`EngineContext.fromEnvironment`; a model uses its context's). All are deterministic; they round differently, so a run's bytes
 /// depend on the choice (run files record it as `conv_algorithm`).

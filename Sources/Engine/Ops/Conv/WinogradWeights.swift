@@ -2,8 +2,8 @@
 /// per layer call and read by the kernels of every batch shard.
 ///
 /// U depends on the weights alone, so sharing it leaves each shard's bytes exactly as if the shard
-/// had transformed them itself; it saves the transform per shard (with 8 shards it had grown to
-/// 5–7 % of a ResNet step, issue 16). `Conv2d` makes one for the forward and one (of the kernel
+/// had transformed them itself; it saves the transform per shard (with 8 shards, one transform per
+/// shard costs 5–7 % of a ResNet step). `Conv2d` makes one for the forward and one (of the kernel
 /// flipped) for the input gradient; `conv2dForward`/`conv2dBackward` without one transform per call.
 public struct WinogradWeights {
     /// Which conv the weights serve.

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Where a step's time goes, rkan-repro against PyTorch (oneDNN) on the same CPU, by category.
+
+    python3 -m Tools.bench.where_time_goes [--rows resnet18,resnet50] [--modes train,infer] \
+        [--threads 2] [--iters 6] [--blas-core NAME]
+
+For each row of `Tools/bench/compare.py` asked for (default: the two plain ones) and mode:
+- rkan-repro: `perf record -F 499` of `rkan-repro bench SPEC ... --warmup 1 --iterations N --json`;
+  the samples are grouped by symbol into conv (OpenBLAS GEMM kernel and packing, Winograd
+  transforms, im2col/col2im), BatchNorm, ReLU, memset/memmove, residual add and gradient
+  accumulation, pooling, optimizer, other; samples of the one-off weight initialisation (Philox,
+  log/cos of the normal draws, `ParameterStore.initialize`) are left out; each share is turned into
+  ms per step with the bench's own img/s.
+- PyTorch: the peer of `Tools/bench/peer_torch.py` (the twin model, channels-last, the same batch,
+  size and threads), `torch.profiler` over N steps after 2 warm-up steps; self CPU time per op,
+  grouped the same way (conv = `mkldnn_convolution`/`convolution_backward` and the like). The
+  script re-executes itself under the faster glibc malloc setting of `compare.py`
+  (`TORCH_ALLOCATORS["glibc-no-trim"]`), so the peer does not page-fault its activations in.
+Prints a markdown table per row and mode (ms per step, and the ratio), with the CPU model, the
+OpenBLAS core and the threads. Needs `perf` (linux-perf) and PyTorch; a developer tool, never
+run by the tests.
+"""
+import argparse
+import collections
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+from Tools import ROOT
+from Tools.bench import compare  # rows, `machine`, `last_json`, the binary's folder
+
+CATEGORIES = ["conv", "batchnorm", "relu", "memset/memmove", "add / accumulate", "pooling", "optimizer", "other"]
+WINOGRAD_KERNELS = {"input_avx2", "input_sse2", "input4_avx2", "input4_sse2", "output_avx2", "output_sse2",
+                    "output4_avx2", "output4_sse2", "output_grad_avx2", "output_grad_sse2",
+                    "output_grad4_avx2", "output_grad4_sse2", "weights_avx2", "weights_sse2",
+                    "weight_grad_avx2", "weight_grad_sse2"}
+# CKernels/pointwise.c (BatchNorm, ReLU and the residual add).
+POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",
+                     "relu": "relu", "relu_backward": "relu", "add": "add / accumulate"}
+INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp|__ieee754_(log|exp)")
+
+
+def ours_category(symbol):
+    """Category of one of rkan-repro's symbols, or None for the one-off initialisation."""
+    if INIT.search(symbol):
+        return None
+    if "sgemm" in symbol or "im2col" in symbol or "col2im" in symbol or "Winograd" in symbol or symbol in WINOGRAD_KERNELS:
+        return "conv"
+    base = re.sub(r"_(avx2|sse2)$", "", symbol)
+    if base in POINTWISE_KERNELS and base != symbol:
+        return POINTWISE_KERNELS[base]
+    if "BatchNorm" in symbol:
+        return "batchnorm"
+    if "relu" in symbol.lower():
+        return "relu"
+    if "memset" in symbol or "memmove" in symbol or "memcpy" in symbol:
+        return "memset/memmove"
+    if "addForward" in symbol or "accumulate" in symbol or "ShardFold" in symbol or "addInPlace" in symbol:
+        return "add / accumulate"
+    if "ool" in symbol:
+        return "pooling"
+    if "SGD" in symbol or "AdamW" in symbol:
+        return "optimizer"
+    return "other"
+
+
+def torch_category(op):
+    if "conv" in op or "mkldnn" in op:
+        return "conv"
+    if "batch_norm" in op:
+        return "batchnorm"
+    if "relu" in op or "threshold" in op or "clamp_min" in op:   # eager ReLU(inplace) runs as clamp_min_
+        return "relu"
+    if op in ("aten::add_", "aten::add"):
+        return "add / accumulate"
+    if "pool" in op:
+        return "pooling"
+    if "_foreach" in op or "sgd" in op.lower():
+        return "optimizer"
+    if op in ("aten::zero_", "aten::fill_", "aten::copy_", "aten::clone", "aten::empty", "aten::empty_like"):
+        return "memset/memmove"
+    return "other"
+
+
+def profile_ours(spec, mode, batch, size, a):
+    """(ms per step by category, img/s, core) of rkan-repro from a perf profile."""
+    folder = tempfile.mkdtemp(prefix="rkan-where-")
+    try:
+        data = os.path.join(folder, "perf.data")
+        cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
+               "--mode", mode, "--classes", "100", "--threads", str(a.threads), "--warmup", "1",
+               "--iterations", str(a.iters), "--repeats", "1", "--json"] + compare.blas_core_args(a)
+        out = compare.run(["perf", "record", "-q", "-F", "499", "-o", data, "--"] + cmd)
+        j = compare.last_json(out)
+        report = compare.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    shares = collections.Counter()
+    for line in report.splitlines():
+        m = re.match(r"\s+([0-9.]+)%\s+\[.\]\s+(\S+)", line)
+        if m:
+            c = ours_category(m.group(2))
+            if c:
+                shares[c] += float(m.group(1))
+    total = sum(shares.values())
+    if total <= 0:
+        raise SystemExit(f"perf recorded no user-space samples of {spec} {mode}")
+    step_ms = batch / j["imagesPerSecond"] * 1000
+    return {c: step_ms * shares[c] / total for c in CATEGORIES}, j["imagesPerSecond"], j.get("blasCore", "?")
+
+
+def profile_torch(spec, mode, batch, size, a):
+    """(ms per step by category, img/s) of the PyTorch peer from torch.profiler."""
+    import torch
+    from Tools.bench import peer_torch   # the peer's own step (same model, batch, optimizer as compare.py's peer)
+    torch.set_num_threads(a.threads)
+    step = peer_torch.make_step(spec, mode, batch, size, 100, "channels_last")
+    for _ in range(2):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(a.iters):
+        step()
+    img_s = batch * a.iters / (time.perf_counter() - t0)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as p:
+        for _ in range(a.iters):
+            step()
+    ms = collections.Counter()
+    for e in p.key_averages():
+        ms[torch_category(e.key)] += e.self_cpu_time_total / a.iters / 1000
+    return {c: ms[c] for c in CATEGORIES}, img_s
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", default="resnet18,resnet50", help="comma-separated: resnet18, resnet50 or full specs of compare.py's rows")
+    ap.add_argument("--modes", default="train,infer")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=6)
+    ap.add_argument("--blas-core", default=None)
+    a = ap.parse_args()
+    fast = compare.TORCH_ALLOCATORS["glibc-no-trim"]
+    if any(os.environ.get(k) != v for k, v in fast.items()):
+        # The peer at its faster malloc setting (compare.py's TORCH_ALLOCATORS; it must be set
+        # before the process starts). rkan-repro's own speed does not depend on it.
+        path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+        os.execve(sys.executable, [sys.executable, "-m", __spec__.name, *sys.argv[1:]],
+                  {**os.environ, **fast, "PYTHONPATH": path})
+    if not shutil.which("perf"):
+        raise SystemExit("perf is not installed (Debian: apt-get install linux-perf); it profiles rkan-repro")
+    if not os.path.exists(compare.ours_binary()):
+        raise SystemExit(f"no {compare.ours_binary()}: build it first (swift build -c release)")
+    short = {"resnet18": "resnet18(stem=small)", "resnet50": "resnet50"}
+    wanted = [short.get(r, r) for r in a.rows.split(",")]
+    rows = [r for r in compare.ROWS if r[0] in wanted]
+    if len(rows) != len(wanted):
+        raise SystemExit(f"--rows: {a.rows} names a row that is not in compare.py's ROWS ({', '.join(r[0] for r in compare.ROWS)})")
+    model, vendor, cpus = compare.machine()
+    for spec, batch, size in rows:
+        for mode in a.modes.split(","):
+            mine, mine_img, core = profile_ours(spec, mode, batch, size, a)
+            peer, peer_img = profile_torch(spec, mode, batch, size, a)
+            print(f"\n`{spec}`, {size}², batch {batch}, {mode}: {model} ({vendor}, {cpus} logical CPUs), {a.threads} threads, "
+                  f"OpenBLAS core {core}; rkan-repro {mine_img:.1f} img/s, PyTorch (channels-last) {peer_img:.1f} img/s "
+                  f"({mine_img / peer_img:.2f}×)\n")
+            print("| ms per step | rkan-repro | PyTorch | PyTorch ÷ rkan-repro |")
+            print("|---|---:|---:|---:|")
+            for c in CATEGORIES:
+                r = f"{peer[c] / mine[c]:.2f}" if mine[c] >= 0.5 else "–"
+                print(f"| {c} | {mine[c]:.0f} | {peer[c]:.0f} | {r} |")
+            print(f"| **total** | {sum(mine.values()):.0f} | {sum(peer.values()):.0f} | {sum(peer.values()) / sum(mine.values()):.2f} |")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
