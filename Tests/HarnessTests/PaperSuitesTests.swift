@@ -41,6 +41,30 @@ final class PaperSuitesTests: XCTestCase {
         }
     }
 
+    /// Every paper suite names each row's notebook era, consistently with the README versions that
+    /// print the row: a value first printed by R3 is R3-era, by R5 R5-era, by R6 or R7 R6-era.
+    func testEveryRowNamesTheEraOfItsFirstREADME() throws {
+        for (name, _) in PaperTable.files {
+            let suite = try load(name)
+            XCTAssertFalse(suite.eras.isEmpty, "\(name): no eras")
+            XCTAssertEqual(suite.profiles["notebook"]?.follow, .notebook, "\(name): profile notebook should follow the notebook")
+            for e in suite.experiments {
+                let tags = try XCTUnwrap(e.paper?.readme, "\(name)/\(e.id): no README versions")
+                XCTAssertEqual(tags, tags.sorted(), "\(name)/\(e.id): README versions out of order")
+                let expected = ["R3": "r3", "R4": "r3", "R5": "r5", "R6": "r6", "R7": "r6"][tags[0]]
+                XCTAssertEqual(e.era, expected, "\(name)/\(e.id): first printed by \(tags[0])")
+                XCTAssertTrue(e.paper?.source?.contains(tags.last!) ?? false, "\(name)/\(e.id): source should name \(tags.last!)")
+            }
+        }
+        // The CIFAR-100 rows whose values README R3–R5 already print (the others are R5 or R6 results).
+        let cifar = try load("cifar100")
+        XCTAssertEqual(cifar.experiments.filter { $0.era == "r3" }.map(\.id),
+                       ["resnet101", "resnet152", "rkanet101", "resnext101", "regnety32gf", "rkanext101", "rkan_regnety32gf"])
+        XCTAssertEqual(cifar.eras["r3"]?.code, EraCode(epochs: 100, weightDecay: 1e-4))
+        XCTAssertEqual(try load("imagenet").experiments.filter { $0.era == "r3" }.map(\.id), ["rkan_densenet169", "densenet169"])
+        XCTAssertTrue(try load("tiny-imagenet").experiments.allSatisfy { $0.era == "r3" })
+    }
+
     func testRowsOrderAndPublishedValuesEqualTheCSV() throws {
         for table in try PaperTable.all() {
             let suite = try load(table.suite)
