@@ -65,6 +65,33 @@ final class PaperSuitesTests: XCTestCase {
         XCTAssertTrue(try load("tiny-imagenet").experiments.allSatisfy { $0.era == "r3" })
     }
 
+    /// The README versions a row claims are in the transcription: the table's own version column
+    /// (ImageNet, COCO, Food-101), and for a version older than R6 a row of that version's table with the
+    /// same top-1 (`*_readme_old.csv`).
+    func testREADMEVersionsAgreeWithTheTranscription() throws {
+        guard let folder = PaperTable.folder else { _ = try PaperTable.all(); return }
+        let old = ["cifar100": "cifar100_readme_old.csv", "tiny-imagenet": "tiny_imagenet_readme_old.csv",
+                   "imagenet": "imagenet_readme_old.csv", "food101": "food101.csv"]
+        for table in try PaperTable.all() {
+            let suite = try load(table.suite)
+            let older = try old[table.suite].map { try PaperTable(suite: table.suite, file: $0, folder: folder) }
+            for (row, e) in zip(table.rows, suite.experiments) {
+                let at = "\(table.suite)/\(e.id)"
+                let tags = try XCTUnwrap(e.paper?.readme, "\(at): no README versions")
+                for version in row["readme_versions"].map({ $0.split(separator: ",").map(String.init) }) ?? [] {
+                    XCTAssertTrue(tags.contains(version), "\(at): the CSV lists \(version), the suite \(tags)")
+                }
+                for version in tags where version < "R6" {
+                    let printed = older?.rows.contains { r in
+                        Double(r["top1_acc"] ?? "") == e.paper?.top1
+                            && (r["readme_versions"] ?? "").split(separator: ",").map(String.init).contains(version)
+                    } ?? false
+                    XCTAssertTrue(printed, "\(at): no \(version) row with top-1 \(e.paper?.top1 ?? 0) in \(old[table.suite] ?? "-")")
+                }
+            }
+        }
+    }
+
     func testRowsOrderAndPublishedValuesEqualTheCSV() throws {
         for table in try PaperTable.all() {
             let suite = try load(table.suite)
