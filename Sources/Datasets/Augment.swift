@@ -1,6 +1,7 @@
 import Engine
 
-/// A per-sample transform pipeline, in torchvision's order:
+/// A per-sample transform pipeline, in torchvision's order, with the arithmetic of torchvision's
+/// transforms on PIL images (the reference notebooks' datasets yield PIL images):
 /// [`RandomResizedCrop(s)` | `Resize(s)` (shorter side) | `Resize((r, r))`] → `RandomCrop(size,
 /// padding: p)` → `CenterCrop(c)` → `RandomHorizontalFlip()` → `AutoAugment(policy)` →
 /// `RandAugment(n, m)` → `ToTensor()` → `Normalize(mean, std)`. Every step is optional except the
@@ -16,12 +17,12 @@ import Engine
 public struct Augment: Sendable, Equatable {
     /// Side of the square the image is resized to first (`nil`: native size).
     public var resize: Int?
-    /// Interpolation of `resize` (the reference uses bicubic).
+    /// PIL filter of `resize` (the reference's `Resize(s, BICUBIC)`).
     public var interpolation: Interpolation
-    /// Output side of a RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3, bilinear with
-    /// antialiasing) of the image at its stored size (`nil`: none). ImageNet/Food-101 training.
+    /// Output side of a RandomResizedCrop (scale 0.08–1, ratio 3/4–4/3, PIL bilinear) of the
+    /// image at its stored size (`nil`: none). ImageNet/Food-101 training.
     public var randomResizedCrop: Int?
-    /// Shorter side of a `Resize(s)` (aspect kept, bilinear with antialiasing) of the image at its
+    /// Shorter side of a `Resize(s)` (aspect kept, PIL bilinear) of the image at its
     /// stored size; needs `centerCrop` (`nil`: none). ImageNet evaluation: 256 then center crop 224.
     public var resizeShorter: Int?
     /// Zero padding of a random crop to the current size (`nil`: no random crop). 4 for CIFAR.
@@ -72,25 +73,22 @@ public struct Augment: Sendable, Equatable {
     }
 }
 
-/// An `Augment` bound to one input size, with its normalisation table and resize plan, plus
-/// the scratch buffers of one worker. Not shared between threads: each worker makes its own.
+/// An `Augment` bound to one input size, with its normalisation table, plus the scratch buffers
+/// of one worker. Not shared between threads: each worker makes its own.
 public final class AugmentWorker {
     public let augment: Augment
     public let channels: Int, inHeight: Int, inWidth: Int
     public let outHeight: Int, outWidth: Int
-    let plan: ResizePlan?
     /// `(C, 256)` normalisation table.
     let table: UnsafeMutablePointer<Float>
     /// `(inH, inW, C)` decoded sample.
     let decoded: UnsafeMutablePointer<UInt8>
     /// `(midH, midW, C)` resized sample (size of `resize`, `randomResizedCrop` or the centre-crop window).
     let resized: UnsafeMutablePointer<UInt8>
-    /// Float scratch of the square resize.
-    let resizeScratch: UnsafeMutablePointer<Float>
     /// Two `(outH, outW, C)` byte buffers for AutoAugment/RandAugment.
     let pixelsA: UnsafeMutablePointer<UInt8>, pixelsB: UnsafeMutablePointer<UInt8>
-    /// Antialiased resizing of RandomResizedCrop / shorter-side resize.
-    let resampler = AntialiasResampler()
+    /// PIL resizing of `resize`, RandomResizedCrop and the shorter-side resize.
+    let resampler = PILResampler()
 
     /// - Throws: `DatasetError.invalidRequest` when mean/std do not match the channel count, a
     ///   size is not positive, or the steps do not combine (two resizes, `resizeShorter` without
@@ -129,21 +127,19 @@ public final class AugmentWorker {
         self.augment = augment
         self.channels = channels; self.inHeight = height; self.inWidth = width
         (outHeight, outWidth) = augment.outputSize(height: height, width: width)
-        plan = augment.resize.map { ResizePlan(augment.interpolation, inHeight: height, inWidth: width, outHeight: $0, outWidth: $0) }
         let t = Transforms.normalizeTable(mean: augment.mean, std: augment.std)
         table = .allocate(capacity: t.count)
         table.initialize(from: t, count: t.count)
         decoded = .allocate(capacity: height * width * channels)
         let mid = augment.resize ?? augment.randomResizedCrop ?? (augment.resizeShorter != nil ? augment.centerCrop! : 0)
         resized = .allocate(capacity: max(mid * mid * channels, 1))
-        resizeScratch = .allocate(capacity: max(plan?.scratchCount(channels: channels) ?? 0, 1))
         let outCount = augment.hasPixelOps ? outHeight * outWidth * channels : 1
         pixelsA = .allocate(capacity: outCount)
         pixelsB = .allocate(capacity: outCount)
     }
 
     deinit {
-        table.deallocate(); decoded.deallocate(); resized.deallocate(); resizeScratch.deallocate()
+        table.deallocate(); decoded.deallocate(); resized.deallocate()
         pixelsA.deallocate(); pixelsB.deallocate()
     }
 
@@ -186,7 +182,8 @@ public final class AugmentWorker {
         if let s = augment.randomResizedCrop {
             let b = RandomResizedCrop.box(height: height, width: width, rng: rng)
             resampler.resize(resized, outHeight: s, outWidth: s, image, inHeight: height, inWidth: width, channels: channels,
-                             top: b.top, left: b.left, height: b.height, width: b.width, fullHeight: s, fullWidth: s)
+                             top: b.top, left: b.left, height: b.height, width: b.width, fullHeight: s, fullWidth: s,
+                             filter: .bilinear)
             src = UnsafePointer(resized); midHeight = s; midWidth = s
         } else if let s = augment.resizeShorter, let c = augment.centerCrop {
             // Resize(s) then CenterCrop(c): only the window of the resized image is computed.
@@ -194,11 +191,12 @@ public final class AugmentWorker {
             resampler.resize(resized, outHeight: c, outWidth: c, image, inHeight: height, inWidth: width, channels: channels,
                              top: 0, left: 0, height: height, width: width, fullHeight: rh, fullWidth: rw,
                              rowOffset: Transforms.centerOffset(input: rh, output: c),
-                             colOffset: Transforms.centerOffset(input: rw, output: c))
+                             colOffset: Transforms.centerOffset(input: rw, output: c), filter: .bilinear)
             src = UnsafePointer(resized); midHeight = c; midWidth = c; centered = true
-        } else if let plan {
-            plan.apply(resized, image, channels: channels, scratch: resizeScratch)
-            src = UnsafePointer(resized); midHeight = plan.outHeight; midWidth = plan.outWidth
+        } else if let s = augment.resize {
+            resampler.resize(resized, outHeight: s, outWidth: s, image, inHeight: height, inWidth: width, channels: channels,
+                             filter: augment.interpolation)
+            src = UnsafePointer(resized); midHeight = s; midWidth = s
         }
         var top = 0, left = 0
         if let p = augment.padCrop {

@@ -1,7 +1,7 @@
 /// One operation of torchvision's AutoAugment / RandAugment, with its magnitude table.
 ///
 /// `apply` is torchvision's `autoaugment._apply_op(img, name, magnitude, NEAREST, fill=None)` on a
-/// `uint8` tensor: the magnitude is the float the table gives (already negated for signed ops),
+/// PIL image (what the reference's transforms receive): the magnitude is the float the table gives (already negated for signed ops),
 /// converted as `_apply_op` converts it (`1 + m` for the enhancers, `int(m)` for translate and
 /// posterize, `degrees(atan(m))` for shear).
 public enum AugmentOp: String, CaseIterable, Sendable {
@@ -66,19 +66,17 @@ public enum AugmentOp: String, CaseIterable, Sendable {
         switch self {
         case .identity: out.update(from: inp, count: n)
         case .shearX:
-            AffineOps.warp(out, inp, height: height, width: width, channels: channels,
-                           matrix: AffineOps.shearXMatrix(m, height: height, width: width))
+            AffineOps.transform(out, inp, height: height, width: width, channels: channels, matrix: AffineOps.shearXMatrix(m))
         case .shearY:
-            AffineOps.warp(out, inp, height: height, width: width, channels: channels,
-                           matrix: AffineOps.shearYMatrix(m, height: height, width: width))
+            AffineOps.transform(out, inp, height: height, width: width, channels: channels, matrix: AffineOps.shearYMatrix(m))
         case .translateX:
-            AffineOps.warp(out, inp, height: height, width: width, channels: channels,
-                           matrix: AffineOps.translateMatrix(dx: Int(m), dy: 0))
+            AffineOps.transform(out, inp, height: height, width: width, channels: channels,
+                                matrix: AffineOps.translateMatrix(dx: Int(m), dy: 0, height: height, width: width))
         case .translateY:
-            AffineOps.warp(out, inp, height: height, width: width, channels: channels,
-                           matrix: AffineOps.translateMatrix(dx: 0, dy: Int(m)))
+            AffineOps.transform(out, inp, height: height, width: width, channels: channels,
+                                matrix: AffineOps.translateMatrix(dx: 0, dy: Int(m), height: height, width: width))
         case .rotate:
-            AffineOps.warp(out, inp, height: height, width: width, channels: channels, matrix: AffineOps.rotateMatrix(m))
+            AffineOps.rotate(out, inp, height: height, width: width, channels: channels, angle: m)
         case .brightness: ImageOps.brightness(out, inp, count: n, factor: 1.0 + m)
         case .color: ImageOps.color(out, inp, pixels: pixels, channels: channels, factor: 1.0 + m)
         case .contrast: ImageOps.contrast(out, inp, pixels: pixels, channels: channels, factor: 1.0 + m)

@@ -1,166 +1,185 @@
-/// Image resizing with PyTorch's `interpolate(..., align_corners=False, antialias=False)`
-/// semantics (what torchvision's `Resize(antialias=False)` does on tensors).
-///
-/// Source coordinate of output pixel `d`: `s = scale · (d + 0.5) − 0.5`, `scale = in / out`
-/// (float32). Bilinear clamps `s` at 0 and uses the two neighbours `⌊s⌋`, `min(⌊s⌋+1, in−1)`;
-/// bicubic uses the Keys kernel with a = −0.75 on `⌊s⌋−1 … ⌊s⌋+2`, indices clamped to the image.
-/// Arithmetic follows PyTorch's CPU kernel (float32, inner sum over columns, then over rows) so
-/// that values agree to rounding (PyTorch itself picks a vectorised or a generic kernel by size
-/// and thread count, which sum in different orders, so exact `x.5` ties may round either way).
-/// The `UInt8` entry point rounds half to even and clamps to
-/// 0…255, as torchvision does for uint8 tensors.
+/// The resampling filters of PIL's `Image.resize`, as the reference's transforms use them on PIL
+/// images: `Resize(s, BICUBIC)` (CIFAR, Tiny ImageNet), and the default BILINEAR of
+/// `RandomResizedCrop` and `Resize(s)` (Food-101, ImageNet).
 public enum Interpolation: String, Sendable, Codable {
     case bilinear, bicubic
 
-    /// Taps per axis.
-    public var taps: Int { self == .bilinear ? 2 : 4 }
-}
+    /// Half-width of the filter at scale 1 (PIL's `support`).
+    var support: Double { self == .bilinear ? 1 : 2 }
 
-/// Precomputed source indices and weights for one (input size → output size) resize, built once
-/// and reused for every image of that size.
-public struct ResizePlan: Sendable {
-    public let interpolation: Interpolation
-    public let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
-    /// `(outHeight, taps)` source rows and their weights.
-    let rowIndex: [Int], rowWeight: [Float]
-    /// `(outWidth, taps)` source columns and their weights.
-    let colIndex: [Int], colWeight: [Float]
-
-    public init(_ interpolation: Interpolation, inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int) {
-        precondition(inHeight > 0 && inWidth > 0 && outHeight > 0 && outWidth > 0,
-                     "resize \(inHeight)×\(inWidth) → \(outHeight)×\(outWidth)")
-        self.interpolation = interpolation
-        self.inHeight = inHeight; self.inWidth = inWidth; self.outHeight = outHeight; self.outWidth = outWidth
-        (rowIndex, rowWeight) = ResizePlan.axis(interpolation, input: inHeight, output: outHeight)
-        (colIndex, colWeight) = ResizePlan.axis(interpolation, input: inWidth, output: outWidth)
-    }
-
-    /// Indices and weights along one axis, as PyTorch's `compute_indices_weights` computes them.
-    static func axis(_ kind: Interpolation, input: Int, output: Int) -> ([Int], [Float]) {
-        let taps = kind.taps
-        var index = [Int](repeating: 0, count: output * taps), weight = [Float](repeating: 0, count: output * taps)
-        let scale = Float(input) / Float(output)
-        for d in 0..<output {
-            var s = scale * (Float(d) + 0.5) - 0.5
-            if kind == .bilinear && s < 0 { s = 0 }
-            let i0 = min(Int(s.rounded(.down)), input - 1)
-            let t = min(max(s - Float(i0), 0), 1)
-            switch kind {
-            case .bilinear:
-                index[d * 2] = i0
-                index[d * 2 + 1] = i0 + (i0 < input - 1 ? 1 : 0)
-                weight[d * 2] = 1 - t
-                weight[d * 2 + 1] = t
-            case .bicubic:
-                let w = cubicWeights(t)
-                for j in 0..<4 {
-                    index[d * 4 + j] = min(max(i0 - 1 + j, 0), input - 1)
-                    weight[d * 4 + j] = w[j]
-                }
-            }
+    /// PIL's filter functions (`bilinear_filter`, `bicubic_filter` with a = −0.5), in double,
+    /// with the same operations in the same order.
+    @inline(__always)
+    func weight(_ x: Double) -> Double {
+        let x = x < 0 ? -x : x
+        switch self {
+        case .bilinear:
+            return x < 1 ? 1 - x : 0
+        case .bicubic:
+            let a = -0.5
+            if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
+            if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
+            return 0
         }
-        return (index, weight)
-    }
-
-    /// Keys cubic convolution weights (a = −0.75) for the taps at distances 1+t, t, 1−t, 2−t.
-    static func cubicWeights(_ t: Float) -> [Float] {
-        let a: Float = -0.75
-        func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }          // |x| ≤ 1
-        func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }    // 1 < |x| < 2
-        let u = 1 - t
-        return [far(t + 1), near(t), near(u), far(u + 1)]   // PyTorch's order of float ops
     }
 }
 
-extension ResizePlan {
-    /// Resizes a float image in two passes: columns of every input row, then rows.
-    ///
-    /// PyTorch's generic kernel sums, per output pixel, `Σ_j w_row[j] · (Σ_m w_col[m] · x[row_j][col_m])`;
-    /// the inner sums depend only on (input row, output column), so computing them once per pair
-    /// gives the same float operations in the same order (bitwise equal to `applyReference`),
-    /// with `taps` times less work.
+/// PIL's `Image.resize(size, filter)` on 8-bit images (Pillow's `ImagingResample`), byte for byte.
+///
+/// Per axis (`precompute_coeffs`, double): `scale = in / out`, `filterscale = max(scale, 1)`,
+/// `support = filter.support · filterscale` (so a downscale widens the filter: antialiasing);
+/// output `o` has centre `c = (o + 0.5)·scale`, taps `xmin = max(int(c − support + 0.5), 0)` up to
+/// `min(int(c + support + 0.5), in)`, weights `filter((x − c + 0.5) / filterscale)` divided by
+/// their sum, then made fixed point with 22 fraction bits (`int(w·2²² ± 0.5)`, rounded away from 0).
+/// A pass sums `pixel · weight` in integers from `2²¹` (rounding), shifts right by 22 and clamps to
+/// 0…255. The horizontal pass runs first, into 8-bit rows, then the vertical one; a pass whose
+/// size does not change is skipped, as PIL skips it.
+///
+/// `torchvision.transforms.functional.resized_crop` on a PIL image is `crop` then `resize`, so a
+/// crop box is resized here as an image of its own; `center_crop(resize(img, s), c)` is a window of
+/// the resized image, of which only the window is computed (every output pixel depends only on its
+/// own row and column weights, so the window's bytes are those of the whole image).
+///
+/// A resampler owns growable scratch buffers (grown, never shrunk): one per worker thread.
+public final class PILResampler {
+    private var rows: UnsafeMutablePointer<UInt8>
+    private var rowCapacity = 0
+    private var ints: UnsafeMutablePointer<Int>
+    private var intCapacity = 0
+
+    public init() {
+        rows = .allocate(capacity: 1); ints = .allocate(capacity: 1)
+    }
+
+    deinit { rows.deallocate(); ints.deallocate() }
+
+    /// PIL's `ksize`: most taps an output can have along an axis of scale `input / output`.
+    static func maxTaps(_ filter: Interpolation, input: Int, output: Int) -> Int {
+        let scale = Double(input) / Double(output)
+        return Int((filter.support * max(scale, 1)).rounded(.up)) * 2 + 1
+    }
+
+    /// PIL's `precompute_coeffs` + `normalize_coeffs_8bpc` for outputs `first ..< first + n`:
+    /// `start[k]`, `count[k]` and fixed-point `weight[k·taps ..< k·taps + count[k]]`.
+    /// - Returns: the taps stride.
+    static func axis(_ filter: Interpolation, input: Int, output: Int, first: Int, n: Int,
+                     start: UnsafeMutablePointer<Int>, count: UnsafeMutablePointer<Int>,
+                     weight: UnsafeMutablePointer<Int>) -> Int {
+        let taps = maxTaps(filter, input: input, output: output)
+        let scale = Double(input) / Double(output)
+        let filterscale = max(scale, 1)
+        let support = filter.support * filterscale
+        let ss = 1 / filterscale
+        var w = [Double](repeating: 0, count: taps)
+        for k in 0..<n {
+            let center = (Double(first + k) + 0.5) * scale
+            let xmin = max(Int(center - support + 0.5), 0)
+            let xmax = min(Int(center + support + 0.5), input) - xmin
+            var total = 0.0
+            for x in 0..<xmax {
+                w[x] = filter.weight((Double(x + xmin) - center + 0.5) * ss)
+                total += w[x]
+            }
+            let dst = weight + k * taps
+            for x in 0..<xmax {
+                let v = total != 0 ? w[x] / total : w[x]
+                dst[x] = v < 0 ? Int(-0.5 + v * 4_194_304) : Int(0.5 + v * 4_194_304)
+            }
+            start[k] = xmin; count[k] = max(xmax, 0)
+        }
+        return taps
+    }
+
+    /// PIL's `clip8`: the fixed-point sum (with its 2²¹ rounding term) to a byte.
+    @inline(__always)
+    static func clip8(_ ss: Int) -> UInt8 { UInt8(min(max(ss >> 22, 0), 255)) }
+
+    private func reserve(rowBytes: Int, ints n: Int) {
+        if rowBytes > rowCapacity { rows.deallocate(); rows = .allocate(capacity: rowBytes); rowCapacity = rowBytes }
+        if n > intCapacity { ints.deallocate(); ints = .allocate(capacity: n); intCapacity = n }
+    }
+
+    /// Resizes the window `(top, left, height, width)` of `inp` to `fullHeight × fullWidth` with
+    /// `filter` and writes the output rows `rowOffset ..< rowOffset + outHeight`, columns
+    /// `colOffset ..< colOffset + outWidth` (outside the resized image: 0, torchvision's CenterCrop
+    /// padding). `resized_crop(img, top, left, h, w, size)` is the whole output;
+    /// `center_crop(resize(img, s), c)` is a window of it.
     /// - Parameters:
-    ///   - out: `(outHeight, outWidth, C)` floats.
-    ///   - inp: `(inHeight, inWidth, C)` floats.
-    ///   - scratch: `(inHeight, outWidth, C)` floats.
-    public func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int,
-                      scratch: UnsafeMutablePointer<Float>) {
-        let taps = interpolation.taps, c = channels, rowLen = outWidth * c
-        colIndex.withUnsafeBufferPointer { ci in colWeight.withUnsafeBufferPointer { cw in
-            for r in 0..<inHeight {
-                let src = inp + r * inWidth * c, dst = scratch + r * rowLen
-                for ox in 0..<outWidth {
-                    let idx = ci.baseAddress! + ox * taps, w = cw.baseAddress! + ox * taps
-                    for k in 0..<c {
-                        var inner = src[idx[0] * c + k] * w[0]
-                        for m in 1..<taps { inner += src[idx[m] * c + k] * w[m] }
-                        dst[ox * c + k] = inner
+    ///   - out: `(outHeight, outWidth, channels)` bytes.
+    ///   - inp: `(inHeight, inWidth, channels)` bytes; the window must lie inside it.
+    ///   - filter: PIL's resampling filter (torchvision's default for PIL images is bilinear).
+    public func resize(_ out: UnsafeMutablePointer<UInt8>, outHeight: Int, outWidth: Int,
+                       _ inp: UnsafePointer<UInt8>, inHeight: Int, inWidth: Int, channels: Int,
+                       top: Int, left: Int, height: Int, width: Int,
+                       fullHeight: Int, fullWidth: Int, rowOffset: Int = 0, colOffset: Int = 0,
+                       filter: Interpolation = .bilinear) {
+        precondition(top >= 0 && left >= 0 && height > 0 && width > 0 && top + height <= inHeight && left + width <= inWidth,
+                     "resize window (\(top), \(left), \(height), \(width)) outside \(inHeight)×\(inWidth)")
+        precondition(fullHeight > 0 && fullWidth > 0, "resize to \(fullHeight)×\(fullWidth)")
+        let c = channels
+        out.update(repeating: 0, count: outHeight * outWidth * c)
+        // Output rows/columns that fall inside the resized image.
+        let r0 = max(rowOffset, 0), r1 = min(rowOffset + outHeight, fullHeight)
+        let c0 = max(colOffset, 0), c1 = min(colOffset + outWidth, fullWidth)
+        guard r0 < r1 && c0 < c1 else { return }
+        let nr = r1 - r0, nc = c1 - c0
+        let scaleRows = fullHeight != height, scaleCols = fullWidth != width
+        let rowTaps = Self.maxTaps(filter, input: height, output: fullHeight)
+        let colTaps = Self.maxTaps(filter, input: width, output: fullWidth)
+        let intCount = 2 * (nr + nc) + nr * rowTaps + nc * colTaps
+        // Source rows of the window that the vertical pass reads: lo..<hi.
+        reserve(rowBytes: 1, ints: intCount)
+        let colStart = ints, colCount = ints + nc, rStart = ints + 2 * nc, rCount = rStart + nr
+        let colW = rCount + nr, rowW = colW + nc * colTaps
+        if scaleCols {
+            _ = Self.axis(filter, input: width, output: fullWidth, first: c0, n: nc, start: colStart, count: colCount, weight: colW)
+        }
+        if scaleRows {
+            _ = Self.axis(filter, input: height, output: fullHeight, first: r0, n: nr, start: rStart, count: rCount, weight: rowW)
+        }
+        let lo = scaleRows ? rStart[0] : r0
+        let hi = scaleRows ? rStart[nr - 1] + rCount[nr - 1] : r1
+        let rowLen = nc * c
+        reserve(rowBytes: max((hi - lo) * rowLen, 1), ints: intCount)
+        // Horizontal pass into 8-bit rows: tmp[(r − lo), k, ch] for window rows lo..<hi, output columns c0..<c1.
+        let tmp = rows
+        for r in lo..<hi {
+            let src = inp + ((top + r) * inWidth + left) * c, dst = tmp + (r - lo) * rowLen
+            if scaleCols {
+                for k in 0..<nc {
+                    let s = src + colStart[k] * c, w = colW + k * colTaps, m = colCount[k]
+                    for ch in 0..<c {
+                        var ss = 1 << 21
+                        for j in 0..<m { ss += Int(s[j * c + ch]) * w[j] }
+                        dst[k * c + ch] = Self.clip8(ss)
                     }
                 }
+            } else {
+                dst.update(from: src + c0 * c, count: rowLen)
             }
-        } }
-        rowIndex.withUnsafeBufferPointer { ri in rowWeight.withUnsafeBufferPointer { rw in
-            for oy in 0..<outHeight {
-                let dst = out + oy * rowLen
-                let first = scratch + ri[oy * taps] * rowLen, w0 = rw[oy * taps]
-                for e in 0..<rowLen { dst[e] = first[e] * w0 }
-                for j in 1..<taps {
-                    let row = scratch + ri[oy * taps + j] * rowLen, wj = rw[oy * taps + j]
-                    for e in 0..<rowLen { dst[e] = dst[e] + row[e] * wj }
+        }
+        // Vertical pass into the output window.
+        for i in 0..<nr {
+            let dst = out + ((r0 + i - rowOffset) * outWidth + (c0 - colOffset)) * c
+            if scaleRows {
+                let w = rowW + i * rowTaps, first = tmp + (rStart[i] - lo) * rowLen, m = rCount[i]
+                for e in 0..<rowLen {
+                    var ss = 1 << 21
+                    for j in 0..<m { ss += Int(first[j * rowLen + e]) * w[j] }
+                    dst[e] = Self.clip8(ss)
                 }
-            }
-        } }
-    }
-
-    /// Floats of scratch the float `apply` needs.
-    public func floatScratchCount(channels: Int) -> Int { inHeight * outWidth * channels }
-
-    /// Resizes a float image, allocating its scratch (for tests and tools).
-    public func apply(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int) {
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(floatScratchCount(channels: channels), 1))
-        defer { scratch.deallocate() }
-        apply(out, inp, channels: channels, scratch: scratch)
-    }
-
-    /// Plain one-pass reference of `apply`: every output pixel sums its taps × taps window.
-    public func applyReference(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, channels: Int) {
-        let taps = interpolation.taps, c = channels
-        for oy in 0..<outHeight {
-            for ox in 0..<outWidth {
-                for k in 0..<c {
-                    var acc: Float = 0
-                    for j in 0..<taps {
-                        let row = inp + rowIndex[oy * taps + j] * inWidth * c + k
-                        var inner = row[colIndex[ox * taps] * c] * colWeight[ox * taps]
-                        for m in 1..<taps { inner += row[colIndex[ox * taps + m] * c] * colWeight[ox * taps + m] }
-                        acc = j == 0 ? inner * rowWeight[oy * taps] : acc + inner * rowWeight[oy * taps + j]
-                    }
-                    out[(oy * outWidth + ox) * c + k] = acc
-                }
+            } else {
+                dst.update(from: tmp + (r0 + i - lo) * rowLen, count: rowLen)
             }
         }
     }
 
-    /// Resizes an 8-bit image, rounding half to even and clamping to 0…255 (torchvision on uint8).
-    /// - Parameters:
-    ///   - out: `(outHeight, outWidth, C)` bytes.
-    ///   - inp: `(inHeight, inWidth, C)` bytes.
-    ///   - scratch: `scratchCount(channels:)` floats.
-    public func apply(_ out: UnsafeMutablePointer<UInt8>, _ inp: UnsafePointer<UInt8>, channels: Int,
-                      scratch: UnsafeMutablePointer<Float>) {
-        let nIn = inHeight * inWidth * channels, nMid = floatScratchCount(channels: channels)
-        let nOut = outHeight * outWidth * channels
-        for i in 0..<nIn { scratch[i] = Float(inp[i]) }
-        let result = scratch + nIn + nMid
-        apply(result, scratch, channels: channels, scratch: scratch + nIn)
-        for i in 0..<nOut {
-            let v = result[i].rounded(.toNearestOrEven)
-            out[i] = UInt8(min(max(v, 0), 255))
-        }
-    }
-
-    /// Floats of scratch the `UInt8` `apply` needs for `channels`.
-    public func scratchCount(channels: Int) -> Int {
-        (inHeight * inWidth + inHeight * outWidth + outHeight * outWidth) * channels
+    /// PIL's `Image.resize((outWidth, outHeight), filter)` of a whole image.
+    public func resize(_ out: UnsafeMutablePointer<UInt8>, outHeight: Int, outWidth: Int,
+                       _ inp: UnsafePointer<UInt8>, inHeight: Int, inWidth: Int, channels: Int,
+                       filter: Interpolation) {
+        resize(out, outHeight: outHeight, outWidth: outWidth, inp, inHeight: inHeight, inWidth: inWidth,
+               channels: channels, top: 0, left: 0, height: inHeight, width: inWidth,
+               fullHeight: outHeight, fullWidth: outWidth, filter: filter)
     }
 }

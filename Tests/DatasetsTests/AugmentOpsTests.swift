@@ -3,14 +3,15 @@ import Foundation
 import XCTest
 @testable import Datasets
 
-/// AutoAugment/RandAugment operations and antialiased resizes against torchvision
-/// (`AugmentFixtures.swift`, written by Tools/fixtures/augment_ops.py).
+/// AutoAugment/RandAugment operations against torchvision on PIL images (`AugmentFixtures.swift`,
+/// written by Tools/fixtures/augment_ops.py with Pillow).
 final class AugmentOpsTests: XCTestCase {
     func bytes(_ b64: String) -> [UInt8] { [UInt8](Data(base64Encoded: b64)!) }
 
-    /// Pixel ops exactly; the affine ops (nearest) exactly too, since their float32 coordinates
-    /// are computed in PyTorch's order. Any difference is reported with its first positions.
-    func testOperationsMatchTorchvision() {
+    /// Every operation byte for byte: the affine ops follow PIL's fixed-point (or double) source
+    /// coordinates, the enhancers PIL's float32 blend, the tables PIL's integer or double
+    /// arithmetic. Any difference is reported with its first positions.
+    func testOperationsEqualPillow() {
         var checked = Set<String>()
         for (k, name, m, expected) in AugmentFixtures.ops {
             let img = AugmentFixtures.images[k]

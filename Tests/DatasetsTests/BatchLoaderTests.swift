@@ -132,7 +132,7 @@ final class BatchLoaderTests: XCTestCase {
                                       labels: (0..<9).map { Int32($0 % 3) })
         let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
         let table = Transforms.normalizeTable(mean: mean, std: std)
-        let resampler = AntialiasResampler()
+        let resampler = PILResampler()
         let trainAug = Augment(hflip: true, randomResizedCrop: 12, randAugment: RandAugment(), mean: mean, std: std)
         let evalAug = Augment(centerCrop: 10, resizeShorter: 13, mean: mean, std: std)
         for augment in [trainAug, evalAug] {

@@ -24,6 +24,19 @@ final class JPEGTests: XCTestCase {
 
     func maxDiff(_ a: [UInt8], _ b: [UInt8]) -> Int { zip(a, b).map { abs(Int($0) - Int($1)) }.max() ?? 0 }
 
+    /// What the reference's loaders see (`Image.open(f).convert("RGB")`, `JPEGFixtures`): reported per
+    /// file as the count of differing bytes and the largest difference.
+    func testDecodeEqualsPillow() throws {
+        for f in JPEGFixtures.files {
+            let (w, h, out) = try decode([UInt8](Data(base64Encoded: f.jpeg)!))
+            let want = [UInt8](Data(base64Encoded: f.rgb)!)
+            XCTAssertEqual([w, h], [f.width, f.height], f.name)
+            let bad = (0..<min(out.count, want.count)).filter { out[$0] != want[$0] }
+            XCTAssert(bad.isEmpty, "\(f.name): \(bad.count) of \(out.count) bytes differ (max \(maxDiff(out, want))), first at "
+                      + bad.prefix(4).map { "[\($0)] \(out[$0]) vs \(want[$0])" }.joined(separator: ", "))
+        }
+    }
+
     func testRGBRoundTrip() throws {
         let px = smooth(40, 24, 3)
         let (w, h, out) = try decode(JPEG.encode(px, width: 40, height: 24, components: 3, quality: 100))

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import TestSupport
 import XCTest
 @testable import Datasets
@@ -67,113 +68,60 @@ final class TransformTests: XCTestCase {
         }
     }
 
-    // MARK: resize on a 4×4 image, x[y][x] = 13·(4y + x)
+    // MARK: PIL resizing
 
-    let square: [Float] = (0..<16).map { Float(13 * $0) }
-
-    func resized(_ kind: Interpolation, _ size: Int) -> [Float] {
-        let plan = ResizePlan(kind, inHeight: 4, inWidth: 4, outHeight: size, outWidth: size)
-        var out = [Float](repeating: 0, count: size * size)
-        plan.apply(&out, square, channels: 1)
+    func resize(_ inp: [UInt8], _ h: Int, _ w: Int, _ c: Int, to oh: Int, _ ow: Int, _ filter: Interpolation) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: oh * ow * c)
+        PILResampler().resize(&out, outHeight: oh, outWidth: ow, inp, inHeight: h, inWidth: w, channels: c, filter: filter)
         return out
     }
 
-    func testBilinearHandValues() {
-        let out = resized(.bilinear, 3)
-        // scale 4/3: source coordinates 1/6, 3/2, 17/6. The image is linear (13·(4y + x)) and
-        // bilinear weights reproduce a linear function: value = 13·(4·sy + sx).
-        let s: [Double] = [1.0 / 6, 1.5, 17.0 / 6]
-        for y in 0..<3 { for x in 0..<3 {
-            XCTAssertEqual(Double(out[y * 3 + x]), 13 * (4 * s[y] + s[x]), accuracy: 1e-4, "(\(y),\(x))")
-        } }
-        // Upscaling 4 → 6 (scale 2/3): sx = (2/3)(x + 0.5) − 0.5 = −1/6 (clamped to 0), 1/2, …, 19/6
-        // (past the last column: column 3 twice).
-        let up = resized(.bilinear, 6)
-        XCTAssertEqual(up[0], 0)
-        XCTAssertEqual(Double(up[1]), 13 * 0.5, accuracy: 1e-4)
-        XCTAssertEqual(Double(up[5]), 39, accuracy: 1e-4)
+    /// PIL's filters: bicubic with a = −0.5 (torch's tensor kernel uses −0.75), bilinear the triangle.
+    func testFilterWeights() {
+        XCTAssertEqual(Interpolation.bicubic.weight(0), 1)
+        XCTAssertEqual(Interpolation.bicubic.weight(0.5), 0.5625)      // (1.5·½ − 2.5)·¼ + 1
+        XCTAssertEqual(Interpolation.bicubic.weight(-1.5), -0.0625)    // (((1.5 − 5)·1.5 + 8)·1.5 − 4)·(−0.5)
+        XCTAssertEqual(Interpolation.bicubic.weight(2), 0)
+        XCTAssertEqual(Interpolation.bilinear.weight(-0.25), 0.75)
+        XCTAssertEqual(Interpolation.bilinear.weight(1), 0)
     }
 
-    func testBicubicHandValues() {
-        let out = resized(.bicubic, 3)
-        // Centre: source (1.5, 1.5), all four taps inside; Keys' kernel reproduces linear functions.
-        XCTAssertEqual(Double(out[4]), 13 * (4 * 1.5 + 1.5), accuracy: 1e-4)
-        // Corner: source (1/6, 1/6): taps −1…2 with −1 clamped to 0. By hand per axis, with
-        // t = 1/6 and a = −0.75: w = [W(7/6), W(1/6), W(5/6), W(11/6)].
-        func W(_ x: Double) -> Double {
-            let a = -0.75, x = abs(x)
-            return x <= 1 ? ((a + 2) * x - (a + 3)) * x * x + 1 : ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-        }
-        let t = 1.0 / 6, wts = [W(1 + t), W(t), W(1 - t), W(2 - t)], cols = [0, 0, 1, 2]
-        var v = 0.0
-        for j in 0..<4 { for k in 0..<4 { v += wts[j] * wts[k] * Double(square[cols[j] * 4 + cols[k]]) } }
-        XCTAssertEqual(Double(out[0]), v, accuracy: 1e-4)
-        XCTAssertEqual(Double(out[0]), 8.200229, accuracy: 1e-4)   // torch.nn.functional.interpolate
+    /// A 1×2 row [0, 255] to 1×4, by hand. Centres 0.25, 0.75, 1.25, 1.75 (scale ½).
+    /// Bilinear: outputs 1 and 2 have weights (¾, ¼) and (¼, ¾): 63.75 → 64, 191.25 → 191.
+    /// Bicubic: at centre 0.75 the taps are columns 0 and 1 only (PIL drops taps outside the image and
+    /// renormalises, where torch clamps indices): weights W(−¼) = 0.8671875 and W(¾) = 0.2265625 over
+    /// their sum, so 255 · 0.2265625 / 1.09375 = 52.8 → fixed point 868 820 / 2²² → 53; centre 0.25 gives
+    /// a negative value, clamped to 0.
+    func testHandValues() {
+        XCTAssertEqual(resize([0, 255], 1, 2, 1, to: 1, 4, .bilinear), [0, 64, 191, 255])
+        XCTAssertEqual(resize([0, 255], 1, 2, 1, to: 1, 4, .bicubic), [0, 53, 202, 255])
+        // Downscaling widens the filter (antialiasing): 4 → 1 bilinear averages with weights
+        // W((x − 2 + ½)/4) = ⅝, ⅞, ⅞, ⅝ over their sum 3: (0·5 + 40·7 + 80·7 + 120·5) / 24 = 60.
+        XCTAssertEqual(resize([0, 40, 80, 120], 1, 4, 1, to: 1, 1, .bilinear), [60])
     }
 
-    /// Values printed by PyTorch 2.15: F.interpolate(x, size, mode, align_corners=False) and
-    /// torchvision.transforms.functional.resize(uint8, antialias=False).
-    func testAgreesWithPyTorch() {
-        let torch: [(Interpolation, Int, [Float], [UInt8])] = [
-            (.bilinear, 3, [10.833335, 28.166668, 45.500004, 80.166664, 97.5, 114.833336, 149.5, 166.833344, 184.166672],
-             [11, 28, 46, 80, 98, 115, 150, 167, 184]),
-            (.bicubic, 3, [8.200229, 26.060186, 43.920151, 79.64006, 97.5, 115.359985, 151.07991, 168.93985, 186.799866],
-             [8, 26, 44, 80, 98, 115, 151, 169, 187]),
-            (.bilinear, 6, [0.0, 6.5, 15.166668, 23.833334, 32.5, 39.0, 26.0, 32.5, 41.166668, 49.833332, 58.5, 65.0,
-                            60.666672, 67.166672, 75.833336, 84.500008, 93.166672, 99.666672, 95.333336, 101.833336,
-                            110.5, 119.166672, 127.833336, 134.333328, 130.0, 136.5, 145.166672, 153.833328, 162.5, 169.0,
-                            156.0, 162.5, 171.166656, 179.833328, 188.5, 195.0],
-             [0, 6, 15, 24, 32, 39, 26, 32, 41, 50, 58, 65, 61, 67, 76, 85, 93, 100, 95, 102, 110, 119, 128, 134,
-              130, 136, 145, 154, 162, 169, 156, 162, 171, 180, 188, 195]),
-            (.bicubic, 6, [-5.642364, 0.76736, 11.254627, 18.717594, 29.204866, 35.61459, 19.996529, 26.40625, 36.89352,
-                           44.356487, 54.84375, 61.253471, 61.945602, 68.355309, 78.84259, 86.305565, 96.792809,
-                           103.202538, 91.79747, 98.207176, 108.694458, 116.157433, 126.644684, 133.054398, 133.746552,
-                           140.15625, 150.643524, 158.106506, 168.59375, 175.003494, 159.385452, 165.795151, 176.28244,
-                           183.745422, 194.232651, 200.642395],
-             [0, 1, 11, 19, 29, 36, 20, 26, 37, 44, 55, 61, 62, 68, 79, 86, 97, 103, 92, 98, 109, 116, 127, 133,
-              134, 140, 151, 158, 169, 175, 159, 166, 176, 184, 194, 201]),
-        ]
-        for (kind, size, floats, bytes) in torch {
-            assertClose(resized(kind, size), floats, rtol: 1e-6, atol: 1e-5, "\(kind) 4→\(size)")
-            let plan = ResizePlan(kind, inHeight: 4, inWidth: 4, outHeight: size, outWidth: size)
-            var scratch = [Float](repeating: 0, count: plan.scratchCount(channels: 1))
-            var out = [UInt8](repeating: 0, count: size * size)
-            plan.apply(&out, square.map { UInt8($0) }, channels: 1, scratch: &scratch)
-            // Exact except at rounding ties (x.5 ± 1e-4), where PyTorch's own result depends on
-            // which of its kernels runs (vectorised or generic, chosen by size and thread count).
-            for i in 0..<out.count {
-                let tie = abs(floats[i] - floats[i].rounded(.down) - 0.5) < 1e-4
-                XCTAssertLessThanOrEqual(abs(Int(out[i]) - Int(bytes[i])), tie ? 1 : 0, "\(kind) 4→\(size) uint8 [\(i)]")
-            }
+    /// `Resize(size, BICUBIC)` at the reference's own sizes (CIFAR 32 → 128, Tiny ImageNet 64 → 160),
+    /// byte for byte against Pillow (`AugmentFixtures.upscales`).
+    func testUpscalesEqualPillow() {
+        for u in AugmentFixtures.upscales {
+            let inp = [UInt8](Data(base64Encoded: u.input)!), want = [UInt8](Data(base64Encoded: u.expected)!)
+            let out = resize(inp, u.side, u.side, u.channels, to: u.size, u.size, .bicubic)
+            let bad = (0..<out.count).filter { out[$0] != want[$0] }
+            XCTAssert(bad.isEmpty, "\(u.name): \(bad.count) of \(out.count) bytes differ, first at "
+                      + bad.prefix(4).map { "[\($0)] \(out[$0]) vs \(want[$0])" }.joined(separator: ", "))
         }
     }
 
-    /// The two-pass kernel does the reference's float operations in the same order: equal bits.
-    func testTwoPassEqualsReferenceBitwise() {
+    /// The same size is a copy; channels resize independently.
+    func testIdentityAndChannels() {
         let r = Philox(seed: 3, purpose: .test)
-        for (kind, ih, iw, oh, ow, c) in [(Interpolation.bicubic, 32, 32, 128, 128, 3), (.bilinear, 28, 28, 36, 20, 1),
-                                          (.bicubic, 17, 9, 5, 23, 2), (.bilinear, 64, 48, 7, 64, 3)] {
-            let x = (0..<ih * iw * c).map { Float(r.uniform(UInt64($0)) * 255) }
-            let plan = ResizePlan(kind, inHeight: ih, inWidth: iw, outHeight: oh, outWidth: ow)
-            var fast = [Float](repeating: 0, count: oh * ow * c), ref = fast
-            plan.apply(&fast, x, channels: c)
-            plan.applyReference(&ref, x, channels: c)
-            XCTAssertEqual(fast.map(\.bitPattern), ref.map(\.bitPattern), "\(kind) \(ih)×\(iw) → \(oh)×\(ow)×\(c)")
-        }
-    }
-
-    func testResizeChannelsAreIndependent() {
-        // A 2-channel image whose channels are the square and its negation must resize to the
-        // same values and their negation.
-        var two = [Float](repeating: 0, count: 32)
-        for i in 0..<16 { two[2 * i] = square[i]; two[2 * i + 1] = -square[i] }
-        let plan = ResizePlan(.bicubic, inHeight: 4, inWidth: 4, outHeight: 5, outWidth: 7)
-        var out = [Float](repeating: 0, count: 70)
-        plan.apply(&out, two, channels: 2)
-        let one = ResizePlan(.bicubic, inHeight: 4, inWidth: 4, outHeight: 5, outWidth: 7)
-        var ref = [Float](repeating: 0, count: 35)
-        one.apply(&ref, square, channels: 1)
-        XCTAssertEqual((0..<35).map { out[2 * $0] }, ref)
-        XCTAssertEqual((0..<35).map { out[2 * $0 + 1] }, ref.map { -$0 })
+        let a = (0..<9 * 7).map { UInt8(truncatingIfNeeded: r.bits(UInt64($0))) }
+        XCTAssertEqual(resize(a, 9, 7, 1, to: 9, 7, .bicubic), a)
+        let b = a.map { 255 - $0 }
+        var two = [UInt8](repeating: 0, count: a.count * 2)
+        for i in 0..<a.count { two[2 * i] = a[i]; two[2 * i + 1] = b[i] }
+        let out = resize(two, 9, 7, 2, to: 20, 5, .bicubic)
+        XCTAssertEqual((0..<100).map { out[2 * $0] }, resize(a, 9, 7, 1, to: 20, 5, .bicubic))
+        XCTAssertEqual((0..<100).map { out[2 * $0 + 1] }, resize(b, 9, 7, 1, to: 20, 5, .bicubic))
     }
 }

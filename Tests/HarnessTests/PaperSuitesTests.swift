@@ -42,6 +42,57 @@ final class PaperSuitesTests: XCTestCase {
         }
     }
 
+    /// Every paper suite names each row's notebook era, consistently with the README versions that
+    /// print the row: a value first printed by R3 is R3-era, by R5 R5-era, by R6 or R7 R6-era.
+    func testEveryRowNamesTheEraOfItsFirstREADME() throws {
+        for (name, _) in PaperTable.files {
+            let suite = try load(name)
+            XCTAssertFalse(suite.eras.isEmpty, "\(name): no eras")
+            XCTAssertEqual(suite.profiles["notebook"]?.follow, .notebook, "\(name): profile notebook should follow the notebook")
+            for e in suite.experiments {
+                let tags = try XCTUnwrap(e.paper?.readme, "\(name)/\(e.id): no README versions")
+                XCTAssertEqual(tags, tags.sorted(), "\(name)/\(e.id): README versions out of order")
+                let expected = ["R3": "r3", "R4": "r3", "R5": "r5", "R6": "r6", "R7": "r6"][tags[0]]
+                XCTAssertEqual(e.era, expected, "\(name)/\(e.id): first printed by \(tags[0])")
+                XCTAssertTrue(e.paper?.source?.contains(tags.last!) ?? false, "\(name)/\(e.id): source should name \(tags.last!)")
+            }
+        }
+        // The CIFAR-100 rows whose values README R3–R5 already print (the others are R5 or R6 results).
+        let cifar = try load("cifar100")
+        XCTAssertEqual(cifar.experiments.filter { $0.era == "r3" }.map(\.id),
+                       ["resnet101", "resnet152", "rkanet101", "resnext101", "regnety32gf", "rkanext101", "rkan_regnety32gf"])
+        XCTAssertEqual(cifar.eras["r3"]?.code, EraCode(epochs: 100, weightDecay: 1e-4))
+        XCTAssertEqual(try load("imagenet").experiments.filter { $0.era == "r3" }.map(\.id), ["rkan_densenet169", "densenet169"])
+        XCTAssertTrue(try load("tiny-imagenet").experiments.allSatisfy { $0.era == "r3" })
+    }
+
+    /// The README versions a row claims are in the transcription: the table's own version column
+    /// (ImageNet, COCO, Food-101), and for a version older than R6 a row of that version's table with the
+    /// same top-1 (`*_readme_old.csv`).
+    func testREADMEVersionsAgreeWithTheTranscription() throws {
+        guard let folder = PaperTable.folder else { _ = try PaperTable.all(); return }
+        let old = ["cifar100": "cifar100_readme_old.csv", "tiny-imagenet": "tiny_imagenet_readme_old.csv",
+                   "imagenet": "imagenet_readme_old.csv", "food101": "food101.csv"]
+        for table in try PaperTable.all() {
+            let suite = try load(table.suite)
+            let older = try old[table.suite].map { try PaperTable(suite: table.suite, file: $0, folder: folder) }
+            for (row, e) in zip(table.rows, suite.experiments) {
+                let at = "\(table.suite)/\(e.id)"
+                let tags = try XCTUnwrap(e.paper?.readme, "\(at): no README versions")
+                for version in row["readme_versions"].map({ $0.split(separator: ",").map(String.init) }) ?? [] {
+                    XCTAssertTrue(tags.contains(version), "\(at): the CSV lists \(version), the suite \(tags)")
+                }
+                for version in tags where version < "R6" {
+                    let printed = older?.rows.contains { r in
+                        Double(r["top1_acc"] ?? "") == e.paper?.top1
+                            && (r["readme_versions"] ?? "").split(separator: ",").map(String.init).contains(version)
+                    } ?? false
+                    XCTAssertTrue(printed, "\(at): no \(version) row with top-1 \(e.paper?.top1 ?? 0) in \(old[table.suite] ?? "-")")
+                }
+            }
+        }
+    }
+
     func testRowsOrderAndPublishedValuesEqualTheCSV() throws {
         for table in try PaperTable.all() {
             let suite = try load(table.suite)

@@ -34,6 +34,9 @@ public enum ReportBuilder {
         if !noted.isEmpty {
             lines += [""] + noted.map { "- `\($0.id)`: \(ReportFormat.cell($0.note!))" }
         }
+        if !suite.eras.isEmpty {
+            lines += ["", "## Protocol per row", ""] + provenanceTable(suite: suite, profile: header.profile)
+        }
         if !analysis.ignored.isEmpty {
             lines += ["", "Runs not counted (other profile or suite, unknown experiment, or a duplicate seed):"]
             lines += analysis.ignored.map { "- `\($0.suite)/\($0.profile)/\($0.experiment)/seed-\($0.seed)` (\($0.statusText))" }
@@ -95,6 +98,44 @@ public enum ReportBuilder {
             ReportFormat.optional(pair?.publishedSpeedRatio, 2),
             result.statusText,
         ]
+    }
+
+    /// Per row: the README versions that print its value, the notebook era that trained it, that
+    /// notebook's protocol, and the protocol this profile ran (and where the two differ); then each
+    /// era's evidence.
+    static func provenanceTable(suite: Suite, profile: String) -> [String] {
+        let columns = ["model", "README versions", "published by (notebook)", "notebook's protocol",
+                       "rkan-repro ran (`\(profile)`)", "differs in"]
+        let follows = ((try? suite.overrides(profile: profile))?.follow ?? .readme) == .notebook ? "era notebook" : "README text"
+        var rows: [[String]] = []
+        for e in suite.experiments {
+            let none = ReportFormat.none
+            guard let era = suite.era(of: e), let ran = try? suite.training(for: e, profile: profile) else {
+                rows.append(["`\(e.id)`", none, none, none, none, none])
+                continue
+            }
+            let notebook = era.code.applied(to: suite.protocol)
+            var differs: [String] = []
+            if notebook.optimizer.weightDecay != ran.optimizer.weightDecay { differs.append("weight decay") }
+            if notebook.epochs != ran.epochs { differs.append("epochs") }
+            rows.append([
+                "`\(e.id)`",
+                e.paper?.readme?.joined(separator: ", ") ?? none,
+                ReportFormat.cell("`\(e.era!)`: \(era.notebook)"),
+                describe(notebook),
+                "\(describe(ran)) (\(follows))",
+                differs.isEmpty ? ReportFormat.none : differs.joined(separator: ", "),
+            ])
+        }
+        var lines = table(columns, rows)
+        lines += ["", "Eras (why each row's notebook, and what its code applies):"]
+        lines += suite.eras.keys.sorted().map { "- `\($0)`: \(ReportFormat.cell(suite.eras[$0]!.evidence))" }
+        return lines
+    }
+
+    /// The protocol values that eras can change, as one cell.
+    private static func describe(_ t: TrainingProtocol) -> String {
+        "weight decay \(t.optimizer.weightDecay), \(t.epochs) epochs"
     }
 
     private static func pairTable(_ pair: PairResult) -> [String] {

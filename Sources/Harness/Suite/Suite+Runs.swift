@@ -27,8 +27,9 @@ extension Suite {
         let runSeeds = (seeds ?? overrides.seeds ?? self.seeds).sorted()
         let width = overrides.width ?? 1
         let bench = (overrides.bench ?? BenchSizes()).resolved(batchSize: training.batchSize)
-        return chosen.flatMap { experiment in
-            runSeeds.map { seed in
+        return try chosen.flatMap { experiment in
+            let training = try self.training(profile: profile, overrides: overrides, experiment: experiment)
+            return runSeeds.map { seed in
                 var spec = experiment.model
                 spec.width *= width
                 return RunConfig(suite: suite, experiment: experiment.id, model: spec, seed: seed, profile: profile,
@@ -51,9 +52,23 @@ extension Suite {
         return found
     }
 
-    /// The protocol with a profile's epochs, batch size, lr, warm-up and augmentation.
-    private func training(profile: String, overrides: SuiteProfile) throws -> TrainingProtocol {
+    /// The protocol an experiment runs under a profile: the suite's protocol, with the row's era
+    /// notebook values when the profile follows the notebook, then the profile's overrides.
+    /// - Throws: `SuiteError.unknownProfile`, or `.invalidValue` when the warm-up is longer than training.
+    public func training(for experiment: SuiteExperiment, profile: String) throws -> TrainingProtocol {
+        try training(profile: profile, overrides: try overrides(profile: profile), experiment: experiment)
+    }
+
+    /// The notebook era of an experiment (nil when the suite declares none).
+    public func era(of experiment: SuiteExperiment) -> SuiteEra? { experiment.era.flatMap { eras[$0] } }
+
+    /// The protocol with a profile's epochs, batch size, lr, warm-up and augmentation, over the
+    /// era code of `experiment` when the profile follows the notebook.
+    private func training(profile: String, overrides: SuiteProfile, experiment: SuiteExperiment? = nil) throws -> TrainingProtocol {
         var training = self.protocol
+        if overrides.follow == .notebook, let experiment, let era = era(of: experiment) {
+            training = era.code.applied(to: training)
+        }
         training.epochs = overrides.epochs ?? training.epochs
         training.batchSize = overrides.batchSize ?? training.batchSize
         training.optimizer.lr = overrides.lr ?? training.optimizer.lr

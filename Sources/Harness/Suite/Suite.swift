@@ -26,6 +26,8 @@ public struct Suite: Codable, Equatable, Sendable {
     public var seeds: [Int]
     /// Rows of the table, in the order the report prints them.
     public var experiments: [SuiteExperiment]
+    /// Notebook eras by name, each row's provenance (empty: the suite declares none).
+    public var eras: [String: SuiteEra] = [:]
     /// Where the suite came from (file and lines), for later error messages; not encoded.
     public var origin = SuiteOrigin()
 
@@ -33,7 +35,7 @@ public struct Suite: Codable, Equatable, Sendable {
     public static let paperProfile = "paper"
 
     enum CodingKeys: String, CodingKey {
-        case suite, title, source, dataset, `protocol`, profiles, seeds, experiments
+        case suite, title, source, dataset, `protocol`, eras, profiles, seeds, experiments
     }
 
     /// Profile names a caller may request: `paper` plus the file's, sorted.

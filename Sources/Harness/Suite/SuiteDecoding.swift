@@ -4,7 +4,7 @@ import Zoo
 
 /// The keys a suite file allows at each place, in documentation order.
 enum SuiteSchema {
-    static let top = ["suite", "title", "source", "dataset", "protocol", "profiles", "seeds", "experiments"]
+    static let top = ["suite", "title", "source", "dataset", "protocol", "eras", "profiles", "seeds", "experiments"]
     static let dataset = ["name", "resolution"]
     static let protocol_ = ["epochs", "batch_size", "optimizer", "schedule", "label_smoothing", "augment"]
     static let optimizer = ["name", "lr", "momentum", "nesterov", "weight_decay", "betas"]
@@ -13,10 +13,12 @@ enum SuiteSchema {
     static let randaugment = ["n", "m"]
     static let mix = ["p", "alpha"]
     static let profile = ["epochs", "batch_size", "train_subset", "test_subset", "resolution", "width", "lr",
-                          "warmup_epochs", "seeds", "augment", "bench"]
+                          "warmup_epochs", "seeds", "augment", "bench", "follow"]
+    static let era = ["notebook", "evidence", "code"]
+    static let eraCode = ["epochs", "weight_decay"]
     static let bench = ["batch", "warmup", "iterations", "repeats"]
-    static let experiment = ["id", "model", "baseline", "role", "paper", "note"]
-    static let paper = ["top1", "img_s", "params_m", "source"]
+    static let experiment = ["id", "model", "baseline", "role", "era", "paper", "note"]
+    static let paper = ["top1", "img_s", "params_m", "readme", "source"]
 }
 
 /// Small readers shared by the decoders below.
@@ -77,6 +79,7 @@ extension Suite {
             try TrainingProtocol(node: $0)
         }
         seeds = try map.required("seeds", example: "[0, 1, 2]") { try $0.seeds() }
+        eras = try map.optional("eras") { try Suite.decodeEras($0) } ?? [:]
         origin.file = node.file
         origin.lines["seeds"] = map.entries["seeds"]?.keyLine
         origin.lines["suite"] = map.entries["suite"]?.keyLine
@@ -119,9 +122,67 @@ extension Suite {
             origin.lines["\(item.path).model"] = modelNode.line
         }
         try Suite.checkReferences(experiments, items: items)
+        try Suite.checkEras(experiments, items: items, eras: eras, erasNode: map.child("eras"))
         self.experiments = experiments
         // Every profile must resolve (e.g. no warm-up longer than its epochs): fail at load, not mid-run.
         for name in profiles.keys.sorted() { _ = try runs(profile: name) }
+    }
+
+    /// `eras:`: a mapping of era names to `{notebook, evidence, code}`.
+    private static func decodeEras(_ node: SuiteNode) throws -> [String: SuiteEra] {
+        guard case let .mapping(pairs) = node.node, !pairs.isEmpty else {
+            throw node.error(.wrongType, "expected a non-empty mapping of era names, found \(node.found)",
+                             hint: "Write e.g. 'r3: {notebook: \"c6a179c:training.ipynb\", evidence: \"...\", code: {weight_decay: 1.0e-4}}'")
+        }
+        let names = pairs.compactMap { $0.key.scalar?.string }
+        let checked = try node.mapping(allowed: names)
+        var eras: [String: SuiteEra] = [:]
+        for name in names {
+            let child = checked.entries[name]!
+            if let problem = RunName.problem(name) {
+                throw child.error(.invalidValue, "era name '\(name)' \(problem)", hint: RunName.hint)
+            }
+            let map = try child.mapping(allowed: SuiteSchema.era)
+            let code = try map.optional("code") { node -> EraCode in
+                if node.isNull { return EraCode() }
+                let map = try node.mapping(allowed: SuiteSchema.eraCode)
+                return EraCode(epochs: try map.optional("epochs") { try $0.int(atLeast: 1) },
+                               weightDecay: try map.optional("weight_decay") { try $0.double(in: 0...1) })
+            }
+            eras[name] = SuiteEra(notebook: try map.required("notebook", example: "22e50367:training.ipynb") { try $0.string() },
+                                  evidence: try map.required("evidence", example: "README R3–R7 print the value ...") { try $0.string() },
+                                  code: code ?? EraCode())
+        }
+        return eras
+    }
+
+    /// With `eras:`, every row names one of them; without, no row names one.
+    private static func checkEras(_ experiments: [SuiteExperiment], items: [SuiteNode], eras: [String: SuiteEra],
+                                  erasNode: SuiteNode?) throws {
+        let names = eras.keys.sorted()
+        for (experiment, item) in zip(experiments, items) {
+            let map = try item.mapping(allowed: SuiteSchema.experiment)
+            guard let era = experiment.era else {
+                try item.require(eras.isEmpty, "experiment '\(experiment.id)' names no era, but the suite declares eras",
+                                 hint: "Add 'era: <name>' (one of \(names.joined(separator: ", "))) with the notebook era that produced its published value")
+                continue
+            }
+            let node = map.entries["era"] ?? item
+            guard eras[era] != nil else {
+                throw node.error(.badReference, eras.isEmpty ? "era '\(era)' but the suite declares no 'eras'"
+                                                            : "era '\(era)' is not declared under 'eras'",
+                                 hint: eras.isEmpty ? "Declare it under a top-level 'eras:' mapping, or remove 'era'"
+                                                    : "Use one of: \(names.joined(separator: ", "))")
+            }
+        }
+        if let erasNode {
+            let used = Set(experiments.compactMap(\.era))
+            for name in names where !used.contains(name) {
+                throw (try erasNode.mapping(allowed: names)).entries[name]!.error(
+                    .invalidValue, "era '\(name)' is declared but no experiment names it",
+                    hint: "Remove it or name it in an experiment's 'era'")
+            }
+        }
     }
 
     /// Every `baseline` must name another experiment whose role is `baseline`.
@@ -271,7 +332,8 @@ extension SuiteProfile {
                                   warmup: try map.optional("warmup") { try $0.int(atLeast: 0) },
                                   iterations: try map.optional("iterations") { try $0.int(atLeast: 1) },
                                   repeats: try map.optional("repeats") { try $0.int(atLeast: 1) })
-            })
+            },
+            follow: try map.optional("follow") { try $0.choice(ProtocolSource.self) })
     }
 }
 
@@ -295,6 +357,19 @@ extension SuiteExperiment {
             let values = PaperValues(top1: try map.optional("top1") { try $0.double(in: 0...100) },
                                      imgPerSec: try map.optional("img_s") { try $0.double(in: 0...1e9, openLower: true) },
                                      paramsM: try map.optional("params_m") { try $0.double(in: 0...1e6, openLower: true) },
+                                     readme: try map.optional("readme") { node in
+                                         let tags = try node.sequence().map { tag -> String in
+                                             let text = try tag.string()
+                                             try tag.require(text.count == 2 && text.first == "R" && text.last!.isNumber,
+                                                             "README version '\(text)' is not a tag R1…R9",
+                                                             hint: "Write the README versions as tags, e.g. [R3, R4, R5, R6, R7]")
+                                             return text
+                                         }
+                                         try node.require(!tags.isEmpty && Set(tags).count == tags.count,
+                                                          "the README version list is empty or repeats a tag",
+                                                          hint: "List each version once, e.g. [R6, R7]")
+                                         return tags
+                                     },
                                      source: try map.optional("source") { try $0.string() })
             try node.require(values.top1 != nil || values.imgPerSec != nil || values.paramsM != nil,
                              "paper gives no value", hint: "Give at least one of top1, img_s, params_m, or remove 'paper'")
@@ -306,7 +381,8 @@ extension SuiteExperiment {
             throw modelNode.error(.invalidModel, "invalid model spec '\(text)': \(error)",
                                   hint: "Write backbone[(opt=value,...)][+rkan[(opt=value,...)]], e.g. resnet18(stem=small)+rkan")
         }
-        let experiment = SuiteExperiment(id: id, model: model, baseline: baseline, role: role,
+        let era = try map.optional("era") { try $0.string() }
+        let experiment = SuiteExperiment(id: id, model: model, baseline: baseline, role: role, era: era,
                                          paper: paper, note: try map.optional("note") { try $0.string() })
         return (experiment, modelNode)
     }

@@ -16,6 +16,8 @@ public struct SuiteExperiment: Codable, Equatable, Sendable {
     public var baseline: String?
     /// Role; when the file omits it, `rkan` if `baseline` is given, else `baseline`.
     public var role: ExperimentRole
+    /// The notebook era (a key of the suite's `eras`) that produced the published value.
+    public var era: String?
     /// Published values, when the paper has this row.
     public var paper: PaperValues?
     /// Free text shown under the report table.
@@ -23,11 +25,12 @@ public struct SuiteExperiment: Codable, Equatable, Sendable {
 
     /// Creates an experiment.
     public init(id: String, model: ModelSpec, baseline: String? = nil, role: ExperimentRole? = nil,
-                paper: PaperValues? = nil, note: String? = nil) {
+                era: String? = nil, paper: PaperValues? = nil, note: String? = nil) {
         self.id = id
         self.model = model
         self.baseline = baseline
         self.role = role ?? (baseline == nil ? .baseline : .rkan)
+        self.era = era
         self.paper = paper
         self.note = note
     }
@@ -41,19 +44,23 @@ public struct PaperValues: Codable, Equatable, Sendable {
     public var imgPerSec: Double?
     /// Parameter count in millions (thop convention).
     public var paramsM: Double?
+    /// README versions that print these values (tags of the reference's README history, e.g. `R3`).
+    public var readme: [String]?
     /// Where the values come from.
     public var source: String?
 
     /// Creates published values.
-    public init(top1: Double? = nil, imgPerSec: Double? = nil, paramsM: Double? = nil, source: String? = nil) {
+    public init(top1: Double? = nil, imgPerSec: Double? = nil, paramsM: Double? = nil, readme: [String]? = nil,
+                source: String? = nil) {
         self.top1 = top1
         self.imgPerSec = imgPerSec
         self.paramsM = paramsM
+        self.readme = readme
         self.source = source
     }
 
     enum CodingKeys: String, CodingKey {
-        case top1, source
+        case top1, source, readme
         case imgPerSec = "img_s", paramsM = "params_m"
     }
 }
@@ -82,11 +89,15 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
     public var augment: AugmentConfig?
     /// Sizes of the end-of-run throughput measurement (nil fields: `BenchSizes`' defaults).
     public var bench: BenchSizes?
+    /// Whose values the protocol takes where the README text and a row's era notebook disagree
+    /// (nil: the README's, as profile `paper`).
+    public var follow: ProtocolSource?
 
     /// Creates a profile; every override defaults to none.
     public init(epochs: Int? = nil, batchSize: Int? = nil, trainSubset: Int? = nil, testSubset: Int? = nil,
                 resolution: Int? = nil, width: Double? = nil, lr: Double? = nil, warmupEpochs: Int? = nil,
-                seeds: [Int]? = nil, augment: AugmentConfig? = nil, bench: BenchSizes? = nil) {
+                seeds: [Int]? = nil, augment: AugmentConfig? = nil, bench: BenchSizes? = nil,
+                follow: ProtocolSource? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.trainSubset = trainSubset
@@ -98,10 +109,11 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
         self.seeds = seeds
         self.augment = augment
         self.bench = bench
+        self.follow = follow
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, resolution, width, lr, seeds, augment, bench
+        case epochs, resolution, width, lr, seeds, augment, bench, follow
         case batchSize = "batch_size", trainSubset = "train_subset", testSubset = "test_subset"
         case warmupEpochs = "warmup_epochs"
     }
