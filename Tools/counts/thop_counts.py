@@ -11,7 +11,8 @@ pooling...; SiLU, Sigmoid, GroupNorm (ELA), functional ops (DenseNet's final poo
 and the KAN convolutions' custom modules add nothing, except a KAN's `base_linear` (an nn.Linear:
 9 MACs per output pixel and channel; 9 parameters for chebyshev, 10 with the bias for rbf; the rbf
 `spline_linear` is an nn.Linear subclass that thop's exact-type lookup skips; b_spline counts 0), so
-params − params_thop = 45 per Chebyshev KAN convolution. This is the convention of the published counts.
+params − params_thop = 9·(D+1) + 9 per Chebyshev KAN convolution of degree D: 45 for kan_conv1
+(degree 3), 36 for kan_conv2 (degree 2, stage 4 only). This is the convention of the published counts.
 """
 import argparse
 import json
@@ -58,7 +59,7 @@ def counts(spec, size, classes, in_channels=3):
 
 
 def check():
-    """thop's published resnet50 values and the 45-per-KAN-conv gap; True when all hold."""
+    """thop's published resnet50 values and the KAN convs' gap (45 per kan_conv1, 36 per kan_conv2); True when all hold."""
     ok = True
     r = counts("resnet50", 224, 1000)
     for key, want in [("params", 25_557_032), ("params_thop", 25_557_032)]:
@@ -67,12 +68,14 @@ def check():
     good = round(r["macs"] / 1e9, 3) == 4.134
     ok &= good
     print(f"{'ok  ' if good else 'FAIL'} resnet50@224 macs {r['macs']:,} (expected ≈4.134G)")
-    for spec, kan_convs in [("resnet101+rkan", 2), ("resnet101+rkan(stages=3/4)", 3),
-                            ("resnet18(stem=small,width=0.25)+rkan(stages=1/2/3/4)", 5)]:
+    # (spec, RKAN stages): every stage has a kan_conv1 of degree 3, stage 4 also a kan_conv2 of degree 2.
+    for spec, stages in [("resnet101+rkan", 1), ("resnet101+rkan(stages=3/4)", 2),
+                         ("resnet18(stem=small,width=0.25)+rkan(stages=1/2/3/4)", 4)]:
         r = counts(spec, 64, 100)
         gap = r["params"] - r["params_thop"]
-        ok &= gap == 45 * kan_convs
-        print(f"{'ok  ' if gap == 45 * kan_convs else 'FAIL'} {spec}: params − params_thop = {gap} (expected 45·{kan_convs})")
+        want = 45 * stages + 36
+        ok &= gap == want
+        print(f"{'ok  ' if gap == want else 'FAIL'} {spec}: params − params_thop = {gap} (expected 45·{stages} + 36)")
     return ok
 
 
