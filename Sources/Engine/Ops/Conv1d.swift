@@ -1,5 +1,3 @@
-import Engine
-
 // Grouped 1-D convolution along L on channel-innermost sequences (PyTorch `nn.Conv1d`, stride 1,
 // zero padding, no bias), for ELA's strip attention. Letters: N batch, L length, C channels
 // (in = out), G groups, Cg = C/G channels per group, K kernel taps, P padding (L_out = L).

@@ -1,5 +1,4 @@
 import Foundation
-import Engine
 
 // Group normalisation (PyTorch `nn.GroupNorm(G, C)`, eps 1e-5, affine) on channel-innermost
 // sequences (N, L, C): for sample n and group g (channels g·C/G ..< (g+1)·C/G), mean and biased

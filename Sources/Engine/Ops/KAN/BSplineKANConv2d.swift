@@ -1,5 +1,3 @@
-import Engine
-
 /// B-splines of order k on a knot row t_0..t_{M−1} (Cox–de Boor, as the reference's KANLinear):
 ///     B_j,0 = [t_j ≤ v < t_{j+1}]
 ///     B_j,k = (v − t_j)/(t_{j+k} − t_j) · B_j,k−1 + (t_{j+k+1} − v)/(t_{j+k+1} − t_{j+1}) · B_{j+1},k−1

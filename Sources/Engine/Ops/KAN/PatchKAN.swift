@@ -1,5 +1,4 @@
 import Foundation
-import Engine
 
 // Per-channel KAN convolution with a basis expansion per tap (the rbf and b_spline KAN types of
 // the reference's KAN_Conv: one scalar KAN (k·k → 1) on every k×k patch of every channel, nn.Unfold

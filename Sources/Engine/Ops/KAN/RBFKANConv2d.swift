@@ -1,5 +1,4 @@
 import Foundation
-import Engine
 
 /// Gaussian bumps on a grid: B_b(v) = exp(−((v − centre_b)/h)²), slope −2·(v − centre_b)/h² · B_b.
 struct RBFBasis: PatchBasis {
