@@ -1,0 +1,105 @@
+/// A COCO instances file (`instances_{train,val}2017.json`) in columns.
+///
+/// One array per field instead of one object per annotation: 860k annotations are a handful of
+/// flat arrays (no per-object allocation), and the polygon coordinates of all of them share one
+/// `[Double]`. Coordinates stay Double because pycocotools rasterises the parsed doubles
+/// (`Int(5·v + 0.5)`): a Float would move some vertices across a rounding boundary.
+public struct Instances: Sendable {
+    public struct Image: Equatable, Sendable {
+        public var id: Int64
+        public var fileName: String
+        public var height: Int
+        public var width: Int
+        public init(id: Int64, fileName: String, height: Int, width: Int) {
+            self.id = id; self.fileName = fileName; self.height = height; self.width = width
+        }
+    }
+
+    public struct Category: Equatable, Sendable {
+        public var id: Int64
+        public var name: String
+        public var supercategory: String
+        public init(id: Int64, name: String, supercategory: String = "") {
+            self.id = id; self.name = name; self.supercategory = supercategory
+        }
+    }
+
+    /// How an annotation's mask is given.
+    public enum SegmentationKind: UInt8, Sendable {
+        /// No `segmentation` key.
+        case none = 0
+        /// A list of polygons `[[x0, y0, x1, y1, …], …]`.
+        case polygons = 1
+        /// `{"size": [h, w], "counts": [n0, n1, …]}` (COCO's crowd regions).
+        case uncompressedRLE = 2
+        /// `{"size": [h, w], "counts": "…"}`.
+        case compressedRLE = 3
+    }
+
+    /// The file the instances were read from (for messages).
+    public var file: String
+    public var images: [Image] = []
+    public var categories: [Category] = []
+
+    // Annotations, one entry per annotation in file order.
+    public var ids: [Int64] = []
+    public var imageIDs: [Int64] = []
+    public var categoryIDs: [Int64] = []
+    public var isCrowd: [Bool] = []
+    public var areas: [Double] = []
+    /// `[x, y, w, h]` of annotation i at `4i..<4i+4`.
+    public var boxes: [Double] = []
+    public var segmentationKinds: [SegmentationKind] = []
+    /// Polygons: a range of `ringEnds`; RLEs: a range of `rleCounts` or `rleStrings`.
+    public var segmentationRanges: [Range<Int>] = []
+    /// RLE size `(h, w)` as given in the file (0, 0 for polygons).
+    public var rleSizes: [(Int32, Int32)] = []
+
+    /// End offset in `coordinates` of each polygon.
+    public var ringEnds: [Int] = []
+    public var coordinates: [Double] = []
+    public var rleCounts: [UInt32] = []
+    public var rleStrings: [UInt8] = []
+
+    public init(file: String) { self.file = file }
+
+    public var annotationCount: Int { ids.count }
+
+    /// Annotation i's box `[x, y, w, h]`.
+    public func box(_ i: Int) -> [Double] { Array(boxes[4 * i..<4 * i + 4]) }
+
+    /// Annotation i's polygons (empty unless its kind is `.polygons`).
+    public func polygons(_ i: Int) -> [[Double]] {
+        guard segmentationKinds[i] == .polygons else { return [] }
+        return segmentationRanges[i].map { r in
+            let start = r == 0 ? 0 : ringEnds[r - 1]
+            return Array(coordinates[start..<ringEnds[r]])
+        }
+    }
+
+    /// Where an annotation is, for messages: `annotation id 1768 (annotations[5])`.
+    public func label(_ i: Int) -> String { "annotation id \(ids[i]) (annotations[\(i)])" }
+
+    /// Annotation i's mask as an RLE for an image of `height × width`, as pycocotools'
+    /// `annToRLE` makes it: polygons rasterised and merged, an uncompressed RLE compressed
+    /// (its own size kept), a compressed one parsed. Nil when the annotation has none.
+    /// - Throws: `COCOError.mask` naming the annotation for a compressed string that is broken
+    ///   or counts that do not cover the RLE's size.
+    public func rle(_ i: Int, height: Int, width: Int) throws -> RLE? {
+        switch segmentationKinds[i] {
+        case .none:
+            return nil
+        case .polygons:
+            return RLE(polygons: polygons(i), height: height, width: width)
+        case .uncompressedRLE:
+            let r = RLE(height: Int(rleSizes[i].0), width: Int(rleSizes[i].1), counts: Array(rleCounts[segmentationRanges[i]]))
+            try r.validate("\(file): \(label(i))")
+            return r
+        case .compressedRLE:
+            let r = try RLE(compressed: rleStrings[segmentationRanges[i]], height: Int(rleSizes[i].0), width: Int(rleSizes[i].1),
+                            what: "\(file): \(label(i))")
+            try r.validate("\(file): \(label(i))")
+            return r
+        }
+    }
+}
