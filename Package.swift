@@ -46,7 +46,7 @@ let package = Package(
             "Harness", "RunStore", "COCO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "rkan-bench", dependencies: ["Harness"], path: "Benchmarks/rkan-bench",
+        .executableTarget(name: "rkan-bench", dependencies: ["Harness", "COCO"], path: "Benchmarks/rkan-bench",
                           swiftSettings: optimized),
 
         .target(name: "TestSupport", dependencies: ["Engine", "RunStore"], path: "Tests/TestSupport"),

@@ -1,0 +1,29 @@
+import COCO
+import Foundation
+
+/// `rkan-bench coco-read FILE`: reads a COCO instances file once and prints the wall time, the
+/// counts, and the process's peak resident memory (`ru_maxrss`), for Benchmarks/coco_reader.md.
+enum COCOReadBench {
+    static func run(arguments: [String]) {
+        guard let path = arguments.first else { print("usage: rkan-bench coco-read FILE [--index]"); return }
+        let t0 = Date()
+        do {
+            let instances = try Instances.read(URL(fileURLWithPath: path))
+            let read = Date().timeIntervalSince(t0)
+            var line = "read \(path): \(instances.images.count) images, \(instances.annotationCount) annotations, "
+                + "\(instances.coordinates.count) polygon coordinates, \(instances.rleCounts.count) RLE counts in \(String(format: "%.2f", read)) s"
+            if arguments.contains("--index") {
+                let t1 = Date()
+                let index = instances.imageIndex()
+                line += "; image index in \(String(format: "%.2f", Date().timeIntervalSince(t1))) s (\(index.annotations.count) annotations)"
+            }
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            print(line)
+            print(String(format: "file %.1f MB, peak RSS %.1f MB", Double(bytes) / 1e6, Double(usage.ru_maxrss) / 1024))
+        } catch {
+            print("error: \(error)")
+        }
+    }
+}
