@@ -2,7 +2,8 @@ import COCO
 import Foundation
 
 /// `rkan-bench coco-read FILE`: reads a COCO instances file once and prints the wall time, the
-/// counts, and the process's peak resident memory (`ru_maxrss`), for Benchmarks/coco_reader.md.
+/// counts, the process's peak resident memory (`ru_maxrss`) and CPU time (on a loaded machine
+/// the CPU time is the steadier number), for Benchmarks/coco_reader.md.
 enum COCOReadBench {
     static func run(arguments: [String]) {
         guard let path = arguments.first else { print("usage: rkan-bench coco-read FILE [--index]"); return }
@@ -21,7 +22,8 @@ enum COCOReadBench {
             getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
             let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             print(line)
-            print(String(format: "file %.1f MB, peak RSS %.1f MB", Double(bytes) / 1e6, Double(usage.ru_maxrss) / 1024))
+            let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+            print(String(format: "file %.1f MB, peak RSS %.1f MB, CPU time (user + system) %.2f s", Double(bytes) / 1e6, Double(usage.ru_maxrss) / 1024, cpu))
         } catch {
             print("error: \(error)")
         }

@@ -89,12 +89,12 @@ public struct Detections: Sendable {
                         var lo = 0
                         for r in range {
                             let hi = reader.out.ringEnds[r]
-                            polygons.append(Array(reader.out.coordinates[lo..<hi]))
+                            polygons.append(reader.out.coordinates[lo..<hi])
                             lo = hi
                         }
                         seg = .polygons(polygons)
                     case .uncompressedRLE:
-                        let r = RLE(height: Int(size.0), width: Int(size.1), counts: Array(reader.out.rleCounts[range]))
+                        let r = RLE(height: Int(size.0), width: Int(size.1), counts: reader.out.rleCounts[range])
                         try r.validate("\(file): \(at)")
                         seg = .rle(r)
                     case .compressedRLE:

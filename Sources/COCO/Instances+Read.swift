@@ -174,8 +174,6 @@ struct InstancesReader {
         return "annotations[\(index)]"
     }
 
-    static let annotationKeys = ["id", "image_id", "category_id", "iscrowd", "area", "bbox", "segmentation"]
-
     /// Reads one annotation; its format errors say `annotations[i]`, which `readAnnotation`
     /// replaces with the annotation's id.
     mutating func readAnnotationBody(_ index: Int) throws {
@@ -189,29 +187,42 @@ struct InstancesReader {
         var range = 0..<0
         var size: (Int32, Int32) = (0, 0)
         var seen: UInt8 = 0
-        while let keyBytes = try cursor.nextKey(first: &first) {
-            let key = String(decoding: keyBytes, as: UTF8.self)
-            if let bit = Self.annotationKeys.firstIndex(of: key) {
-                guard seen & (1 << bit) == 0 else { throw COCOError.format(file: file, at: here, problem: "'\(key)' appears twice") }
-                seen |= 1 << bit
-            }
-            switch key {
-            case "id": id = try int(here, "id")
-            case "image_id": imageID = try int(here, "image_id")
-            case "category_id": categoryID = try int(here, "category_id")
-            case "iscrowd":
+        while let key = try cursor.nextKeyToken(first: &first) {
+            // Known keys by frequency of use; each may appear once.
+            var bit: UInt8 = 0
+            if cursor.key(key, is: "segmentation") {
+                bit = 1
+                (kind, range, size) = try readSegmentation(here)
+            } else if cursor.key(key, is: "area") {
+                bit = 2
+                area = try number(here, "area")
+            } else if cursor.key(key, is: "iscrowd") {
+                bit = 4
                 let k = try cursor.peek()
                 if k == .bool { crowd = try cursor.readBool() } else if k == .number {
                     crowd = try int(here, "iscrowd", in: 0...1) == 1
                 } else { throw wrongType(here, "iscrowd", "0 or 1", k) }
-            case "area":
-                area = try number(here, "area")
-            case "bbox":
+            } else if cursor.key(key, is: "image_id") {
+                bit = 8
+                imageID = try int(here, "image_id")
+            } else if cursor.key(key, is: "bbox") {
+                bit = 16
                 box = try numberArray(here, "bbox", exactly: 4)
-            case "segmentation":
-                (kind, range, size) = try readSegmentation(here)
-            default:
+            } else if cursor.key(key, is: "category_id") {
+                bit = 32
+                categoryID = try int(here, "category_id")
+            } else if cursor.key(key, is: "id") {
+                bit = 64
+                id = try int(here, "id")
+            } else {
                 try cursor.skipValue()
+            }
+            if bit != 0 {
+                guard seen & bit == 0 else {
+                    let names = [1: "segmentation", 2: "area", 4: "iscrowd", 8: "image_id", 16: "bbox", 32: "category_id", 64: "id"]
+                    throw COCOError.format(file: file, at: here, problem: "'\(names[Int(bit)]!)' appears twice")
+                }
+                seen |= bit
             }
         }
         guard let id, let imageID, let categoryID, let crowd, let area, let box else {

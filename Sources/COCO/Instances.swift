@@ -48,7 +48,7 @@ public struct Instances: Sendable {
     public var isCrowd: [Bool] = []
     public var areas: [Double] = []
     /// `[x, y, w, h]` of annotation i at `4i..<4i+4`.
-    public var boxes: [Double] = []
+    public var boxes = Column<Double>()
     public var segmentationKinds: [SegmentationKind] = []
     /// Polygons: a range of `ringEnds`; RLEs: a range of `rleCounts` or `rleStrings`.
     public var segmentationRanges: [Range<Int>] = []
@@ -56,24 +56,24 @@ public struct Instances: Sendable {
     public var rleSizes: [(Int32, Int32)] = []
 
     /// End offset in `coordinates` of each polygon.
-    public var ringEnds: [Int] = []
-    public var coordinates: [Double] = []
-    public var rleCounts: [UInt32] = []
-    public var rleStrings: [UInt8] = []
+    public var ringEnds = Column<Int>()
+    public var coordinates = Column<Double>()
+    public var rleCounts = Column<UInt32>()
+    public var rleStrings = Column<UInt8>()
 
     public init(file: String) { self.file = file }
 
     public var annotationCount: Int { ids.count }
 
     /// Annotation i's box `[x, y, w, h]`.
-    public func box(_ i: Int) -> [Double] { Array(boxes[4 * i..<4 * i + 4]) }
+    public func box(_ i: Int) -> [Double] { boxes[4 * i..<4 * i + 4] }
 
     /// Annotation i's polygons (empty unless its kind is `.polygons`).
     public func polygons(_ i: Int) -> [[Double]] {
         guard segmentationKinds[i] == .polygons else { return [] }
         return segmentationRanges[i].map { r in
             let start = r == 0 ? 0 : ringEnds[r - 1]
-            return Array(coordinates[start..<ringEnds[r]])
+            return coordinates[start..<ringEnds[r]]
         }
     }
 
@@ -92,7 +92,7 @@ public struct Instances: Sendable {
         case .polygons:
             return RLE(polygons: polygons(i), height: height, width: width)
         case .uncompressedRLE:
-            let r = RLE(height: Int(rleSizes[i].0), width: Int(rleSizes[i].1), counts: Array(rleCounts[segmentationRanges[i]]))
+            let r = RLE(height: Int(rleSizes[i].0), width: Int(rleSizes[i].1), counts: rleCounts[segmentationRanges[i]])
             try r.validate("\(file): \(label(i))")
             return r
         case .compressedRLE:

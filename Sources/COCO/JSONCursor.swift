@@ -104,6 +104,45 @@ struct JSONCursor {
         return key
     }
 
+    /// A key as the position of its bytes in the input, or its decoded bytes when it has escapes:
+    /// the readers compare keys without allocating (a COCO train file has six million of them).
+    struct Key {
+        let start: Int
+        let count: Int
+        let decoded: [UInt8]?
+    }
+
+    /// Like `nextKey`, without copying the key.
+    mutating func nextKeyToken(first: inout Bool) throws -> Key? {
+        skipWhitespace()
+        guard pos < count else { throw unexpected("a key or '}'") }
+        if base[pos] == UInt8(ascii: "}") { pos += 1; return nil }
+        if !first { try consume(UInt8(ascii: ","), "',' or '}'") }
+        first = false
+        skipWhitespace()
+        guard pos < count, base[pos] == UInt8(ascii: "\"") else { throw unexpected("a key (a string)") }
+        let open = pos
+        var p = pos + 1
+        while p < count, base[p] != UInt8(ascii: "\""), base[p] != UInt8(ascii: "\\"), base[p] >= 0x20 { p += 1 }
+        let key: Key
+        if p < count, base[p] == UInt8(ascii: "\"") {
+            key = Key(start: open + 1, count: p - open - 1, decoded: nil)
+            pos = p + 1
+        } else {
+            key = Key(start: 0, count: 0, decoded: try readStringBytes())
+        }
+        try consume(UInt8(ascii: ":"), "':'")
+        return key
+    }
+
+    /// Whether `key` is `name`.
+    @inline(__always)
+    func key(_ key: Key, is name: StaticString) -> Bool {
+        let n = name.utf8CodeUnitCount
+        if let d = key.decoded { return d.count == n && d.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: n)) }
+        return key.count == n && memcmp(base + key.start, name.utf8Start, n) == 0
+    }
+
     /// True while the current array has another element (consumes the separating `,`), false
     /// at its `]`.
     mutating func nextElement(first: inout Bool) throws -> Bool {

@@ -57,7 +57,7 @@ final class EvaluatorParityTests: XCTestCase {
         gt.categories = [.init(id: 1, name: "a")]
         for (id, box) in [(1, [10.0, 10, 20, 20]), (2, [50.0, 50, 40, 40])] {
             gt.ids.append(Int64(id)); gt.imageIDs.append(1); gt.categoryIDs.append(1); gt.isCrowd.append(false)
-            gt.areas.append(box[2] * box[3]); gt.boxes += box
+            gt.areas.append(box[2] * box[3]); gt.boxes.append(contentsOf: box)
             gt.segmentationKinds.append(.none); gt.segmentationRanges.append(0..<0); gt.rleSizes.append((0, 0))
         }
         var dt = Detections()
