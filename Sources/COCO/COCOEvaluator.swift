@@ -31,11 +31,43 @@ public enum COCOEvaluator {
     public static let areaRanges: [(Double, Double)] = [(0, 1e5 * 1e5), (0, 32 * 32), (32 * 32, 96 * 96), (96 * 96, 1e5 * 1e5)]
     public static let areaLabels = ["all", "small", "medium", "large"]
     public static let maxDetections = [1, 10, 100]
-    /// `np.linspace(.5, .95, 10)`: `i·step + start` with `step = (stop − start)/9`, the last
-    /// value set to `stop`, as numpy computes it (the thresholds are compared with `≥`).
-    public static let iouThresholds: [Double] = linspace(0.5, 0.95, 10)
-    /// `np.linspace(0, 1, 101)`.
-    public static let recallThresholds: [Double] = linspace(0, 1, 101)
+    /// The IoU and recall thresholds: pycocotools' own, or torchmetrics' (which passes its own
+    /// to COCOeval).
+    public struct Parameters: Sendable {
+        public var iouThresholds: [Double]
+        public var recallThresholds: [Double]
+
+        /// pycocotools' defaults: `np.linspace(.5, .95, 10)` and `np.linspace(0, 1, 101)`, i.e.
+        /// `i·step + start` with `step = (stop − start)/(n − 1)`, the last value set to `stop`, as
+        /// numpy computes them (IoUs are compared with `≥`, recalls searched with `<`, so the
+        /// last bit matters).
+        public static let pycocotools = Parameters(iouThresholds: linspace(0.5, 0.95, 10), recallThresholds: linspace(0, 1, 101))
+
+        /// torchmetrics' `MeanAveragePrecision` (1.x): `torch.linspace(0.5, 0.95, 10).tolist()`
+        /// and `torch.linspace(0.0, 1.00, 101).tolist()`: float32 values, listed here as torch
+        /// 2.x computes them (its linspace fills the two halves from either end).
+        public static let torchmetrics = Parameters(iouThresholds: [
+        0x1.0p-1, 0x1.19999ap-1, 0x1.333334p-1, 0x1.4cccccp-1, 0x1.666666p-1, 0x1.8p-1, 0x1.99999ap-1,
+        0x1.b33334p-1, 0x1.ccccccp-1, 0x1.e66666p-1
+        ], recallThresholds: [
+        0x0.0p+0, 0x1.47ae14p-7, 0x1.47ae14p-6, 0x1.eb851ep-6, 0x1.47ae14p-5, 0x1.999998p-5, 0x1.eb851ep-5,
+        0x1.1eb852p-4, 0x1.47ae14p-4, 0x1.70a3d6p-4, 0x1.999998p-4, 0x1.c28f5cp-4, 0x1.eb851ep-4,
+        0x1.0a3d7p-3, 0x1.1eb852p-3, 0x1.333332p-3, 0x1.47ae14p-3, 0x1.5c28f6p-3, 0x1.70a3d6p-3,
+        0x1.851eb8p-3, 0x1.999998p-3, 0x1.ae147ap-3, 0x1.c28f5cp-3, 0x1.d70a3cp-3, 0x1.eb851ep-3, 0x1.0p-2,
+        0x1.0a3d7p-2, 0x1.147aep-2, 0x1.1eb852p-2, 0x1.28f5c2p-2, 0x1.333332p-2, 0x1.3d70a4p-2, 0x1.47ae14p-2,
+        0x1.51eb84p-2, 0x1.5c28f6p-2, 0x1.666666p-2, 0x1.70a3d6p-2, 0x1.7ae148p-2, 0x1.851eb8p-2,
+        0x1.8f5c28p-2, 0x1.999998p-2, 0x1.a3d70ap-2, 0x1.ae147ap-2, 0x1.b851eap-2, 0x1.c28f5cp-2,
+        0x1.ccccccp-2, 0x1.d70a3cp-2, 0x1.e147aep-2, 0x1.eb851ep-2, 0x1.f5c28ep-2, 0x1.0p-1, 0x1.051eb8p-1,
+        0x1.0a3d7p-1, 0x1.0f5c2ap-1, 0x1.147ae2p-1, 0x1.19999ap-1, 0x1.1eb852p-1, 0x1.23d70ap-1,
+        0x1.28f5c2p-1, 0x1.2e147cp-1, 0x1.333334p-1, 0x1.3851ecp-1, 0x1.3d70a4p-1, 0x1.428f5cp-1,
+        0x1.47ae14p-1, 0x1.4ccccep-1, 0x1.51eb86p-1, 0x1.570a3ep-1, 0x1.5c28f6p-1, 0x1.6147aep-1,
+        0x1.666666p-1, 0x1.6b851ep-1, 0x1.70a3d8p-1, 0x1.75c29p-1, 0x1.7ae148p-1, 0x1.8p-1, 0x1.851eb8p-1,
+        0x1.8a3d7p-1, 0x1.8f5c2ap-1, 0x1.947ae2p-1, 0x1.99999ap-1, 0x1.9eb852p-1, 0x1.a3d70ap-1,
+        0x1.a8f5c2p-1, 0x1.ae147cp-1, 0x1.b33334p-1, 0x1.b851ecp-1, 0x1.bd70a4p-1, 0x1.c28f5cp-1,
+        0x1.c7ae14p-1, 0x1.ccccccp-1, 0x1.d1eb86p-1, 0x1.d70a3ep-1, 0x1.dc28f6p-1, 0x1.e147aep-1,
+        0x1.e66666p-1, 0x1.eb851ep-1, 0x1.f0a3d8p-1, 0x1.f5c29p-1, 0x1.fae148p-1, 0x1.0p+0
+        ])
+    }
 
     static func linspace(_ start: Double, _ stop: Double, _ n: Int) -> [Double] {
         let step = (stop - start) / Double(n - 1)
@@ -96,8 +128,15 @@ public enum COCOEvaluator {
     /// Evaluates `detections` against `groundTruth`.
     /// - Throws: `COCOError.format` for a detection on an image the ground truth lacks, a
     ///   duplicate ground-truth id, a missing box or mask where `iouType` needs one.
+    /// - Parameters:
+    ///   - parameters: the thresholds (pycocotools' by default).
+    ///   - skipUnknownImages: leave out detections on images the ground truth lacks (what
+    ///     COCOeval does when it is handed a results object directly, as torchmetrics does)
+    ///     instead of refusing them (what `loadRes` does).
     public static func evaluate(groundTruth gt: Instances, detections dt: Detections, iouType: IoUType,
+                                parameters: Parameters = .pycocotools, skipUnknownImages: Bool = false,
                                 resultsFile: String = "results") throws -> Evaluation {
+        let iouThresholds = parameters.iouThresholds, recallThresholds = parameters.recallThresholds
         let imageIDs = Array(Set(gt.images.map(\.id))).sorted()
         let categoryIDs = Array(Set(gt.categories.map(\.id))).sorted()
         var imageIndex: [Int64: Int] = [:]
@@ -133,6 +172,7 @@ public enum COCOEvaluator {
         for j in 0..<dt.count {
             let at = "results[\(j)]"
             guard let ii = imageIndex[dt.imageIDs[j]] else {
+                if skipUnknownImages { continue }
                 throw COCOError.format(file: resultsFile, at: at, problem: "image_id \(dt.imageIDs[j]) is not an image of the ground truth (\(gt.file))")
             }
             guard let k = categoryIndex[dt.categoryIDs[j]] else { continue }
@@ -159,6 +199,7 @@ public enum COCOEvaluator {
                 item.box = dt.boxes[j] ?? r.boundingBox
                 item.mask = r
             }
+            if let area = dt.areas[j] { item.area = area }
             dts[k * I + ii].append(item)
         }
 
@@ -271,7 +312,7 @@ public enum COCOEvaluator {
             }
         }
         var evaluation = Evaluation(iouType: iouType, categoryIDs: categoryIDs, precision: precision, recall: recall, stats: [])
-        evaluation.stats = summarize(evaluation)
+        evaluation.stats = summarize(evaluation, iouThresholds: iouThresholds)
         return evaluation
     }
 
@@ -289,7 +330,7 @@ public enum COCOEvaluator {
     }
 
     /// pycocotools' `_summarizeDets`.
-    static func summarize(_ e: Evaluation) -> [Double] {
+    static func summarize(_ e: Evaluation, iouThresholds: [Double]) -> [Double] {
         let T = Evaluation.T, R = Evaluation.R, K = e.K
         // np.where(iouThr == p.iouThrs): the index of an exactly equal threshold.
         let t50 = iouThresholds.firstIndex(of: 0.5), t75 = iouThresholds.firstIndex(of: 0.75)

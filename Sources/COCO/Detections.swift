@@ -25,16 +25,20 @@ public struct Detections: Sendable {
     /// `[x, y, w, h]` per detection, nil where the entry has none.
     public var boxes: [[Double]?] = []
     public var segmentations: [Segmentation?] = []
+    /// Areas given with the detections (torchmetrics computes them itself), nil where the
+    /// evaluator derives them as `loadRes` does.
+    public var areas: [Double?] = []
 
     public init() {}
 
     public var count: Int { scores.count }
 
     /// Appends one detection.
-    public mutating func append(imageID: Int64, categoryID: Int64, score: Double, box: [Double]?, segmentation: Segmentation? = nil) {
+    public mutating func append(imageID: Int64, categoryID: Int64, score: Double, box: [Double]?, segmentation: Segmentation? = nil,
+                                area: Double? = nil) {
         precondition(box == nil || box!.count == 4, "Detections.append: a box has 4 values")
         imageIDs.append(imageID); categoryIDs.append(categoryID); scores.append(score)
-        boxes.append(box); segmentations.append(segmentation)
+        boxes.append(box); segmentations.append(segmentation); areas.append(area)
     }
 
     /// Reads a results file.
