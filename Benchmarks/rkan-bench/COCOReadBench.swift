@@ -12,7 +12,7 @@ enum COCOReadBench {
             let instances = try Instances.read(URL(fileURLWithPath: path))
             let read = Date().timeIntervalSince(t0)
             var line = "read \(path): \(instances.images.count) images, \(instances.annotationCount) annotations, "
-                + "\(instances.coordinates.count) polygon coordinates, \(instances.rleCounts.count) RLE counts in \(String(format: "%.2f", read)) s"
+                + "\(instances.coordinateCount) polygon coordinates (\(instances.coordinateSlots.count) Int32 slots), \(instances.rleCounts.count) RLE counts in \(String(format: "%.2f", read)) s"
             if arguments.contains("--index") {
                 let t1 = Date()
                 let index = instances.imageIndex()

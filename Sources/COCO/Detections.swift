@@ -89,14 +89,7 @@ public struct Detections: Sendable {
                     let (kind, range, size) = try reader.readSegmentation(at)
                     switch kind {
                     case .polygons:
-                        var polygons: [[Double]] = []
-                        var lo = 0
-                        for r in range {
-                            let hi = reader.out.ringEnds[r]
-                            polygons.append(reader.out.coordinates[lo..<hi])
-                            lo = hi
-                        }
-                        seg = .polygons(polygons)
+                        seg = .polygons(reader.out.rings(range))
                     case .uncompressedRLE:
                         let r = RLE(height: Int(size.0), width: Int(size.1), counts: reader.out.rleCounts[range])
                         try r.validate("\(file): \(at)")

@@ -29,6 +29,8 @@ struct InstancesReader {
     var cursor: JSONCursor
     let map: MappedFile?
     var out: Instances
+    /// One polygon's values while it is read (reused).
+    var ring: [Double] = []
 
     init(map: MappedFile) { self.init(bytes: map.bytes, file: map.path, map: map) }
 
@@ -267,6 +269,7 @@ struct InstancesReader {
                 guard k == .array else { throw wrongType(at, "segmentation", "a list of polygons (arrays of numbers) or an RLE object", k) }
                 try cursor.beginArray()
                 var firstValue = true
+                ring.removeAll(keepingCapacity: true)
                 while try cursor.nextElement(first: &firstValue) {
                     let kv = try cursor.peek()
                     guard kv == .number else { throw wrongType(at, "segmentation", "polygons of numbers", kv) }
@@ -274,9 +277,9 @@ struct InstancesReader {
                     guard abs(v) <= RLE.maxCoordinate else {
                         throw COCOError.format(file: file, at: at, problem: "polygon coordinate \(v) is outside ±\(Int(RLE.maxCoordinate))")
                     }
-                    out.coordinates.append(v)
+                    ring.append(v)
                 }
-                out.ringEnds.append(out.coordinates.count)
+                out.appendRing(ring)
             }
             return (.polygons, ringStart..<out.ringEnds.count, (0, 0))
         case .object:

@@ -2,7 +2,7 @@
 ///
 /// One array per field instead of one object per annotation: 860k annotations are a handful of
 /// flat arrays (no per-object allocation), and the polygon coordinates of all of them share one
-/// `[Double]`. Coordinates stay Double because pycocotools rasterises the parsed doubles
+/// column. Coordinates keep their exact doubles because pycocotools rasterises the parsed doubles
 /// (`Int(5·v + 0.5)`): a Float would move some vertices across a rounding boundary.
 public struct Instances: Sendable {
     public struct Image: Equatable, Sendable {
@@ -55,9 +55,18 @@ public struct Instances: Sendable {
     /// RLE size `(h, w)` as given in the file (0, 0 for polygons).
     public var rleSizes: [(Int32, Int32)] = []
 
-    /// End offset in `coordinates` of each polygon.
-    public var ringEnds = Column<Int>()
-    public var coordinates = Column<Double>()
+    /// Polygon storage, one ring (polygon) after another. A ring whose values are all whole
+    /// hundredths is stored as `Int32` hundredths: COCO's coordinates have two decimals, and
+    /// `Double(n) / 100` is exactly the double that parsing `"473.07"` gives (both are the
+    /// correctly rounded value of the same number; `appendRing` checks each value), so the
+    /// rasteriser sees the same doubles in half the memory. Other rings keep each Double's bits
+    /// in two slots.
+    public private(set) var coordinateSlots = Column<Int32>()
+    /// End slot of each ring, with `exactRing` set for a ring stored as Doubles.
+    public private(set) var ringEnds = Column<Int>()
+    /// Polygon coordinates stored, in all.
+    public private(set) var coordinateCount = 0
+    static let exactRing = 1 << 62
     public var rleCounts = Column<UInt32>()
     public var rleStrings = Column<UInt8>()
 
@@ -71,10 +80,44 @@ public struct Instances: Sendable {
     /// Annotation i's polygons (empty unless its kind is `.polygons`).
     public func polygons(_ i: Int) -> [[Double]] {
         guard segmentationKinds[i] == .polygons else { return [] }
-        return segmentationRanges[i].map { r in
-            let start = r == 0 ? 0 : ringEnds[r - 1]
-            return coordinates[start..<ringEnds[r]]
+        return rings(segmentationRanges[i])
+    }
+
+    /// Rings `r` of the polygon storage.
+    public func rings(_ r: Range<Int>) -> [[Double]] { r.map(ring) }
+
+    /// Ring `r` of the polygon storage.
+    public func ring(_ r: Int) -> [Double] {
+        let start = r == 0 ? 0 : ringEnds[r - 1] & ~Self.exactRing
+        let end = ringEnds[r]
+        let slots = coordinateSlots[start..<(end & ~Self.exactRing)]
+        if end & Self.exactRing == 0 { return slots.map { Double($0) / 100 } }
+        return stride(from: 0, to: slots.count, by: 2).map {
+            Double(bitPattern: UInt64(UInt32(bitPattern: slots[$0])) | UInt64(UInt32(bitPattern: slots[$0 + 1])) << 32)
         }
+    }
+
+    /// Appends one polygon to the storage (as hundredths when every value is one exactly).
+    /// - Returns: the ring's index.
+    @discardableResult
+    public mutating func appendRing<C: Collection>(_ values: C) -> Int where C.Element == Double {
+        let hundredths = values.allSatisfy { v in
+            let n = (v * 100).rounded()
+            return abs(n) <= Double(Int32.max) && (Double(Int32(n)) / 100).bitPattern == v.bitPattern   // −0.0 stays a Double
+        }
+        let start = ringEnds.last.map { $0 & ~Self.exactRing } ?? 0
+        if hundredths {
+            for v in values { coordinateSlots.append(Int32((v * 100).rounded())) }
+            ringEnds.append(start + values.count)
+        } else {
+            for v in values {
+                coordinateSlots.append(Int32(bitPattern: UInt32(truncatingIfNeeded: v.bitPattern)))
+                coordinateSlots.append(Int32(bitPattern: UInt32(truncatingIfNeeded: v.bitPattern >> 32)))
+            }
+            ringEnds.append((start + 2 * values.count) | Self.exactRing)
+        }
+        coordinateCount += values.count
+        return ringEnds.count - 1
     }
 
     /// Where an annotation is, for messages: `annotation id 1768 (annotations[5])`.

@@ -31,8 +31,22 @@ final class InstancesReaderTests: XCTestCase {
         XCTAssertEqual(i.box(0), [1.5, 2, 29.25, 18])
         XCTAssertEqual(i.segmentationKinds, [.polygons, .uncompressedRLE, .compressedRLE])
         XCTAssertEqual(i.polygons(0), [[1.5, 2.25, 30, 2, 30.75, 20]])
+        XCTAssertEqual(i.coordinateSlots.count, 6, "two-decimal values are stored as hundredths")
         XCTAssertEqual(try i.rle(1, height: 40, width: 50)?.counts, [100, 20, 1880])
         XCTAssertEqual(try i.rle(2, height: 40, width: 50)?.area, 2000)
+    }
+
+    /// Polygon values come back as the exact doubles parsed, whether stored as hundredths or not.
+    func testPolygonStorageKeepsEveryDouble() throws {
+        let values = ["473.07", "0.01", "-0.0", "-12.5", "99999.999", "-99999.99", "0.001", "1e-300", "123.456", "99999.99", "0.3", "1e2"]
+        let rings = "[[" + values.joined(separator: ", ") + "], [1.25, 2.5, 3.75], [0.1, 0.2, 1e-9]]"
+        let i = try parse("{\"images\": [], \"categories\": [], \"annotations\": [{\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"iscrowd\": 0, \"area\": 1, \"bbox\": [0, 0, 1, 1], \"segmentation\": \(rings)}]}")
+        let p = i.polygons(0)
+        XCTAssertEqual(p[0].map(\.bitPattern), values.map { strtod($0, nil).bitPattern })
+        XCTAssertEqual(p[1], [1.25, 2.5, 3.75])
+        XCTAssertEqual(p[2].map(\.bitPattern), [0.1, 0.2, 1e-9].map(\.bitPattern))
+        XCTAssertEqual(i.coordinateCount, 18)
+        XCTAssertEqual(i.coordinateSlots.count, 2 * 12 + 3 + 2 * 3, "rings with a value that is not whole hundredths keep Doubles")
     }
 
     /// Numbers parse to the doubles Python's `float()` gives (fast path and `strtod` path).
