@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-        .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], resources: [.copy("Fixtures")]),
+        // Fixtures are read from the source tree (Tests/COCOTests/Fixtures, see FixtureFile.swift).
+        .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Harness", "TestSupport"]),

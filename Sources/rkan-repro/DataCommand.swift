@@ -18,8 +18,9 @@ struct DataCheck: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if name == "coco" {
-                let root = data.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? DataRoot.default
-                let r = COCOCheck.run(root: root, decode: decode)
+                let folder = data.map { URL(fileURLWithPath: $0, isDirectory: true) }
+                try DatasetName.checkDataFolder(folder, for: name)
+                let r = COCOCheck.run(root: folder ?? DataRoot.default, decode: decode)
                 print(r.description)
                 return r.ok ? 0 : 1
             }

@@ -69,5 +69,8 @@ final class COCOCommandTests: XCTestCase {
         let check = try CLI.run(["data", "check", "coco", "--data", dir.path])
         XCTAssertEqual(check.code, 1)
         XCTAssertTrue(check.stdout.contains("not in the official COCO 2017 layout"), check.stdout)
+        let file = try CLI.run(["data", "check", "coco", "--data", gt.path])
+        XCTAssertEqual(file.code, 1)
+        XCTAssertTrue(file.stderr.contains("is a file, not a folder"), file.stderr)
     }
 }

@@ -1,4 +1,5 @@
 import Datasets
+import Engine
 import Foundation
 import XCTest
 @testable import COCO
@@ -35,6 +36,13 @@ final class ShapesDatasetTests: XCTestCase {
         XCTAssertThrowsError(try ShapesDataset.generate(out: a, seed: 3, images: 10, size: 48)) { e in
             XCTAssertTrue("\(e)".contains("already exists"), "\(e)")
         }
+    }
+
+    func testSameBytesForAnyThreadCount() throws {
+        let a = try tempFolder("t1"), b = try tempFolder("t2")
+        _ = try Parallel.withThreads(1) { try ShapesDataset.generate(out: a, seed: 8, images: 6, size: 40) }
+        _ = try Parallel.withThreads(2) { try ShapesDataset.generate(out: b, seed: 8, images: 6, size: 40) }
+        XCTAssertEqual(try files(a), try files(b))
     }
 
     func testAnnotationsAgreeWithTheirMasksAndPixels() throws {
