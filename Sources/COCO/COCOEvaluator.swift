@@ -187,7 +187,11 @@ public enum COCOEvaluator {
                 if iouType == .segm {
                     if let s = dt.segmentations[j] { item.mask = s.rle(height: h, width: w) } else {
                         let x1 = b[0], x2 = b[0] + b[2], y1 = b[1], y2 = b[1] + b[3]
-                        item.mask = RLE(polygons: [[x1, y1, x1, y2, x2, y2, x2, y1]], height: h, width: w)
+                        let polygon = [x1, y1, x1, y2, x2, y2, x2, y1]
+                        guard polygon.allSatisfy({ abs($0) <= RLE.maxCoordinate }), RLE.walkLength(polygon) <= RLE.maxWalk else {
+                            throw COCOError.format(file: resultsFile, at: at, problem: "bbox \(b) reaches beyond ±\(Int(RLE.maxCoordinate)), too far to rasterise as a mask")
+                        }
+                        item.mask = RLE(polygons: [polygon], height: h, width: w)
                     }
                 }
             } else {

@@ -279,6 +279,10 @@ struct InstancesReader {
                     }
                     ring.append(v)
                 }
+                let walk = RLE.walkLength(ring)
+                guard walk <= RLE.maxWalk else {
+                    throw COCOError.format(file: file, at: at, problem: "a polygon whose outline is \(walk / 5) pixels long (at most \(RLE.maxWalk / 5))")
+                }
                 out.appendRing(ring)
             }
             return (.polygons, ringStart..<out.ringEnds.count, (0, 0))

@@ -16,9 +16,29 @@ extension RLE {
     /// ranges stop at 1e5 pixels a side).
     public static let maxCoordinate = 100_000.0
 
+    /// The most boundary points one polygon may have after upsampling (5 per pixel of edge
+    /// length): bounds the rasteriser's memory (16 bytes a point) for any input. A polygon in a
+    /// 10,000-pixel-wide image has at most ~200,000.
+    public static let maxWalk = 1 << 24
+
+    /// The number of boundary points `RLE(polygon:)` walks for `xy` (coordinates within
+    /// ±`maxCoordinate`).
+    public static func walkLength(_ xy: [Double]) -> Int {
+        let k = xy.count / 2
+        guard k > 0 else { return 0 }
+        func up(_ v: Double) -> Int { Int(5 * v + 0.5) }
+        var total = 0
+        for j in 0..<k {
+            let n = (j + 1) % k
+            total += max(abs(up(xy[2 * j]) - up(xy[2 * n])), abs(up(xy[2 * j + 1]) - up(xy[2 * n + 1]))) + 1
+        }
+        return total
+    }
+
     /// Rasterises one polygon `[x0, y0, x1, y1, …]` (an odd trailing value is ignored, as
     /// pycocotools' `len(p)/2` does).
-    /// - Precondition: every coordinate is finite and within ±`maxCoordinate` (the readers check).
+    /// - Precondition: every coordinate is finite and within ±`maxCoordinate`, and the walk at most
+    ///   `maxWalk` points (the readers check both).
     public init(polygon xy: [Double], height: Int, width: Int) {
         self = xy.withUnsafeBufferPointer { RLE.fromPolygon($0, height: height, width: width) }
     }
@@ -38,6 +58,7 @@ extension RLE {
         let k = xy.count / 2
         let scale = 5.0
         precondition(xy.allSatisfy { $0.isFinite && abs($0) <= maxCoordinate }, "polygon coordinate out of range")
+        precondition(walkLength(Array(xy)) <= maxWalk, "polygon perimeter out of range")
         // Upsampled vertices, closed.
         var x = [Int](repeating: 0, count: k + 1), y = [Int](repeating: 0, count: k + 1)
         for j in 0..<k {

@@ -40,6 +40,21 @@ final class DetectionsReaderTests: XCTestCase {
         }
     }
 
+    /// A box-only result evaluated as segm is rasterised as its polygon; a box too far out to
+    /// rasterise is an error naming the entry, not a crash.
+    func testHugeBoxInSegmIsAnError() throws {
+        var gt = Instances(file: "gt")
+        gt.images = [.init(id: 1, fileName: "a", height: 10, width: 10)]
+        gt.categories = [.init(id: 1, name: "a")]
+        var dt = Detections()
+        dt.append(imageID: 1, categoryID: 1, score: 1, box: [0, 0, 4, 4])
+        dt.append(imageID: 1, categoryID: 1, score: 1, box: [0, 0, 1e9, 1e9])
+        XCTAssertThrowsError(try COCOEvaluator.evaluate(groundTruth: gt, detections: dt, iouType: .segm, resultsFile: "r.json")) { e in
+            XCTAssertTrue("\(e)".contains("r.json: results[1]: bbox"), "\(e)")
+        }
+        XCTAssertNoThrow(try COCOEvaluator.evaluate(groundTruth: gt, detections: dt, iouType: .bbox))
+    }
+
     /// loadRes: when the first result has a box, detection areas are box areas even for segm,
     /// which decides which detections the area ranges ignore.
     func testBoxPathAreaDecidesAreaRanges() throws {

@@ -112,6 +112,7 @@ final class InstancesReaderTests: XCTestCase {
             ("float id", base("{\(good), \"id\": 1.5}"), ["expected an integer"]),
             ("huge number", base("{\"id\": 80, \"image_id\": 1, \"category_id\": 1, \"iscrowd\": 0, \"area\": 1e999, \"bbox\": [0, 0, 1, 1]}"), ["out of range", "annotation id 80"]),
             ("huge coordinate", base("{\"segmentation\": [[1e300, 0, 1, 1, 2, 2]], \(good), \"id\": 81}"), ["annotation id 81", "outside ±100000"]),
+            ("long outline", base("{\"segmentation\": [[" + Array(repeating: "-99999, -99999, 99999, 99999", count: 40).joined(separator: ", ") + "]], \(good), \"id\": 91}"), ["annotation id 91", "outline is"]),
             ("long number", base("{\(good), \"id\": 82, \"x\": " + String(repeating: "1", count: 5000) + "}"), ["characters"]),
             ("deep nesting", base("{\(good), \"id\": 83, \"x\": " + String(repeating: "[", count: 100_000) + "}"), ["nested more than 256"]),
             ("truncated", String(base("{\(good), \"id\": 84}").prefix(150)), ["x.json", "truncated"]),
