@@ -45,8 +45,11 @@ public struct Detections: Sendable {
     /// - Throws: `COCOError` naming the file and the entry (`results[i]`) and key.
     public static func read(_ url: URL) throws -> Detections {
         let map = try MappedFile(url)
-        var cursor = JSONCursor(map.bytes, file: map.path)
-        return try parse(&cursor)
+        // The cursor points into the map: keep it mapped until the parse ends.
+        return try withExtendedLifetime(map) {
+            var cursor = JSONCursor(map.bytes, file: map.path)
+            return try parse(&cursor)
+        }
     }
 
     /// Reads results from JSON bytes in memory (`name` stands for the file in messages).

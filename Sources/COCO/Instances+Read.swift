@@ -10,8 +10,11 @@ extension Instances {
     ///   type or range, naming the annotation id (or image/category index) and the key.
     public static func read(_ url: URL) throws -> Instances {
         let map = try MappedFile(url)
-        var reader = InstancesReader(map: map)
-        return try reader.read()
+        // The cursor points into the map: keep it mapped until the parse ends.
+        return try withExtendedLifetime(map) {
+            var reader = InstancesReader(map: map)
+            return try reader.read()
+        }
     }
 
     /// Reads instances from JSON bytes in memory (tests; `name` stands for the file in messages).
