@@ -125,18 +125,44 @@ public enum COCOEvaluator {
         var mask: RLE?
     }
 
-    /// Evaluates `detections` against `groundTruth`.
-    /// - Throws: `COCOError.format` for a detection on an image the ground truth lacks, a
-    ///   duplicate ground-truth id, a missing box or mask where `iouType` needs one.
+    /// Evaluates `detections` against `groundTruth`: pycocotools' `evaluate`, `accumulate`,
+    /// `summarize`.
     /// - Parameters:
     ///   - parameters: the thresholds (pycocotools' by default).
     ///   - skipUnknownImages: leave out detections on images the ground truth lacks (what
     ///     COCOeval does when it is handed a results object directly, as torchmetrics does)
     ///     instead of refusing them (what `loadRes` does).
+    /// - Throws: `COCOError.format` for a detection on an image the ground truth lacks, a
+    ///   duplicate ground-truth id, a missing box or mask where `iouType` needs one.
     public static func evaluate(groundTruth gt: Instances, detections dt: Detections, iouType: IoUType,
                                 parameters: Parameters = .pycocotools, skipUnknownImages: Bool = false,
                                 resultsFile: String = "results") throws -> Evaluation {
-        let iouThresholds = parameters.iouThresholds, recallThresholds = parameters.recallThresholds
+        let p = try prepare(gt, dt, iouType: iouType, skipUnknownImages: skipUnknownImages, resultsFile: resultsFile)
+        let K = p.categoryIDs.count, I = p.imageCount, A = areaRanges.count
+        var results = [ImageResult?](repeating: nil, count: K * A * I)
+        for k in 0..<K {
+            for i in 0..<I {
+                for (a, r) in evaluateImage(p.gts[k * I + i], p.dts[k * I + i], iouType: iouType, thresholds: parameters.iouThresholds).enumerated() {
+                    results[(k * A + a) * I + i] = r
+                }
+            }
+        }
+        let (precision, recall) = accumulate(results, categories: K, images: I, parameters: parameters)
+        var evaluation = Evaluation(iouType: iouType, categoryIDs: p.categoryIDs, precision: precision, recall: recall, stats: [])
+        evaluation.stats = summarize(evaluation, iouThresholds: parameters.iouThresholds)
+        return evaluation
+    }
+
+    /// Ground truths and detections per (category, image), as `_prepare` and `loadRes` make them.
+    struct Prepared {
+        var categoryIDs: [Int64]
+        var imageCount: Int
+        /// `[K·I]`: the items of category k on image i at `k·I + i`, in file order.
+        var gts: [[Item]]
+        var dts: [[Item]]
+    }
+
+    static func prepare(_ gt: Instances, _ dt: Detections, iouType: IoUType, skipUnknownImages: Bool, resultsFile: String) throws -> Prepared {
         let imageIDs = Array(Set(gt.images.map(\.id))).sorted()
         let categoryIDs = Array(Set(gt.categories.map(\.id))).sorted()
         var imageIndex: [Int64: Int] = [:]
@@ -147,7 +173,7 @@ public enum COCOEvaluator {
         for (k, id) in categoryIDs.enumerated() { categoryIndex[id] = k }
         let I = imageIDs.count, K = categoryIDs.count
 
-        // Ground truths per (category, image), in file order.
+        // Ground truths, in file order.
         var gts = [[Item]](repeating: [], count: K * I)
         var seenIDs = Set<Int64>()
         for i in 0..<gt.annotationCount {
@@ -166,7 +192,7 @@ public enum COCOEvaluator {
             gts[k * I + ii].append(Item(id: gt.ids[i], area: gt.areas[i], crowd: gt.isCrowd[i], score: 0, box: gt.box(i), mask: mask))
         }
 
-        // Detections, loaded as loadRes does.
+        // Detections, loaded as loadRes does: ids 1, 2, … in file order.
         var dts = [[Item]](repeating: [], count: K * I)
         let boxMode = dt.count > 0 && dt.boxes[0] != nil
         for j in 0..<dt.count {
@@ -206,74 +232,77 @@ public enum COCOEvaluator {
             if let area = dt.areas[j] { item.area = area }
             dts[k * I + ii].append(item)
         }
+        return Prepared(categoryIDs: categoryIDs, imageCount: I, gts: gts, dts: dts)
+    }
 
-        let T = iouThresholds.count, A = areaRanges.count, M = maxDetections.count, R = recallThresholds.count
+    /// One image and category, one area range: `evaluateImg`'s output.
+    struct ImageResult {
+        var scores: [Double]
+        var matched: [[Int64]]      // [T][D]: the matched ground truth's id, 0 when none
+        var ignored: [[Bool]]       // [T][D]
+        var gtIgnored: [Bool]
+    }
+
+    /// `evaluateImg` for one image and category, for each area range (nil when the image has
+    /// neither ground truths nor detections of the category).
+    static func evaluateImage(_ g: [Item], _ detections: [Item], iouType: IoUType, thresholds: [Double]) -> [ImageResult?] {
+        let A = areaRanges.count, T = thresholds.count
+        if g.isEmpty && detections.isEmpty { return [ImageResult?](repeating: nil, count: A) }
+        var d = stableSortedByScore(detections)
         let maxDet = maxDetections.last!
-
-        // evaluateImg for every (category, area range, image): matches at each threshold.
-        struct ImageResult {
-            var scores: [Double]
-            var matched: [[Int64]]      // [T][D]: the matched ground truth's id, 0 when none
-            var ignored: [[Bool]]       // [T][D]
-            var gtIgnored: [Bool]
+        if d.count > maxDet { d.removeLast(d.count - maxDet) }
+        // IoU (detections × ground truths) in the ground truths' file order.
+        let crowd = g.map(\.crowd)
+        let ious: [Double]
+        if g.isEmpty || d.isEmpty {
+            ious = []
+        } else if iouType == .bbox {
+            ious = IoU.boxes(d.map(\.box), g.map(\.box), crowd: crowd)
+        } else {
+            ious = IoU.masks(d.map { $0.mask! }, g.map { $0.mask! }, crowd: crowd)
         }
-        var results = [ImageResult?](repeating: nil, count: K * A * I)
-        for k in 0..<K {
-            for ii in 0..<I {
-                let g = gts[k * I + ii]
-                var d = dts[k * I + ii]
-                if g.isEmpty && d.isEmpty { continue }
-                d = stableSortedByScore(d)
-                if d.count > maxDet { d.removeLast(d.count - maxDet) }
-                // IoU (detections × ground truths) in the ground truths' file order.
-                let crowd = g.map(\.crowd)
-                let ious: [Double]
-                if g.isEmpty || d.isEmpty {
-                    ious = []
-                } else if iouType == .bbox {
-                    ious = IoU.boxes(d.map(\.box), g.map(\.box), crowd: crowd)
-                } else {
-                    ious = IoU.masks(d.map { $0.mask! }, g.map { $0.mask! }, crowd: crowd)
-                }
-                for a in 0..<A {
-                    let (lo, hi) = areaRanges[a]
-                    let ignore = g.map { $0.crowd || $0.area < lo || $0.area > hi }
-                    // Ground truths: not ignored first (stable).
-                    let order = g.indices.filter { !ignore[$0] } + g.indices.filter { ignore[$0] }
-                    let gIg = order.map { ignore[$0] }
-                    let gCrowd = order.map { crowd[$0] }
-                    var gtMatched = [[Int64]](repeating: [Int64](repeating: 0, count: g.count), count: T)
-                    var dtMatched = [[Int64]](repeating: [Int64](repeating: 0, count: d.count), count: T)
-                    var dtIgnored = [[Bool]](repeating: [Bool](repeating: false, count: d.count), count: T)
-                    if !ious.isEmpty {
-                        for t in 0..<T {
-                            for di in 0..<d.count {
-                                var best = min(iouThresholds[t], 1 - 1e-10)
-                                var m = -1
-                                for (gi, source) in order.enumerated() {
-                                    if gtMatched[t][gi] > 0 && !gCrowd[gi] { continue }
-                                    if m > -1 && !gIg[m] && gIg[gi] { break }
-                                    let v = ious[di * g.count + source]
-                                    if v < best { continue }
-                                    best = v
-                                    m = gi
-                                }
-                                if m == -1 { continue }
-                                dtIgnored[t][di] = gIg[m]
-                                dtMatched[t][di] = g[order[m]].id
-                                gtMatched[t][m] = d[di].id
-                            }
+        return areaRanges.map { lo, hi in
+            let ignore = g.map { $0.crowd || $0.area < lo || $0.area > hi }
+            // Ground truths: not ignored first (stable).
+            let order = g.indices.filter { !ignore[$0] } + g.indices.filter { ignore[$0] }
+            let gIg = order.map { ignore[$0] }
+            let gCrowd = order.map { crowd[$0] }
+            var gtMatched = [[Int64]](repeating: [Int64](repeating: 0, count: g.count), count: T)
+            var dtMatched = [[Int64]](repeating: [Int64](repeating: 0, count: d.count), count: T)
+            var dtIgnored = [[Bool]](repeating: [Bool](repeating: false, count: d.count), count: T)
+            if !ious.isEmpty {
+                for t in 0..<T {
+                    for di in 0..<d.count {
+                        // The best still-free ground truth with IoU ≥ threshold; a match to a
+                        // non-ignored one is never traded for an ignored one.
+                        var best = min(thresholds[t], 1 - 1e-10)
+                        var m = -1
+                        for (gi, source) in order.enumerated() {
+                            if gtMatched[t][gi] > 0 && !gCrowd[gi] { continue }
+                            if m > -1 && !gIg[m] && gIg[gi] { break }
+                            let v = ious[di * g.count + source]
+                            if v < best { continue }
+                            best = v
+                            m = gi
                         }
+                        if m == -1 { continue }
+                        dtIgnored[t][di] = gIg[m]
+                        dtMatched[t][di] = g[order[m]].id
+                        gtMatched[t][m] = d[di].id
                     }
-                    for di in 0..<d.count where d[di].area < lo || d[di].area > hi {
-                        for t in 0..<T where dtMatched[t][di] == 0 { dtIgnored[t][di] = true }
-                    }
-                    results[(k * A + a) * I + ii] = ImageResult(scores: d.map(\.score), matched: dtMatched, ignored: dtIgnored, gtIgnored: gIg)
                 }
             }
+            // Unmatched detections outside the area range are ignored.
+            for di in 0..<d.count where d[di].area < lo || d[di].area > hi {
+                for t in 0..<T where dtMatched[t][di] == 0 { dtIgnored[t][di] = true }
+            }
+            return ImageResult(scores: d.map(\.score), matched: dtMatched, ignored: dtIgnored, gtIgnored: gIg)
         }
+    }
 
-        // accumulate.
+    /// `accumulate`: precision `[T][R][K][A][M]` and recall `[T][K][A][M]`, −1 where undefined.
+    static func accumulate(_ results: [ImageResult?], categories K: Int, images I: Int, parameters: Parameters) -> ([Double], [Double]) {
+        let T = parameters.iouThresholds.count, R = parameters.recallThresholds.count, A = areaRanges.count, M = maxDetections.count
         var precision = [Double](repeating: -1, count: T * R * K * A * M)
         var recall = [Double](repeating: -1, count: T * K * A * M)
         for k in 0..<K {
@@ -281,13 +310,14 @@ public enum COCOEvaluator {
                 let E = (0..<I).compactMap { results[(k * A + a) * I + $0] }
                 if E.isEmpty { continue }
                 let npig = E.reduce(0) { $0 + $1.gtIgnored.filter { !$0 }.count }
+                if npig == 0 { continue }
                 for (m, md) in maxDetections.enumerated() {
+                    // The top md detections of every image, merged by score (stable).
                     var scores: [Double] = [], source: [(Int, Int)] = []
                     for (e, r) in E.enumerated() {
                         for di in 0..<min(md, r.scores.count) { scores.append(r.scores[di]); source.append((e, di)) }
                     }
                     let order = stableOrderByScore(scores)
-                    if npig == 0 { continue }
                     let nd = order.count
                     for t in 0..<T {
                         var tp = 0.0, fp = 0.0
@@ -301,23 +331,21 @@ public enum COCOEvaluator {
                             pr[n] = tp / (fp + tp + Double.ulpOfOne)
                         }
                         recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
+                        // Precision made monotone from the right, read at each recall threshold.
                         if nd > 1 {
                             for i in stride(from: nd - 1, to: 0, by: -1) where pr[i] > pr[i - 1] { pr[i - 1] = pr[i] }
                         }
                         var lower = 0
-                        for (ri, threshold) in recallThresholds.enumerated() {
+                        for (ri, threshold) in parameters.recallThresholds.enumerated() {
                             // searchsorted(rc, threshold, side: left): the first rc ≥ threshold.
                             while lower < nd && rc[lower] < threshold { lower += 1 }
-                            let q = lower < nd ? pr[lower] : 0
-                            precision[(((t * R + ri) * K + k) * A + a) * M + m] = q
+                            precision[(((t * R + ri) * K + k) * A + a) * M + m] = lower < nd ? pr[lower] : 0
                         }
                     }
                 }
             }
         }
-        var evaluation = Evaluation(iouType: iouType, categoryIDs: categoryIDs, precision: precision, recall: recall, stats: [])
-        evaluation.stats = summarize(evaluation, iouThresholds: iouThresholds)
-        return evaluation
+        return (precision, recall)
     }
 
     /// Stable sort by descending score (numpy's `argsort(-scores, kind='mergesort')`).
