@@ -108,6 +108,41 @@ final class ShapesDatasetTests: XCTestCase {
         XCTAssertTrue(none.description.contains("rkan-repro data make shapes"), none.description)
     }
 
+    /// The notebook's input pipeline on the generated set: normalised pixels, targets, the
+    /// augmentation drawn from Philox, and the all-zero image of an image without targets.
+    func testDetectionDataAsTheNotebookFeedsIt() throws {
+        let dir = try tempFolder("data")
+        _ = try ShapesDataset.generate(out: dir, seed: 21, images: 6, size: 48)
+        let url = dir.appendingPathComponent("annotations/instances_train2017.json")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        let firstImage = ((json["images"] as! [[String: Any]])[0]["id"] as! NSNumber).int64Value
+        json["annotations"] = (json["annotations"] as! [[String: Any]]).map { a in
+            var a = a
+            if (a["image_id"] as! NSNumber).int64Value == firstImage { a["iscrowd"] = 1 }
+            return a
+        }
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+        let data = try COCODetectionData(root: dir, split: "train2017")
+        XCTAssertEqual(data.count, 6)
+        let empty = try data.sample(0, augmentation: nil)
+        XCTAssertEqual(empty.target.count, 0)
+        XCTAssertTrue(empty.pixels.allSatisfy { $0 == 0 }, "the notebook returns torch.zeros(3, h, w) for an image without targets")
+        let plain = try data.sample(1, augmentation: nil)
+        XCTAssertGreaterThan(plain.target.count, 0)
+        XCTAssertEqual(plain.pixels.count, 48 * 48 * 3)
+        XCTAssertTrue(plain.pixels.allSatisfy { $0 >= -2.2 && $0 <= 2.7 }, "ImageNet-normalised")
+        let philox = Philox(seed: 1, purpose: .augment)
+        var sizes = Set<Int>()
+        for draw in 0..<40 as Range<UInt64> {
+            let a = try data.sample(1, augmentation: (philox, draw)), b = try data.sample(1, augmentation: (philox, draw))
+            XCTAssertEqual(a.pixels, b.pixels)
+            XCTAssertEqual(a.target.boxes, b.target.boxes)
+            XCTAssertEqual(a.target.masks.count, a.target.count * a.width * a.height)
+            sizes.insert(a.width)
+        }
+        XCTAssertGreaterThan(sizes.count, 1, "RandomScale changes the size in some draws")
+    }
+
     /// Annotation-level errors name the file and the annotation id.
     func testCheckNamesBadAnnotations() throws {
         let dir = try tempFolder("ann")
