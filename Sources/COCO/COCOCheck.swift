@@ -156,11 +156,11 @@ public enum COCOCheck {
                             + "\(instances.categories.count) categories; \(kept) annotations kept by the notebook's filter; "
                             + "JSON read in \(String(format: "%.2f", seconds)) s" + (decode ? "; every image decoded" : ""))
         for (kind, tally) in errors.sorted(by: { $0.key < $1.key }) {
-            report.lines.append("  \(split): error: \(tally.count) \(kind) problems" + (tally.count > tally.shown.count ? " (first \(tally.shown.count))" : "") + ":")
+            report.lines.append("  \(split): error: \(kind): \(tally.count)" + (tally.count > tally.shown.count ? " (the first \(tally.shown.count) listed)" : "") + ":")
             report.lines += tally.shown.map { "    \($0)" }
         }
         for (kind, tally) in warnings.sorted(by: { $0.key < $1.key }) {
-            report.lines.append("  \(split): warning: \(tally.count) \(kind)" + (tally.count > tally.shown.count ? " (first \(tally.shown.count))" : "") + ":")
+            report.lines.append("  \(split): warning: \(kind): \(tally.count)" + (tally.count > 5 ? " (the first 5 listed)" : "") + ":")
             report.lines += tally.shown.prefix(5).map { "    \($0)" }
         }
     }
