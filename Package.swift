@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "CZlib"], swiftSettings: optimized),
         .target(name: "RunStore", dependencies: ["Engine", "CHDF5"]),
+        // COCO: instances JSON reader, masks (pycocotools' RLE semantics), evaluation, the shapes data set.
+        .target(name: "COCO", dependencies: ["Engine", "Datasets"], swiftSettings: optimized),
         // Data-parallel ranks over MPI: the Engine's Communicator on MPI_COMM_WORLD.
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"]),
         .target(name: "Harness", dependencies: [
@@ -41,11 +43,11 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rkan-repro", dependencies: [
-            "Harness", "RunStore", "Zoo",
+            "Harness", "RunStore", "Zoo", "COCO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "rkan-bench", dependencies: [
-            "Harness", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Harness", "COCO", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/rkan-bench",
                           swiftSettings: optimized),
 
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+        .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Harness", "TestSupport"]),

@@ -7,9 +7,9 @@ import Harness
 struct RkanBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rkan-bench",
-        abstract: "Micro-benchmarks of rkan-repro's kernels: conv2d, sgemm, the data loader.",
+        abstract: "Micro-benchmarks of rkan-repro's kernels: conv2d, sgemm, the data loader, the COCO reader.",
         discussion: "Every subcommand takes --blas-core NAME (or RKAN_BLAS_CORE), as rkan-repro does.",
-        subcommands: [Conv.self, Sgemm.self, Loader.self])
+        subcommands: [Conv.self, Sgemm.self, Loader.self, COCORead.self])
 }
 
 /// `--threads` and `--repeats`, shared by the subcommands.
@@ -56,6 +56,17 @@ extension RkanBench {
             guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
         }
         func run() { LoaderBench.run(threads: threads) }
+    }
+}
+
+extension RkanBench {
+    struct COCORead: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "coco-read",
+            abstract: "Reads a COCO instances file once: wall time, counts, peak RSS and CPU time.")
+        @Argument(help: "The instances JSON file.") var file: String
+        @Flag(help: "Also build the per-image annotation index.") var index = false
+
+        func run() { COCOReadBench.run(file: file, index: index) }
     }
 }
 

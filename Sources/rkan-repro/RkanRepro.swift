@@ -15,7 +15,7 @@ struct RkanRepro: ParsableCommand {
         portable (Haswell: the same bytes for a seed on every AVX2 + FMA CPU) or a core name \
         (Prescott, Core2, Nehalem, Sandybridge, Haswell, Zen, SkylakeX, Cooperlake). OPENBLAS_CORETYPE, when set, is never overridden.
         """,
-        subcommands: [List.self, Run.self, Report.self, Models.self, Init.self, Bench.self, Forward.self, Check.self, DataCommand.self, Plan.self, Status.self])
+        subcommands: [List.self, Run.self, Report.self, Models.self, Init.self, Bench.self, Forward.self, Check.self, DataCommand.self, EvalCommand.self, Plan.self, Status.self])
 }
 
 /// Runs `body`, turning user errors into a one-paragraph message and exit code 1.

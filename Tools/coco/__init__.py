@@ -1,0 +1,1 @@
+"""COCO fixture generators and test-data tools (pycocotools, torchmetrics)."""
