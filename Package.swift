@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
-/// Module map (see DESIGN.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
+/// Module map (see DESIGN.md): C shims → Engine → Zoo (→ Detection) / Datasets / RunStore / Distributed → Harness → CLI.
 /// Release builds use the default -O (bounds and precondition checks stay on: a bug traps
 /// instead of corrupting a week-long run).
 let optimized: [SwiftSetting] = []
@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimized),
         .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),
+        // The detector (Mask R-CNN around the zoo's backbones); its ops live in Engine/Ops/Detection.
+        .target(name: "Detection", dependencies: ["Engine", "Zoo"], swiftSettings: optimized),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "CZlib"], swiftSettings: optimized),
         .target(name: "RunStore", dependencies: ["Engine", "CHDF5"]),
         // Data-parallel ranks over MPI: the Engine's Communicator on MPI_COMM_WORLD.
@@ -50,6 +52,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine", "RunStore"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),

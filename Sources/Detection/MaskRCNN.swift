@@ -1,0 +1,94 @@
+import Engine
+import Zoo
+
+/// Mask R-CNN as the reference builds it (815a357:residual_networks/RKAN_RCNN.py with the
+/// notebook's arguments, 22e50367:training.ipynb "Object Detection"): torchvision's `MaskRCNN`
+/// around `BackboneWithFPN` (stages layer1–layer4, FPN 256 channels, `LastLevelMaxPool`), the
+/// body a torchvision ResNet whose stages carry the RKAN residual of the classification model,
+/// and an anchor generator with sizes (32…512) and ratios (0.5, 1, 2) on every level.
+///
+/// Built so far: every module with its parameters (body, FPN, RPN head, box head and predictor,
+/// mask head and predictor) and the RPN's inference path up to the proposals (anchors, box
+/// decoding and filtering as free functions); the R-CNN stage's sampling, losses and
+/// post-processing come next.
+///
+/// State-dict keys: torchvision's MaskRCNN names, with the body's stages wrapped as RKAN_RCNN
+/// wraps them, and the RKAN blocks where RKAN_RCNN registers them:
+///
+///     backbone.body.conv1.weight, backbone.body.bn1.*, backbone.body.layerN.base_layer.B.*
+///     backbone.fpn.inner_blocks.I.0.*, backbone.fpn.layer_blocks.I.0.*
+///     rpn.head.conv.0.0.*, rpn.head.cls_logits.*, rpn.head.bbox_pred.*
+///     roi_heads.box_head.fc6.*, roi_heads.box_head.fc7.*
+///     roi_heads.box_predictor.cls_score.*, roi_heads.box_predictor.bbox_pred.*
+///     roi_heads.mask_head.{0…3}.0.*, roi_heads.mask_predictor.conv5_mask.*, roi_heads.mask_predictor.mask_fcn_logits.*
+///     rkan_components.conv_reduce.3.*, rkan_components.kan_conv1.3.convs.0.conv.*, …
+///
+/// RKAN_RCNN's own state dict holds the same tensors under more names (`model.` before the
+/// torchvision part, and the aliases `backbone_with_fpn.*` and `stageN_kan.base_layer.*`);
+/// `referenceAliases(of:)` lists them.
+public final class MaskRCNN {
+    public let backboneSpec: ModelSpec
+    /// Object classes plus background (81 for COCO as the notebook counts them).
+    public let classes: Int
+    public let store: ParameterStore
+    public let body: FeatureBackbone
+    public let fpn: FeaturePyramidNetwork
+    public let rpnHead: RPNHead
+    public let boxHead: TwoMLPHead
+    public let boxPredictor: FastRCNNPredictor
+    public let maskHead: MaskHead
+    public let anchorGenerator: AnchorGenerator
+    public var rpnSettings = RPNSettings()
+
+    /// Declares every tensor (allocated, not initialised).
+    /// - Throws: `SpecError` for a backbone without a detection form.
+    public init(backbone spec: ModelSpec, classes: Int, fpnChannels: Int = 256, context: EngineContext = EngineContext()) throws {
+        guard classes >= 2 else {
+            throw SpecError(spec: spec.description, problem: "a detector needs at least one object class besides the background, got classes = \(classes)")
+        }
+        backboneSpec = spec; self.classes = classes
+        let s = ParameterStore(context: context)
+        let body = try FeatureBackbone(s, spec: spec, bodyScope: ["backbone", "body"], stageWrapper: "base_layer", rkanScope: ["rkan_components"])
+        self.body = body
+        fpn = s.scoped("backbone") { s.scoped("fpn") { FeaturePyramidNetwork(s, inChannels: body.stageChannels, outChannels: fpnChannels) } }
+        let anchors = AnchorGenerator.reference()
+        anchorGenerator = anchors
+        rpnHead = s.scoped("rpn") { s.scoped("head") {
+            RPNHead(s, inChannels: fpnChannels, anchorsPerLocation: anchors.anchorsPerLocation(0), levels: 5)
+        } }
+        (boxHead, boxPredictor, maskHead) = s.scoped("roi_heads") {
+            (s.scoped("box_head") { TwoMLPHead(s, inChannels: fpnChannels, resolution: 7) },
+             s.scoped("box_predictor") { FastRCNNPredictor(s, inFeatures: 1024, classes: classes) },
+             MaskHead(s, inChannels: fpnChannels, classes: classes))
+        }
+        s.finalize()
+        store = s
+    }
+
+    /// Draws every tensor (torchvision's inits) and writes the KAN constants.
+    public func initialize(seed: UInt64) {
+        store.initialize(seed: seed)
+        body.initializeConstants()
+    }
+
+    /// The FPN maps of a padded batch.
+    /// - Parameter images: (N, H, W, 3), H and W multiples of 32.
+    /// - Returns: P2…P5 and pool, each (N, ·, ·, fpnChannels).
+    public func pyramid(_ images: Tensor, mode: Mode) throws -> [Tensor] {
+        try store.context.run { try fpn.forward(body.forward(images, mode: mode), mode: mode) }
+    }
+
+    /// The names under which RKAN_RCNN's `state_dict()` holds the tensor that this model calls
+    /// `key`: the torchvision part (`backbone.*`, `rpn.*`, `roi_heads.*`) under `model.`, again
+    /// under `backbone_with_fpn.*` for the backbone, and once more as `stageN_kan.base_layer.*` for
+    /// the stages; `rkan_components.*` as is.
+    public static func referenceAliases(of key: String) -> [String] {
+        if key.hasPrefix("rkan_components.") { return [key] }
+        var names = ["model." + key]
+        if key.hasPrefix("backbone.") { names.append("backbone_with_fpn." + key.dropFirst("backbone.".count)) }
+        for n in 1...4 where key.hasPrefix("backbone.body.layer\(n).base_layer.") {
+            names.append("stage\(n)_kan." + key.dropFirst("backbone.body.layer\(n).".count))
+        }
+        return names
+    }
+}
