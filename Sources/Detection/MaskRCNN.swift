@@ -78,6 +78,14 @@ public final class MaskRCNN {
         try store.context.run { try fpn.forward(body.forward(images, mode: mode), mode: mode) }
     }
 
+    /// The modules after the body, for `RCNNHeads.detect` (settings from `rpnSettings`).
+    public var heads: RCNNHeads {
+        let h = RCNNHeads(fpn: fpn, rpnHead: rpnHead, boxHead: boxHead, boxPredictor: boxPredictor, maskHead: maskHead,
+                          anchorGenerator: anchorGenerator, classes: classes)
+        h.rpnSettings = rpnSettings
+        return h
+    }
+
     /// The names under which RKAN_RCNN's `state_dict()` holds the tensor that this model calls
     /// `key`: the torchvision part (`backbone.*`, `rpn.*`, `roi_heads.*`) under `model.`, again
     /// under `backbone_with_fpn.*` for the backbone, and once more as `stageN_kan.base_layer.*` for

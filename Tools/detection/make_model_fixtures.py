@@ -9,6 +9,8 @@ Writes Tests/DetectionTests/Fixtures/:
   box counts on both sides of batched_nms's CPU size rule.
 - postprocess.json: RoIHeads.postprocess_detections and transform.resize_boxes.
 - transform.json: GeneralizedRCNNTransform (normalise, resize, pad to 32) and resized sizes at 640 / 1066.
+- detector.json: MaskRCNN in eval mode from fixed stage outputs on (proposals, detections, masks).
+- rpn_loss.json: RPN targets (matcher, encode), compute_loss with the sampler's draws, its gradients; both matchers.
 - keys.json: the state-dict keys and shapes of torchvision's MaskRCNN around a ResNet-50 body whose
   stages are wrapped as the reference's RKAN_RCNN wraps them (`layerN.base_layer`), with the
   reference's anchor generator (15 anchors per location) and 81 classes.
@@ -16,6 +18,7 @@ Writes Tests/DetectionTests/Fixtures/:
 Tensors in PyTorch layout (NCHW, OIHW), format of Tools/fixtures/common.py.
 Usage: python3 Tools/detection/make_model_fixtures.py
 """
+import copy
 import json
 import os
 import sys
@@ -25,8 +28,12 @@ import torch
 import torch.nn as nn
 import torchvision
 from torchvision.models.detection import MaskRCNN
+from torchvision.models.detection import _utils as det_utils
 from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
+from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform, _resize_image_and_masks, resize_boxes
@@ -160,6 +167,119 @@ def transform_cases():
                  sizes_640=torch.tensor(sizes).float())]
 
 
+class FixedBody(nn.Module):
+    """A backbone whose body is replaced by fixed stage outputs (the FPN is real): the detector
+    after the body can then be compared with rkan-repro's on the same C2…C5."""
+
+    def __init__(self, feats, fpn):
+        super().__init__()
+        self.fpn = fpn
+        self.out_channels = fpn.layer_blocks[0][0].out_channels
+        self.feats = feats
+
+    def forward(self, x):
+        return self.fpn(OrderedDict((str(i), f) for i, f in enumerate(self.feats)))
+
+
+def detector_cases():
+    """MaskRCNN in eval mode after the body: FPN (8 channels), the reference's anchors, RPN, box
+    head (16 wide), 5 classes, mask head (12 wide), 10 detections per image; two images resized by
+    the transform (24×30 → 32×40, 16×24 → 32×48, padded 32×64); intermediate proposals and the
+    final boxes, scores, labels and pasted masks in the original sizes."""
+    g = torch.Generator().manual_seed(245)
+    feats = [torch.randn(2, c, h, w, generator=g) for c, (h, w) in zip([4, 6, 8, 10], [(8, 16), (4, 8), (2, 4), (1, 2)])]
+    fpn = FeaturePyramidNetwork([4, 6, 8, 10], 8, extra_blocks=LastLevelMaxPool())
+    anchors = AnchorGenerator(sizes=((32, 64, 128, 256, 512),) * 5, aspect_ratios=((0.5, 1.0, 2.0),) * 5)
+    model = MaskRCNN(FixedBody(feats, fpn), num_classes=None, min_size=32, max_size=64, rpn_anchor_generator=anchors,
+                     rpn_head=RPNHead(8, 15), box_head=TwoMLPHead(8 * 49, 16), box_predictor=FastRCNNPredictor(16, 5),
+                     mask_head=MaskRCNNHeads(8, [12, 12, 12, 12], 1), mask_predictor=MaskRCNNPredictor(12, 12, 5),
+                     box_detections_per_img=10)
+    # Weights N(0, 0.1²): with larger ones the random network is so ill-conditioned that torch's own
+    # float32 result drifts from its float64 result by 1e-3 (masks) and NMS picks differ.
+    randomize(model, g, 0.1)
+    model.eval()
+    originals = [(24, 30), (16, 24)]
+    images = [torch.rand(3, h, w, generator=g) for h, w in originals]
+
+    def run(net, imgs):
+        with torch.no_grad():
+            il, _ = net.transform(imgs)
+            maps = net.backbone(il.tensors)
+            proposals, _ = net.rpn(il, maps)
+            dets, _ = net.roi_heads(maps, proposals, il.image_sizes)
+            return il, proposals, net.transform.postprocess(dets, il.image_sizes, originals)
+
+    il, proposals, dets = run(model, images)
+    # The same network in float64: how far torch's float32 result is from the exact one (the
+    # scale of error any float32 implementation has here).
+    exact = copy.deepcopy(model).double()
+    exact.backbone.feats = [f.double() for f in feats]
+    _, p64, d64 = run(exact, [x.double() for x in images])
+    drift = {}
+    for i in range(2):
+        assert torch.equal(dets[i]["labels"], d64[i]["labels"]), "float32 and float64 pick different detections"
+        for k, a, b in [("proposals", proposals[i], p64[i]), ("boxes", dets[i]["boxes"], d64[i]["boxes"]),
+                        ("scores", dets[i]["scores"], d64[i]["scores"]), ("masks", dets[i]["masks"], d64[i]["masks"])]:
+            drift[f"f64_{k}"] = max(drift.get(f"f64_{k}", 0.0), ((a.double() - b).abs().max() / b.abs().max()).item())
+    print(f"torch float32 vs float64: {drift}")
+    t = {f"feature{i}": f for i, f in enumerate(feats)}
+    t.update({f"param:{k}": p for k, p in model.named_parameters()})
+    for i in range(2):
+        t.update({f"proposals{i}": proposals[i], f"boxes{i}": dets[i]["boxes"], f"scores{i}": dets[i]["scores"],
+                  f"labels{i}": dets[i]["labels"].float(), f"masks{i}": dets[i]["masks"].squeeze(1)})
+        print(f"detector image {i}: {len(proposals[i])} proposals, {len(dets[i]['scores'])} detections")
+    t["image_sizes"] = torch.tensor(il.image_sizes).float()
+    return [case("detector_eval", dict(padded_h=il.tensors.shape[-2], padded_w=il.tensors.shape[-1], classes=5,
+                                       detections=10, **drift), **t)]
+
+
+def rpn_loss_cases():
+    """RPN training targets and losses: anchors of the reference's generator on a 32×32 batch,
+    ground truth of two images, torchvision's assign_targets_to_anchors (Matcher 0.7 / 0.3 with
+    low-quality matches) and encode, then compute_loss on random logits and deltas with the
+    sampler's draws recorded (rkan-repro draws its own; the test injects these), and the gradients
+    of 0.7·loss_objectness + 1.3·loss_rpn_box_reg. Also both matchers on a quality matrix with ties."""
+    g = torch.Generator().manual_seed(246)
+    gen_ = AnchorGenerator(sizes=((32, 64, 128, 256, 512),) * 5, aspect_ratios=((0.5, 1.0, 2.0),) * 5)
+    images = ImageList(torch.zeros(2, 3, 32, 32), [(32, 32), (28, 30)])
+    anchors = gen_(images, [torch.zeros(2, 1, s, s) for s in [8, 4, 2, 1, 1]])
+    gts = [torch.tensor([[2.0, 3.0, 20.0, 15.0], [15.0, 10.0, 31.0, 30.0], [5.0, 20.0, 11.0, 26.0]]),
+           torch.tensor([[0.0, 0.0, 29.0, 27.0], [10.0, 11.0, 14.0, 15.5]])]
+    rpn = RegionProposalNetwork(gen_, RPNHead(1, 15), 0.7, 0.3, 256, 0.5, dict(training=2000, testing=1000),
+                                dict(training=2000, testing=1000), 0.7)
+    labels, matched = rpn.assign_targets_to_anchors(anchors, [{"boxes": b} for b in gts])
+    targets = rpn.box_coder.encode(matched, anchors)
+    a = anchors[0].shape[0]
+    objectness = torch.randn(2 * a, 1, generator=g).requires_grad_()
+    deltas = (torch.randn(2 * a, 4, generator=g) * 0.3).requires_grad_()
+    sampler, drawn = rpn.fg_bg_sampler, []
+
+    def recording(lbls):
+        pos, neg = sampler(lbls)
+        drawn.append((pos, neg))
+        return pos, neg
+
+    rpn.fg_bg_sampler = recording
+    torch.manual_seed(7)
+    loss_obj, loss_box = rpn.compute_loss(objectness, deltas, labels, list(targets))
+    (0.7 * loss_obj + 1.3 * loss_box).backward()
+    pos, neg = drawn[0]
+    t = dict(anchors=anchors[0], objectness=objectness.reshape(2, a), deltas=deltas.reshape(2, a, 4),
+             loss=torch.stack([loss_obj, loss_box]), dobjectness=objectness.grad.reshape(2, a), ddeltas=deltas.grad.reshape(2, a, 4))
+    for i in range(2):
+        t.update({f"gt{i}": gts[i], f"labels{i}": labels[i], f"targets{i}": targets[i],
+                  f"positive{i}": torch.where(pos[i])[0].float(), f"negative{i}": torch.where(neg[i])[0].float()})
+        print(f"rpn loss image {i}: {int(pos[i].sum())} positives, {int(neg[i].sum())} negatives")
+    cases = [case("rpn_loss", dict(d_objectness=0.7, d_box=1.3), **t)]
+    quality = torch.round(torch.rand(4, 50, generator=g) * 10) / 10
+    quality[2] = 0.0                                             # a box that overlaps nothing
+    for name, m in [("matcher_rpn", det_utils.Matcher(0.7, 0.3, allow_low_quality_matches=True)),
+                    ("matcher_roi", det_utils.Matcher(0.5, 0.5, allow_low_quality_matches=False))]:
+        cases.append(case(name, dict(high=m.high_threshold, low=m.low_threshold, low_quality=int(m.allow_low_quality_matches)),
+                          quality=quality, matches=m(quality).float()))
+    return cases
+
+
 class WrappedStage(nn.Module):
     """A stage as RKAN_RCNN wraps it: the torchvision stage under `base_layer`."""
 
@@ -190,4 +310,6 @@ if __name__ == "__main__":
     write("rpn", rpn_cases())
     write("postprocess", postprocess_cases())
     write("transform", transform_cases())
+    write("detector", detector_cases())
+    write("rpn_loss", rpn_loss_cases())
     write("keys", keys_payload())
