@@ -55,3 +55,20 @@ final class DetectorTests: XCTestCase {
         }
     }
 }
+
+/// `multiScaleRoIAlign` and its backward against torchvision's `MultiScaleRoIAlign`
+/// (Fixtures/multiscale.json: boxes of every level, two images of different sizes).
+final class MultiScaleRoIAlignTests: XCTestCase {
+    func testForwardAndBackwardMatchTorchvision() throws {
+        guard let c = detectionFixture("multiscale").first else { return XCTFail("multiscale.json has no case") }
+        let maps = (0..<4).map { engineTensor(c.tensor("map\($0)")) }
+        let sizes = [(height: 64, width: 90), (height: 50, width: 96)]
+        let y = try multiScaleRoIAlign(maps, boxes: [c.tensor("boxes0").data, c.tensor("boxes1").data], imageSizes: sizes, output: 7)
+        XCTAssertGreaterThan(Set(y.levels).count, 2, "boxes should reach several levels")
+        assertParity(relativeError(LayoutConversion.nchw(y.features), c.tensor("output").data), 1e-6, "multiscale output")
+        let d = multiScaleRoIAlignBackward(engineTensor(c.tensor("dout")), shapes: maps.map(\.shape), levels: y.levels, rois: y.rois, scales: y.scales)
+        for (i, g) in d.enumerated() {
+            assertParity(relativeError(LayoutConversion.nchw(g), c.tensor("dmap\(i)").data), 1e-6, "multiscale dmap\(i)")
+        }
+    }
+}

@@ -11,6 +11,7 @@ Writes Tests/DetectionTests/Fixtures/:
 - transform.json: GeneralizedRCNNTransform (normalise, resize, pad to 32) and resized sizes at 640 / 1066.
 - detector.json: MaskRCNN in eval mode from fixed stage outputs on (proposals, detections, masks).
 - rpn_loss.json: RPN targets (matcher, encode), compute_loss with the sampler's draws, its gradients; both matchers.
+- multiscale.json: MultiScaleRoIAlign forward and backward.
 - keys.json: the state-dict keys and shapes of torchvision's MaskRCNN around a ResNet-50 body whose
   stages are wrapped as the reference's RKAN_RCNN wraps them (`layerN.base_layer`), with the
   reference's anchor generator (15 anchors per location) and 81 classes.
@@ -20,6 +21,7 @@ Usage: python3 Tools/detection/make_model_fixtures.py
 """
 import copy
 import json
+import math
 import os
 import sys
 from collections import OrderedDict
@@ -37,6 +39,7 @@ from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredic
 from torchvision.models.detection.roi_heads import RoIHeads
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform, _resize_image_and_masks, resize_boxes
+from torchvision.ops import poolers
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
@@ -280,6 +283,26 @@ def rpn_loss_cases():
     return cases
 
 
+def multiscale_cases():
+    """MultiScaleRoIAlign (7×7, sampling 2) forward and backward on four maps of a padded 64×96
+    batch with boxes of every level, two images of different sizes."""
+    g = torch.Generator().manual_seed(247)
+    sizes = [(64, 90), (50, 96)]
+    maps = OrderedDict((str(i), torch.randn(2, 3, 64 // s, 96 // s, generator=g).requires_grad_()) for i, s in enumerate([4, 8, 16, 32]))
+    boxes = []
+    for h, w in sizes:
+        side = torch.exp(torch.empty(9).uniform_(math.log(6), math.log(500), generator=g))
+        cx, cy = torch.rand(9, generator=g) * w, torch.rand(9, generator=g) * h
+        boxes.append(torch.stack([cx - side / 2, cy - side / 3, cx + side / 2, cy + side / 3], 1))
+    y = poolers.MultiScaleRoIAlign(["0", "1", "2", "3"], 7, 2)(maps, boxes, sizes)
+    dout = torch.randn(y.shape, generator=g)
+    y.backward(dout)
+    t = {f"map{i}": m for i, m in enumerate(maps.values())}
+    t.update({f"dmap{i}": m.grad for i, m in enumerate(maps.values())})
+    t.update(boxes0=boxes[0], boxes1=boxes[1], output=y, dout=dout)
+    return [case("multiscale_7", {}, **t)]
+
+
 class WrappedStage(nn.Module):
     """A stage as RKAN_RCNN wraps it: the torchvision stage under `base_layer`."""
 
@@ -312,4 +335,5 @@ if __name__ == "__main__":
     write("transform", transform_cases())
     write("detector", detector_cases())
     write("rpn_loss", rpn_loss_cases())
+    write("multiscale", multiscale_cases())
     write("keys", keys_payload())
