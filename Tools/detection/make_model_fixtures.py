@@ -12,6 +12,7 @@ Writes Tests/DetectionTests/Fixtures/:
 - detector.json: MaskRCNN in eval mode from fixed stage outputs on (proposals, detections, masks).
 - rpn_loss.json: RPN targets (matcher, encode), compute_loss with the sampler's draws, its gradients; both matchers.
 - multiscale.json: MultiScaleRoIAlign forward and backward.
+- roi_training.json: the box and mask heads' sampling, targets, losses and gradients.
 - keys.json: the state-dict keys and shapes of torchvision's MaskRCNN around a ResNet-50 body whose
   stages are wrapped as the reference's RKAN_RCNN wraps them (`layerN.base_layer`), with the
   reference's anchor generator (15 anchors per location) and 81 classes.
@@ -36,7 +37,7 @@ from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
-from torchvision.models.detection.roi_heads import RoIHeads
+from torchvision.models.detection.roi_heads import RoIHeads, fastrcnn_loss, maskrcnn_loss, project_masks_on_boxes
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.models.detection.transform import GeneralizedRCNNTransform, _resize_image_and_masks, resize_boxes
 from torchvision.ops import poolers
@@ -303,6 +304,60 @@ def multiscale_cases():
     return [case("multiscale_7", {}, **t)]
 
 
+def roi_training_cases():
+    """The box and mask heads' training targets and losses: select_training_samples (ground truth
+    appended, Matcher 0.5/0.5, 25 % positives; the sampler's draws recorded), then
+    fastrcnn_loss and maskrcnn_loss (targets by project_masks_on_boxes) on random logits, with the
+    gradients of 0.6·classifier + 1.4·box + 0.9·mask."""
+    g = torch.Generator().manual_seed(248)
+    # 64 samples per image (torchvision's default is 512) and 14×14 mask logits keep the file small.
+    heads = RoIHeads(None, None, None, 0.5, 0.5, 64, 0.25, None, 0.05, 0.5, 100)
+    sampler, drawn = heads.fg_bg_sampler, []
+
+    def recording(lbls):
+        pos, neg = sampler(lbls)
+        drawn.append((pos, neg))
+        return pos, neg
+
+    heads.fg_bg_sampler = recording
+    h, w, classes = 40, 50, 3
+    targets, proposals = [], []
+    for n_gt, n_prop in [(3, 700), (2, 300)]:
+        cx, cy = torch.rand(n_gt, generator=g) * w, torch.rand(n_gt, generator=g) * h
+        bw, bh = 6 + torch.rand(n_gt, generator=g) * 20, 6 + torch.rand(n_gt, generator=g) * 16
+        boxes = torch.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1).clamp(min=0)
+        masks = (torch.rand(n_gt, h, w, generator=g) > 0.5).to(torch.uint8)
+        targets.append({"boxes": boxes, "labels": torch.randint(1, classes, (n_gt,), generator=g), "masks": masks})
+        # Proposals: jittered copies of the ground truth (positives) and random boxes.
+        jitter = boxes[torch.randint(0, n_gt, (n_prop // 3,), generator=g)] + torch.randn(n_prop // 3, 4, generator=g) * 2
+        rx, ry = torch.rand(n_prop - n_prop // 3, generator=g) * w, torch.rand(n_prop - n_prop // 3, generator=g) * h
+        rs = 3 + torch.rand(n_prop - n_prop // 3, generator=g) * 20
+        proposals.append(torch.cat([jitter, torch.stack([rx - rs / 2, ry - rs / 2, rx + rs / 2, ry + rs / 2], 1)]))
+    torch.manual_seed(8)
+    props, matched, labels, reg = heads.select_training_samples([p.clone() for p in proposals], targets)
+    s = sum(len(l) for l in labels)
+    logits = torch.randn(s, classes, generator=g).requires_grad_()
+    deltas = (torch.randn(s, 4 * classes, generator=g) * 0.5).requires_grad_()
+    loss_cls, loss_box = fastrcnn_loss(logits, deltas, labels, reg)
+    pos = [torch.where(l > 0)[0] for l in labels]
+    mask_props = [p[i] for p, i in zip(props, pos)]
+    mask_matched = [m[i] for m, i in zip(matched, pos)]
+    mask_logits = torch.randn(sum(len(i) for i in pos), classes, 14, 14, generator=g).requires_grad_()
+    loss_mask = maskrcnn_loss(mask_logits, mask_props, [t["masks"] for t in targets], [t["labels"] for t in targets], mask_matched)
+    (0.6 * loss_cls + 1.4 * loss_box + 0.9 * loss_mask).backward()
+    t = dict(logits=logits, deltas=deltas, mask_logits=mask_logits, loss=torch.stack([loss_cls, loss_box, loss_mask]),
+             dlogits=logits.grad, ddeltas=deltas.grad, dmask_logits=mask_logits.grad)
+    for i in range(2):
+        sampled = torch.where(drawn[0][0][i] | drawn[0][1][i])[0]
+        mask_targets = project_masks_on_boxes(targets[i]["masks"], mask_props[i], mask_matched[i], 14)
+        t.update({f"proposals{i}": proposals[i], f"gt_boxes{i}": targets[i]["boxes"], f"gt_labels{i}": targets[i]["labels"].float(),
+                  f"gt_masks{i}": targets[i]["masks"].float(), f"sampled{i}": sampled.float(), f"sample_boxes{i}": props[i],
+                  f"sample_labels{i}": labels[i].float(), f"sample_matched{i}": matched[i].float(), f"sample_targets{i}": reg[i],
+                  f"mask_targets{i}": mask_targets})
+        print(f"roi training image {i}: {len(labels[i])} samples, {int((labels[i] > 0).sum())} positive")
+    return [case("roi_training", dict(classes=classes, batch=64, side=14, d_classifier=0.6, d_box=1.4, d_mask=0.9), **t)]
+
+
 class WrappedStage(nn.Module):
     """A stage as RKAN_RCNN wraps it: the torchvision stage under `base_layer`."""
 
@@ -336,4 +391,5 @@ if __name__ == "__main__":
     write("detector", detector_cases())
     write("rpn_loss", rpn_loss_cases())
     write("multiscale", multiscale_cases())
+    write("roi_training", roi_training_cases())
     write("keys", keys_payload())
