@@ -11,6 +11,8 @@ public struct RoITrainingSamples: Equatable, Sendable {
     public var matched: [Int]
     /// (S, 4) box-head regression targets (weights 10, 10, 5, 5).
     public var targets: [Float]
+    /// (S) the sampled candidates' indices (proposals first, then the ground-truth boxes): the draw.
+    public var candidates: [Int]
     public var count: Int { labels.count }
 }
 
@@ -42,7 +44,7 @@ public func selectTrainingSamples(proposals: [Float], gtBoxes: [Float], gtLabels
         let (pos, neg) = sampleBalanced(labels, batchSize: batchSize, positiveFraction: positiveFraction, rng: rng)
         chosen = (pos + neg).sorted()
     }
-    var out = RoITrainingSamples(proposals: [], labels: [], matched: [], targets: [])
+    var out = RoITrainingSamples(proposals: [], labels: [], matched: [], targets: [], candidates: chosen)
     var gtOfSample: [Float] = []
     for j in chosen {
         out.proposals += candidates[(4 * j)..<(4 * j + 4)]

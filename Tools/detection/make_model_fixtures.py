@@ -13,6 +13,7 @@ Writes Tests/DetectionTests/Fixtures/:
 - rpn_loss.json: RPN targets (matcher, encode), compute_loss with the sampler's draws, its gradients; both matchers.
 - multiscale.json: MultiScaleRoIAlign forward and backward.
 - roi_training.json: the box and mask heads' sampling, targets, losses and gradients.
+- train_step.json: one training step after the body: losses, draws, every gradient.
 - keys.json: the state-dict keys and shapes of torchvision's MaskRCNN around a ResNet-50 body whose
   stages are wrapped as the reference's RKAN_RCNN wraps them (`layerN.base_layer`), with the
   reference's anchor generator (15 anchors per location) and 81 classes.
@@ -358,6 +359,58 @@ def roi_training_cases():
     return [case("roi_training", dict(classes=classes, batch=64, side=14, d_classifier=0.6, d_box=1.4, d_mask=0.9), **t)]
 
 
+def train_step_cases():
+    """One training step of MaskRCNN after the body (the detector_eval network, weights
+    N(0, 0.1²)), two images with ground truth: the transformed targets, the five losses, the
+    samplers' draws (RPN anchors, box-head candidates), and the gradients of the weighted sum
+    0.6·classifier + 1.4·box_reg + 0.9·mask + 0.7·objectness + 1.3·rpn_box_reg with respect to
+    C2…C5 and every parameter."""
+    g = torch.Generator().manual_seed(249)
+    feats = [torch.randn(2, c, h, w, generator=g).requires_grad_() for c, (h, w) in zip([4, 6, 8, 10], [(8, 16), (4, 8), (2, 4), (1, 2)])]
+    fpn = FeaturePyramidNetwork([4, 6, 8, 10], 8, extra_blocks=LastLevelMaxPool())
+    anchors = AnchorGenerator(sizes=((32, 64, 128, 256, 512),) * 5, aspect_ratios=((0.5, 1.0, 2.0),) * 5)
+    model = MaskRCNN(FixedBody(feats, fpn), num_classes=None, min_size=32, max_size=64, rpn_anchor_generator=anchors,
+                     rpn_head=RPNHead(8, 15), box_head=TwoMLPHead(8 * 49, 16), box_predictor=FastRCNNPredictor(16, 5),
+                     mask_head=MaskRCNNHeads(8, [12, 12, 12, 12], 1), mask_predictor=MaskRCNNPredictor(12, 12, 5))
+    randomize(model, g, 0.1)
+    model.train()
+    originals = [(24, 30), (16, 24)]
+    images = [torch.rand(3, h, w, generator=g) for h, w in originals]
+    targets = []
+    for (h, w), boxes, labels in [((24, 30), [[2.0, 3.0, 14.0, 15.0], [10.0, 8.0, 29.0, 23.0]], [1, 3]),
+                                  ((16, 24), [[1.0, 2.0, 20.0, 15.0]], [4])]:
+        masks = (torch.rand(len(boxes), h, w, generator=g) > 0.4).to(torch.uint8)
+        targets.append({"boxes": torch.tensor(boxes), "labels": torch.tensor(labels), "masks": masks})
+    drawn = {"rpn": [], "roi": []}
+    for key, owner in [("rpn", model.rpn), ("roi", model.roi_heads)]:
+        def recording(lbls, sampler=owner.fg_bg_sampler, key=key):
+            pos, neg = sampler(lbls)
+            drawn[key].append((pos, neg))
+            return pos, neg
+        owner.fg_bg_sampler = recording
+    torch.manual_seed(9)
+    il, tt = model.transform(images, targets)
+    maps = model.backbone(il.tensors)
+    proposals, rpn_losses = model.rpn(il, maps, tt)
+    _, det_losses = model.roi_heads(maps, proposals, il.image_sizes, tt)
+    losses = {**det_losses, **rpn_losses}
+    w = dict(loss_classifier=0.6, loss_box_reg=1.4, loss_mask=0.9, loss_objectness=0.7, loss_rpn_box_reg=1.3)
+    sum(w[k] * v for k, v in losses.items()).backward()
+    print(f"train step losses: { {k: round(v.item(), 5) for k, v in losses.items()} }")
+    t = {f"feature{i}": f for i, f in enumerate(feats)}
+    t.update({f"dfeature{i}": f.grad for i, f in enumerate(feats)})
+    t.update({f"param:{k}": p for k, p in model.named_parameters()})
+    t.update({f"grad:{k}": p.grad for k, p in model.named_parameters()})
+    t["losses"] = torch.stack([losses[k] for k in ["loss_classifier", "loss_box_reg", "loss_mask", "loss_objectness", "loss_rpn_box_reg"]])
+    for i in range(2):
+        t.update({f"gt_boxes{i}": tt[i]["boxes"], f"gt_labels{i}": tt[i]["labels"].float(), f"gt_masks{i}": tt[i]["masks"].float(),
+                  f"rpn_positive{i}": torch.where(drawn["rpn"][0][0][i])[0].float(),
+                  f"rpn_negative{i}": torch.where(drawn["rpn"][0][1][i])[0].float(),
+                  f"roi_sampled{i}": torch.where(drawn["roi"][0][0][i] | drawn["roi"][0][1][i])[0].float()})
+    t["image_sizes"] = torch.tensor(il.image_sizes).float()
+    return [case("train_step", dict(padded_h=il.tensors.shape[-2], padded_w=il.tensors.shape[-1], classes=5, **w), **t)]
+
+
 class WrappedStage(nn.Module):
     """A stage as RKAN_RCNN wraps it: the torchvision stage under `base_layer`."""
 
@@ -392,4 +445,5 @@ if __name__ == "__main__":
     write("rpn_loss", rpn_loss_cases())
     write("multiscale", multiscale_cases())
     write("roi_training", roi_training_cases())
+    write("train_step", train_step_cases())
     write("keys", keys_payload())
