@@ -39,10 +39,16 @@ public final class MaskRCNN {
     public let maskHead: MaskHead
     public let anchorGenerator: AnchorGenerator
     public var rpnSettings = RPNSettings()
+    public var boxSettings = BoxHeadSettings()
+    /// Resize (640 / 1066), normalisation and padding of the input images.
+    public var transform = RCNNTransform()
 
     /// Declares every tensor (allocated, not initialised).
     /// - Throws: `SpecError` for a backbone without a detection form.
-    public init(backbone spec: ModelSpec, classes: Int, fpnChannels: Int = 256, context: EngineContext = EngineContext()) throws {
+    /// - Parameters:
+    ///   - fpnChannels, representation, maskWidth: 256, 1024, 256 in the reference; smaller for smoke profiles.
+    public init(backbone spec: ModelSpec, classes: Int, fpnChannels: Int = 256, representation: Int = 1024, maskWidth: Int = 256,
+                context: EngineContext = EngineContext()) throws {
         guard classes >= 2 else {
             throw SpecError(spec: spec.description, problem: "a detector needs at least one object class besides the background, got classes = \(classes)")
         }
@@ -57,9 +63,9 @@ public final class MaskRCNN {
             RPNHead(s, inChannels: fpnChannels, anchorsPerLocation: anchors.anchorsPerLocation(0), levels: 5)
         } }
         (boxHead, boxPredictor, maskHead) = s.scoped("roi_heads") {
-            (s.scoped("box_head") { TwoMLPHead(s, inChannels: fpnChannels, resolution: 7) },
-             s.scoped("box_predictor") { FastRCNNPredictor(s, inFeatures: 1024, classes: classes) },
-             MaskHead(s, inChannels: fpnChannels, classes: classes))
+            (s.scoped("box_head") { TwoMLPHead(s, inChannels: fpnChannels, resolution: 7, representation: representation) },
+             s.scoped("box_predictor") { FastRCNNPredictor(s, inFeatures: representation, classes: classes) },
+             MaskHead(s, inChannels: fpnChannels, classes: classes, width: maskWidth))
         }
         s.finalize()
         store = s
@@ -83,7 +89,40 @@ public final class MaskRCNN {
         let h = RCNNHeads(fpn: fpn, rpnHead: rpnHead, boxHead: boxHead, boxPredictor: boxPredictor, maskHead: maskHead,
                           anchorGenerator: anchorGenerator, classes: classes)
         h.rpnSettings = rpnSettings
+        h.boxSettings = boxSettings
         return h
+    }
+
+    /// One training step from images: transform (images and targets), body, `RCNNHeads.trainingStep`,
+    /// and the body's backward; every parameter gradient is added into the store.
+    /// - Parameters:
+    ///   - images: each (H_i, W_i, 3), as the data pipeline gives them.
+    ///   - targets: per image, in its original pixels.
+    /// - Returns: the five losses and the draws used.
+    public func trainingStep(images: [Tensor], targets: [DetectionTarget], draws: TrainingDraws? = nil, seed: UInt64 = 0, step: Int = 0,
+                             weights: DetectionLosses = DetectionLosses(classifier: 1, boxReg: 1, mask: 1, objectness: 1, rpnBoxReg: 1))
+        throws -> (losses: DetectionLosses, draws: TrainingDraws) {
+        let (batch, sizes) = try transform.batch(images)
+        let resized = try zip(targets, zip(images, sizes)).map { t, pair in
+            try transform.resize(t, from: (pair.0.shape[0], pair.0.shape[1]), to: pair.1)
+        }
+        return try store.context.run {
+            let features = try body.forward(batch, mode: .train)
+            let out = try heads.trainingStep(features: features, paddedSize: (batch.shape[1], batch.shape[2]), imageSizes: sizes,
+                                             targets: resized, draws: draws, seed: seed, step: step, weights: weights)
+            _ = body.backward(out.dFeatures)
+            return (out.losses, out.draws)
+        }
+    }
+
+    /// Detections and masks of images, in their original pixels (eval mode).
+    /// - Parameter images: each (H_i, W_i, 3).
+    public func detect(images: [Tensor]) throws -> [ImageDetections] {
+        let (batch, sizes) = try transform.batch(images)
+        return try store.context.run {
+            try heads.detect(features: body.forward(batch, mode: .eval), paddedSize: (batch.shape[1], batch.shape[2]), imageSizes: sizes,
+                             originalSizes: images.map { (height: $0.shape[0], width: $0.shape[1]) })
+        }
     }
 
     /// The names under which RKAN_RCNN's `state_dict()` holds the tensor that this model calls

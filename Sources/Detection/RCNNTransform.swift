@@ -53,4 +53,23 @@ public struct RCNNTransform: Equatable, Sendable {
         }
         return (out, resized.map { (height: $0.1, width: $0.2) })
     }
+
+    /// A training target resized with its image (torchvision's `resize_boxes` and the masks'
+    /// nearest interpolation at the image's scale, to the image's resized size).
+    /// - Throws: `EngineError` for masks that are not (G, H, W) of the original size.
+    public func resize(_ t: DetectionTarget, from old: (height: Int, width: Int), to new: (height: Int, width: Int)) throws -> DetectionTarget {
+        var out = t
+        resizeBoxes(&out.boxes, from: old, to: new)
+        let g = t.labels.count
+        guard t.masks.shape == [g, old.height, old.width] else {
+            throw EngineError.shapeMismatch(op: "RCNNTransform", detail: "masks \(shapeString(t.masks.shape)) for \(g) boxes of a \(old.height)×\(old.width) image")
+        }
+        let m = Tensor(uninitialized: [g, new.height, new.width])
+        if g > 0 {
+            nearestUpsampleForward(m.data, t.masks.data, batch: g, height: old.height, width: old.width, channels: 1,
+                                   outHeight: new.height, outWidth: new.width)
+        }
+        out.masks = m
+        return out
+    }
 }

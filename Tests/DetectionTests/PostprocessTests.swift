@@ -60,5 +60,16 @@ final class TransformTests: XCTestCase {
             XCTAssertEqual([s.height, s.width], [expected[2 * i], expected[2 * i + 1]], "\(shapes[2 * i])×\(shapes[2 * i + 1])")
         }
         XCTAssertThrowsError(try t.batch([Tensor(zeros: [4, 4, 1])]))
+        // Training targets resized with their images.
+        for i in 0..<2 {
+            let m = c.tensor("masks\(i)")
+            let target = DetectionTarget(boxes: c.tensor("boxes\(i)").data, labels: Array(repeating: 1, count: m.shape[0]),
+                                         masks: Tensor(shape: m.shape, values: m.data))
+            let r = try t.resize(target, from: (m.shape[1], m.shape[2]), to: sizes[i])
+            assertParity(relativeError(r.boxes, c.tensor("resized_boxes\(i)").data), 1e-6, "resized boxes \(i)")
+            XCTAssertEqual(r.masks.array, c.tensor("resized_masks\(i)").data, "resized masks \(i)")
+            XCTAssertEqual(r.masks.shape, c.tensor("resized_masks\(i)").shape)
+        }
+        XCTAssertThrowsError(try t.resize(DetectionTarget(boxes: [0, 0, 1, 1], labels: [1], masks: Tensor(zeros: [1, 3, 3])), from: (4, 4), to: (8, 8)))
     }
 }

@@ -165,11 +165,21 @@ def transform_cases():
     tr = GeneralizedRCNNTransform(20, 30, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).eval()
     images = [torch.rand(3, 10, 14, generator=g), torch.rand(3, 40, 20, generator=g)]
     batch, _ = tr(images)
+    # The training transform resizes the targets with the images: boxes by the size ratios, masks nearest.
+    targets = [{"boxes": torch.tensor([[1.0, 2.0, 9.5, 8.0], [0.0, 0.0, 14.0, 10.0]]), "labels": torch.tensor([1, 2]),
+                "masks": (torch.rand(2, 10, 14, generator=g) > 0.5).to(torch.uint8)},
+               {"boxes": torch.tensor([[3.0, 5.0, 17.0, 33.0]]), "labels": torch.tensor([1]),
+                "masks": (torch.rand(1, 40, 20, generator=g) > 0.5).to(torch.uint8)}]
+    tr.train()
+    _, tt = tr(images, [{k: v.clone() for k, v in t.items()} for t in targets])
     shapes = [(480, 640), (427, 640), (640, 360), (100, 1000), (333, 500), (612, 612), (1, 1066)]
     sizes = [list(_resize_image_and_masks(torch.zeros(1, h, w), 640, int(640 * 1.666))[0].shape[-2:]) for h, w in shapes]
     return [case("transform_20_30", dict(min_size=20, max_size=30), image0=images[0], image1=images[1], batch=batch.tensors,
                  image_sizes=torch.tensor(batch.image_sizes).float(), shapes=torch.tensor(shapes).float(),
-                 sizes_640=torch.tensor(sizes).float())]
+                 sizes_640=torch.tensor(sizes).float(),
+                 boxes0=targets[0]["boxes"], masks0=targets[0]["masks"].float(), boxes1=targets[1]["boxes"], masks1=targets[1]["masks"].float(),
+                 resized_boxes0=tt[0]["boxes"], resized_masks0=tt[0]["masks"].float(),
+                 resized_boxes1=tt[1]["boxes"], resized_masks1=tt[1]["masks"].float())]
 
 
 class FixedBody(nn.Module):
