@@ -128,3 +128,58 @@ final class MaskRCNNTests: XCTestCase {
         }
     }
 }
+
+/// `FeatureBackbone.backward` with gradients on every stage output equals the sum of the
+/// backwards with one stage's gradient at a time (each checked path is the classification
+/// network's; this checks how the FPN's four gradients are combined), RKAN on stages 3 and 4.
+final class FeatureBackboneTests: XCTestCase {
+    func testGradientsOfAllStagesAdd() throws {
+        let spec = try ModelSpec(parsing: "resnet18(width=0.125)+rkan(stages=3/4)")
+        let store = ParameterStore()
+        let body = try FeatureBackbone(store, spec: spec, bodyScope: ["body"], stageWrapper: nil, rkanScope: ["rkan"])
+        store.finalize()
+        store.initialize(seed: 2)
+        body.initializeConstants()
+        let x = Tensor(shape: [2, 32, 32, 3], values: testValues(2 * 32 * 32 * 3, seed: 8).map(Float.init))
+        let shapes = try body.forward(x, mode: .eval).map(\.shape)
+        let d = shapes.enumerated().map { i, s in Tensor(shape: s, values: testValues(s.reduce(1, *), seed: UInt64(20 + i)).map(Float.init)) }
+        func grads(_ ds: [Tensor]) throws -> (input: [Float], params: [Float]) {
+            store.zeroGrad()
+            _ = try body.forward(x, mode: .train)
+            let dx = body.backward(ds)
+            return (dx.array, store.parameters.flatMap { $0.torchGrad() })
+        }
+        let all = try grads(d)
+        var sumInput = [Float](repeating: 0, count: all.input.count), sumParams = [Float](repeating: 0, count: all.params.count)
+        for k in 0..<4 {
+            let one = try grads(shapes.enumerated().map { i, s in i == k ? d[i] : Tensor(zeros: s) })
+            for j in sumInput.indices { sumInput[j] += one.input[j] }
+            for j in sumParams.indices { sumParams[j] += one.params[j] }
+        }
+        XCTAssertLessThanOrEqual(relativeError(all.input, sumInput), 1e-5)
+        XCTAssertLessThanOrEqual(relativeError(all.params, sumParams), 1e-5)
+    }
+}
+
+/// A training step gives the same bytes (losses and every gradient) for 1 and 2 threads.
+final class DetectionDeterminismTests: XCTestCase {
+    func testTrainingStepBytesDoNotDependOnThreads() throws {
+        var results: [([Float], [UInt32])] = []
+        for threads in [1, 2] {
+            let model = try MaskRCNN(backbone: ModelSpec(parsing: "resnet18(width=0.125)+rkan"), classes: 3, fpnChannels: 16,
+                                     representation: 32, maskWidth: 16, context: EngineContext(threads: threads))
+            model.transform.minSize = 64; model.transform.maxSize = 96
+            model.initialize(seed: 1)
+            var masks = [Float](repeating: 0, count: 40 * 50)
+            for y in 5..<30 { for x in 10..<40 { masks[y * 50 + x] = 1 } }
+            let target = DetectionTarget(boxes: [10, 5, 40, 30], labels: [2], masks: Tensor(shape: [1, 40, 50], values: masks))
+            let images = [Tensor(shape: [40, 50, 3], values: testValues(40 * 50 * 3, seed: 3).map { Float($0) }),
+                          Tensor(shape: [30, 44, 3], values: testValues(30 * 44 * 3, seed: 4).map { Float($0) })]
+            let empty = DetectionTarget(boxes: [], labels: [], masks: Tensor(zeros: [0, 30, 44]))
+            let (l, _) = try model.trainingStep(images: images, targets: [target, empty], seed: 2)
+            results.append(([l.classifier, l.boxReg, l.mask, l.objectness, l.rpnBoxReg], model.store.parameters.flatMap { $0.torchGrad() }.map(\.bitPattern)))
+        }
+        XCTAssertEqual(results[0].0, results[1].0, "losses")
+        XCTAssertEqual(results[0].1, results[1].1, "gradient bytes")
+    }
+}
