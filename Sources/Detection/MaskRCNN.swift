@@ -7,10 +7,8 @@ import Zoo
 /// body a torchvision ResNet whose stages carry the RKAN residual of the classification model,
 /// and an anchor generator with sizes (32…512) and ratios (0.5, 1, 2) on every level.
 ///
-/// Built so far: every module with its parameters (body, FPN, RPN head, box head and predictor,
-/// mask head and predictor) and the RPN's inference path up to the proposals (anchors, box
-/// decoding and filtering as free functions); the R-CNN stage's sampling, losses and
-/// post-processing come next.
+/// `trainingStep(images:targets:)` and `detect(images:)` run the whole detector (torchvision's
+/// `GeneralizedRCNN` in train and eval mode); `RCNNHeads` holds everything after the body.
 ///
 /// State-dict keys: torchvision's MaskRCNN names, with the body's stages wrapped as RKAN_RCNN
 /// wraps them, and the RKAN blocks where RKAN_RCNN registers them:
