@@ -44,8 +44,9 @@ public func nms(_ boxes: UnsafePointer<Float>, _ scores: UnsafePointer<Float>, c
 
 /// How `batchedNMS` keeps boxes of different groups (classes, FPN levels) from suppressing
 /// each other. torchvision picks by size (`batched_nms`): `.perGroup` when the boxes hold more
-/// than 4000 numbers on CPU (20000 on CUDA), `.coordinateOffsets` otherwise. Both keep the same
-/// boxes up to float rounding of the shifted coordinates.
+/// than 4000 numbers on CPU (20000 on CUDA in torchvision 0.19, the reference's era; 0.29 raised
+/// CUDA's to 100000), `.coordinateOffsets` otherwise. Both keep the same boxes up to float
+/// rounding of the shifted coordinates.
 public enum BatchedNMSStrategy: Sendable {
     /// Shift every box by group·(max coordinate + 1), then one `nms`; the result is in NMS order.
     case coordinateOffsets
@@ -56,7 +57,7 @@ public enum BatchedNMSStrategy: Sendable {
     /// The device torchvision's choice depends on.
     public enum Device: Sendable { case cpu, cuda }
 
-    /// torchvision's choice for `count` boxes on `device`.
+    /// torchvision 0.19's choice for `count` boxes on `device`.
     public static func torchvision(count: Int, device: Device) -> BatchedNMSStrategy {
         count * 4 > (device == .cpu ? 4000 : 20000) ? .perGroup : .coordinateOffsets
     }
