@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// rkan-repro: a deterministic CPU reproduction harness for the RKAN paper.
-/// Module map (docs/design.md): C shims → Engine → Zoo / Datasets / RunStore / Distributed → Harness → CLI.
+/// Module map (docs/design.md): C shims → Engine → Zoo (→ Detection) / Datasets / COCO / RunStore / Distributed → Harness → CLI.
 /// Release builds use the default -O (bounds and precondition checks stay on: a bug traps
 /// instead of corrupting a week-long run).
 let optimized: [SwiftSetting] = []
@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimized),
         .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),
+        // The detector (Mask R-CNN around the zoo's backbones); its ops live in Engine/Ops/Detection.
+        .target(name: "Detection", dependencies: ["Engine", "Zoo"], swiftSettings: optimized),
         .target(name: "Datasets", dependencies: ["Engine", "CJPEG", "CZlib"], swiftSettings: optimized),
         .target(name: "RunStore", dependencies: ["Engine", "CHDF5"]),
         // COCO: instances JSON reader, masks (pycocotools' RLE semantics), evaluation, the shapes data set.
@@ -54,6 +56,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine", "RunStore"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ZooTests", dependencies: ["Zoo", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),

@@ -85,6 +85,8 @@ public struct Philox: Sendable {
 /// What a random stream is used for; part of its key so that streams never overlap.
 public enum RandomPurpose: UInt64, Sendable {
     case initialisation = 1, shuffle = 2, augment = 3, mix = 4, subset = 5, benchmark = 6, test = 7
+    /// A detector's anchor and proposal sampling.
+    case sample = 8
 }
 
 import Foundation

@@ -80,6 +80,7 @@ public enum Backbone: String, Sendable, CaseIterable {
 public struct SpecError: Error, CustomStringConvertible, Equatable {
     public let spec: String
     public let problem: String
+    public init(spec: String, problem: String) { self.spec = spec; self.problem = problem }
     public var description: String { "model spec '\(spec)': \(problem)" }
 }
 

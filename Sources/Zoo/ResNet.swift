@@ -46,9 +46,14 @@ enum ResNet {
     }
 
     /// Declares the backbone under the store's current prefix.
+    /// - Parameters:
+    ///   - classes: outputs of the classifier `fc`; nil builds no classifier (a detector's body).
+    ///   - stageWrapper: a key inserted between `layerN` and the block index, as the reference's
+    ///     RKAN_RCNN wraps each stage (`layer1.base_layer.0.conv1.weight`); nil for none.
     /// - Throws: `SpecError` for `stem=small` on the deep stem, or a width that leaves a group or
     ///   an attention module without channels.
-    static func build(_ s: ParameterStore, spec: ModelSpec, config c: Config, classes: Int, inChannels: Int) throws -> StagedBackbone {
+    static func build(_ s: ParameterStore, spec: ModelSpec, config c: Config, classes: Int?, inChannels: Int,
+                      stageWrapper: String? = nil) throws -> StagedBackbone {
         let scale = { (ch: Int) in scaledChannels(ch, spec.width) }
         let inplanes0 = scale(64)
         let planes = [64, 128, 256, 512].map(scale)
@@ -83,7 +88,10 @@ enum ResNet {
             let stride = i == 0 ? 1 : 2, out = planes[i] * expansion
             let stageIn = inplanes
             var blocks: [Layer] = []
-            try s.scoped("layer\(i + 1)") {
+            func inWrapper(_ body: () throws -> Void) rethrows {
+                if let stageWrapper { try s.scoped(stageWrapper, body) } else { try body() }
+            }
+            try s.scoped("layer\(i + 1)") { try inWrapper {
                 for b in 0..<n {
                     let st = b == 0 ? stride : 1
                     try s.scoped("\(b)") {
@@ -105,10 +113,10 @@ enum ResNet {
                         inplanes = out
                     }
                 }
-            }
+            } }
             stages.append(BackboneStage(layer: Sequential(blocks), inChannels: stageIn, outChannels: out, stride: stride))
         }
-        let fc = Linear(store: s, name: "fc", inFeatures: inplanes, outFeatures: classes)
+        let fc = classes.map { Linear(store: s, name: "fc", inFeatures: inplanes, outFeatures: $0) }
         return StagedBackbone(stem: Sequential(stem), stages: stages, classifier: fc, poolIsModule: true)
     }
 

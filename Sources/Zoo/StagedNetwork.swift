@@ -15,7 +15,8 @@ struct BackboneStage {
 struct StagedBackbone {
     var stem: Layer
     var stages: [BackboneStage]
-    var classifier: Linear
+    /// The classifier; nil for a backbone built for dense prediction (`FeatureBackbone`).
+    var classifier: Linear?
     /// Whether thop sees the global pool: an `nn.AdaptiveAvgPool2d` module (ResNet, RegNet) is
     /// counted, DenseNet's functional `F.adaptive_avg_pool2d` is not.
     var poolIsModule: Bool
@@ -43,7 +44,8 @@ final class StagedNetwork: Layer {
         pool = GlobalAvgPool(macs: context.macs)
         stem = backbone.stem
         stages = backbone.stages.map(\.layer)
-        fc = backbone.classifier
+        guard let classifier = backbone.classifier else { preconditionFailure("StagedNetwork: a backbone without its classifier") }
+        fc = classifier
         poolIsModule = backbone.poolIsModule
         self.rkan = rkan
     }

@@ -214,8 +214,10 @@ public final class Conv2d: Layer {
     /// - Parameters:
     ///   - store: declares `<name>.weight` (and `<name>.bias`).
     ///   - weightInit: defaults to torchvision's ResNet init, kaiming normal with fan-out O·k·k.
+    ///   - biasInit: defaults to PyTorch's, U(±1/√fan_in) (detection heads start their biases at 0).
     public init(store: ParameterStore, name: String, inChannels: Int, outChannels: Int, kernel: Int,
-                stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = false, weightInit: Initializer? = nil) {
+                stride: Int = 1, padding: Int = 0, groups: Int = 1, bias: Bool = false, weightInit: Initializer? = nil,
+                biasInit: Initializer? = nil) {
         precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0 && groups > 0,
                      "Conv2d \(name): sizes must be positive (in \(inChannels), out \(outChannels), k \(kernel), s \(stride), p \(padding), groups \(groups))")
         self.inChannels = inChannels; self.outChannels = outChannels; self.kernel = kernel
@@ -227,7 +229,7 @@ public final class Conv2d: Layer {
             let w = store.weight("weight", shape: [outChannels, inChannels / groups, kernel, kernel],
                                  layout: .convOHWI, initializer: wInit)
             let b = bias ? store.weight("bias", shape: [outChannels],
-                                        initializer: .uniform(bound: 1 / Float(fanIn).squareRoot())) : nil
+                                        initializer: biasInit ?? .uniform(bound: 1 / Float(fanIn).squareRoot())) : nil
             return (w, b)
         }
         for p in [weight] + (self.bias.map { [$0] } ?? []) { p.foldsOverShards = true }
