@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import Foundation
 
 /// Plain Double references of the detection ops (NHWC), written from torchvision's definitions
