@@ -160,9 +160,12 @@ final class CrashAndHangTests: XCTestCase {
         for d in [UInt32.max, UInt32.max, UInt32.max] { overflow += [UInt8(d >> 24), UInt8(d >> 16 & 0xff), UInt8(d >> 8 & 0xff), UInt8(d & 0xff)] }
         overflow += [UInt8](repeating: 7, count: 100)
         let empty = IDX.encode(dims: [0, 28, 28], payload: []), emptyLabels = IDX.encode(dims: [0], payload: [])
+        var labels = try Gzip.decompress(contentsOf: URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"))
+        labels[8 + 17] = 200   // sample 17 of a 10-class dataset
         let suites = try CLI.tinySuites()
         for (what, replace, words) in [("overflowing dims", ["train-images-idx3-ubyte.gz": overflow], ["train-images-idx3-ubyte.gz", "dimensions"]),
-                                       ("empty test split", ["t10k-images-idx3-ubyte.gz": empty, "t10k-labels-idx1-ubyte.gz": emptyLabels], ["0 images"])] {
+                                       ("empty test split", ["t10k-images-idx3-ubyte.gz": empty, "t10k-labels-idx1-ubyte.gz": emptyLabels], ["0 images"]),
+                                       ("a label outside the classes", ["t10k-labels-idx1-ubyte.gz": labels], ["sample 17", "label 200"])] {
             let data = try dataFolder(replace)
             let out = data.appendingPathComponent("o")
             let r = try TimedRun.run(["run", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--data", data.path], limit: 120)

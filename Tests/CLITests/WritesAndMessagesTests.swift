@@ -71,6 +71,8 @@ final class WritesAndMessagesTests: XCTestCase {
         try FileManager.default.createDirectory(at: lock, withIntermediateDirectories: true)
         let args = ["run", "tiny", "--profile", "t", "--only", "base", "--suites", suites.path, "--out", out.path, "--threads", "2"]
         TimedRun.assertClean(try TimedRun.run(args, limit: 300), "a .lock folder", code: 1, words: [lock.path, "a folder", "rm -r"])
+        let status = try TimedRun.run(["status", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path])
+        TimedRun.assertClean(status, "status with a .lock folder", words: ["the lock is a folder", "no process can take or release"])
         try FileManager.default.removeItem(at: lock)
         let host = ProcessInfo.processInfo.hostName
         try "{\"host\":\"\(host)\",\"pid\":0,\"started\":\"2020-01-01T00:00:00Z\"}\n".write(to: lock, atomically: true, encoding: .utf8)

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TestSupport
 import Engine
+import Datasets
 @testable import Harness
 
 /// Values and files that used to crash, hang, write where they must not, or mislead, checked
@@ -155,5 +156,27 @@ final class HostileValueTests: XCTestCase {
         XCTAssertEqual(RunFileAccess.configDifferences(recorded: a, wanted: b),
                        ["model: resnet18 in the file, resnet34 in the suite", "training.epochs: 2 in the file, 5 in the suite"])
         XCTAssertEqual(RunFileAccess.configDifferences(recorded: "{", wanted: b), ["the recorded configuration is not readable JSON"])
+    }
+
+    /// Tiny ImageNet with a wnids.txt of 201 classes and a train subset: an error naming the
+    /// split and the class counts, where the subset used to fail a precondition.
+    func testMoreClassesThanTheDatasetIsAnErrorBeforeTheSubset() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tin-\(getpid())-\(UUID().uuidString.prefix(6))")
+        let root = dir.appendingPathComponent("tiny-imagenet-200")
+        let image = Data(JPEG.encode([UInt8](repeating: 40, count: 64 * 64 * 3), width: 64, height: 64, components: 3, quality: 90))
+        let wnids = (0..<201).map { String(format: "n%05d", $0) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("val/images"), withIntermediateDirectories: true)
+        try wnids.joined(separator: "\n").write(to: root.appendingPathComponent("wnids.txt"), atomically: true, encoding: .utf8)
+        for w in wnids {
+            let folder = root.appendingPathComponent("train/\(w)/images")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try image.write(to: folder.appendingPathComponent("\(w)_0.JPEG"))
+        }
+        try "v0.JPEG\tn00000\t0\t0\t1\t1\n".write(to: root.appendingPathComponent("val/val_annotations.txt"), atomically: true, encoding: .utf8)
+        try image.write(to: root.appendingPathComponent("val/images/v0.JPEG"))
+        XCTAssertThrowsError(try TrainingData.load(dataset: .tinyImageNet, folder: dir, imageSize: 64, trainSubset: 100, testSubset: nil,
+                                                   workers: 0, subsetSeed: 0)) { e in
+            XCTAssertTrue("\(e)".contains("201 classes") && "\(e)".contains("200"), "\(e)")
+        }
     }
 }

@@ -37,6 +37,11 @@ final class RegressionCompareTests: XCTestCase {
         let r = RegressionCheck.compare(current: current, baseline: baseline(conv: "im2col", digest: "aaa"))
         XCTAssertFalse(r.passed, r.summary)
         XCTAssertTrue(r.summary.contains("no seed is in both"), r.summary)
+        var partial = baseline(conv: "im2col", digest: "aaa")
+        partial.rows["base"]!.digests["seed-1"] = "bbb"
+        let some = RegressionCheck.compare(current: baseline(conv: "im2col", digest: "aaa"), baseline: partial)
+        XCTAssertFalse(some.passed, "a baseline seed that was not run is not a passed comparison: \(some.summary)")
+        XCTAssertTrue(some.summary.contains("seed-1 were not run"), some.summary)
         var empty = baseline(conv: "im2col", digest: "aaa")
         empty.rows["base"]!.digests = [:]
         XCTAssertFalse(RegressionCheck.compare(current: baseline(conv: "im2col", digest: "aaa"), baseline: empty).passed)

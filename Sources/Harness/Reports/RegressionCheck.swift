@@ -158,11 +158,15 @@ public enum RegressionCheck {
             f.append(Finding(row: id, check: "params", passed: cr.params == br.params, warning: false,
                              message: "\(cr.params) vs baseline \(br.params)"))
             let common = br.digests.keys.filter { cr.digests[$0] != nil }.sorted()
+            let notRun = br.digests.keys.filter { cr.digests[$0] == nil }.sorted()
             if sameMachine && !common.isEmpty {
                 let differing = common.filter { cr.digests[$0] != br.digests[$0] }
-                f.append(Finding(row: id, check: "digest", passed: differing.isEmpty, warning: false,
-                                 message: differing.isEmpty ? "weights identical to the baseline for \(common.joined(separator: ", "))"
-                                    : "weights differ for \(differing.joined(separator: ", ")) on the same machine class"))
+                // Seeds of the baseline that were not run are seeds whose weights nobody compared.
+                let message = !differing.isEmpty ? "weights differ for \(differing.joined(separator: ", ")) on the same machine class"
+                    : notRun.isEmpty ? "weights identical to the baseline for \(common.joined(separator: ", "))"
+                    : "weights identical for \(common.joined(separator: ", ")), but the baseline's \(notRun.joined(separator: ", ")) were not run: "
+                        + "run the baseline's seeds, or record the baseline again with --update-baseline"
+                f.append(Finding(row: id, check: "digest", passed: differing.isEmpty && notRun.isEmpty, warning: false, message: message))
             } else {
                 // A check that compared no weights did not check them: a failure unless the caller
                 // accepted that explicitly, and never silent.

@@ -22,6 +22,8 @@ public struct RunStatusRow: Equatable, Sendable {
         case held(RunLockOwner, RunLockLiveness)
         /// A lock file that is not complete JSON (being written, or cut short by a crash).
         case unreadable
+        /// A folder, FIFO or device where the lock file belongs (its kind).
+        case notAFile(String)
     }
 
     public var experiment: String
@@ -85,7 +87,8 @@ public enum RunStatusTable {
 
     static func lock(_ lockFile: URL) -> RunStatusRow.Lock {
         let path = lockFile.path
-        guard FileManager.default.fileExists(atPath: path) else { return .none }
+        guard InputFile.exists(path) else { return .none }
+        if let kind = InputFile.isNonFile(path) { return .notAFile(kind) }
         guard let owner = RunLock.readOwner(path) else { return .unreadable }
         return .held(owner, RunLock.liveness(owner))
     }
@@ -128,6 +131,7 @@ public enum RunStatusTable {
         switch lock {
         case .none: return "-"
         case .unreadable: return "lock file unreadable (being written, or cut short by a crash)"
+        case let .notAFile(kind): return "the lock is \(kind), which no process can take or release: remove it once no rkan-repro process trains this run"
         case let .held(o, liveness):
             let who = "\(o.host):\(o.pid) since \(o.started)" + (o.slurmTask.map { ", Slurm task \($0)" } ?? "")
             switch liveness {
@@ -144,7 +148,7 @@ public enum RunStatusTable {
             if case .running = r.state, r.lock == .none { interrupted = true }
             switch r.lock {
             case .held(_, .dead): stale = true
-            case .held(_, .unknown), .unreadable: unchecked = true
+            case .held(_, .unknown), .unreadable, .notAFile: unchecked = true
             default: break
             }
         }
