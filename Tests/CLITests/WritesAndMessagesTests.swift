@@ -95,7 +95,7 @@ final class WritesAndMessagesTests: XCTestCase {
             // signal and lets it run on, as a scheduler's or a user's signal arrives mid-run.
             let file = out.appendingPathComponent("tiny/t/base/seed-0.h5")
             let r = try TimedRun.run(["run", "tiny", "--profile", "t", "--only", "base", "--suites", suites.path, "--out", out.path, "--threads", "2"],
-                                     limit: 300, env: ["RKAN_CRASH_AFTER_STEPS": "4", "RKAN_CRASH_SIGNAL": "STOP"]) { p in
+                                     limit: 300, env: ["RKAN_CRASH_AFTER_STEPS": "4", "RKAN_CRASH_SIGNAL": "STOP", "RKAN_BLAS_CORE": "portable"]) { p in
                 let deadline = Date().addingTimeInterval(280)
                 while Date() < deadline {
                     if let s = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/stat", encoding: .utf8),
@@ -108,6 +108,7 @@ final class WritesAndMessagesTests: XCTestCase {
             XCTAssertFalse(r.timedOut)
             XCTAssertTrue(r.stderr.contains("interrupted by \(sig == SIGTERM ? "SIGTERM" : "SIGINT")"), r.stderr.suffix(600).description)
             XCTAssertTrue(r.stderr.contains("Resume with: rkan-repro run tiny --profile t"), r.stderr.suffix(600).description)
+            XCTAssertTrue(r.stderr.contains("--blas-core portable"), "the core the checkpoint needs: \(r.stderr.suffix(600))")
             XCTAssertEqual(try RunFile.readAttributes(file).status, .running, "the checkpoint is kept")
             XCTAssertFalse(FileManager.default.fileExists(atPath: file.path + ".lock"), "the lock is released")
         }

@@ -36,6 +36,8 @@ public enum SuiteRunner {
             if let only = r.only { resume += " --only \(only.joined(separator: ","))" }
             if let seeds = r.seeds { resume += " --seeds \(seeds.map(String.init).joined(separator: ","))" }
             if let data = r.dataFolder { resume += " --data \(RunFileAccess.shellQuoted(data.path))" }
+            // A checkpoint resumes only under the OpenBLAS core that wrote it.
+            if let core = BLASCoreStartup.requestedChoice { resume += " --blas-core \(RunFileAccess.shellQuoted(core))" }
             RunLock.announceInterruptions(resume: resume + (dp.ranks > 1 ? " (under the same launcher and rank count, or any valid one)" : ""))
         }
         try agree(dp, configs: configs, request: r, engine: engine)
