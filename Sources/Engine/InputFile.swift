@@ -73,7 +73,8 @@ public enum InputFile {
         if let limit, Int(st.st_size) > limit {
             throw Failure(path: path, reason: "it holds \(st.st_size) bytes, more than the \(limit) accepted")
         }
-        var data = Data(count: Int(st.st_size))
+        // One byte more than the size, so the read that sees the end needs no bigger buffer.
+        var data = Data(count: Int(st.st_size) + 1)
         var done = 0
         while true {
             if done == data.count { data.count += max(data.count, 1 << 16) }

@@ -38,7 +38,10 @@ public enum RunFileAccess {
         do { return try RunFile.readSummary(url, slot: slot) } catch let e as RunStoreError {
             // A file that cannot be read at all (permissions, a folder or FIFO in its place) is not
             // known to be damaged: retraining is not the fix.
-            if case let .notReadable(path, _) = e { throw HarnessError.io(path: path, detail: "\(e)".dropFirst(path.count + 2).description) }
+            if case let .notReadable(path, detail) = e {
+                throw HarnessError.io(path: path, detail: "cannot read it: \(detail). Fix the path or its permissions; nothing is known to be wrong "
+                    + "with the file's content, so do not retrain or delete it")
+            }
             throw HarnessError.badRunFile(detail: "\(e)", fix: restartCommand(slot, context))
         }
     }
