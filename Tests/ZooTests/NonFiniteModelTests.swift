@@ -10,7 +10,7 @@ final class NonFiniteModelTests: XCTestCase {
     static let specs = ["resnet18(stem=small,width=0.125)", "resnet18(stem=small,width=0.125)+rkan",
                         "resnet18(stem=small,width=0.125)+rkan(kan=rbf)", "resnet18(stem=small,width=0.125)+rkan(kan=b_spline)",
                         "resnet50(stem=small,width=0.0625)+rkan(mech=se)", "densenet121(stem=small,width=0.125)",
-                        "regnet_y_400mf(stem=small,width=0.25)"]
+                        "regnet_y_400mf(stem=small,width=0.25)", "ela_l_resnet50(stem=small,width=0.25)", "resnet50(stem=small,width=0.125)+rkan(inv=4)"]
 
     func testNaNInputReachesTheLogits() throws {
         for spec in Self.specs {
