@@ -47,15 +47,23 @@ static inline void rkan_jpeg_install(rkan_jpeg_error_mgr *err) {
     err->truncated = 0;
 }
 
+/* The most pixels one byte of a JPEG can describe, generously: a baseline scan spends at least 2
+ * bits per 8x8 block and component, and progressive end-of-band runs far less, but no real
+ * photograph comes near this ratio; beyond it (plus 1 Mpx for tiny files) the header lies. */
+#define RKAN_JPEG_MAX_PIXELS_PER_BYTE 4096ull
+
 /* Decodes a JPEG held in memory to 8-bit RGB, HWC.
  * min_width, min_height: if > 0, the largest DCT scaling 1/2, 1/4 or 1/8 is used that keeps the
  *   output at least this large (decoding a 500 px photo for a 64 px target reads 1/8 of it).
  * pixels: receives a malloc'ed (height, width, 3) buffer, to free() (NULL on failure).
  * width, height: output size. color_space: the file's J_COLOR_SPACE. warnings: libjpeg warnings.
  * message: receives libjpeg's error text (JMSG_LENGTH_MAX bytes).
+ * max_pixels: the most pixels accepted (width and height receive the header's size when refused).
  * Returns 0 on success, 1 on a libjpeg error, 2 when out of memory, 3 on an unsupported layout,
- * 4 when the data ends before the image does (pixels are then freed too). */
+ * 4 when the data ends before the image does (pixels are then freed too), 5 when the header's
+ * size exceeds max_pixels or what `size` bytes can hold. */
 static inline int rkan_jpeg_decode(const unsigned char *data, unsigned long size, int min_width, int min_height,
+                                   unsigned long long max_pixels,
                                    unsigned char **pixels, int *width, int *height, int *color_space,
                                    long *warnings, char *message) {
     struct jpeg_decompress_struct cinfo;
@@ -78,6 +86,15 @@ static inline int rkan_jpeg_decode(const unsigned char *data, unsigned long size
     jpeg_mem_src(&cinfo, data, size);
     jpeg_read_header(&cinfo, TRUE);
     *color_space = (int)cinfo.jpeg_color_space;
+    /* The header's size is believed only up to max_pixels and what the data can hold: a
+     * 65500x65500 header over a few bytes would otherwise be decoded to grey filler. */
+    *width = (int)cinfo.image_width;
+    *height = (int)cinfo.image_height;
+    if ((unsigned long long)cinfo.image_width * cinfo.image_height > max_pixels
+        || (unsigned long long)cinfo.image_width * cinfo.image_height > (unsigned long long)size * RKAN_JPEG_MAX_PIXELS_PER_BYTE + (1ull << 20)) {
+        jpeg_destroy_decompress(&cinfo);
+        return 5;
+    }
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
     cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     cinfo.scale_num = 1;

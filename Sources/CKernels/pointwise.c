@@ -13,8 +13,9 @@ typedef double v8d __attribute__((vector_size(64)));
 
 INLINE v8d ldd(const double *p) { v8d v; memcpy(&v, p, sizeof v); return v; }
 INLINE void std8(double *p, v8d v) { memcpy(p, &v, sizeof v); }
-INLINE float relu1(float v) { return v > 0 ? v : 0; }
-INLINE float pass1(float g, float m) { return m > 0 ? g : 0; }
+/* The scalar forms of relu8 and pass8 (vec8.h): NaN passes, -0 gives +0. */
+INLINE float relu1(float v) { return v > 0 || v != v ? v : 0; }
+INLINE float pass1(float g, float m) { return m > 0 || m != m ? g : 0; }
 
 INLINE void bn_apply_body(float *y, const float *x, long rows, long c, const float *m, const float *a,
                           const float *b, const float *res, int relu) {

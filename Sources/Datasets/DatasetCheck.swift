@@ -60,8 +60,22 @@ public enum DatasetCheck {
         for split in Split.allCases {
             do {
                 let ds = try DatasetCatalog.load(dataset, folder: folder, split: split)
-                var perClass = [Int](repeating: 0, count: ds.classes)
-                for i in 0..<ds.count { perClass[ds.label(at: i)] += 1 }
+                var perClass = [Int](repeating: 0, count: max(ds.classes, 0))
+                var outside = 0
+                for i in 0..<ds.count {
+                    let l = ds.label(at: i)
+                    if l >= 0 && l < perClass.count { perClass[l] += 1 } else {
+                        if outside == 0 { problems.append("\(split.rawValue): sample \(i) has label \(l), outside 0..<\(ds.classes): the label data is damaged") }
+                        outside += 1
+                    }
+                }
+                // Training refuses these (`TrainingData.check`): report them as problems, not warnings.
+                if ds.count == 0 { problems.append("\(split.rawValue) holds 0 images: a run would record a loss of 0 and a top-1 of 0 %") }
+                if ds.classes > official.classes {
+                    problems.append("\(split.rawValue) lists \(ds.classes) classes; \(dataset.rawValue) has \(official.classes), the model's outputs: restore the dataset's own class list")
+                } else if ds.classes != official.classes {
+                    warnings.append("\(split.rawValue) has \(ds.classes) classes; the official dataset has \(official.classes)")
+                }
                 var decoded = 0
                 if decode, !(ds is InMemoryDataset) {
                     let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: ds.imageBytes)
@@ -73,9 +87,6 @@ public enum DatasetCheck {
                 let expected = split == .train ? official.train : official.test
                 if ds.count != expected {
                     warnings.append("\(split.rawValue) has \(ds.count) images; the official split has \(expected)")
-                }
-                if ds.classes != official.classes {
-                    warnings.append("\(split.rawValue) has \(ds.classes) classes; the official dataset has \(official.classes)")
                 }
                 splits.append(.init(split: split, count: ds.count, classes: ds.classes, height: ds.height, width: ds.width,
                                     channels: ds.channels, perClassMin: perClass.min() ?? 0, perClassMax: perClass.max() ?? 0,

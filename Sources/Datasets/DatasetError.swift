@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Errors raised while finding, reading or checking a dataset.
@@ -93,8 +94,8 @@ public enum DataRoot {
 
     /// Reads a whole file, turning Foundation's error into a `DatasetError` naming the file.
     public static func read(_ url: URL) throws -> Data {
-        do { return try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw DatasetError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+        do { return try InputFile.read(url.path) } catch let failure as InputFile.Failure {
+            throw DatasetError.unreadable(file: url.path, reason: failure.reason)
         }
     }
 }

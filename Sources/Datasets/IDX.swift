@@ -36,7 +36,11 @@ public enum IDX {
             throw DatasetError.corrupt(file: name, problem: "IDX header truncated (\(bytes.count) bytes, \(offset) needed)")
         }
         let dims = (0..<ndims).map { Int(be32(4 + 4 * $0)) }
-        let expected = dims.reduce(1, *)
+        // The product of the dimensions is bounded by the bytes the file holds before it is
+        // formed, so a header of huge dimensions cannot overflow it.
+        guard let expected = boundedProduct(dims, limit: bytes.count) else {
+            throw DatasetError.corrupt(file: name, problem: "IDX dimensions \(dims) announce more bytes of data than the file's \(bytes.count - offset)")
+        }
         guard bytes.count - offset == expected else {
             throw DatasetError.corrupt(file: name, problem: "IDX dimensions \(dims) announce \(expected) bytes of data, the file holds \(bytes.count - offset)")
         }

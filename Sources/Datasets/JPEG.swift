@@ -9,6 +9,11 @@ import Foundation
 /// marker, damaged Huffman data, truncated) is a `DatasetError.corrupt` naming the file: the
 /// C helper in `CJPEG/rkan_jpeg.h` installs an `error_exit` that longjmps back instead of exiting.
 public enum JPEG {
+    /// The most pixels a JPEG may have: PIL's decompression-bomb limit (2 × `Image.MAX_IMAGE_PIXELS`,
+    /// where PIL raises `DecompressionBombError`), about 13,377 × 13,377. The reference's loader
+    /// refuses larger files; so does this one, before allocating anything.
+    public static let maxPixels = 178_956_970
+
     /// Decodes JPEG bytes and hands the RGB pixels to `body` (valid only during the call).
     /// - Parameters:
     ///   - bytes: the file contents.
@@ -27,7 +32,7 @@ public enum JPEG {
         var warnings = 0
         var message = [CChar](repeating: 0, count: Int(JMSG_LENGTH_MAX))
         let status = rkan_jpeg_decode(base.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
-                                      Int32(clamping: minWidth), Int32(clamping: minHeight),
+                                      Int32(clamping: minWidth), Int32(clamping: minHeight), UInt64(maxPixels),
                                       &pixels, &width, &height, &colorSpace, &warnings, &message)
         defer { free(pixels) }
         guard status == 0, let pixels else {
@@ -37,6 +42,13 @@ public enum JPEG {
             case 2: problem = "out of memory decoding it"
             case 3: problem = "unsupported JPEG layout: \(text)"
             case 4: problem = "broken JPEG: the file is truncated (\(text))"
+            case 5:
+                let px = Int(width) * Int(height)
+                problem = px > maxPixels
+                    ? "its header says \(width)×\(height) = \(px) pixels, more than the \(maxPixels) accepted (PIL's decompression-bomb limit): "
+                        + "a damaged or hostile file; replace it with the dataset's original"
+                    : "its header says \(width)×\(height) pixels, more than its \(bytes.count) bytes can hold: the header is damaged; "
+                        + "replace the file with the dataset's original"
             default: problem = "broken JPEG: \(text)"
             }
             throw DatasetError.corrupt(file: name, problem: problem)

@@ -140,8 +140,11 @@ public enum MATFile {
         guard dims.allSatisfy({ $0 >= 0 }) else { throw DatasetError.corrupt(file: file, problem: "array \(name): negative dimension in \(dims)") }
         let (rt, rn, rs, _) = try tag(body, at: nnext, file: file, what: "array \(name): values")
         guard let w = Variable.width(rt) else { throw DatasetError.corrupt(file: file, problem: "array \(name): values have unknown type \(rt)") }
-        let count = dims.reduce(1, *)
-        guard rn == count * w else {
+        guard let bytes = boundedProduct(dims + [w], limit: body.count) else {
+            throw DatasetError.corrupt(file: file, problem: "array \(name) \(dims): its dimensions announce more values than the \(rn) bytes the file holds for them")
+        }
+        let count = bytes / w
+        guard rn == bytes else {
             throw DatasetError.corrupt(file: file, problem: "array \(name) \(dims): \(rn) value bytes, expected \(count) × \(w) = \(count * w) (truncated?)")
         }
         return Variable(name: name, dims: dims, classID: classID, dataType: rt,

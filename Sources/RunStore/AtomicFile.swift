@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Writes HDF5 files so that a crash or a full disk at any moment leaves the previous version
@@ -24,6 +25,9 @@ enum AtomicFile {
     static func write(to url: URL, _ body: (HDF5File) throws -> Void) throws {
         let target = url.path
         let folder = url.deletingLastPathComponent().path
+        if let kind = InputFile.isNonFile(target) {
+            throw RunStoreError.cannotWrite(path: target, detail: "it is \(kind), which a file must not replace; pass a file path")
+        }
         try makeFolder(folder, for: target)
         // The whole write holds the HDF5 lock: two threads of this process then never share
         // the temporary name.

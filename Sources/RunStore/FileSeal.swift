@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// A checksum trailer after the HDF5 bytes of every file rkan-repro writes (run files, `init`
@@ -84,14 +85,36 @@ public enum FileSeal {
     /// - Returns: the part names, or nil when the file has no seal.
     /// - Throws: as `verify`.
     static func verifiedParts(path: String) throws -> [String]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw RunStoreError.unreadable(path: path, detail: "cannot open it for reading: \(String(cString: strerror(errno)))")
+        if let problem = InputFile.problem(path) { throw RunStoreError.notReadable(path: path, detail: problem) }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw RunStoreError.notReadable(path: path, detail: "cannot open it for reading: \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        let fileSize = Int(handle.seekToEndOfFile())
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            throw RunStoreError.notReadable(path: path, detail: "it is not a regular file")
+        }
+        let fileSize = Int(st.st_size)
+        var readError: String?
+        /// `count` bytes at `offset` (pread: no shared position, EINTR retried).
+        func bytes(at offset: Int, count: Int) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: count)
+            var done = 0
+            while done < count {
+                let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    readError = n < 0 ? "reading byte \(offset + done): \(String(cString: strerror(errno)))" : "short read at byte \(offset + done)"
+                    return Array(out[0..<done])
+                }
+                done += n
+            }
+            return out
+        }
         guard fileSize >= 16 else { return nil }
-        handle.seek(toFileOffset: UInt64(fileSize - 16))
-        let footer = [UInt8](handle.readData(ofLength: 16))
+        let footer = bytes(at: fileSize - 16, count: 16)
+        if let readError { throw RunStoreError.notReadable(path: path, detail: readError) }
         guard footer.count == 16, Array(footer[8...]) == magic else { return nil }
         let length = footer[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         func broken(_ detail: String) -> RunStoreError {
@@ -100,20 +123,22 @@ public enum FileSeal {
         guard length > 0, length <= maxTrailer, length <= fileSize - 16 else {
             throw broken("its length field says \(length) bytes in a file of \(fileSize)")
         }
-        handle.seek(toFileOffset: UInt64(fileSize - 16 - length))
-        let json = handle.readData(ofLength: length)
+        let json = Data(bytes(at: fileSize - 16 - length, count: length))
+        if let readError { throw RunStoreError.notReadable(path: path, detail: readError) }
         guard let t = try? JSONDecoder().decode(Trailer.self, from: json) else { throw broken("it is not the JSON this build writes") }
         guard t.version == 1, t.size == fileSize - 16 - length else {
             throw broken("it describes \(t.size) bytes of HDF5 data but the file holds \(fileSize - 16 - length)")
         }
         guard valid(t.regions, size: t.size) else { throw broken("its byte ranges overlap or lie outside the file") }
 
-        handle.seek(toFileOffset: 0)
-        var readError: String?
         let hashes = digests(regions: t.regions, size: t.size) { range, body in
-            // Ranges arrive in ascending, gap-free order: read each slice from the current position.
-            let data = handle.readData(ofLength: range.count)
-            if data.count != range.count { readError = "short read at byte \(range.lowerBound)" }
+            // Ranges arrive in ascending, gap-free order.
+            let data = readError == nil ? bytes(at: range.lowerBound, count: range.count) : [UInt8](repeating: 0, count: range.count)
+            if data.count != range.count {
+                if readError == nil { readError = "short read at byte \(range.lowerBound)" }
+                [UInt8](repeating: 0, count: range.count).withUnsafeBytes { body($0) }
+                return
+            }
             data.withUnsafeBytes { body($0) }
         }
         if let readError { throw RunStoreError.unreadable(path: path, detail: readError) }

@@ -1,4 +1,5 @@
 import CHDF5
+import Engine
 import Foundation
 
 /// One open HDF5 file: groups, datasets (`HDF5File+Datasets`) and attributes
@@ -105,7 +106,9 @@ public final class HDF5File {
     /// - Throws: `RunStoreError.missingFile`, `.corrupt` (a sealed file whose bytes changed) or
     ///   `.unreadable` (truncated, not HDF5).
     public static func openReadOnly(_ path: String) throws -> HDF5File {
-        guard FileManager.default.fileExists(atPath: path) else { throw RunStoreError.missingFile(path: path) }
+        guard InputFile.exists(path) else { throw RunStoreError.missingFile(path: path) }
+        // A folder traps in Foundation's file handle and a FIFO blocks its open: check the kind first.
+        if let problem = InputFile.problem(path) { throw RunStoreError.notReadable(path: path, detail: problem) }
         // Plain bytes first: a sealed file whose bytes changed never reaches HDF5's parser.
         let sealedParts = try FileSeal.verifiedParts(path: path)
         return try HDF5Library.locked {

@@ -5,6 +5,9 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String)
     /// The file exists but HDF5 cannot open it (cut short by a crash, or not HDF5 at all).
     case unreadable(path: String, detail: String)
+    /// The path cannot be read as a file at all (a folder, a FIFO, a device, no read
+    /// permission): nothing is known to be wrong with its content.
+    case notReadable(path: String, detail: String)
     /// The file or its folder cannot be created or replaced.
     case cannotWrite(path: String, detail: String)
     /// The file is HDF5 but was written with another `schema` version.
@@ -29,6 +32,9 @@ public enum RunStoreError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, detail):
             return "\(path): file is truncated or not an HDF5 file (\(detail)): "
                 + "move it aside and retrain the run"
+        case let .notReadable(path, detail):
+            return "\(path): cannot read it: \(detail). Fix the path or its permissions; nothing is known to be wrong with the "
+                + "file's content, so do not retrain or delete it"
         case let .cannotWrite(path, detail):
             return "\(path): cannot write (\(detail)): check free disk space and file-size limits (ulimit -f), and that the "
                 + "folder exists, is a folder and is writable, or pass another --out; the previous version of the file, if any, is intact"

@@ -66,7 +66,8 @@ public struct RunTree: Equatable, Sendable {
     }
 
     static let lockSuffix = ".lock"
-    static let slurmName = "slurm"
+    /// The folder of a Slurm plan under OUT/SUITE/PROFILE: no experiment may have this id.
+    public static let slurmName = "slurm"
 
     static func fileName(seed: Int) -> String { "seed-\(seed).h5" }
 

@@ -12,6 +12,8 @@ struct Check: ParsableCommand {
     @OptionGroup var runTree: RunsReadOption
     @Option(help: "JUnit XML output.") var junit: String?
     @Flag(help: "Record the current runs as the new baseline.") var updateBaseline = false
+    @Flag(help: "Pass rows whose weights could not be compared with the baseline's (another BLAS core, thread count or conv algorithm, or no seed in common), with a warning; without it they fail.")
+    var allowUncomparedWeights = false
 
     func validate() throws {
         try validateName(profile, "--profile")
@@ -23,7 +25,8 @@ struct Check: ParsableCommand {
             let r = try RegressionCheck.run(suite: suite.suite, profile: profile, baseline: URL(fileURLWithPath: baseline),
                                             runs: runTree.url,
                                             suitesFolder: try suite.folder,
-                                            junit: junit.map { URL(fileURLWithPath: $0) }, update: updateBaseline)
+                                            junit: junit.map { URL(fileURLWithPath: $0) }, update: updateBaseline,
+                                            allowUncompared: allowUncomparedWeights)
             print(r.summary)
             return r.passed ? 0 : 1
         }

@@ -36,6 +36,9 @@ func validateSeeds(_ seeds: String?) throws {
     guard let s = seeds else { return }
     guard let values = parseInts(s) else { throw ValidationError("--seeds must be comma-separated integers, got '\(s)'") }
     if let bad = values.first(where: { $0 < 0 }) { throw ValidationError("--seeds must be ≥ 0, got \(bad)") }
+    if let twice = values.first(where: { v in values.filter { $0 == v }.count > 1 }) {
+        throw ValidationError("--seeds lists seed \(twice) twice; list each seed once (a repeated seed would count one run twice)")
+    }
 }
 
 /// A suite or profile name given on the command line must be a valid folder name (`RunName`):

@@ -18,7 +18,12 @@ struct Status: ParsableCommand {
             let rows = RunStatusTable.rows(runs: runs, tree: tree.tree, suitesFolder: try suite.folder)
             print(RunStatusTable.render(suite: suite.suite, profile: plan.profile, rows: rows))
             // A run file that fails its checks is an error to act on, not a state to ignore.
-            return rows.contains { if case .unreadable = $0.state { return true }; return false } ? 1 : 0
+            return rows.contains {
+                switch $0.state {
+                case .unreadable, .stale: return true
+                default: return false
+                }
+            } ? 1 : 0
         }
     }
 }

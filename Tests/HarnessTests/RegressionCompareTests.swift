@@ -15,7 +15,10 @@ final class RegressionCompareTests: XCTestCase {
         let sameAlgo = RegressionCheck.compare(current: baseline(conv: "im2col", digest: "bbb"), baseline: old)
         XCTAssertFalse(sameAlgo.passed)
         XCTAssertTrue(sameAlgo.summary.contains("FAIL base digest"), sameAlgo.summary)
-        let otherAlgo = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "bbb"), baseline: old)
+        let refused = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "bbb"), baseline: old)
+        XCTAssertFalse(refused.passed, "weights that were not compared fail unless accepted explicitly: \(refused.summary)")
+        XCTAssertTrue(refused.summary.contains("--allow-uncompared-weights"), refused.summary)
+        let otherAlgo = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "bbb"), baseline: old, allowUncompared: true)
         XCTAssertTrue(otherAlgo.passed, otherAlgo.summary)
         XCTAssertFalse(otherAlgo.findings.contains { $0.check == "digest" && !$0.warning }, "no digest verdict across algorithms")
         XCTAssertTrue(otherAlgo.summary.contains("WARN base digest: weights not compared") && otherAlgo.summary.contains("conv algorithm im2col")
@@ -26,5 +29,32 @@ final class RegressionCompareTests: XCTestCase {
         let worse = RegressionCheck.compare(current: baseline(conv: "winograd-f4", digest: "aaa", top1: [60, 61, 62]),
                                             baseline: baseline(conv: "im2col", digest: "aaa"))
         XCTAssertFalse(worse.passed, "the accuracy band applies across algorithms")
+    }
+
+    func testACheckThatComparedNoDigestFails() {
+        var current = baseline(conv: "im2col", digest: "aaa")
+        current.rows["base"]!.digests = ["seed-7": "aaa"]
+        let r = RegressionCheck.compare(current: current, baseline: baseline(conv: "im2col", digest: "aaa"))
+        XCTAssertFalse(r.passed, r.summary)
+        XCTAssertTrue(r.summary.contains("no seed is in both"), r.summary)
+        var partial = baseline(conv: "im2col", digest: "aaa")
+        partial.rows["base"]!.digests["seed-1"] = "bbb"
+        let some = RegressionCheck.compare(current: baseline(conv: "im2col", digest: "aaa"), baseline: partial)
+        XCTAssertFalse(some.passed, "a baseline seed that was not run is not a passed comparison: \(some.summary)")
+        XCTAssertTrue(some.summary.contains("seed-1 were not run"), some.summary)
+        var empty = baseline(conv: "im2col", digest: "aaa")
+        empty.rows["base"]!.digests = [:]
+        XCTAssertFalse(RegressionCheck.compare(current: baseline(conv: "im2col", digest: "aaa"), baseline: empty).passed)
+    }
+
+    func testABandThatChecksNothingIsRefused() throws {
+        for (k, minStd, top1) in [(1e308, 0.5, [80.0]), (3, 1e9, [80.0]), (.nan, 0.5, [80.0]), (0, 0.5, [80.0]), (3, 0.5, [Double.nan]), (3, 0.5, [])] {
+            var b = baseline(conv: "im2col", digest: "aaa", top1: top1)
+            b.k = k; b.minStd = minStd
+            XCTAssertThrowsError(try RegressionCheck.validate(b, path: "b.json"), "k \(k) minStd \(minStd) top1 \(top1)") { e in
+                XCTAssertTrue("\(e)".contains("b.json"), "\(e)")
+            }
+        }
+        XCTAssertNoThrow(try RegressionCheck.validate(baseline(conv: "im2col", digest: "aaa"), path: "b.json"))
     }
 }

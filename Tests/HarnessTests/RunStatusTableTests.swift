@@ -5,9 +5,13 @@ import RunStore
 
 /// `RunStatusTable` over run files written with `RunFile` in every state, with and without locks.
 final class RunStatusTableTests: XCTestCase {
-    private func write(_ out: URL, _ id: String, seed: Int, status: RunStore.RunStatus, epoch: Int) throws {
-        let attrs = RunAttributes(suite: "demo", experiment: id, model: "resnet101", seed: seed, profile: "smoke", config: "{}",
-                                  gitCommit: "abc", blasCore: "Zen", threads: 1, host: "h", status: status)
+    /// The runs of the demo suite's smoke profile (their configuration is what the files record).
+    private let plan = try! Suite.decode(yaml: demoYAML, file: "Suites/demo.yaml").runs(profile: "smoke", seeds: [0, 1, 2, 7])
+
+    private func write(_ out: URL, _ id: String, seed: Int, status: RunStore.RunStatus, epoch: Int, config: String? = nil) throws {
+        let c = plan.first { $0.experiment == id && $0.seed == seed }!
+        let attrs = RunAttributes(suite: "demo", experiment: id, model: c.model.description, seed: seed, profile: "smoke",
+                                  config: config ?? c.canonicalJSON, gitCommit: "abc", blasCore: "Zen", threads: 1, host: "h", status: status)
         let rec = RunRecord(attributes: attrs, weights: [WeightEntry(key: "w", shape: [2], floats: [1, 2])],
                             state: RunState(epoch: epoch, step: epoch * 3))
         try RunFile.write(rec, to: RunTree(out: out).file(for: RunSlot(suite: "demo", profile: "smoke", experiment: id, seed: seed)))
@@ -54,5 +58,21 @@ final class RunStatusTableTests: XCTestCase {
         XCTAssertTrue(lines[6].contains("  missing  "), lines[6])
         XCTAssertTrue(text.contains("note: Runs that are running without a lock were interrupted"), text)
         XCTAssertTrue(text.contains("--break-locks"), text)
+    }
+
+    /// A file made with another configuration than the suite's now is `stale`, with the
+    /// differing setting and the command that retrains it.
+    func testAFileOfAnotherConfigurationIsStale() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("stale-\(getpid())-\(UUID().uuidString.prefix(6))")
+        let c = plan.first { $0.experiment == "resnet101" && $0.seed == 0 }!
+        var older = c
+        older.training.epochs += 4
+        try write(out, "resnet101", seed: 0, status: .finished, epoch: 1, config: older.canonicalJSON)
+        let rows = RunStatusTable.rows(runs: [c], tree: RunTree(out: out))
+        guard case let .stale(reason) = rows[0].state else { return XCTFail("\(rows[0].state)") }
+        XCTAssertTrue(reason.contains("training.epochs: \(c.training.epochs + 4) in the file, \(c.training.epochs) in the suite")
+                      && reason.contains("--restart resnet101:0"), reason)
+        let text = RunStatusTable.render(suite: "demo", profile: "smoke", rows: rows)
+        XCTAssertTrue(text.contains("1 stale") && text.contains("note: run file"), text)
     }
 }

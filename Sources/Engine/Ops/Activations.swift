@@ -11,7 +11,7 @@ import Foundation
 /// - Parameters:
 ///   - out: (count) output.
 ///   - inp: (count) input.
-/// `rkan_relu` (CKernels, AVX2 where the CPU has it; NaN and −0 give +0).
+/// `rkan_relu` (CKernels, AVX2 where the CPU has it; NaN stays NaN as in PyTorch, −0 gives +0).
 public func reluForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>, _ count: Int) {
     Parallel.forEachChunk(count: count, chunk: Parallel.elementChunk(count)) { r in
         rkan_relu(out + r.lowerBound, inp + r.lowerBound, r.count)

@@ -45,7 +45,8 @@ func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
 }
 
 /// tanh(x), max relative error ≈ 3 ulp. |x| < 0.625: odd polynomial (Cephes tanhf);
-/// otherwise sign(x)·(1 − 2/(e^{2|x|} + 1)), with |x| clamped to 9 where tanh rounds to ±1.
+/// otherwise sign(x)·(1 − 2/(e^{2|x|} + 1)), with |x| clamped to 9 where tanh rounds to ±1;
+/// tanh(NaN) is NaN.
 @inline(__always)
 func vectorTanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
@@ -61,5 +62,6 @@ func vectorTanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
     p = p * z + 1.333_144_220_36e-1
     p = p * z - 3.333_328_194_22e-1
     let small = p * z * x + x
-    return signedLarge.replacing(with: small, where: a .< 0.625)
+    // NaN takes the polynomial branch, which propagates it (the clamp above would turn it into ±1).
+    return signedLarge.replacing(with: small, where: (a .< 0.625) .| (x .!= x))
 }

@@ -106,6 +106,39 @@ public struct SlurmPlan: Equatable, Sendable {
         self.resources = resources
     }
 
+    /// Checks every path the texts embed. The script quotes each value where it is a shell word
+    /// (`quote`) and in `#SBATCH` lines (`directiveValue`), but a line break ends a comment or a
+    /// directive and starts a command the job runs, sbatch's own quoting has no escape for `"`
+    /// or `\`, `%` is a Slurm file-name pattern in `--output`, and `plan.tsv` is split at tabs.
+    /// - Throws: `HarnessError.badConfig` naming the option whose path holds such a character,
+    ///   and the fix.
+    public func validate() throws {
+        func isControl(_ c: Character) -> Bool { c.unicodeScalars.contains { $0.properties.generalCategory == .control } }
+        func show(_ c: Character) -> String {
+            c.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? String(format: "\\x%02X", $0.value) : String($0) }.joined()
+        }
+        var checks: [(value: String, option: String, refused: (Character) -> Bool)] = [
+            (outFolder, "--out", { isControl($0) || "\"\\%".contains($0) }),
+            (workingDirectory, "the working directory (the tasks' --chdir, where plan runs)", { isControl($0) || "\"\\%".contains($0) }),
+            (binary, "the rkan-repro binary's path", isControl), (suitesFolder, "--suites", isControl),
+        ]
+        if let d = dataFolder { checks.append((d, "--data", isControl)) }
+        if let core = resources.blasCore { checks.append((core, "--blas-core", isControl)) }
+        for (value, option, refused) in checks {
+            guard let c = value.first(where: refused) else { continue }
+            throw HarnessError.badConfig(what: "\(option) \(RunFileAccess.shellQuoted(value))", detail:
+                "it holds the character '\(show(c))', which job.sbatch cannot carry safely (a line break would end a comment or an #SBATCH line "
+                + "and start a command; sbatch cannot escape \" or \\ in a directive; % is a Slurm file-name pattern); use a path without it, "
+                + "e.g. a symbolic link to the folder")
+        }
+    }
+
+    /// A value for an `#SBATCH` line: as is when plain, else in double quotes (sbatch strips
+    /// them; `validate` refuses `"`, `\` and line breaks, which no quoting carries).
+    static func directiveValue(_ s: String) -> String {
+        s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+=:,@%".contains($0) }) ? s : "\"" + s + "\""
+    }
+
     /// `OUT/SUITE/PROFILE/slurm`: holds `plan.tsv`, `job.sbatch` and `logs/`.
     public var folder: String {
         RunTree(out: URL(fileURLWithPath: outFolder, isDirectory: true)).slurmFolder(suite: suite, profile: profile).path
@@ -145,18 +178,18 @@ public struct SlurmPlan: Equatable, Sendable {
     /// `plan.tsv` and an `exec` of `rkan-repro run` for that one run.
     public func script() -> String {
         var sbatch = ["--job-name=rkan-\(suite)-\(profile)", "--array=0-\(tasks.count - 1)",
-                      "--cpus-per-task=\(resources.cpusPerTask)", "--output=\(logsFolder)/task-%a.log",
-                      "--open-mode=append", "--requeue", "--chdir=\(workingDirectory)"]
+                      "--cpus-per-task=\(resources.cpusPerTask)", "--output=\(Self.directiveValue("\(logsFolder)/task-%a.log"))",
+                      "--open-mode=append", "--requeue", "--chdir=\(Self.directiveValue(workingDirectory))"]
         if resources.ranksPerRun > 1 { sbatch.append("--ntasks=\(resources.ranksPerRun)") }
         if let p = resources.partition { sbatch.append("--partition=\(p)") }
         if let t = resources.time { sbatch.append("--time=\(t)") }
         if let m = resources.memory { sbatch.append("--mem=\(m)") }
-        let status = "rkan-repro status \(suite) --profile \(profile) --out \(outFolder)"
+        let status = "rkan-repro status \(suite) --profile \(profile) --out \(Self.quote(outFolder))"
         return """
         #!/bin/bash
         # rkan-repro: suite \(suite), profile \(profile), \(tasks.count) runs, one per array task.
-        # Written by `rkan-repro plan --slurm`; task i runs line i of \(planPath).
-        # Submit, or resubmit after a failure, with: sbatch \(scriptPath)
+        # Written by `rkan-repro plan --slurm`; task i runs line i of \(Self.quote(planPath)).
+        # Submit, or resubmit after a failure, with: sbatch \(Self.quote(scriptPath))
         # Finished runs are skipped and interrupted ones resume from their last checkpoint.
         # Progress: \(status)
         \(sbatch.map { "#SBATCH \($0)" }.joined(separator: "\n"))

@@ -12,6 +12,7 @@ public enum SlurmSubmission {
         guard !plan.tasks.isEmpty else {
             throw HarnessError.badConfig(what: "plan \(plan.suite) --profile \(plan.profile)", detail: "no runs to submit")
         }
+        try plan.validate()
         let files = [(plan.planPath, plan.planTSV()), (plan.scriptPath, plan.script())]
         do {
             try FileManager.default.createDirectory(atPath: plan.logsFolder, withIntermediateDirectories: true)

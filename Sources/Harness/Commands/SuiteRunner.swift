@@ -26,6 +26,16 @@ public enum SuiteRunner {
         let engine = try EngineContext.fromEnvironment(threads: r.threads, sharding: BatchSharding(communicator: comm))
         let dp = DataParallel(sharding: engine.sharding)
         let log: (String) -> Void = dp.isWriter ? log : { _ in }
+        if dp.isWriter {
+            var resume = RunFileAccess.runCommand(suite: r.suite, profile: r.profile, RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder))
+            if let only = r.only { resume += " --only \(only.joined(separator: ","))" }
+            if let seeds = r.seeds { resume += " --seeds \(seeds.map(String.init).joined(separator: ","))" }
+            if let data = r.dataFolder { resume += " --data \(RunFileAccess.shellQuoted(data.path))" }
+            // A checkpoint resumes only under the OpenBLAS core that wrote it.
+            if let core = BLASCoreStartup.requestedChoice { resume += " --blas-core \(RunFileAccess.shellQuoted(core))" }
+            RunLock.announceInterruptions(resume: resume + (dp.ranks > 1 ? " (under the same launcher and rank count, or any valid one)" : ""))
+        }
+        try agree(dp, configs: configs, request: r, engine: engine)
         try DataParallel.check(ranks: dp.ranks, for: configs)   // every run's batch size must allow it
         let first = configs[0]
         if dp.ranks > 1 {
@@ -57,6 +67,30 @@ public enum SuiteRunner {
         dp.barrier()
         (comm as? MPICommunicator)?.finalize()
         return diverged > 0 ? 1 : 0
+    }
+
+    /// Checks that every rank of a data-parallel run was started with the same request: the
+    /// resolved runs (seeds, rows, profile, suite content), the output and data folders, the
+    /// restarts, the conv algorithm and the OpenBLAS core. Ranks that disagree would train
+    /// different runs into one file. One process: nothing to check.
+    /// - Throws: `HarnessError.badConfig` on every rank when any rank's request differs from rank 0's.
+    static func agree(_ dp: DataParallel, configs: [RunConfig], request r: RunRequest, engine: EngineContext) throws {
+        guard dp.ranks > 1 else { return }
+        var text = configs.map(\.canonicalJSON).joined(separator: "\n")
+        text += "\nout=\(r.outFolder.standardizedFileURL.path)\ndata=\(r.dataFolder?.standardizedFileURL.path ?? "-")"
+        text += "\nrestart=\(r.restart.map { "\($0.experiment):\($0.seed)" }.sorted())\nconv=\(engine.conv.algorithm.rawValue)\nblas=\(BLAS.coreName)"
+        var h = SHA256()
+        h.update(Array(text.utf8))
+        let digest = h.finalize()
+        // 8 words of 32 bits: exact as Doubles.
+        let words = (0..<8).map { i in Double((0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(digest[4 * i + $1]) }) }
+        let writer = dp.fromWriter(words, count: 8)
+        guard dp.all(writer == words) else {
+            throw HarnessError.badConfig(what: "rank \(dp.rank) of \(dp.ranks)", detail:
+                "the ranks of this data-parallel run were not started with the same request (seeds, --only, profile, suite file, "
+                + "--out, --data, --restart, RKAN_CONV_ALGO or the OpenBLAS core differ between them), so they would train different runs "
+                + "into one file; start every rank with the same command line and environment (one mpirun … rkan-repro run …)")
+        }
     }
 
     /// How one run of `run` ended, as far as the exit code cares.
@@ -92,7 +126,7 @@ public enum SuiteRunner {
         let outcome: TrainOutcome
         do { outcome = try trainer.run() } catch let e as RunStoreError {
             switch e {
-            case .cannotWrite, .hdf5: throw e
+            case .cannotWrite, .hdf5, .notReadable: throw e
             default: throw HarnessError.badRunFile(detail: "\(e)", fix: RunFileAccess.restartCommand(c.slot, access))
             }
         } catch HarnessError.incompatibleRunFile(let path, let detail) {

@@ -66,7 +66,7 @@ public enum ModelsTable {
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
-            return (rows.map { String(decoding: try! e.encode($0), as: UTF8.self) }.joined(separator: "\n"), allMatch)
+            return (try rows.map { String(decoding: try e.encode($0), as: UTF8.self) }.joined(separator: "\n"), allMatch)
         }
         return (markdown(rows), allMatch)
     }

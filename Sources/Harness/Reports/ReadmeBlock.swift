@@ -22,8 +22,17 @@ public enum ReadmeBlock {
         let (start, end) = markers(suite: suite)
         let starts = ranges(of: start, in: text), ends = ranges(of: end, in: text)
         guard starts.count == 1, ends.count == 1 else {
-            throw ReadmeBlockError(suite: suite, problem: starts.count > 1 || ends.count > 1
-                ? "a marker appears more than once" : "the markers are missing")
+            let problem: String
+            if starts.count > 1 || ends.count > 1 {
+                problem = "a marker appears more than once (\(starts.count) start, \(ends.count) end markers)"
+            } else if starts.count == 1 {
+                problem = "the start marker is there but the end marker '\(end)' is missing"
+            } else if ends.count == 1 {
+                problem = "the end marker is there but the start marker '\(start)' is missing"
+            } else {
+                problem = "the markers are missing"
+            }
+            throw ReadmeBlockError(suite: suite, problem: problem)
         }
         guard starts[0].upperBound <= ends[0].lowerBound else {
             throw ReadmeBlockError(suite: suite, problem: "the end marker comes before the start marker")
@@ -64,10 +73,16 @@ public struct ReadmeBlockError: Error, CustomStringConvertible, Equatable {
     public var suite: String
     /// What is wrong with the markers.
     public var problem: String
+    /// The README the block was to be written into, when known.
+    public var file: String?
+
+    public init(suite: String, problem: String, file: String? = nil) {
+        self.suite = suite; self.problem = problem; self.file = file
+    }
 
     public var description: String {
         let (start, end) = ReadmeBlock.markers(suite: suite)
-        return "README block for suite '\(suite)': \(problem). Add exactly one '\(start)' line and one '\(end)' line "
+        return "\(file.map { "\($0): " } ?? "")README block for suite '\(suite)': \(problem). Add exactly one '\(start)' line and one '\(end)' line "
             + "(in that order) where the generated table should go; everything between them is replaced."
     }
 }

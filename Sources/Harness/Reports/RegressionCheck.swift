@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import RunStore
 
 /// The nightly regression verdict: compares a profile's finished runs with a stored baseline.
@@ -75,12 +76,40 @@ public enum RegressionCheck {
 
     /// The profile a baseline file was recorded with; nil when the file is missing or not a baseline.
     public static func recordedProfile(of url: URL) -> String? {
-        guard let data = try? Data(contentsOf: url) else { return nil }
+        guard InputFile.exists(url.path), let data = try? InputFile.read(url.path, limit: 64 << 20) else { return nil }
         return (try? JSONDecoder().decode(Baseline.self, from: data))?.profile
     }
 
+    /// Checks a decoded baseline's numbers: a band factor or floor outside a sane range would
+    /// let any run pass (`k: 1e308`) or none.
+    /// - Throws: `HarnessError.io` naming the file, the key and the allowed range.
+    static func validate(_ b: Baseline, path: String) throws {
+        func bad(_ key: String, _ value: String, _ range: String) -> HarnessError {
+            .io(path: path, detail: "'\(key)' is \(value), outside \(range): a band that wide (or narrow) checks nothing; "
+                + "fix the value or record the baseline again with --update-baseline")
+        }
+        guard b.k.isFinite && b.k > 0 && b.k <= maxK else { throw bad("k", "\(b.k)", "(0, \(maxK)]") }
+        guard b.minStd.isFinite && b.minStd >= 0 && b.minStd <= 10 else { throw bad("min_std", "\(b.minStd)", "[0, 10]") }
+        guard b.speedTolerance.isFinite && b.speedTolerance >= 0 && b.speedTolerance <= 1 else {
+            throw bad("speed_tolerance", "\(b.speedTolerance)", "[0, 1]")
+        }
+        for (id, row) in b.rows {
+            guard !row.top1.isEmpty, row.top1.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 100 }) else {
+                throw bad("rows.\(id).top1", "\(row.top1)", "a non-empty list of percentages in [0, 100]")
+            }
+            guard row.params > 0 else { throw bad("rows.\(id).params", "\(row.params)", "[1, ∞)") }
+        }
+    }
+
+    /// The largest band factor a baseline may use: mean − 6·std is already far outside any seed spread.
+    static let maxK = 6.0
+
+    /// - Parameter allowUncompared: accept runs whose weights could not be compared with the
+    ///   baseline's (another BLAS core, thread count or conv algorithm than the baseline's, or no
+    ///   seed in common) with a warning; without it such a row fails, since only the accuracy
+    ///   band would have guarded it.
     public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
-                           junit: URL?, update: Bool) throws -> Result {
+                           junit: URL?, update: Bool, allowUncompared: Bool = false) throws -> Result {
         let suite = try SuiteLibrary.find(name, in: suitesFolder)
         let tree = RunTree(out: runs)
         let runFiles = try suite.runs(profile: profile).map { (tree.file(for: $0.slot), "run file") }
@@ -95,13 +124,18 @@ public enum RegressionCheck {
             try enc.encode(now).write(to: url, options: .atomic)
             return Result(findings: [Finding(row: "*", check: "update-baseline", passed: true, warning: false, message: "wrote \(url.path)")])
         }
-        guard let data = try? Data(contentsOf: url) else {
+        guard InputFile.exists(url.path) else {
             throw HarnessError.io(path: url.path, detail: "no baseline file; record one with `rkan-repro check \(name) --profile \(profile) --baseline \(url.path) --update-baseline`")
+        }
+        let data: Data
+        do { data = try InputFile.read(url.path, limit: 64 << 20) } catch let f as InputFile.Failure {
+            throw HarnessError.io(path: url.path, detail: "cannot read the baseline: \(f.reason)")
         }
         let base: Baseline
         do { base = try JSONDecoder().decode(Baseline.self, from: data) } catch {
             throw HarnessError.io(path: url.path, detail: "not a baseline file (\(error)); record a new one with --update-baseline")
         }
+        try validate(base, path: url.path)
         guard !base.rows.isEmpty else {
             throw HarnessError.io(path: url.path, detail: "the baseline has no rows, so there is nothing to check against; "
                 + "record one with `rkan-repro check \(name) --profile \(profile) --baseline \(url.path) --update-baseline`")
@@ -110,7 +144,7 @@ public enum RegressionCheck {
             throw HarnessError.io(path: url.path, detail: "the baseline is of suite \(base.suite) profile \(base.profile), not \(suite.suite) profile \(profile); "
                 + "pass the baseline of this suite and profile, or record one with --update-baseline")
         }
-        let result = compare(current: now, baseline: base)
+        let result = compare(current: now, baseline: base, allowUncompared: allowUncompared)
         guard !result.findings.isEmpty else {
             throw HarnessError.io(path: url.path, detail: "no check was made (no row of the baseline is in the current runs); nothing was verified")
         }
@@ -118,7 +152,7 @@ public enum RegressionCheck {
         return result
     }
 
-    public static func compare(current: Baseline, baseline b: Baseline) -> Result {
+    public static func compare(current: Baseline, baseline b: Baseline, allowUncompared: Bool = false) -> Result {
         var f: [Finding] = []
         let sameMachine = current.blasCore == b.blasCore && current.threads == b.threads
             && (current.convAlgorithm ?? "im2col") == (b.convAlgorithm ?? "im2col")
@@ -129,16 +163,27 @@ public enum RegressionCheck {
             }
             f.append(Finding(row: id, check: "params", passed: cr.params == br.params, warning: false,
                              message: "\(cr.params) vs baseline \(br.params)"))
-            if sameMachine {
-                let differing = br.digests.filter { cr.digests[$0.key] != nil && cr.digests[$0.key] != $0.value }.keys.sorted()
-                f.append(Finding(row: id, check: "digest", passed: differing.isEmpty, warning: false,
-                                 message: differing.isEmpty ? "weights identical to the baseline" : "weights differ for \(differing.joined(separator: ", ")) on the same machine class"))
+            let common = br.digests.keys.filter { cr.digests[$0] != nil }.sorted()
+            let notRun = br.digests.keys.filter { cr.digests[$0] == nil }.sorted()
+            if sameMachine && !common.isEmpty {
+                let differing = common.filter { cr.digests[$0] != br.digests[$0] }
+                // Seeds of the baseline that were not run are seeds whose weights nobody compared.
+                let message = !differing.isEmpty ? "weights differ for \(differing.joined(separator: ", ")) on the same machine class"
+                    : notRun.isEmpty ? "weights identical to the baseline for \(common.joined(separator: ", "))"
+                    : "weights identical for \(common.joined(separator: ", ")), but the baseline's \(notRun.joined(separator: ", ")) were not run: "
+                        + "run the baseline's seeds, or record the baseline again with --update-baseline"
+                f.append(Finding(row: id, check: "digest", passed: differing.isEmpty && notRun.isEmpty, warning: false, message: message))
             } else {
-                // Not a failure (other machine classes round differently), but never silent: a check
-                // that compared no weights must say so.
-                f.append(Finding(row: id, check: "digest", passed: true, warning: true, message:
-                    "weights not compared: the baseline was recorded with BLAS core \(b.blasCore), \(b.threads) threads, conv algorithm \(b.convAlgorithm ?? "im2col"); "
-                    + "these runs used \(current.blasCore), \(current.threads) threads, \(current.convAlgorithm ?? "im2col") (re-record the baseline on this machine class to compare them: Reports/baselines/README.md)"))
+                // A check that compared no weights did not check them: a failure unless the caller
+                // accepted that explicitly, and never silent.
+                let why = !sameMachine
+                    ? "the baseline was recorded with BLAS core \(b.blasCore), \(b.threads) threads, conv algorithm \(b.convAlgorithm ?? "im2col"); "
+                        + "these runs used \(current.blasCore), \(current.threads) threads, \(current.convAlgorithm ?? "im2col")"
+                    : "no seed is in both (baseline \(br.digests.keys.sorted().joined(separator: ", ")), runs \(cr.digests.keys.sorted().joined(separator: ", ")))"
+                let fix = allowUncompared ? "" : ". Run with the baseline's settings (e.g. --blas-core portable with a portable-core baseline), "
+                    + "re-record the baseline on this machine class (Reports/baselines/README.md), or pass --allow-uncompared-weights to accept a check of the accuracy band only"
+                f.append(Finding(row: id, check: "digest", passed: allowUncompared, warning: allowUncompared,
+                                 message: "weights not compared: " + why + fix))
             }
             let mean = Statistics.mean(br.top1) ?? .nan
             let sd = max(Statistics.sampleStandardDeviation(br.top1) ?? 0, b.minStd)

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Zoo
 import RunStore
 
@@ -111,7 +112,9 @@ public enum ReportGenerator {
         let dataset = suite.dataset.name
         var counts: [ModelSpec: (Int, Int)] = [:]
         return try configs.map { c in
-            guard let e = suite.experiment(c.experiment) else { preconditionFailure("run \(c.experiment) of no row of \(suite.suite)") }
+            guard let e = suite.experiment(c.experiment) else {
+                throw HarnessError.badConfig(what: "run \(c.experiment)", detail: "no row of suite \(suite.suite) has this id")
+            }
             if counts[e.model] == nil {
                 let model = try Model(spec: e.model, classes: dataset.classes, inChannels: dataset.channels)
                 counts[e.model] = (model.parameterCount, model.thopParameterCount)
@@ -120,8 +123,8 @@ public enum ReportGenerator {
             var s = RunSummary(suite: c.suite, experiment: e.id, model: c.model, role: e.role, baseline: e.baseline,
                                seed: c.seed, profile: c.profile, status: nil, params: params, paramsThop: thop, macs: nil)
             let url = tree.file(for: c.slot)
-            guard FileManager.default.fileExists(atPath: url.path) else { return (nil, s) }
-            let file = try RunFileAccess.readSummary(url, slot: c.slot, context)
+            guard InputFile.exists(url.path) else { return (nil, s) }
+            let file = try RunFileAccess.readSummary(url, config: c, context)
             s.status = file.attributes.status
             s.metrics = file.metrics
             s.trainImgPerSec = file.bench.first { $0.name == "train_img_s" }.map { median($0.values) }
@@ -150,11 +153,42 @@ public enum ReportGenerator {
 
 /// Rewrites a README's generated block in place.
 public enum ReadmeUpdater {
+    /// Replaces the block of `suite` in the README. A symbolic link is followed: its target is
+    /// rewritten (the link stays a link) with the target's permission bits, through a temporary
+    /// file in the target's folder that is renamed over it.
+    /// - Throws: `HarnessError.io` naming the README for a file that cannot be read or written,
+    ///   `ReadmeBlockError` (naming it) for missing or misplaced markers.
     public static func update(readme: URL, suite: String, block: String) throws {
-        guard let text = try? String(contentsOf: readme, encoding: .utf8) else {
-            throw HarnessError.io(path: readme.path, detail: "cannot read the README to update; check the path given to --readme")
+        let path = readme.path
+        if let problem = InputFile.problem(path) {
+            throw HarnessError.io(path: path, detail: "cannot read the README to update: \(problem); check the path given to --readme")
         }
-        let updated = try ReadmeBlock.replace(in: text, suite: suite, with: block)
-        if updated != text { try Data(updated.utf8).write(to: readme, options: .atomic) }
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let data: Data
+        do { data = try InputFile.read(target.path, limit: 64 << 20) } catch let f as InputFile.Failure {
+            throw HarnessError.io(path: path, detail: "cannot read the README to update: \(f.reason)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw HarnessError.io(path: path, detail: "the README is not UTF-8 text; save it as UTF-8 or pass another --readme")
+        }
+        let updated: String
+        do { updated = try ReadmeBlock.replace(in: text, suite: suite, with: block) } catch var e as ReadmeBlockError {
+            e.file = path
+            throw e
+        }
+        guard updated != text else { return }
+        var st = stat()
+        let mode = stat(target.path, &st) == 0 ? st.st_mode & 0o7777 : 0o644
+        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())")
+        do {
+            try Data(updated.utf8).write(to: temporary)
+            guard chmod(temporary.path, mode) == 0, rename(temporary.path, target.path) == 0 else {
+                throw HarnessError.io(path: path, detail: "cannot replace \(target.path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(temporary.path)
+            if let e = error as? HarnessError { throw e }
+            throw HarnessError.io(path: path, detail: "cannot write the README (\(error.localizedDescription)); check that its folder is writable")
+        }
     }
 }

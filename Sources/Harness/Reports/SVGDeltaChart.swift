@@ -20,7 +20,7 @@ public enum SVGDeltaChart {
         var values = [0.0]
         for pair in analysis.pairs {
             let summary = pair.bestDelta
-            values += [summary.mean, summary.interval?.lower, summary.interval?.upper, pair.publishedDelta].compactMap { $0 }
+            values += [summary.mean, summary.interval?.lower, summary.interval?.upper, pair.publishedDelta].compactMap { $0 }.filter(\.isFinite)
         }
         guard !analysis.pairs.isEmpty else {
             canvas.text("no RKAN/baseline pairs in this suite", x: plot.left, y: (plot.top + plot.bottom) / 2)

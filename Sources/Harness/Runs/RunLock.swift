@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import RunStore
 
 /// Who holds a run's lock: the JSON content of `<run file>.lock`.
@@ -89,6 +90,11 @@ public final class RunLock {
             throw HarnessError.io(path: folder, detail: "cannot create the run's folder: \(error.localizedDescription)")
         }
         for _ in 0..<3 {
+            // A folder, FIFO or device in the lock's place is never released by anyone: name it.
+            if let kind = InputFile.isNonFile(path) {
+                throw HarnessError.io(path: path, detail: "the run's lock is \(kind), not a lock file, so no process can take or release it; "
+                    + "remove it (rm -r \(RunFileAccess.shellQuoted(path))) once no rkan-repro process trains this run, then rerun")
+            }
             if let lock = try create(path) { return .acquired(lock) }
             guard let holder = readOwner(path) else {
                 if FileManager.default.fileExists(atPath: path) { return .busy(nil) }
@@ -112,7 +118,8 @@ public final class RunLock {
 
     /// The owner recorded in a lock file; nil when it is missing or not (yet) complete JSON.
     public static func readOwner(_ path: String) -> RunLockOwner? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        // Read without blocking (a FIFO in the lock's place must not hang `status` or `run`).
+        guard let data = try? InputFile.read(path, limit: 1 << 16) else { return nil }
         return try? JSONDecoder().decode(RunLockOwner.self, from: data)
     }
 
@@ -132,6 +139,9 @@ public final class RunLock {
             return .unknown
         }
         if let boot = owner.bootID, let now = ProcessIdentity.bootID(), boot != now { return .dead }
+        // No process has pid ≤ 0 (kill(0, 0) and kill(-1, 0) would ask about process groups and
+        // always succeed): such a lock was not written by a live owner.
+        if owner.pid <= 0 { return .dead }
         if kill(owner.pid, 0) != 0 && errno == ESRCH { return .dead }  // EPERM: it exists, run by another user
         // The pid runs; it is the owner only if it started when the owner did (pids are reused).
         if let ticks = owner.startTicks, let current = ProcessIdentity.startTicks(of: owner.pid), current != ticks { return .dead }
@@ -227,16 +237,40 @@ public final class RunLock {
     nonisolated(unsafe) static var heldPath: UnsafeMutablePointer<CChar>?
     nonisolated(unsafe) private static var handlersInstalled = false
 
+    /// What a signal prints before the process dies of it, per signal (C strings, never freed).
+    nonisolated(unsafe) static var interruptINT: UnsafeMutablePointer<CChar>?
+    nonisolated(unsafe) static var interruptTERM: UnsafeMutablePointer<CChar>?
+    nonisolated(unsafe) static var interruptHUP: UnsafeMutablePointer<CChar>?
+
     /// SIGTERM, SIGINT, SIGHUP: remove the held lock, then die of the signal as before.
     private static func installSignalHandlers() {
         if handlersInstalled { return }
         handlersInstalled = true
         for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig, runLockSignalHandler) }
     }
+
+    /// From now on, SIGINT, SIGTERM and SIGHUP print one line saying that the run was
+    /// interrupted, that its last checkpoint is kept and how to resume (`resume`, a command),
+    /// before the process dies of the signal (releasing a held lock as before).
+    public static func announceInterruptions(resume: String) {
+        for (sig, name) in [(SIGINT, "SIGINT (Ctrl-C)"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
+            let text = "\nrkan-repro run: interrupted by \(name); the last checkpoint of the run in progress is kept. Resume with: \(resume)\n"
+            switch sig {
+            case SIGINT: interruptINT = strdup(text)
+            case SIGTERM: interruptTERM = strdup(text)
+            default: interruptHUP = strdup(text)
+            }
+        }
+        handlersInstalled = false
+        installSignalHandlers()
+    }
 }
 
-/// Async-signal-safe: unlink(2), signal(2) and raise(3) only.
+/// Async-signal-safe: write(2), unlink(2), signal(2) and raise(3) only (the message table is
+/// filled before the handler is installed and never changed after).
 private func runLockSignalHandler(_ sig: Int32) {
+    let m = sig == SIGINT ? RunLock.interruptINT : sig == SIGTERM ? RunLock.interruptTERM : RunLock.interruptHUP
+    if let m { _ = write(2, m, strlen(m)) }
     if let p = RunLock.heldPath { unlink(p) }
     signal(sig, SIG_DFL)
     raise(sig)

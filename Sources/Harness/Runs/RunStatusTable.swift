@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import RunStore
 
 /// Where one run of a plan stands, read from its run file and its lock.
@@ -11,6 +12,9 @@ public struct RunStatusRow: Equatable, Sendable {
         case missing
         /// The file exists but cannot be read (the reason).
         case unreadable(String)
+        /// The file was made with another configuration than the suite asks for now (the
+        /// differences and the fix).
+        case stale(String)
     }
 
     public enum Lock: Equatable, Sendable {
@@ -18,6 +22,8 @@ public struct RunStatusRow: Equatable, Sendable {
         case held(RunLockOwner, RunLockLiveness)
         /// A lock file that is not complete JSON (being written, or cut short by a crash).
         case unreadable
+        /// A folder, FIFO or device where the lock file belongs (its kind).
+        case notAFile(String)
     }
 
     public var experiment: String
@@ -47,18 +53,28 @@ public enum RunStatusTable {
         }
         return slots.map { slot in
             let url = tree.file(for: slot)
+            // Seeds found on disk but not asked for are checked against their row's configuration at that seed.
+            var config = runs.first { $0.slot == slot } ?? runs.first { $0.experiment == slot.experiment }!
+            config.seed = slot.seed
             return RunStatusRow(experiment: slot.experiment, seed: slot.seed, runFile: url.path,
-                                state: state(url, slot: slot, epochs: first.training.epochs, context: context),
+                                state: state(url, config: config, context: context),
                                 lock: lock(tree.lock(for: slot)))
         }
     }
 
     /// The state recorded in a run file, read without its weights and verified (digests and
     /// slot); a file that fails is `unreadable` with the reason and the command that retrains it.
-    static func state(_ url: URL, slot: RunSlot, epochs: Int, context: RunFileAccess.Context) -> RunStatusRow.State {
-        guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
+    static func state(_ url: URL, config: RunConfig, context: RunFileAccess.Context) -> RunStatusRow.State {
+        guard InputFile.exists(url.path) else { return .missing }
+        let epochs = config.training.epochs
         do {
-            let summary = try RunFileAccess.readSummary(url, slot: slot, context)
+            let summary = try RunFileAccess.readSummary(url, slot: config.slot, context)
+            do {
+                try RunFileAccess.checkMadeWith(config, recorded: summary.attributes.config, model: summary.attributes.model,
+                                                path: url.path, context)
+            } catch {
+                return .stale("\(error)")
+            }
             switch summary.attributes.status {
             case .finished: return .finished
             case .diverged: return .diverged
@@ -71,7 +87,8 @@ public enum RunStatusTable {
 
     static func lock(_ lockFile: URL) -> RunStatusRow.Lock {
         let path = lockFile.path
-        guard FileManager.default.fileExists(atPath: path) else { return .none }
+        guard InputFile.exists(path) else { return .none }
+        if let kind = InputFile.isNonFile(path) { return .notAFile(kind) }
         guard let owner = RunLock.readOwner(path) else { return .unreadable }
         return .held(owner, RunLock.liveness(owner))
     }
@@ -92,11 +109,12 @@ public enum RunStatusTable {
                 default: status = "missing"
                 }
             case .unreadable: status = "unreadable"
+            case .stale: status = "stale (made with another configuration)"
             }
             counts[String(status.prefix { $0 != " " }), default: 0] += 1
             return [r.experiment, String(r.seed), status, lockText(r.lock)]
         }
-        let order = ["finished", "running", "starting", "diverged", "missing", "unreadable"]
+        let order = ["finished", "running", "starting", "diverged", "missing", "unreadable", "stale"]
         let summary = order.compactMap { k in counts[k].map { "\($0) \(k)" } }.joined(separator: ", ")
         var lines = ["\(suite) (profile \(profile)): \(rows.count) runs: \(summary)"]
         let header = ["experiment", "seed", "status", "lock"]
@@ -113,6 +131,7 @@ public enum RunStatusTable {
         switch lock {
         case .none: return "-"
         case .unreadable: return "lock file unreadable (being written, or cut short by a crash)"
+        case let .notAFile(kind): return "the lock is \(kind), which no process can take or release: remove it once no rkan-repro process trains this run"
         case let .held(o, liveness):
             let who = "\(o.host):\(o.pid) since \(o.started)" + (o.slurmTask.map { ", Slurm task \($0)" } ?? "")
             switch liveness {
@@ -129,12 +148,15 @@ public enum RunStatusTable {
             if case .running = r.state, r.lock == .none { interrupted = true }
             switch r.lock {
             case .held(_, .dead): stale = true
-            case .held(_, .unknown), .unreadable: unchecked = true
+            case .held(_, .unknown), .unreadable, .notAFile: unchecked = true
             default: break
             }
         }
         var hints: [String] = []
-        for r in rows { if case let .unreadable(reason) = r.state { hints.append(reason) } }
+        for r in rows {
+            if case let .unreadable(reason) = r.state { hints.append(reason) }
+            if case let .stale(reason) = r.state { hints.append(reason) }
+        }
         if interrupted {
             hints.append("Runs that are running without a lock were interrupted: rerun `rkan-repro run` (or resubmit the Slurm job) to resume them.")
         }

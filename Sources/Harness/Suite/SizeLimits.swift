@@ -24,8 +24,9 @@ public enum SizeLimits {
     /// - Throws: `HarnessError.badConfig` naming the value, the limit and the fix.
     public static func check(_ value: Int, _ name: String, in range: ClosedRange<Int>, fix: String) throws {
         guard range.contains(value) else {
-            throw HarnessError.badConfig(what: "\(name) \(value)", detail:
-                "\(name) must be from \(range.lowerBound) to \(range.upperBound); \(fix)")
+            // `fix` says how to shrink a value; one below the range needs the opposite advice.
+            throw HarnessError.badConfig(what: "\(name) \(value)", detail: "\(name) must be from \(range.lowerBound) to \(range.upperBound); "
+                + (value < range.lowerBound ? "it is \(value), so there is nothing to compute: give at least \(range.lowerBound)" : fix))
         }
     }
 

@@ -24,6 +24,10 @@ extension Suite {
                              problem: seeds.isEmpty ? "no seed given" : "seed \(bad) is negative",
                              hint: "Pass seeds ≥ 0 to --seeds, e.g. 0,1,2")
         }
+        if let seeds, let twice = seeds.first(where: { s in seeds.filter { $0 == s }.count > 1 }) {
+            throw SuiteError(.invalidValue, file: origin.file, line: origin.lines["seeds"], key: "seeds",
+                             problem: "seed \(twice) is given twice", hint: "List each seed once in --seeds")
+        }
         let runSeeds = (seeds ?? overrides.seeds ?? self.seeds).sorted()
         let width = overrides.width ?? 1
         let bench = (overrides.bench ?? BenchSizes()).resolved(batchSize: training.batchSize)

@@ -1,6 +1,7 @@
 import Foundation
 import Yams
 import Datasets
+import Engine
 
 /// A suite file: one table of the paper (or the embedded Fashion-MNIST default) as experiments,
 /// a training protocol and scaled profiles. See docs/design.md "Suite files".
@@ -52,6 +53,12 @@ public struct Suite: Codable, Equatable, Sendable {
     /// - Returns: The suite.
     /// - Throws: `SuiteError`.
     public static func decode(yaml: String, file: String) throws -> Suite {
+        if let (line, depth) = YAMLNesting.firstLineBeyond(maxNesting, in: yaml) {
+            throw SuiteError(.syntax, file: file, line: line, key: "",
+                             problem: "the document nests about \(depth) levels deep here, more than the \(maxNesting) a suite may use "
+                                + "(counting indentation columns, open brackets and '- ', ': ', '? ' indicators)",
+                             hint: "Suites need fewer than 10 levels: remove the nesting")
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -68,6 +75,13 @@ public struct Suite: Codable, Equatable, Sendable {
         return try Suite(node: node)
     }
 
+    /// The deepest nesting a suite may use (`YAMLNesting`): the decoders recurse once per level,
+    /// so an unbounded depth would exhaust the stack.
+    static let maxNesting = 128
+
+    /// The largest suite file accepted, in bytes (the paper's suites are under 20 KB).
+    static let maxFileBytes = 4 << 20
+
     /// Loads and decodes a suite file.
     /// - Parameters:
     ///   - url: The YAML file.
@@ -76,11 +90,11 @@ public struct Suite: Codable, Equatable, Sendable {
     public static func load(from url: URL) throws -> Suite {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
+            data = try InputFile.read(url.path, limit: maxFileBytes)
+        } catch let failure as InputFile.Failure {
             throw SuiteError(.fileNotFound, file: url.path, line: nil, key: "",
-                             problem: "cannot read the suite file (\(error.localizedDescription))",
-                             hint: "Check the path and the file's permissions; suites live in Suites/<name>.yaml")
+                             problem: "cannot read the suite file: \(failure.reason)",
+                             hint: "Pass a regular YAML file (suites live in Suites/<name>.yaml)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             let (offset, line) = firstInvalidUTF8(data)

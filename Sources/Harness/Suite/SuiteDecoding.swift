@@ -1,6 +1,7 @@
 import Foundation
 import Datasets
 import Zoo
+import RunStore
 
 /// The keys a suite file allows at each place, in documentation order.
 enum SuiteSchema {
@@ -21,12 +22,35 @@ enum SuiteSchema {
     static let paper = ["top1", "img_s", "params_m", "readme", "source"]
 }
 
+/// Upper bounds on the counts a suite gives, checked where they are decoded: far above any real
+/// protocol, far below where a product of them (steps, Philox counters, epoch << 32) overflows.
+enum SuiteLimits {
+    /// Epochs, warm-up epochs and milestones (the paper's longest protocol is 200 epochs).
+    static let epochs = 100_000
+    /// Images of a train or test subset.
+    static let samples = 1_000_000_000
+    /// RandAugment operations per image.
+    static let randAugmentOps = 100
+    /// Warm-up and timed iterations and repeats of the end-of-run benchmark.
+    static let benchSteps = 1_000_000
+    /// CutMix / MixUp α: below 1e-6 Beta(α, α) puts all its mass at 0 and 1 (no mixing at all).
+    static let mixAlpha: ClosedRange<Double> = 1e-6...100
+}
+
 /// Small readers shared by the decoders below.
 extension SuiteNode {
     /// An integer ≥ `minimum`.
     func int(atLeast minimum: Int) throws -> Int {
         let value = try int()
         try require(value >= minimum, "\(value) is below the minimum \(minimum)", hint: "Use a value ≥ \(minimum)")
+        return value
+    }
+
+    /// An integer from `minimum` to `maximum` (a count such as epochs: the bound keeps every
+    /// product of it, e.g. steps = epochs × batches, far from overflowing).
+    func int(atLeast minimum: Int, atMost maximum: Int) throws -> Int {
+        let value = try int(atLeast: minimum)
+        try require(value <= maximum, "\(value) is above the maximum \(maximum)", hint: "Use a value from \(minimum) to \(maximum)")
         return value
     }
 
@@ -208,7 +232,7 @@ extension Suite {
 extension TrainingProtocol {
     init(node: SuiteNode) throws {
         let map = try node.mapping(allowed: SuiteSchema.protocol_)
-        epochs = try map.required("epochs", example: "200") { try $0.int(atLeast: 1) }
+        epochs = try map.required("epochs", example: "200") { try $0.int(atLeast: 1, atMost: SuiteLimits.epochs) }
         batchSize = try map.required("batch_size", example: "128") { try $0.int(in: 1...SizeLimits.batch) }
         optimizer = try map.required("optimizer", example: "{name: sgd, lr: 0.05, weight_decay: 5.0e-4}") {
             try OptimizerConfig(node: $0)
@@ -263,10 +287,10 @@ extension ScheduleConfig {
     init(node: SuiteNode) throws {
         let map = try node.mapping(allowed: SuiteSchema.schedule)
         name = try map.required("name", example: "warmup_cosine") { try $0.choice(Name.self) }
-        warmupEpochs = try map.optional("warmup_epochs") { try $0.int(atLeast: 0) } ?? 0
+        warmupEpochs = try map.optional("warmup_epochs") { try $0.int(atLeast: 0, atMost: SuiteLimits.epochs) } ?? 0
         minLr = try map.optional("min_lr") { try $0.double(in: 0...10) } ?? 0
         milestones = try map.optional("milestones") { node in
-            let values = try node.sequence().map { try $0.int(atLeast: 1) }
+            let values = try node.sequence().map { try $0.int(atLeast: 1, atMost: SuiteLimits.epochs) }
             try node.require(!values.isEmpty && values == values.sorted() && Set(values).count == values.count,
                              "milestones must be a non-empty increasing list", hint: "Write e.g. milestones: [8, 11]")
             return values
@@ -292,14 +316,14 @@ extension AugmentConfig {
         func mix(_ node: SuiteNode) throws -> Mix {
             let map = try node.mapping(allowed: SuiteSchema.mix)
             return Mix(p: try map.required("p", example: "0.5") { try $0.double(in: 0...1) },
-                       alpha: try map.required("alpha", example: "1.0") { try $0.double(in: 0...100, openLower: true) })
+                       alpha: try map.required("alpha", example: "1.0") { try $0.double(in: SuiteLimits.mixAlpha) })
         }
         self.init(
             hflip: try map.required("hflip", example: "true") { try $0.bool() },
-            padCrop: try map.optional("pad_crop") { try $0.int(atLeast: 0) },
+            padCrop: try map.optional("pad_crop") { try $0.int(in: 0...SizeLimits.imageSide) },
             randaugment: try map.optional("randaugment") { node in
                 let map = try node.mapping(allowed: SuiteSchema.randaugment)
-                return RandAugment(n: try map.required("n", example: "2") { try $0.int(atLeast: 0) },
+                return RandAugment(n: try map.required("n", example: "2") { try $0.int(atLeast: 0, atMost: SuiteLimits.randAugmentOps) },
                                    m: try map.required("m", example: "9") { node in
                                        let m = try node.int(atLeast: 0)
                                        try node.require(m <= 30, "magnitude \(m) exceeds 30", hint: "Use m in 0...30")
@@ -316,22 +340,22 @@ extension SuiteProfile {
     init(node: SuiteNode) throws {
         let map = try node.mapping(allowed: SuiteSchema.profile)
         self.init(
-            epochs: try map.optional("epochs") { try $0.int(atLeast: 1) },
+            epochs: try map.optional("epochs") { try $0.int(atLeast: 1, atMost: SuiteLimits.epochs) },
             batchSize: try map.optional("batch_size") { try $0.int(in: 1...SizeLimits.batch) },
-            trainSubset: try map.optional("train_subset") { try $0.int(atLeast: 1) },
-            testSubset: try map.optional("test_subset") { try $0.int(atLeast: 1) },
+            trainSubset: try map.optional("train_subset") { try $0.int(atLeast: 1, atMost: SuiteLimits.samples) },
+            testSubset: try map.optional("test_subset") { try $0.int(atLeast: 1, atMost: SuiteLimits.samples) },
             resolution: try map.optional("resolution") { try $0.int(in: 1...SizeLimits.imageSide) },
             width: try map.optional("width") { try $0.double(in: 0...4, openLower: true) },
             lr: try map.optional("lr") { try $0.double(in: 0...10, openLower: true) },
-            warmupEpochs: try map.optional("warmup_epochs") { try $0.int(atLeast: 0) },
+            warmupEpochs: try map.optional("warmup_epochs") { try $0.int(atLeast: 0, atMost: SuiteLimits.epochs) },
             seeds: try map.optional("seeds") { try $0.seeds() },
             augment: try map.optional("augment") { try AugmentConfig(node: $0) },
             bench: try map.optional("bench") { node in
                 let map = try node.mapping(allowed: SuiteSchema.bench)
                 return BenchSizes(batch: try map.optional("batch") { try $0.int(in: 1...SizeLimits.batch) },
-                                  warmup: try map.optional("warmup") { try $0.int(atLeast: 0) },
-                                  iterations: try map.optional("iterations") { try $0.int(atLeast: 1) },
-                                  repeats: try map.optional("repeats") { try $0.int(atLeast: 1) })
+                                  warmup: try map.optional("warmup") { try $0.int(atLeast: 0, atMost: SuiteLimits.benchSteps) },
+                                  iterations: try map.optional("iterations") { try $0.int(atLeast: 1, atMost: SuiteLimits.benchSteps) },
+                                  repeats: try map.optional("repeats") { try $0.int(atLeast: 1, atMost: SuiteLimits.benchSteps) })
             },
             follow: try map.optional("follow") { try $0.choice(ProtocolSource.self) })
     }
@@ -344,6 +368,10 @@ extension SuiteExperiment {
         let id = try map.required("id", example: "resnet18") { try $0.string() }
         if let problem = RunName.problem(id) {
             throw (map.child("id") ?? node).error(.invalidValue, "id '\(id)' \(problem)", hint: RunName.hint)
+        }
+        if id == RunTree.slurmName {
+            throw (map.child("id") ?? node).error(.invalidValue, "id '\(id)' is reserved: OUT/SUITE/PROFILE/\(id)/ holds the Slurm plan, "
+                + "so its run files and locks would be passed over", hint: "Rename the row")
         }
         let modelNode = try map.required("model", example: "resnet18(stem=small)") { $0 }
         let baseline = try map.optional("baseline") { try $0.string() }

@@ -146,9 +146,14 @@ struct RandomDraws {
         return p
     }
 
-    /// Gamma(α, 1) by Marsaglia–Tsang (α < 1 via Gamma(α+1)·U^(1/α)).
-    mutating func gamma(_ alpha: Double) -> Double {
-        if alpha < 1 { return gamma(alpha + 1) * pow(max(uniform(), 1e-300), 1 / alpha) }
+    /// Gamma(α, 1) by Marsaglia–Tsang (α < 1 via Gamma(α+1)·U^(1/α)), with its logarithm: for a
+    /// small α the value underflows to 0 while its logarithm stays finite.
+    mutating func gammaAndLog(_ alpha: Double) -> (value: Double, log: Double) {
+        if alpha < 1 {
+            let g = gammaAndLog(alpha + 1)
+            let u = max(uniform(), 1e-300)
+            return (g.value * pow(u, 1 / alpha), g.log + log(u) / alpha)
+        }
         let d = alpha - 1.0 / 3, c = 1 / (9 * d).squareRoot()
         while true {
             let z = normal()
@@ -156,13 +161,21 @@ struct RandomDraws {
             if v0 <= 0 { continue }
             let v = v0 * v0 * v0
             let u = uniform()
-            if log(max(u, 1e-300)) < 0.5 * z * z + d - d * v + d * log(v) { return d * v }
+            if log(max(u, 1e-300)) < 0.5 * z * z + d - d * v + d * log(v) { return (d * v, log(d * v)) }
         }
     }
 
-    /// Beta(α, α).
+    /// Gamma(α, 1).
+    mutating func gamma(_ alpha: Double) -> Double { gammaAndLog(alpha).value }
+
+    /// Beta(α, α) = a / (a + b) for a, b ~ Gamma(α, 1). When both draws underflow (α of about
+    /// 0.01 and below) the ratio is taken from their logarithms, 1 / (1 + e^(log b − log a)),
+    /// which is the same number without the 0 / 0.
     mutating func beta(_ alpha: Double) -> Double {
-        let a = gamma(alpha), b = gamma(alpha)
-        return a / (a + b)
+        let a = gammaAndLog(alpha), b = gammaAndLog(alpha)
+        let sum = a.value + b.value
+        if sum >= Double.leastNormalMagnitude && sum.isFinite { return a.value / sum }
+        let lambda = 1 / (1 + exp(b.log - a.log))
+        return lambda.isNaN ? 0.5 : lambda
     }
 }

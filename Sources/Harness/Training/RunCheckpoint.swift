@@ -60,6 +60,12 @@ final class RunCheckpoint {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
                 "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(engine.conv.algorithm.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
         }
+        if rec.attributes.status == .running && rec.attributes.blasCore != machine.blasCore {
+            throw HarnessError.incompatibleRunFile(path: url.path, detail:
+                "it was trained with the OpenBLAS core \(rec.attributes.blasCore) and this process runs \(machine.blasCore), so resuming would give weights "
+                + "that match neither core's uninterrupted run (a Slurm requeue onto another node type does this). Resume with --blas-core "
+                + "\(rec.attributes.blasCore) (or RKAN_BLAS_CORE=\(rec.attributes.blasCore)) on a CPU that runs it, or move the file aside and retrain it")
+        }
         return rec
     }
 

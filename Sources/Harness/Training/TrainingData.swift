@@ -36,12 +36,35 @@ public final class TrainingData {
                             workers: Int, subsetSeed: UInt64) throws -> TrainingData {
         let train = try dataset.load(folder: folder, split: .train)
         let test = try dataset.load(folder: folder, split: .test)
+        try check(train, of: dataset, folder: folder)
+        try check(test, of: dataset, folder: folder)
         func subset(_ d: any ImageDataset, _ n: Int?) throws -> [Int] {
             guard let n, n < d.count else { return Array(0..<d.count) }
             return try classBalancedSubset(labels: d.labels, classes: dataset.classes, count: n, seed: subsetSeed)
         }
         return TrainingData(dataset: dataset, train: train, test: test, trainIndices: try subset(train, trainSubset),
                             testIndices: try subset(test, testSubset), imageSize: imageSize, workers: workers)
+    }
+
+    /// A split the run can use: at least one image (a run over an empty test split would record
+    /// a loss of 0 and a top-1 of 0 % as a finished result), no more classes than the dataset's
+    /// (a Tiny ImageNet `wnids.txt` of 300 ids does not fit the 200-class head the model gets) and
+    /// every label inside them.
+    /// - Throws: `DatasetError.corrupt` naming the split and what to fix.
+    static func check(_ d: any ImageDataset, of dataset: DatasetName, folder: URL?) throws {
+        let place = "\(d.name) (data folder \(folder?.path ?? "the default"))"
+        guard d.count > 0 else {
+            throw DatasetError.corrupt(file: place, problem: "the split holds 0 images: restore the dataset's files (rkan-repro data check \(dataset.rawValue) lists what is missing)")
+        }
+        guard d.classes <= dataset.classes else {
+            throw DatasetError.corrupt(file: place, problem: "the files list \(d.classes) classes, \(dataset.rawValue) has \(dataset.classes) (the model's outputs): restore the dataset's own class list")
+        }
+        for i in 0..<d.count {
+            let l = d.label(at: i)
+            guard l >= 0 && l < dataset.classes else {
+                throw DatasetError.corrupt(file: place, problem: "sample \(i) has label \(l), outside 0..<\(dataset.classes): the label data is damaged; restore the dataset's files")
+            }
+        }
     }
 
     /// Training batches per epoch, the last partial one included: the reference's DataLoader has no
