@@ -65,7 +65,7 @@ struct Plan: ParsableCommand {
             } else {
                 print("submit with: sbatch \(job.scriptPath)")
             }
-            print("progress: rkan-repro status \(suite.suite) --profile \(plan.profile) --out \(job.outFolder)")
+            print("progress: rkan-repro status \(suite.suite) --profile \(plan.profile) --runs \(job.outFolder)")
             return 0
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 import Datasets
 
@@ -14,7 +15,7 @@ final class CrashAndHangTests: XCTestCase {
 
     /// Every command that reads a run file, with a folder and then a FIFO in its place.
     func testAFolderOrFIFOInPlaceOfARunFile() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed (scripts/setup.sh installs it)")
+        try Prerequisite.fashionMNIST()
         let root = try Fault.trainedRoot()
         let file = Fault.runFile(root), o = Fault.out(root).path, s = Fault.suites(root)
         let commands: [(String, [String])] = [
@@ -122,7 +123,7 @@ final class CrashAndHangTests: XCTestCase {
 
     /// CutMix and MixUp with a tiny α (Beta(α, α) draws underflow to 0/0) train to a finished run.
     func testTinyMixAlphaTrainsWithoutATrapOrAFalseDivergence() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         for mix in ["cutmix: {p: 1.0, alpha: 1.0e-4}", "mixup: {p: 1.0, alpha: 1.0e-5}"] {
             let dir = try CLI.tinySuites()
             let yaml = dir.appendingPathComponent("tiny.yaml")
@@ -141,7 +142,7 @@ final class CrashAndHangTests: XCTestCase {
 
     /// IDX headers whose dimensions multiply past Int.max, and a test split of 0 images.
     func testIDXHeadersAndEmptySplits() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
         func dataFolder(_ replace: [String: [UInt8]]) throws -> URL {
             let data = try CLI.tempFolder("idx")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Datasets
 
 /// A bounded, deterministic fuzz pass over the inputs a user controls: suite files, run files,
@@ -60,7 +61,7 @@ final class FuzzTests: XCTestCase {
     }
 
     func testFuzzSuitesRunFilesDatasetsAndOptions() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let root = try Fault.trainedRoot()   // trained before the clock starts
         started = Date()
         var m = Mutator(state: 0x5EED_0028)

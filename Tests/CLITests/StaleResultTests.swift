@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// Results are shown only for the configuration they were made with: `report`, `status` and
@@ -15,7 +16,7 @@ final class StaleResultTests: XCTestCase {
     }
 
     func testEditedRowsAndProfilesMakeRunFilesStale() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         for (old, new, words) in [("model: \"resnet18(stem=small)\"", "model: \"resnet34(stem=small)\"", ["model", "resnet34"]),
                                   ("epochs: 2", "epochs: 5", ["training.epochs", "2 in the file", "5 in the suite"]),
                                   ("lr: 0.05", "lr: 0.1", ["training.optimizer.lr"])] {
@@ -35,7 +36,7 @@ final class StaleResultTests: XCTestCase {
     }
 
     func testACheckThatComparedNothingFailsAndAnAbsurdBandIsRefused() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let root = try Fault.trainedRoot()
         let o = Fault.out(root).path, s = Fault.suites(root)
         let baseline = root.appendingPathComponent("b.json")
@@ -68,7 +69,7 @@ final class StaleResultTests: XCTestCase {
 
     /// A run interrupted under one OpenBLAS core resumes only under that core.
     func testResumeUnderAnotherOpenBLASCoreIsRefused() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let suites = try CLI.tinySuites(), out = try CLI.tempFolder("core-resume")
         let args = ["run", "tiny", "--profile", "t", "--only", "base", "--suites", suites.path, "--out", out.path, "--threads", "2"]
         let killed = try TimedRun.run(args + ["--blas-core", "portable"], limit: 300, env: ["RKAN_CRASH_AFTER_STEPS": "4"])
@@ -85,7 +86,7 @@ final class StaleResultTests: XCTestCase {
 
     /// Ranks started with different seeds must not write one run file together.
     func testRanksThatDisagreeOnTheRunAreRefused() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let mpirun = try XCTUnwrap(DataParallelTests.mpirun, "mpirun is needed (scripts/setup.sh installs openmpi-bin)")
         let suites = try DataParallelTests.suites(), out = try CLI.tempFolder("dp-disagree")
         func rank(_ seeds: String) -> [String] {

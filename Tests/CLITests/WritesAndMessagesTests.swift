@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import RunStore
 
 /// Nothing is written where it must not be (a script line made of a path, another repository's
@@ -11,11 +12,11 @@ final class WritesAndMessagesTests: XCTestCase {
     func testPlanRefusesAnOutFolderThatWouldBreakTheScript() throws {
         let suites = try CLI.tinySuites(), root = try CLI.tempFolder("plan-nl")
         let out = root.appendingPathComponent("runs\ntouch \(root.path)/PWNED\n#")
-        let r = try TimedRun.run(["plan", "tiny", "--profile", "t", "--suites", suites.path, "--out", out.path, "--slurm"])
-        TimedRun.assertClean(r, "plan --slurm", code: 1, words: ["--out", "\\x0A"])
+        let r = try TimedRun.run(["plan", "tiny", "--profile", "t", "--suites", suites.path, "--runs", out.path, "--slurm"])
+        TimedRun.assertClean(r, "plan --slurm", code: 1, words: ["--runs", "\\x0A"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
         let spaced = root.appendingPathComponent("my runs $(touch PWNED)")
-        let ok = try TimedRun.run(["plan", "tiny", "--profile", "t", "--suites", suites.path, "--out", spaced.path, "--slurm"])
+        let ok = try TimedRun.run(["plan", "tiny", "--profile", "t", "--suites", suites.path, "--runs", spaced.path, "--slurm"])
         TimedRun.assertClean(ok, "plan --slurm with spaces", code: 0)
         let script = try String(contentsOf: spaced.appendingPathComponent("tiny/t/slurm/job.sbatch"), encoding: .utf8)
         XCTAssertTrue(script.contains("#SBATCH --output=\"\(spaced.path)/tiny/t/slurm/logs/task-%a.log\""), script)
@@ -25,7 +26,7 @@ final class WritesAndMessagesTests: XCTestCase {
     /// `run` in another git repository records rkan-repro's own commit and leaves that
     /// repository's .git untouched.
     func testTheCommitIsRkanReprosAndNoOtherRepositoryIsWritten() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let other = try CLI.tempFolder("other-repo")
         func git(_ args: [String], in dir: URL) throws -> String {
             let p = Process()
@@ -65,7 +66,7 @@ final class WritesAndMessagesTests: XCTestCase {
     /// Locks no process can release are errors naming the lock, not a silent skip with exit 0;
     /// a lock with pid 0 is stale.
     func testLocksThatCannotBeReleasedAreNamed() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         let suites = try CLI.tinySuites(), out = try CLI.tempFolder("locks")
         let lock = out.appendingPathComponent("tiny/t/base/seed-0.h5.lock")
         try FileManager.default.createDirectory(at: lock, withIntermediateDirectories: true)
@@ -88,7 +89,7 @@ final class WritesAndMessagesTests: XCTestCase {
 
     /// SIGTERM and SIGINT end `run` with a line saying it was interrupted and how to resume.
     func testAnInterruptedRunSaysHowToResume() throws {
-        XCTAssertTrue(CLI.fashionMNISTInstalled, "Fashion-MNIST is needed")
+        try Prerequisite.fashionMNIST()
         for sig in [SIGTERM, SIGINT] {
             let suites = try CLI.tinySuites(), out = try CLI.tempFolder("interrupt")
             // The crash hook stops the process (SIGSTOP) after 4 steps; the test then sends the

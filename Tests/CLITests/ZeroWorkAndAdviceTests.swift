@@ -84,7 +84,7 @@ final class ZeroWorkAndAdviceTests: XCTestCase {
         try Data("x".utf8).write(to: aFile)
         let out = try run(["run", "tiny", "--profile", "t", "--suites", good.path, "--out", aFile.path])
         XCTAssertEqual(out.code, 1)
-        XCTAssertTrue(out.stderr.contains("--out names a file, not a folder"), out.stderr)
+        XCTAssertTrue(out.stderr.contains("--runs names a file, not a folder"), out.stderr)
         let data = try run(["run", "tiny", "--profile", "t", "--suites", good.path, "--out", root.appendingPathComponent("o").path, "--data", aFile.path])
         XCTAssertEqual(data.code, 1)
         XCTAssertTrue(data.stderr.contains("--data \(aFile.path) is a file, not a folder"), data.stderr)

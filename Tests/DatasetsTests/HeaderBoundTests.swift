@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Datasets
 
 /// Every size read from a dataset file is believed only up to what the file holds and a

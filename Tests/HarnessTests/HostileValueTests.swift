@@ -68,7 +68,7 @@ final class HostileValueTests: XCTestCase {
     /// cannot be carried; a hostile path never becomes a command.
     func testSlurmScriptQuotesOrRefusesEveryEmbeddedValue() throws {
         for bad in ["/tmp/a\ntouch /tmp/pwned", "/tmp/a\rb", "/tmp/a\"b", "/tmp/a\\b", "/tmp/a%jb"] {
-            XCTAssertThrowsError(try plan(out: bad).validate(), bad.debugDescription) { e in XCTAssertTrue("\(e)".contains("--out"), "\(e)") }
+            XCTAssertThrowsError(try plan(out: bad).validate(), bad.debugDescription) { e in XCTAssertTrue("\(e)".contains("--runs"), "\(e)") }
             XCTAssertThrowsError(try plan(out: "/tmp/ok", cwd: bad).validate(), bad.debugDescription) { e in
                 XCTAssertTrue("\(e)".contains("working directory"), "\(e)")
             }
@@ -96,7 +96,7 @@ final class HostileValueTests: XCTestCase {
         env["SLURM_ARRAY_TASK_ID"] = "0"
         let r = try runCapturingOutput(URL(fileURLWithPath: "/bin/bash"), [p.scriptPath], environment: env)
         XCTAssertEqual(r.code, 0, r.output)
-        XCTAssertTrue(r.output.contains("|--out|\(out.path)|") && r.output.contains("|--suites|\(dir.path)/suites \(hostile)|"), r.output)
+        XCTAssertTrue(r.output.contains("|--runs|\(out.path)|") && r.output.contains("|--suites|\(dir.path)/suites \(hostile)|"), r.output)
         for name in ["PWNED1", "PWNED2", "PWNED3"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name) was created: a value ran as a command")
             XCTAssertFalse(FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/" + name), "\(name) was created")

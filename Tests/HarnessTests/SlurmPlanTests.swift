@@ -86,7 +86,7 @@ final class SlurmPlanTests: XCTestCase {
             let r = try shell(p.scriptPath, env: ["SLURM_ARRAY_TASK_ID": "\(task)", "SLURM_CPUS_PER_TASK": "5"])
             XCTAssertEqual(r.code, 0, r.output)
             let args = r.output.split(separator: "\n").last.map(String.init) ?? ""
-            XCTAssertEqual(args, "run|demo|--profile|smoke|--only|\(id)|--seeds|\(seed)|--out|\(out.path)|--threads|5|--data|/data/sets|--suites|/home/me/rkan/Suites|")
+            XCTAssertEqual(args, "run|demo|--profile|smoke|--only|\(id)|--seeds|\(seed)|--runs|\(out.path)|--threads|5|--data|/data/sets|--suites|/home/me/rkan/Suites|")
             XCTAssertTrue(r.output.contains("\(id) seed \(seed) -> \(out.path)/demo/smoke/\(id)/seed-\(seed).h5"), r.output)
         }
         let missing = try shell(p.scriptPath, env: ["SLURM_ARRAY_TASK_ID": "4"])

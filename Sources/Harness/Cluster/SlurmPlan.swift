@@ -118,7 +118,7 @@ public struct SlurmPlan: Equatable, Sendable {
             c.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? String(format: "\\x%02X", $0.value) : String($0) }.joined()
         }
         var checks: [(value: String, option: String, refused: (Character) -> Bool)] = [
-            (outFolder, "--out", { isControl($0) || "\"\\%".contains($0) }),
+            (outFolder, "--runs", { isControl($0) || "\"\\%".contains($0) }),
             (workingDirectory, "the working directory (the tasks' --chdir, where plan runs)", { isControl($0) || "\"\\%".contains($0) }),
             (binary, "the rkan-repro binary's path", isControl), (suitesFolder, "--suites", isControl),
         ]
@@ -165,7 +165,7 @@ public struct SlurmPlan: Equatable, Sendable {
             }
         }
         words += [Self.quote(binary), "run", Self.quote(suite), "--profile", Self.quote(profile),
-                     "--only", "\"$experiment\"", "--seeds", "\"$seed\"", "--out", Self.quote(outFolder),
+                     "--only", "\"$experiment\"", "--seeds", "\"$seed\"", "--runs", Self.quote(outFolder),
                      "--threads", "\"${SLURM_CPUS_PER_TASK:-\(resources.cpusPerTask)}\""]
         if let d = dataFolder { words += ["--data", Self.quote(d)] }
         words += ["--suites", Self.quote(suitesFolder)]
@@ -184,7 +184,7 @@ public struct SlurmPlan: Equatable, Sendable {
         if let p = resources.partition { sbatch.append("--partition=\(p)") }
         if let t = resources.time { sbatch.append("--time=\(t)") }
         if let m = resources.memory { sbatch.append("--mem=\(m)") }
-        let status = "rkan-repro status \(suite) --profile \(profile) --out \(Self.quote(outFolder))"
+        let status = "rkan-repro status \(suite) --profile \(profile) --runs \(Self.quote(outFolder))"
         return """
         #!/bin/bash
         # rkan-repro: suite \(suite), profile \(profile), \(tasks.count) runs, one per array task.

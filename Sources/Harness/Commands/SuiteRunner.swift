@@ -156,8 +156,8 @@ extension SuiteRunner {
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
                 guard isFolder.boolValue else {
                     throw HarnessError.io(path: out.path, detail: path == out.standardizedFileURL.path
-                        ? "--out names a file, not a folder; pass a folder for the run files (it is created when missing)"
-                        : "--out cannot be created: \(path) is a file, not a folder; pass another --out")
+                        ? "--runs names a file, not a folder; pass a folder for the run files (it is created when missing)"
+                        : "--runs cannot be created: \(path) is a file, not a folder; pass another --runs")
                 }
                 return
             }

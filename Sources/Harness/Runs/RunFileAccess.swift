@@ -19,12 +19,12 @@ public enum RunFileAccess {
             + " --only \(slot.experiment) --seeds \(slot.seed) --restart \(slot.experiment):\(slot.seed)"
     }
 
-    /// `rkan-repro run SUITE --profile P [--out OUT] [--suites DIR]` (the options that differ
+    /// `rkan-repro run SUITE --profile P [--runs DIR] [--suites DIR]` (the options that differ
     /// from their defaults).
     public static func runCommand(suite: String, profile: String, _ context: Context) -> String {
         var cmd = "rkan-repro run \(suite) --profile \(profile)"
         if context.out.standardizedFileURL.path != URL(fileURLWithPath: "runs").standardizedFileURL.path {
-            cmd += " --out \(shellQuoted(context.out.path))"
+            cmd += " --runs \(shellQuoted(context.out.path))"
         }
         if context.suitesFolder.standardizedFileURL.path != URL(fileURLWithPath: "Suites").standardizedFileURL.path {
             cmd += " --suites \(shellQuoted(context.suitesFolder.path))"
