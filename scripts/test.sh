@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+swift build -c release -Xswiftc -enable-testing --build-tests
+
 sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 started_slurm=0
@@ -21,8 +23,6 @@ if ! command -v sinfo >/dev/null 2>&1 || ! sinfo --noheader >/dev/null 2>&1; the
 fi
 cleanup() { if [ "$started_slurm" = 1 ]; then $sudo_cmd bash scripts/slurm-local.sh stop || true; fi; }
 trap cleanup EXIT
-
-swift build -c release -Xswiftc -enable-testing --build-tests
 log=$(mktemp -t rkan-test-XXXXXX.log)
 set +e
 swift test -c release -Xswiftc -enable-testing --skip-build "$@" 2>&1 | tee "$log"
