@@ -3,6 +3,7 @@
 
     python3 -m Tools.bench.compare                      # full protocol (slow: tens of minutes)
     python3 -m Tools.bench.compare --warmup 2 --iters 5 --repeats 3 --only resnet18   # quick look
+    python3 -m Tools.bench.compare --gemm-bound          # plus each row's GEMM bound and non-GEMM share
 
 For every row (model, mode) it runs `rkan-repro bench SPEC --json` and `Tools/bench/peer_torch.py`
 ALTERNATELY (every invocation: `--warmup` untimed then `--iters` timed steps, one repeat), with
@@ -16,7 +17,9 @@ the number of rounds, and the ratio as the median of the per-round ratios with i
 Effective GFLOP/s = MACs · 2 · (3 for train, 1 for infer) · img/s,
 with MACs from `rkan-repro models --json`. The GEMM ceiling is `rkan-bench sgemm` (plain
 cblas_sgemm at 1024³ and 2048³, OpenBLAS's own threads, re-measured every round, best kept). Peak RSS: one resnet50 128×128
-batch-32 train run of each side under /usr/bin/time -v.
+batch-32 train run of each side under /usr/bin/time -v. `--gemm-bound` adds the GEMM bound of
+every row (Tools/bench/gemm_flops.py: GEMM flops per step, the best sgemm rate on the step's own
+GEMM shapes, the fraction of that bound reached and the share of a step outside GEMMs).
 
 The PyTorch peer runs in both memory formats (contiguous and channels-last) and under two glibc
 malloc settings (defaults, and no trimming / no mmap of large blocks: `TORCH_ALLOCATORS`), and the
@@ -38,6 +41,7 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 
 from Tools import ROOT
 from Tools.bench import noise
@@ -207,10 +211,15 @@ def main():
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=7, help="alternating rounds (short invocations, median reported)")
     ap.add_argument("--retries", type=int, default=2, help="runs of a heavy round again (0: keep every round)")
+    ap.add_argument("--budget", type=float, default=0,
+                    help="seconds: start no round that would end past this (the table then rests on the rounds run; "
+                         "for machines lent for minutes); 0: no limit")
     ap.add_argument("--steal-limit", type=float, default=noise.STEAL_LIMIT,
                     help="%% of CPU time stolen by the hypervisor above which an invocation is heavy")
     ap.add_argument("--others-limit", type=float, default=noise.OTHERS_LIMIT,
                     help="%% of CPU time used by other processes above which an invocation is heavy")
+    ap.add_argument("--gemm-bound", action="store_true",
+                    help="add each row's GEMM bound (Tools/bench/gemm_flops.py; needs a C compiler)")
     ap.add_argument("--modes", default="train,infer")
     ap.add_argument("--only", default="", help="comma-separated substrings; keep rows whose spec contains one")
     ap.add_argument("--torch-format", choices=["auto", "contiguous", "channels_last"], default="auto",
@@ -249,7 +258,14 @@ def main():
     rounds = {(s, m): noise.new_result(["ours", "torch"]) for s, _, _, m in todo}
     # Rounds: every row once per round (its two sides alternating in order), so each row's median
     # draws on the same stretches of machine load as every other row's (the machine may be shared).
+    started = time.monotonic()
+    # The GEMM bound runs after the rounds: about a minute per five rows on a 2-core machine.
+    reserve = 15.0 * len(todo) if a.gemm_bound else 0.0
     for r in range(a.repeats):
+        elapsed = time.monotonic() - started
+        if a.budget and r > 0 and elapsed + elapsed / r + reserve > a.budget:
+            print(f"--budget {a.budget:.0f} s: stopping after {r} rounds ({elapsed:.0f} s)", file=sys.stderr)
+            break
         measure_ceiling()
         for spec, batch, size, mode in todo:
             last = {}
@@ -289,6 +305,13 @@ def main():
                                      gflops=m * 2 * (3 if mode == "train" else 1) * h * 1e-9,
                                      here_all=rr["values"]["ours"], torch_all=rr["values"]["torch"])
 
+    bound = None
+    if a.gemm_bound:
+        from Tools.bench import gemm_flops
+        bound = gemm_flops.bounds([(spec, batch, size, mode) for spec, batch, size, mode in todo],
+                                  threads=a.threads, classes=a.classes, blas_core=a.blas_core,
+                                  achieved={k: v["here"] for k, v in results.items()})
+
     rss = None
     if not a.no_rss:
         common = ["--batch", "32", "--size", "128", "--mode", "train", "--threads", str(a.threads), "--classes", str(a.classes)]
@@ -309,7 +332,8 @@ def main():
     lines = [f"{BEGIN} {key} -->", "", f"### {name}, {cores} cores, OpenBLAS core {core}", "",
              f"Measured {datetime.date.today().isoformat()} by `python3 -m Tools.bench.compare` on {cpu} (vendor {vendor}), {cores} cores; "
              f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format and allocator: {peer_format}). "
-             f"Protocol: warm-up {a.warmup}, {a.iters} timed steps per invocation, {a.repeats} alternating rounds "
+             f"Protocol: warm-up {a.warmup}, {a.iters} timed steps per invocation, {len(next(iter(rounds.values()))['heavy'])} "
+             f"alternating rounds{f' (of {a.repeats} asked; --budget {a.budget:.0f} s)' if a.budget else ''} "
              f"(each row once per round, ours first in odd rounds, PyTorch first in even ones); a round with an invocation "
              f"under more than {a.steal_limit:.0f} % steal or beside more than {a.others_limit:.0f} % other CPU use ran again "
              f"(up to {a.retries} times) and is left out of the medians if it stayed heavy while other rounds were clean "
@@ -345,6 +369,8 @@ def main():
     if pair_lines:
         lines += ["", "RKAN overhead (RKAN img/s ÷ baseline img/s, medians; higher is cheaper):", "",
                   "| pair | mode | here | PyTorch |", "|---|---|---:|---:|", *pair_lines]
+    if bound:
+        lines += ["", *bound["lines"]]
     if rss:
         lines += ["", f"Peak RSS, resnet50 128×128 batch 32 train (one warm-up + one step): here {rss[0]:.0f} MiB, "
                       f"PyTorch {rss[1]:.0f} MiB."]
