@@ -28,7 +28,8 @@ let package = Package(
         // Open MPI (always built; a plain run never initialises MPI, so it needs no mpirun).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        // The engine's own C: Winograd tile transforms built for SSE2 and AVX2 (runtime dispatch).
+        // The engine's own C: Winograd transforms and pointwise kernels built for SSE2, AVX2 and
+        // AVX-512 (runtime dispatch, the same bytes).
         .target(name: "CKernels"),
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimized),
         .target(name: "Zoo", dependencies: ["Engine"], swiftSettings: optimized),

@@ -1,5 +1,10 @@
 #include "rkan_kernels.h"
+#include "vec.h"
 #include <cpuid.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* CPUID and XGETBV, read once: which x86-64 extensions the CPU has AND the OS saves the register
  * state of (XCR0: bits 1-2 XMM/YMM, bits 5-7 opmask/ZMM). An AVX-512 CPU under an OS (or a VM)
@@ -46,4 +51,50 @@ unsigned rkan_cpu_features(void) {
     features = f;
     done = 1;
     return f;
+}
+
+/* The kernels' build: the widest the CPU and OS run, capped once by RKAN_KERNELS (read on first
+ * use; a value other than sse2, avx2 or avx512 stops the process with a message, since a typo
+ * would otherwise compare a build with itself), then by `rkan_kernels_limit_isa`. */
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static int isa_supported = RKAN_ISA_SSE2, isa_env = RKAN_ISA_AVX512, isa_limit = RKAN_ISA_AVX512, wide_avx2 = 0;
+
+static void isa_init(void) {
+    unsigned f = rkan_cpu_features();
+    isa_supported = (f & RKAN_CPU_AVX512) ? RKAN_ISA_AVX512 : (f & RKAN_CPU_AVX2) ? RKAN_ISA_AVX2 : RKAN_ISA_SSE2;
+    const char *e = getenv("RKAN_KERNELS");
+    if (e && *e) {
+        if (strcmp(e, "sse2") == 0) isa_env = RKAN_ISA_SSE2;
+        else if (strcmp(e, "avx2") == 0) isa_env = RKAN_ISA_AVX2;
+        else if (strcmp(e, "avx512") == 0) isa_env = RKAN_ISA_AVX512;
+        else {
+            fprintf(stderr, "error: the environment variable RKAN_KERNELS is \"%s\"; it caps the build of the "
+                    "engine's C kernels and must be sse2, avx2 or avx512 (unset it for the widest build this "
+                    "CPU runs)\n", e);
+            exit(2);
+        }
+    }
+}
+
+int rkan_kernels_isa_supported(void) {
+    pthread_once(&isa_once, isa_init);
+    return isa_supported;
+}
+
+int rkan_kernels_isa(void) {
+    pthread_once(&isa_once, isa_init);
+    int isa = isa_supported < isa_env ? isa_supported : isa_env;
+    return isa < isa_limit ? isa : isa_limit;
+}
+
+int rkan_kernels_variant(void) {
+    int isa = rkan_kernels_isa();
+    return isa == RKAN_ISA_AVX2 && wide_avx2 ? VARIANT_AVX2_WIDE : isa;
+}
+
+void rkan_kernels_wide_on_avx2(int on) { wide_avx2 = on != 0; }
+
+void rkan_kernels_limit_isa(int isa) {
+    pthread_once(&isa_once, isa_init);
+    isa_limit = isa < RKAN_ISA_SSE2 ? RKAN_ISA_SSE2 : isa > RKAN_ISA_AVX512 ? RKAN_ISA_AVX512 : isa;
 }

@@ -41,3 +41,48 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
 
     public var description: String { level }
 }
+
+/// The builds of the engine's C kernels (CKernels: Winograd transforms, BatchNorm, ReLU, add):
+/// baseline x86-64 (SSE2) and AVX2 on 8 floats at a time, AVX-512 on 16. Every build performs the
+/// same IEEE operations in the same order on every value, so they give the same bytes; the widest
+/// one this CPU and OS support runs unless `RKAN_KERNELS=sse2|avx2|avx512` in the environment or
+/// `current` caps it.
+public enum KernelBuild: Int, CaseIterable, Comparable, Sendable, CustomStringConvertible {
+    case sse2, avx2, avx512
+
+    /// The widest build this CPU and OS run.
+    public static var supported: KernelBuild { KernelBuild(rawValue: Int(rkan_kernels_isa_supported())) ?? .sse2 }
+
+    /// The build that runs; setting it caps the builds at that one (for tests and A/B comparisons;
+    /// `.avx512` restores the widest supported).
+    public static var current: KernelBuild {
+        get { KernelBuild(rawValue: Int(rkan_kernels_isa())) ?? .sse2 }
+        set { rkan_kernels_limit_isa(Int32(newValue.rawValue)) }
+    }
+
+    /// The builds this machine can run, narrowest first.
+    public static var runnable: [KernelBuild] { allCases.filter { $0 <= supported } }
+
+    /// For tests on CPUs without AVX-512: while true, the AVX2 build runs the AVX-512 build's
+    /// 16-float code (each 16-float operation as two 8-float ones), so its bytes can be checked
+    /// where AVX-512 does not run.
+    public static var sixteenLanesOnAVX2: Bool = false {
+        didSet { rkan_kernels_wide_on_avx2(sixteenLanesOnAVX2 ? 1 : 0) }
+    }
+
+    public static func < (a: KernelBuild, b: KernelBuild) -> Bool { a.rawValue < b.rawValue }
+
+    /// The environment variable that caps the build (`sse2`, `avx2` or `avx512`).
+    public static let environmentVariable = "RKAN_KERNELS"
+
+    /// The build named as `RKAN_KERNELS` names it (nil for any other text).
+    public init?(name: String) {
+        guard let b = KernelBuild.allCases.first(where: { $0.name == name }) else { return nil }
+        self = b
+    }
+
+    /// `sse2`, `avx2` or `avx512`.
+    public var name: String { ["sse2", "avx2", "avx512"][rawValue] }
+
+    public var description: String { ["SSE2", "AVX2", "AVX-512"][rawValue] }
+}

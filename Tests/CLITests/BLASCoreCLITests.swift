@@ -6,7 +6,8 @@ import RunStore
 
 /// `--blas-core` / `RKAN_BLAS_CORE` end to end: the program re-executes itself with the core,
 /// says so in one line, runs and records that core, rejects unknown names with exit 64, and
-/// leaves a user's `OPENBLAS_CORETYPE` alone.
+/// leaves a user's `OPENBLAS_CORETYPE` alone; `RKAN_KERNELS`, the cap on the C kernels' build,
+/// read at the same start.
 final class BLASCoreCLITests: XCTestCase {
     /// A one-step infer benchmark; returns the result and the core of its JSON line.
     private func bench(_ extra: [String], env: [String: String] = [:]) throws -> (CLI.Result, String?) {
@@ -29,6 +30,19 @@ final class BLASCoreCLITests: XCTestCase {
         XCTAssertEqual(r2.code, 0, r2.stderr)
         XCTAssertEqual(core2, "Prescott")
         XCTAssertTrue(r2.stderr.contains("(RKAN_BLAS_CORE=Prescott)"), r2.stderr)
+    }
+
+    /// `RKAN_KERNELS` caps the C kernels' build (any build gives the same bytes); a value that names
+    /// no build stops the program before the command runs, with exit 64 and the names it takes.
+    func testKernelBuildCapFromTheEnvironment() throws {
+        for v in ["sse2", "avx2", "avx512", ""] {
+            let (r, _) = try bench([], env: ["RKAN_KERNELS": v])
+            XCTAssertEqual(r.code, 0, "RKAN_KERNELS=\(v): \(r.stderr)")
+        }
+        let (r, _) = try bench([], env: ["RKAN_KERNELS": "avx3"])
+        XCTAssertEqual(r.code, 64, r.stderr)
+        for part in ["RKAN_KERNELS=\"avx3\"", "sse2, avx2, avx512"] { XCTAssertTrue(r.stderr.contains(part), r.stderr) }
+        XCTAssertFalse(r.stdout.contains("imagesPerSecond"), "the command did not run")
     }
 
     /// Commands that compute nothing with OpenBLAS say nothing about its core.

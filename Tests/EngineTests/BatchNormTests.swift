@@ -179,13 +179,14 @@ final class BatchNormTests: XCTestCase {
         XCTAssertTrue(yB.array.contains(0) && yB.array.contains { $0 > 0 }, "ReLU clipped some values and kept others")
     }
 
-    /// The C kernels (CKernels/pointwise.c) in both builds against plain Swift loops written here:
-    /// eval-mode BN (+ residual, ReLU), ReLU forward and backward and the add, with a channel count
-    /// that uses the 16-, 8-channel and scalar paths and NaN, ±∞, ±0 among the values; and the
-    /// train-mode forward and backward, whose bytes must not depend on the build.
+    /// The C kernels (CKernels/pointwise.c) in every build this CPU runs (SSE2, AVX2, AVX-512, and
+    /// the AVX-512 build's 16-float code on AVX2: `forEachKernelBuild`) against plain Swift loops
+    /// written here: eval-mode BN (+ residual, ReLU), ReLU forward and backward and the add, with a
+    /// channel count (43) and an element count (3870) that use the 16-float blocks, 8-float blocks
+    /// and scalar tails, and NaN, ±∞, ±0 among the values; and the train-mode forward and backward,
+    /// whose bytes must not depend on the build.
     func testPointwiseKernelBuildsGiveThePlainLoopsBytes() throws {
-        try XCTSkipUnless(Winograd.avx2Transforms, "this CPU has no AVX2: only the SSE2 build runs")
-        defer { Winograd.avx2Transforms = true }
+        XCTAssertEqual(KernelBuild.runnable.first, .sse2)
         let shape = [6, 5, 3, 43], c = 43
         var xv = randomTensor(shape, seed: 40, scale: 2).array
         for (i, v) in [Float.nan, .infinity, -.infinity, -0.0, 0].enumerated() { xv[13 * i + 5] = v }
@@ -205,20 +206,20 @@ final class BatchNormTests: XCTestCase {
                 return relu ? (v > 0 || v.isNaN ? v : 0) : v
             }
         }
-        var trainBytes: [[[Float]]] = []
-        for avx2 in [false, true] {
-            Winograd.avx2Transforms = avx2
+        var trainBytes: [[[Float]]] = [], builds: [String] = []
+        try forEachKernelBuild { build in
+            builds.append(build)
             for (adding, relu) in [(false, false), (false, true), (true, false), (true, true)] {
                 let (_, bn) = makeBN(c, weight: w, bias: b)
                 let y = try bn.forward(x, mode: .eval, adding: adding ? residual : nil, then: relu ? ReLU() : nil)
-                assertSameBytes(y.array, plain(adding, relu), "eval BN, AVX2 \(avx2), residual \(adding), relu \(relu)")
+                assertSameBytes(y.array, plain(adding, relu), "eval BN, \(build), residual \(adding), relu \(relu)")
             }
             let r = Tensor(uninitialized: shape)
             reluForward(r.data, x.data, x.count)
-            assertSameBytes(r.array, xv.map { $0 > 0 || $0.isNaN ? $0 : 0 }, "relu, AVX2 \(avx2)")
+            assertSameBytes(r.array, xv.map { $0 > 0 || $0.isNaN ? $0 : 0 }, "relu, \(build)")
             reluBackward(r.data, dy.data, x.data, x.count)
-            assertSameBytes(r.array, zip(dy.array, xv).map { $1 > 0 || $1.isNaN ? $0 : 0 }, "relu backward, AVX2 \(avx2)")
-            assertSameBytes(try addForward(x, residual).array, zip(xv, rv).map { $0 + $1 }, "add, AVX2 \(avx2)")
+            assertSameBytes(r.array, zip(dy.array, xv).map { $1 > 0 || $1.isNaN ? $0 : 0 }, "relu backward, \(build)")
+            assertSameBytes(try addForward(x, residual).array, zip(xv, rv).map { $0 + $1 }, "add, \(build)")
             // Train mode on finite values, with the ReLU mask in backward.
             let xt = Tensor(shape: shape, values: xv.map { $0.isFinite ? $0 : 0.25 })
             let (_, bn) = makeBN(c, weight: w, bias: b)
@@ -227,8 +228,10 @@ final class BatchNormTests: XCTestCase {
             let dx = bn.backward(dy, through: relu)
             trainBytes.append([y.array, dx.array, bn.weight.torchGrad(), bn.bias.torchGrad(), bn.runningVar.torchValues()])
         }
-        for (i, what) in ["y", "dx", "dweight", "dbias", "running_var"].enumerated() {
-            assertSameBytes(trainBytes[0][i], trainBytes[1][i], "train \(what): SSE2 vs AVX2 build")
+        for (k, build) in builds.enumerated().dropFirst() {
+            for (i, what) in ["y", "dx", "dweight", "dbias", "running_var"].enumerated() {
+                assertSameBytes(trainBytes[k][i], trainBytes[0][i], "train \(what): \(build) vs SSE2 build")
+            }
         }
     }
 

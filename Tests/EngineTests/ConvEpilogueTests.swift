@@ -5,7 +5,8 @@ import TestSupport
 /// `Conv2d.forward(_:mode:then:)`: an eval-mode BatchNorm (+ residual add, ReLU) applied as the conv
 /// writes its output must give the bytes of the separate layers, on every path the conv can take
 /// (Winograd F(2×2) and F(4×4) output transforms, 1×1 GEMM, im2col in parallel chunks and in
-/// serial chunks), with and without a conv bias, and through `Sequential`'s Conv → BN → ReLU.
+/// serial chunks), with and without a conv bias, and through `Sequential`'s Conv → BN → ReLU; in
+/// every build of the C kernels this CPU runs (`KernelBuild`), all with the same bytes.
 final class ConvEpilogueTests: XCTestCase {
     private var stores: [ParameterStore] = []
 
@@ -46,13 +47,17 @@ final class ConvEpilogueTests: XCTestCase {
                     var rv = testValues(g.outputShape.reduce(1, *), seed: UInt64(k + 60)).map { Float($0) }
                     rv[1] = .nan; rv[2] = -.infinity
                     let residual = Tensor(shape: g.outputShape, values: rv)
-                    var expected = try bn.forward(conv.forward(x, mode: .eval), mode: .eval)
-                    if adding { expected = try addForward(expected, residual) }
-                    if relu { expected = try reluLayer.forward(expected, mode: .eval) }
-                    let got = try conv.forward(x, mode: .eval, then: bn.epilogue(adding: adding ? residual : nil, relu: relu))
-                    XCTAssertEqual(got.shape, expected.shape, what)
-                    assertSameBytes(got.array, expected.array, what)
-                    if relu { XCTAssertTrue(got.array.contains(0) && got.array.contains { $0 > 0 }, "\(what): ReLU clipped some values") }
+                    var first: [Float]?
+                    try forEachKernelBuild { build in   // every build of the C kernels, the same bytes
+                        var expected = try bn.forward(conv.forward(x, mode: .eval), mode: .eval)
+                        if adding { expected = try addForward(expected, residual) }
+                        if relu { expected = try reluLayer.forward(expected, mode: .eval) }
+                        let got = try conv.forward(x, mode: .eval, then: bn.epilogue(adding: adding ? residual : nil, relu: relu))
+                        XCTAssertEqual(got.shape, expected.shape, what)
+                        assertSameBytes(got.array, expected.array, "\(what), \(build) build")
+                        if relu { XCTAssertTrue(got.array.contains(0) && got.array.contains { $0 > 0 }, "\(what): ReLU clipped some values") }
+                        if let f = first { assertSameBytes(got.array, f, "\(what): \(build) build against SSE2") } else { first = got.array }
+                    }
                 }
             }
         }

@@ -67,3 +67,21 @@ func assertThrowsMessage(_ parts: [String], file: StaticString = #filePath, line
 func dot(_ y: [Double], _ g: [Double]) -> Double { zip(y, g).reduce(0) { $0 + $1.0 * $1.1 } }
 
 extension Array where Element == Float { var doubles: [Double] { map(Double.init) } }
+
+/// Runs `body` once under every build of the C kernels (CKernels) this CPU runs, SSE2 first, then,
+/// where AVX2 runs, once more with the AVX-512 build's 16-float code compiled for AVX2
+/// (`KernelBuild.sixteenLanesOnAVX2`), so that code is checked on CPUs without AVX-512 too.
+/// `body` gets the variant's name; the widest build is restored afterwards.
+func forEachKernelBuild(file: StaticString = #filePath, line: UInt = #line, _ body: (String) throws -> Void) rethrows {
+    defer { KernelBuild.current = .avx512; KernelBuild.sixteenLanesOnAVX2 = false }
+    for build in KernelBuild.runnable {
+        KernelBuild.current = build
+        XCTAssertEqual(KernelBuild.current, build, "RKAN_KERNELS caps the builds: unset it for the tests", file: file, line: line)
+        try body("\(build)")
+    }
+    if KernelBuild.supported >= .avx2 {
+        KernelBuild.current = .avx2
+        KernelBuild.sixteenLanesOnAVX2 = true
+        try body("AVX-512 code on AVX2")
+    }
+}

@@ -193,19 +193,24 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// The SSE2 and AVX2 builds of the tile transforms give the same bytes (same operations in
-    /// the same order), so a run's digest does not depend on which one the CPU gets.
-    func testSSE2AndAVX2TransformsGiveTheSameBytes() throws {
-        try XCTSkipUnless(Winograd.avx2Transforms, "this CPU has no AVX2: only the SSE2 build runs")
-        defer { Winograd.avx2Transforms = true }
+    /// Every build of the tile and weight transforms this CPU runs (SSE2, AVX2, AVX-512, and the
+    /// AVX-512 build's 16-float code on AVX2) gives the same bytes (same operations in the same
+    /// order), so a run's digest does not depend on which one the CPU gets. The cases have 16, 24
+    /// (a 16-channel block and an 8-channel one in the 16-float code) and 32 channels, partial edge
+    /// tiles and all three passes.
+    func testEveryKernelBuildGivesTheSameBytes() throws {
+        let f = CPUFeatures.current
+        XCTAssertEqual(KernelBuild.supported, f.contains(.avx512) ? .avx512 : f.contains(.avx2) ? .avx2 : .sse2,
+                       "CKernels runs the widest build CPUFeatures reports")
         for (algo, _) in Self.algorithms {
             for (i, g) in Self.cases.enumerated() {
-                let fast = try run(g, algo, seed: UInt64(900 + i))
-                Winograd.avx2Transforms = false
-                XCTAssertFalse(Winograd.avx2Transforms)
-                let plain = try run(g, algo, seed: UInt64(900 + i))
-                Winograd.avx2Transforms = true
-                XCTAssertEqual(fast, plain, "\(algo.rawValue) \(Self.describe(g))")
+                var first: [[Float]]?, variants = 0
+                try forEachKernelBuild { build in
+                    variants += 1
+                    let r = try run(g, algo, seed: UInt64(900 + i))
+                    if let first { XCTAssertEqual(r, first, "\(algo.rawValue) \(Self.describe(g)): \(build) against SSE2") } else { first = r }
+                }
+                XCTAssertEqual(variants, KernelBuild.runnable.count + (KernelBuild.supported >= .avx2 ? 1 : 0))
             }
         }
     }

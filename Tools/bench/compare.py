@@ -2,16 +2,24 @@
 """Throughput of rkan-repro against PyTorch on the same CPU, written to Reports/performance.md.
 
     python3 -m Tools.bench.compare                      # full protocol (slow: tens of minutes)
-    python3 -m Tools.bench.compare --warmup 2 --iters 5 --repeats 1 --only resnet18   # quick look
+    python3 -m Tools.bench.compare --warmup 2 --iters 5 --repeats 3 --only resnet18   # quick look
+    python3 -m Tools.bench.compare --gemm-bound          # plus each row's GEMM bound and non-GEMM share
 
 For every row (model, mode) it runs `rkan-repro bench SPEC --json` and `Tools/bench/peer_torch.py`
 ALTERNATELY (every invocation: `--warmup` untimed then `--iters` timed steps, one repeat), with
-the same threads, batch, size, classes and mode, in `--repeats` rounds over all rows, and
-reports the median img/s of each side. Effective GFLOP/s = MACs · 2 · (3 for train, 1 for infer) · img/s,
+the same threads, batch, size, classes and mode, in `--repeats` short rounds over all rows (ours
+first in odd rounds, PyTorch first in even ones). Every invocation records the CPU steal and the
+CPU used by other processes while it ran, and the load average (Tools/bench/noise.py); a round
+in which either side ran under heavy steal (> 10 % of all CPU time) or beside heavy other work
+(> 25 %) runs again (`--retries`), and the medians leave out rounds that stayed heavy when any
+round was clean. The table gives each side's median img/s with its spread (IQR, min–max) and
+the number of rounds, and the ratio as the median of the per-round ratios with its spread.
+Effective GFLOP/s = MACs · 2 · (3 for train, 1 for infer) · img/s,
 with MACs from `rkan-repro models --json`. The GEMM ceiling is `rkan-bench sgemm` (plain
 cblas_sgemm at 1024³ and 2048³, OpenBLAS's own threads, re-measured every round, best kept). Peak RSS: one resnet50 128×128
-batch-32 train run of each side under /usr/bin/time -v. The machine may be shared: load
-averages before and after are recorded beside the numbers.
+batch-32 train run of each side under /usr/bin/time -v. `--gemm-bound` adds the GEMM bound of
+every row (Tools/bench/gemm_flops.py: GEMM flops per step, the best sgemm rate on the step's own
+GEMM shapes, the fraction of that bound reached and the share of a step outside GEMMs).
 
 The PyTorch peer runs in both memory formats (contiguous and channels-last) and under two glibc
 malloc settings (defaults, and no trimming / no mmap of large blocks: `TORCH_ALLOCATORS`), and the
@@ -33,8 +41,10 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 
 from Tools import ROOT
+from Tools.bench import noise
 
 BIN = os.path.join(ROOT, ".build", "release")
 # The PyTorch peer, run as a module of this package from ROOT (every subprocess here runs there).
@@ -45,6 +55,19 @@ OURS = None
 
 def ours_binary():
     return OURS or os.path.join(BIN, "rkan-repro")
+
+
+def bench_binary():
+    return os.path.join(BIN, "rkan-bench")
+
+
+def require_built(tool, binaries, hint=""):
+    """Exits (status 1) naming what to build when one of `binaries` is not an executable file."""
+    missing = [b for b in binaries if not (os.path.isfile(b) and os.access(b, os.X_OK))]
+    if missing:
+        commands = "; ".join(f"swift build -c release --product {os.path.basename(b)}" for b in missing)
+        raise SystemExit(f"{tool}: {' and '.join(missing)} not built. Build {'it' if len(missing) == 1 else 'them'} "
+                         f"in {ROOT} with: {commands}{hint}.")
 BEGIN, END = "<!-- compare:begin", "<!-- compare:end"
 
 # (spec, batch, size): the speed table's rows (a small-input ResNet-18 pair and ResNet-50 at 128² with
@@ -79,11 +102,13 @@ def last_json(text):
     raise SystemExit(f"no JSON in output:\n{text}")
 
 
-def ours(spec, mode, batch, size, a):
-    """(img/s, OpenBLAS core that ran, 3×3 conv algorithm) of one `rkan-repro bench` invocation."""
+def ours(spec, mode, batch, size, a, env=None):
+    """(img/s, OpenBLAS core that ran, 3×3 conv algorithm) of one `rkan-repro bench` invocation
+    (`env`: variables added to the environment)."""
     out = run([ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
                "--mode", mode, "--classes", str(a.classes), "--threads", str(a.threads), "--warmup", str(a.warmup),
-               "--iterations", str(a.iters), "--repeats", "1", "--json"] + blas_core_args(a))
+               "--iterations", str(a.iters), "--repeats", "1", "--json"] + blas_core_args(a),
+              env={**os.environ, **(env or {})})
     j = last_json(out)
     return j["imagesPerSecond"], j.get("blasCore", "?"), j.get("convAlgorithm", "?")
 
@@ -182,9 +207,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--classes", type=int, default=100)
-    ap.add_argument("--warmup", type=int, default=10)
-    ap.add_argument("--iters", type=int, default=40)
-    ap.add_argument("--repeats", type=int, default=3, help="alternating invocations per side (median reported)")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=7, help="alternating rounds (short invocations, median reported)")
+    ap.add_argument("--retries", type=int, default=2, help="runs of a heavy round again (0: keep every round)")
+    ap.add_argument("--budget", type=float, default=0,
+                    help="seconds: start no round that would end past this (the table then rests on the rounds run; "
+                         "for machines lent for minutes); 0: no limit")
+    ap.add_argument("--steal-limit", type=float, default=noise.STEAL_LIMIT,
+                    help="%% of CPU time stolen by the hypervisor above which an invocation is heavy")
+    ap.add_argument("--others-limit", type=float, default=noise.OTHERS_LIMIT,
+                    help="%% of CPU time used by other processes above which an invocation is heavy")
+    ap.add_argument("--gemm-bound", action="store_true",
+                    help="add each row's GEMM bound (Tools/bench/gemm_flops.py; needs a C compiler)")
     ap.add_argument("--modes", default="train,infer")
     ap.add_argument("--only", default="", help="comma-separated substrings; keep rows whose spec contains one")
     ap.add_argument("--torch-format", choices=["auto", "contiguous", "channels_last"], default="auto",
@@ -202,9 +237,10 @@ def main():
         print("building release …", file=sys.stderr)
         run(["swift", "build", "-c", "release", "--product", "rkan-repro"])
         run(["swift", "build", "-c", "release", "--product", "rkan-bench"])
+    require_built("compare.py", [ours_binary(), bench_binary()], " (or run without --skip-build, which builds both first)")
 
     load_before = loadavg()
-    sgemm_cmd = [os.path.join(BIN, "rkan-bench")] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "3", "--json"]
+    sgemm_cmd = [bench_binary()] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "3", "--json"]
     ceilings = {}   # n → GFLOP/s of every measurement (the ceiling is re-measured each round)
 
     def measure_ceiling():
@@ -216,26 +252,43 @@ def main():
     rows = [r for r in ROWS if not a.only or any(s in r[0] for s in a.only.split(","))]
     todo = [(spec, batch, size, mode) for spec, batch, size in rows for mode in modes]
     mac = {spec: macs(spec, size, a.classes) for spec, _, size in rows}
-    here_all = {(s, m): [] for s, _, _, m in todo}
-    there_all = {(s, m): [] for s, _, _, m in todo}
     torch_version, formats, cores_used = "?", set(), set()
     won = {(s, m): [] for s, _, _, m in todo}
     algos = set()   # rkan-repro's conv algorithms
-    # Rounds: every row once per round, ours then PyTorch, so each row's median draws on the
-    # same stretches of machine load as every other row's (the machine may be shared).
+    rounds = {(s, m): noise.new_result(["ours", "torch"]) for s, _, _, m in todo}
+    # Rounds: every row once per round (its two sides alternating in order), so each row's median
+    # draws on the same stretches of machine load as every other row's (the machine may be shared).
+    started = time.monotonic()
+    # The GEMM bound runs after the rounds: about a minute per five rows on a 2-core machine.
+    reserve = 15.0 * len(todo) if a.gemm_bound else 0.0
     for r in range(a.repeats):
+        elapsed = time.monotonic() - started
+        if a.budget and r > 0 and elapsed + elapsed / r + reserve > a.budget:
+            print(f"--budget {a.budget:.0f} s: stopping after {r} rounds ({elapsed:.0f} s)", file=sys.stderr)
+            break
         measure_ceiling()
         for spec, batch, size, mode in todo:
-            h, c, algo = ours(spec, mode, batch, size, a)
+            last = {}
+
+            def side(which, spec=spec, batch=batch, size=size, mode=mode, last=last):
+                if which == "ours":
+                    h, c, algo = ours(spec, mode, batch, size, a)
+                    last["ours"] = (c, algo)
+                    return h
+                t, version, f, by_format = torch_peer(spec, mode, batch, size, a)
+                last["torch"] = (version, f, by_format)
+                return t
+            noise.one_round(rounds[(spec, mode)], r, side, retries=a.retries, steal_limit=a.steal_limit,
+                            others_limit=a.others_limit, label=f" {spec} {mode}",
+                            log=lambda m: print(m, file=sys.stderr))
+            c, algo = last["ours"]
+            torch_version, f, by_format = last["torch"]
             cores_used.add(c)
             algos.add(algo)
-            t, torch_version, f, by_format = torch_peer(spec, mode, batch, size, a)
-            here_all[(spec, mode)].append(h)
-            there_all[(spec, mode)].append(t)
             won[(spec, mode)].append(f)
             formats.add(f)
             both = ", ".join(f"{k} {v:.2f}" for k, v in by_format.items())
-            print(f"round {r + 1}: {spec} {mode}: here {h:.2f} img/s, PyTorch {t:.2f} img/s ({both}), load {loadavg()}", file=sys.stderr)
+            print(f"round {r + 1}: {spec} {mode}: PyTorch variants {both}", file=sys.stderr)
     measure_ceiling()
     core = measure_ceiling.core
     if cores_used != {core}:  # rkan-repro and rkan-bench choose alike; say so if they did not
@@ -243,11 +296,21 @@ def main():
     gemm = {n: max(v) for n, v in ceilings.items()}
     results = {}
     for spec, batch, size, mode in todo:
-        h, t = statistics.median(here_all[(spec, mode)]), statistics.median(there_all[(spec, mode)])
+        rr = noise.finish(rounds[(spec, mode)])
+        here, there = noise.used(rr, "ours"), noise.used(rr, "torch")
+        h, t = statistics.median(here), statistics.median(there)
         m = mac[spec]
-        results[(spec, mode)] = dict(batch=batch, size=size, here=h, torch=t, macs=m,
+        results[(spec, mode)] = dict(batch=batch, size=size, here=h, torch=t, macs=m, rounds=rr,
+                                     ratios=noise.ratios(rr, "ours", "torch"),
                                      gflops=m * 2 * (3 if mode == "train" else 1) * h * 1e-9,
-                                     here_all=here_all[(spec, mode)], torch_all=there_all[(spec, mode)])
+                                     here_all=rr["values"]["ours"], torch_all=rr["values"]["torch"])
+
+    bound = None
+    if a.gemm_bound:
+        from Tools.bench import gemm_flops
+        bound = gemm_flops.bounds([(spec, batch, size, mode) for spec, batch, size, mode in todo],
+                                  threads=a.threads, classes=a.classes, blas_core=a.blas_core,
+                                  achieved={k: v["here"] for k, v in results.items()})
 
     rss = None
     if not a.no_rss:
@@ -269,21 +332,34 @@ def main():
     lines = [f"{BEGIN} {key} -->", "", f"### {name}, {cores} cores, OpenBLAS core {core}", "",
              f"Measured {datetime.date.today().isoformat()} by `python3 -m Tools.bench.compare` on {cpu} (vendor {vendor}), {cores} cores; "
              f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format and allocator: {peer_format}). "
-             f"Protocol: warm-up {a.warmup}, {a.iters} timed steps, median of {a.repeats} rounds (each row once per round, ours then PyTorch); "
-             f"classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
+             f"Protocol: warm-up {a.warmup}, {a.iters} timed steps per invocation, {len(next(iter(rounds.values()))['heavy'])} "
+             f"alternating rounds{f' (of {a.repeats} asked; --budget {a.budget:.0f} s)' if a.budget else ''} "
+             f"(each row once per round, ours first in odd rounds, PyTorch first in even ones); a round with an invocation "
+             f"under more than {a.steal_limit:.0f} % steal or beside more than {a.others_limit:.0f} % other CPU use ran again "
+             f"(up to {a.retries} times) and is left out of the medians if it stayed heavy while other rounds were clean "
+             f"(Tools/bench/noise.py); classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
              f"GEMM ceiling (plain `cblas_sgemm`, {a.threads} OpenBLAS threads, best of {len(next(iter(ceilings.values())))} "
              f"measurements taken between rounds): "
              + ", ".join(f"{n}³ {gemm[n]:.1f} GFLOP/s (range {min(ceilings[n]):.0f}–{max(ceilings[n]):.0f})" for n in sorted(gemm)), "",
              "Effective GFLOP/s count the direct convolution's flops (thop MACs · 2 · passes) per second; the Winograd "
-             "convs do fewer, so more than 100 % of the sgemm ceiling is possible.", "",
-             "| model | mode | batch | size | img/s here | img/s PyTorch | ratio | effective GFLOP/s here | % of sgemm |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "convs do fewer, so more than 100 % of the sgemm ceiling is possible. img/s: median of the rounds used "
+             "(IQR; min–max); ratio: median of the per-round ratios (IQR; min–max); n: rounds used of those run.", "",
+             "| model | mode | batch | size | img/s here | img/s PyTorch | ratio | n | effective GFLOP/s here | % of sgemm |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     ceiling = max(gemm.values())
+
+    def cell(values, digits=1):
+        sp = noise.spread(values)
+        f = f"{{:.{digits}f}}"
+        return (f"{f.format(sp['median'])} ({f.format(sp['q1'])}–{f.format(sp['q3'])}; "
+                f"{f.format(sp['min'])}–{f.format(sp['max'])})")
     for spec, batch, size in rows:
         for mode in modes:
             r = results[(spec, mode)]
-            lines.append(f"| {spec} | {mode} | {batch} | {size} | {fmt(r['here'])} | {fmt(r['torch'])} | "
-                         f"{r['here'] / r['torch']:.2f} | {fmt(r['gflops'])} | {100 * r['gflops'] / ceiling:.0f} % |")
+            rr = r["rounds"]
+            lines.append(f"| {spec} | {mode} | {batch} | {size} | {cell(noise.used(rr, 'ours'))} | "
+                         f"{cell(noise.used(rr, 'torch'))} | {cell(r['ratios'], 2)} | {len(rr['used'])}/{len(rr['heavy'])} | "
+                         f"{fmt(r['gflops'])} | {100 * r['gflops'] / ceiling:.0f} % |")
     pair_lines = []
     for base, rk in PAIRS:
         for mode in modes:
@@ -291,16 +367,21 @@ def main():
                 b, k = results[(base, mode)], results[(rk, mode)]
                 pair_lines.append(f"| {rk} ÷ {base} | {mode} | {k['here'] / b['here']:.2f} | {k['torch'] / b['torch']:.2f} |")
     if pair_lines:
-        lines += ["", "RKAN overhead (RKAN img/s ÷ baseline img/s; higher is cheaper):", "",
+        lines += ["", "RKAN overhead (RKAN img/s ÷ baseline img/s, medians; higher is cheaper):", "",
                   "| pair | mode | here | PyTorch |", "|---|---|---:|---:|", *pair_lines]
+    if bound:
+        lines += ["", *bound["lines"]]
     if rss:
         lines += ["", f"Peak RSS, resnet50 128×128 batch 32 train (one warm-up + one step): here {rss[0]:.0f} MiB, "
                       f"PyTorch {rss[1]:.0f} MiB."]
-    lines += ["", "Raw img/s per invocation (here; PyTorch):", ""]
+    lines += ["", "Noise per row: " + "; ".join(f"{spec} {mode}: {noise.summary_line(results[(spec, mode)]['rounds'])}"
+                                             for spec, _, _ in rows for mode in modes) + ".", "",
+              "Raw img/s per round (here; PyTorch; * heavy):", ""]
     for spec, batch, size in rows:
         for mode in modes:
             r = results[(spec, mode)]
-            lines.append(f"- {spec} {mode}: {', '.join(fmt(x, 2) for x in r['here_all'])}; "
+            hv = r["rounds"]["heavy"]
+            lines.append(f"- {spec} {mode}: {', '.join(fmt(x, 2) + ('*' if h else '') for x, h in zip(r['here_all'], hv))}; "
                          f"{', '.join(f'{fmt(x, 2)} ({f})' for x, f in zip(r['torch_all'], won[(spec, mode)]))}")
     lines += ["", f"{END} {key} -->"]
     block = "\n".join(lines)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 from Tools import ROOT
+from Tools.bench import compare
 from Tools.bench.compare import PEER
 
 BIN = os.path.join(ROOT, ".build", "release", "rkan-repro")
@@ -55,6 +56,7 @@ def main():
     rows = [r for r in ROWS if not keep or r[0] in keep]
     if not rows:
         raise SystemExit(f"--only {a.only!r} names none of {[r[0] for r in ROWS]}")
+    compare.require_built("compare_cores.py", [BIN])
     modes = a.modes.split(",")
     ours = {}    # (spec, mode, core) → [img/s]
     names = {}   # core choice → core name that ran

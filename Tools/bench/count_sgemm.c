@@ -1,26 +1,86 @@
 /* LD_PRELOAD shim for Tools/bench/gemm_flops.py: counts the calls and flops (2·m·n·k) of every
  * cblas_sgemm a process makes, passes each call on to the real OpenBLAS, and prints the totals
- * at exit on stderr as "gemm_flops: calls N flops F". A developer tool; never built by the package. */
+ * at exit on stderr as "gemm_flops: calls N flops F". When GEMM_SHAPES_OUT names a file, it also
+ * writes there, at exit, one line per distinct GEMM shape ("shape TA TB M N K CALLS") and one line
+ * "time INFLIGHT SPAN" (seconds): INFLIGHT is the wall time during which at least one cblas_sgemm
+ * was running on any thread, SPAN the wall time from the start of the first call to the end of
+ * the last. A developer tool; never built by the package. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 static _Atomic long long flops, calls;
 static sgemm_fn real;
 
-static void report(void) { fprintf(stderr, "gemm_flops: calls %lld flops %lld\n", (long long)calls, (long long)flops); }
+/* Distinct shapes (open addressing; a process with more than SLOTS shapes counts the rest as "other"). */
+#define SLOTS 4096
+static struct { int used, ta, tb, m, n, k; long long calls; } shapes[SLOTS];
+static long long other_calls, other_flops;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int inflight;
+static double busy_since, busy_total, first_start = -1, last_end;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static void report(void) {
+    fprintf(stderr, "gemm_flops: calls %lld flops %lld\n", (long long)calls, (long long)flops);
+    const char *path = getenv("GEMM_SHAPES_OUT");
+    if (!path || !*path) return;
+    FILE *f = fopen(path, "w");
+    if (!f) { fprintf(stderr, "gemm_flops: cannot write %s\n", path); return; }
+    for (int i = 0; i < SLOTS; i++)
+        if (shapes[i].used)
+            fprintf(f, "shape %d %d %d %d %d %lld\n", shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k,
+                    shapes[i].calls);
+    if (other_calls) fprintf(f, "other %lld %lld\n", other_calls, other_flops);
+    fprintf(f, "time %.9f %.9f\n", busy_total, first_start < 0 ? 0.0 : last_end - first_start);
+    fclose(f);
+}
 
 __attribute__((constructor)) static void setup(void) {
     real = (sgemm_fn)dlsym(RTLD_NEXT, "cblas_sgemm");
     atexit(report);
 }
 
+static void count_shape(int ta, int tb, int m, int n, int k) {
+    unsigned h = (unsigned)(ta * 31 + tb) * 2654435761u ^ (unsigned)m * 40503u ^ (unsigned)n * 9973u ^ (unsigned)k * 7919u;
+    for (int probe = 0; probe < SLOTS; probe++) {
+        int i = (int)((h + (unsigned)probe) % SLOTS);
+        if (!shapes[i].used) {
+            shapes[i].used = 1; shapes[i].ta = ta; shapes[i].tb = tb; shapes[i].m = m; shapes[i].n = n; shapes[i].k = k;
+        }
+        if (shapes[i].ta == ta && shapes[i].tb == tb && shapes[i].m == m && shapes[i].n == n && shapes[i].k == k) {
+            shapes[i].calls++;
+            return;
+        }
+    }
+    other_calls++;
+    other_flops += 2LL * m * n * k;
+}
+
 void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc) {
     flops += 2LL * m * n * k;
     calls += 1;
+    pthread_mutex_lock(&lock);
+    count_shape(ta, tb, m, n, k);
+    double t = now();
+    if (first_start < 0) first_start = t;
+    if (inflight++ == 0) busy_since = t;
+    pthread_mutex_unlock(&lock);
     real(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    pthread_mutex_lock(&lock);
+    t = now();
+    if (--inflight == 0) busy_total += t - busy_since;
+    last_end = t;
+    pthread_mutex_unlock(&lock);
 }

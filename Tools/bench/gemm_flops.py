@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""GEMM flops of one training or inference step of rkan-repro, per conv algorithm (the bound on
-any GEMM-rate-limited step).
+"""GEMM flops of one training or inference step of rkan-repro, per conv algorithm, and each row's
+GEMM bound: how fast a step could be if it did nothing but its GEMMs at the machine's own rate.
 
     python3 -m Tools.bench.gemm_flops [--rows resnet18,resnet50] [--algorithms winograd-mixed,im2col,winograd-f4a]
+    python3 -m Tools.bench.gemm_flops --bound [--rows all] [--threads 2]      # the bound of every compare.py row
 
 Builds `Tools/bench/count_sgemm.c` (an LD_PRELOAD shim that counts 2·m·n·k of every
 `cblas_sgemm` and forwards the call) with the system C compiler into a temporary folder, then runs
@@ -10,27 +11,188 @@ Builds `Tools/bench/count_sgemm.c` (an LD_PRELOAD shim that counts 2·m·n·k of
 asked for, mode and algorithm (`RKAN_CONV_ALGO`), and prints a markdown table of GFLOP per step.
 With `im2col` every conv is a GEMM over the direct convolution's flops, so that column is what a
 direct-convolution peer (oneDNN) computes; the ratio of the default's flops to it bounds how far
-ahead any GEMM-rate-limited step can get. Together with the machine's sgemm rate (`rkan-bench
-sgemm`) and the peer's step time it gives the fastest step possible with zero time outside GEMMs.
-A developer tool; needs a C compiler; never run by the tests.
+ahead any GEMM-rate-limited step can get.
+
+`--bound` (also `compare.py --gemm-bound`) runs each row with the default algorithm under the shim
+(`--warmup 1 --iterations --bound-iters`, `--bound-rounds` times), which records every distinct
+GEMM shape the step calls (the engine's split blocks, as OpenBLAS sees them) and the wall time
+during which a GEMM was running. `Tools/bench/sgemm_shapes.c` (built here too, linked to OpenBLAS
+through pkg-config) then measures the machine's cblas_sgemm rate on each of those shapes the way
+the engine runs them: `--threads` threads each calling single-threaded OpenBLAS (the core the
+bench reported, via OPENBLAS_CORETYPE) at once, best of three. Per row it prints:
+
+- GEMM GFLOP per step, and the sgemm rate on the step's shapes (flops over the summed time the
+  shapes take at their measured rates; shapes beyond 99 % of the flops take the average rate),
+  beside the same measurement on 1024³;
+- the bound: images per second if a step were its GEMMs at those rates and nothing else;
+- achieved img/s (median of the rounds; the shim's cost is a lock per call) and its % of the bound;
+- the GEMM share of a step: wall time with a GEMM running ÷ wall time from the first GEMM to the
+  last (measured, all steps of the invocation), the non-GEMM share being the rest, and the rate
+  the GEMMs reached inside the step (flops ÷ that GEMM time).
+
+On a loaded machine every rate and share moves with the load (noise.py's steal and other-CPU
+figures are printed beside them): take the figures from a quiet machine. With GEMM_TOOLS=DIR the
+shim and the rate benchmark are taken prebuilt from DIR (Tools/bench/portable/ ships them).
+A developer tool; needs a C compiler and OpenBLAS's development files; never run by the tests.
 """
 import argparse
 import os
 import re
+import shlex
+import statistics
 import subprocess
+import sys
 import tempfile
 
 from Tools.bench import compare  # rows, binary folder, machine description
+from Tools.bench import noise
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# A folder with count_sgemm.so and sgemm_shapes already built (Tools/bench/portable/bundle.sh ships
+# them, built where the release binaries were, for a machine without a compiler or OpenBLAS headers).
+PREBUILT = os.environ.get("GEMM_TOOLS", "")
+
+
 def build_shim(folder):
+    if PREBUILT:
+        return os.path.join(PREBUILT, "count_sgemm.so")
     out = os.path.join(folder, "count_sgemm.so")
     cc = os.environ.get("CC", "cc")
-    subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", out, os.path.join(HERE, "count_sgemm.c"), "-ldl"],
+    subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", out, os.path.join(HERE, "count_sgemm.c"), "-ldl", "-lpthread"],
                    check=True)
     return out
+
+
+def build_rates(folder):
+    """Builds sgemm_shapes.c against the system OpenBLAS (pkg-config openblas)."""
+    if PREBUILT:
+        return os.path.join(PREBUILT, "sgemm_shapes")
+    out = os.path.join(folder, "sgemm_shapes")
+    cc = os.environ.get("CC", "cc")
+    p = subprocess.run(["pkg-config", "--cflags", "--libs", "openblas"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit("gemm_flops.py: pkg-config knows no openblas; install OpenBLAS's development files "
+                         "(Debian: apt-get install libopenblas-dev pkg-config)")
+    subprocess.run([cc, "-O2", "-pthread", "-o", out, os.path.join(HERE, "sgemm_shapes.c"), *shlex.split(p.stdout)],
+                   check=True)
+    return out
+
+
+def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, folder):
+    """One `rkan-repro bench` (1 warm-up + `iters` steps) under the shim: {"img_s", "core", "shapes":
+    {(ta, tb, m, n, k): calls per step}, "flops": per step, "inflight", "span" (seconds), "steps"}."""
+    out = os.path.join(folder, "shapes.txt")
+    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out)
+    cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch), "--mode", mode,
+           "--warmup", "1", "--iterations", str(iters), "--repeats", "1", "--threads", str(threads),
+           "--classes", str(classes), "--json"] + (["--blas-core", blas_core] if blas_core else [])
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.exists(out):
+        raise SystemExit(f"gemm_flops.py: {' '.join(cmd)} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
+    j = compare.last_json(p.stdout)
+    steps = 1 + iters
+    shapes, inflight, span, other = {}, 0.0, 0.0, 0
+    with open(out) as f:
+        for line in f:
+            w = line.split()
+            if w[0] == "shape":
+                shapes[tuple(int(x) for x in w[1:6])] = int(w[6]) / steps
+            elif w[0] == "time":
+                inflight, span = float(w[1]), float(w[2])
+            elif w[0] == "other":
+                other = int(w[2]) / steps
+    flops = sum(2 * m * n * k * c for (_, _, m, n, k), c in shapes.items()) + other
+    return {"img_s": j["imagesPerSecond"], "core": j.get("blasCore", ""), "shapes": shapes, "flops": flops,
+            "inflight": inflight, "span": span, "steps": steps}
+
+
+def measure_rates(rates_bin, shapes, threads, core, seconds=0.05):
+    """{shape: GFLOP/s} of `threads` concurrent single-threaded cblas_sgemm calls per shape."""
+    env = dict(os.environ)
+    if core:
+        env["OPENBLAS_CORETYPE"] = core
+    text = "".join(f"{ta} {tb} {m} {n} {k}\n" for ta, tb, m, n, k in shapes)
+    p = subprocess.run([rates_bin, str(threads), str(seconds)], input=text, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"gemm_flops.py: sgemm_shapes failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
+    rates, used_core = {}, "?"
+    for line in p.stdout.splitlines():
+        w = line.split()
+        if w and w[0] == "rate":
+            rates[tuple(int(x) for x in w[1:6])] = float(w[6])
+        elif w and w[0] == "core":
+            used_core = w[1]
+    return rates, used_core
+
+
+def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=1, log=None):
+    """The GEMM bound of every (spec, batch, size, mode) in `todo`: {"rows": {(spec, mode): {...}},
+    "lines": markdown}. `achieved` ({(spec, mode): img/s}) replaces the rounds' own img/s."""
+    log = log or (lambda m: print(m, file=sys.stderr))
+    if not os.access(compare.ours_binary(), os.X_OK):
+        raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release --product rkan-repro)")
+    rows, cache, cores = {}, {}, set()
+    with tempfile.TemporaryDirectory() as tmp:
+        shim, rates_bin = build_shim(tmp), build_rates(tmp)
+        for spec, batch, size, mode in todo:
+            runs = []
+            for r in range(rounds):
+                prof, nz = noise.measured(profile, shim, spec, mode, batch, size, threads, classes, iters, blas_core, tmp)
+                runs.append((prof, nz))
+                log(f"gemm bound: {spec} {mode} round {r + 1}: {prof['img_s']:.2f} img/s, GEMM {prof['flops'] / 1e9:.2f} "
+                    f"GFLOP/step, {len(prof['shapes'])} shapes, GEMM share {prof['inflight'] / max(prof['span'], 1e-9):.2f} "
+                    f"({noise.describe_noise(nz)})")
+            prof = runs[0][0]
+            core = prof["core"]
+            # The shapes that hold 99 % of the flops, measured once per machine and core.
+            by_flops = sorted(prof["shapes"].items(), key=lambda kv: -2 * kv[0][2] * kv[0][3] * kv[0][4] * kv[1])
+            need, acc, chosen = 0.99 * prof["flops"], 0.0, []
+            for shape, calls in by_flops:
+                if acc >= need:
+                    break
+                chosen.append(shape)
+                acc += 2 * shape[2] * shape[3] * shape[4] * calls
+            todo_shapes = [sh for sh in chosen + [(111, 111, 1024, 1024, 1024)] if (core, sh) not in cache]
+            if todo_shapes:
+                got, used_core = measure_rates(rates_bin, todo_shapes, threads, core)
+                cores.add(used_core)
+                cache.update({(core, sh): v for sh, v in got.items()})
+            seconds, measured_flops = 0.0, 0.0
+            for shape in chosen:
+                f = 2 * shape[2] * shape[3] * shape[4] * prof["shapes"][shape]
+                seconds += f / (cache[(core, shape)] * 1e9)
+                measured_flops += f
+            rate = measured_flops / seconds / 1e9 if seconds else float("nan")
+            bound_s = prof["flops"] / (rate * 1e9)
+            img = (achieved or {}).get((spec, mode)) or statistics.median(p["img_s"] for p, _ in runs)
+            shares = [p["inflight"] / p["span"] for p, _ in runs if p["span"] > 0]
+            share = statistics.median(shares) if shares else float("nan")
+            inside = [p["flops"] * p["steps"] / p["inflight"] / 1e9 for p, _ in runs if p["inflight"] > 0]
+            rows[(spec, mode)] = dict(batch=batch, size=size, gflop=prof["flops"] / 1e9, rate=rate,
+                                      cube=cache[(core, (111, 111, 1024, 1024, 1024))], bound=batch / bound_s,
+                                      img_s=img, fraction=img * bound_s / batch, gemm_share=share,
+                                      inside=statistics.median(inside) if inside else float("nan"),
+                                      shapes=len(prof["shapes"]), core=core,
+                                      noise=[nz for _, nz in runs])
+    model, vendor, cpus = compare.machine()
+    lines = [f"GEMM bound per row ({model}, {vendor}, {cpus} logical CPUs; {threads} threads; OpenBLAS core "
+             f"{', '.join(sorted(cores)) or '?'}; `python3 -m Tools.bench.gemm_flops --bound`): GEMM GFLOP per step "
+             f"(cblas_sgemm calls counted); sgemm rate on the step's own GEMM shapes ({threads} single-threaded calls at "
+             f"once, the engine's way) beside 1024³ measured the same way; bound = img/s if a step were only its GEMMs at "
+             f"that rate; % of bound = achieved ÷ bound; GEMM share = wall time with a GEMM running ÷ wall time from the "
+             f"first GEMM to the last (the rest is the non-GEMM share); GEMM rate in step = flops ÷ that GEMM time.", "",
+             "| row | mode | GEMM GFLOP/step | sgemm on its shapes GFLOP/s | sgemm 1024³ | bound img/s | achieved img/s | "
+             "% of bound | GEMM share | non-GEMM share | GEMM rate in step | noise |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for spec, batch, size, mode in todo:
+        r = rows[(spec, mode)]
+        nz = r["noise"][0]
+        lines.append(f"| `{spec}`, {size}², b{batch} | {mode} | {r['gflop']:.2f} | {r['rate']:.0f} | {r['cube']:.0f} | "
+                     f"{r['bound']:.1f} | {r['img_s']:.1f} | {100 * r['fraction']:.0f} % | {100 * r['gemm_share']:.0f} % | "
+                     f"{100 * (1 - r['gemm_share']):.0f} % | {r['inside']:.0f} | {noise.describe_noise(nz)} |")
+    return {"rows": rows, "lines": lines}
 
 
 def step_flops(shim, spec, mode, batch, size, algorithm, classes):
@@ -47,18 +209,28 @@ def step_flops(shim, spec, mode, batch, size, algorithm, classes):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rows", default="resnet18(stem=small),resnet50", help="compare.py rows (comma-separated)")
+    p.add_argument("--rows", default="resnet18(stem=small),resnet50",
+                   help="compare.py rows (comma-separated exact specs, or all)")
     p.add_argument("--modes", default="infer,train")
     p.add_argument("--algorithms", default="winograd-mixed,winograd-f4a,im2col")
     p.add_argument("--classes", type=int, default=100)
+    p.add_argument("--bound", action="store_true", help="each row's GEMM bound, % of it reached and non-GEMM share")
+    p.add_argument("--threads", type=int, default=2, help="--bound: engine threads (and concurrent sgemm calls)")
+    p.add_argument("--bound-iters", type=int, default=3, help="--bound: timed steps per profiled invocation")
+    p.add_argument("--bound-rounds", type=int, default=3, help="--bound: profiled invocations per row (median)")
+    p.add_argument("--blas-core", default="", help="--bound: rkan-repro's --blas-core")
     a = p.parse_args()
     wanted = a.rows.split(",")
-    rows = [r for r in compare.ROWS if r[0] in wanted]
+    rows = [r for r in compare.ROWS if a.rows == "all" or r[0] in wanted]
     if not rows:
         raise SystemExit(f"gemm_flops.py: --rows {a.rows} names none of compare.py's rows ({', '.join(r[0] for r in compare.ROWS)})")
-    algorithms = a.algorithms.split(",")
     if not os.access(compare.ours_binary(), os.X_OK):
-        raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release)")
+        raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release --product rkan-repro)")
+    if a.bound:
+        todo = [(spec, batch, size, mode) for spec, batch, size in rows for mode in a.modes.split(",")]
+        print("\n".join(bounds(todo, a.threads, a.classes, a.blas_core, iters=a.bound_iters, rounds=a.bound_rounds)["lines"]))
+        return
+    algorithms = a.algorithms.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         shim = build_shim(tmp)
         model, vendor, cpus = compare.machine()

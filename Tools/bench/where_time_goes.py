@@ -150,8 +150,7 @@ def main():
                   {**os.environ, **fast, "PYTHONPATH": path})
     if not shutil.which("perf"):
         raise SystemExit("perf is not installed (Debian: apt-get install linux-perf); it profiles rkan-repro")
-    if not os.path.exists(compare.ours_binary()):
-        raise SystemExit(f"no {compare.ours_binary()}: build it first (swift build -c release)")
+    compare.require_built("where_time_goes.py", [compare.ours_binary()])
     short = {"resnet18": "resnet18(stem=small)", "resnet50": "resnet50"}
     wanted = [short.get(r, r) for r in a.rows.split(",")]
     rows = [r for r in compare.ROWS if r[0] in wanted]

@@ -4,8 +4,9 @@
     python3 -m Tools.dev.compare_builds bytes --before OLD/rkan-repro --after NEW/rkan-repro SPEC [SPEC ...] \\
         [--classes 10] [--size 64] [--batch 4] [--seed 3] [--threads 2]
     python3 -m Tools.dev.compare_builds runs BEFORE_RUNS AFTER_RUNS
+    python3 -m Tools.dev.compare_builds bytes --before B --after B --before-env RKAN_KERNELS=sse2 SPEC   # one binary, two builds of its C kernels
     python3 -m Tools.dev.compare_builds speed --before OLD/rkan-repro --after NEW/rkan-repro \\
-        [--rounds 3] [--warmup 2] [--iters 4] [--only resnet50] [--modes train,infer]
+        [--rounds 9] [--warmup 2] [--iters 4] [--only resnet50] [--modes train,infer] [--retries 2]
 
 For a change that must not change arithmetic, or must not cost speed:
 
@@ -23,10 +24,15 @@ runs   Two run trees (`--out` of `rkan-repro run`) made by the two builds: for e
        else, or a file missing from the second tree, exits 1. Needs h5dump (hdf5-tools).
 speed  Single-process img/s on the rows and settings of Tools/bench/compare.py (same specs,
        batches, sizes, threads), each binary run as `rkan-repro bench ... --repeats 1 --json`, in
-       rounds that alternate the order (before, after in odd rounds; after, before in even ones) so
-       that drift of a shared machine does not favour one side. Prints a markdown table of every
-       invocation, the medians and after ÷ before, with the CPU model, the OpenBLAS core each binary
-       used, the threads and the load averages. An A/B, not a test.
+       many short rounds that alternate the order (before, after in odd rounds; after, before in
+       even ones) so that drift of a shared machine does not favour one side. Every invocation
+       records the CPU steal, the CPU used by other processes and the load average
+       (Tools/bench/noise.py); a round under heavy steal (> 10 %) or other work (> 25 %) runs again
+       (--retries) and stays out of the medians if it remained heavy while others were clean.
+       Prints a markdown table: each side's median img/s with IQR and min–max, after ÷ before as
+       the median of the per-round ratios with its IQR and min–max, and the rounds used; then every
+       invocation, with the CPU model, the OpenBLAS core each binary used and the noise. An A/B,
+       not a test.
 
 A developer tool; never run by the tests, since it needs a second build.
 """
@@ -36,10 +42,11 @@ import os
 import pathlib
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
+
+from Tools.bench import noise
 
 
 def executable(path, tool):
@@ -51,8 +58,19 @@ def executable(path, tool):
 
 # bytes ------------------------------------------------------------------------------------------
 
-def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
+def env_arg(pairs, option):
+    """{VAR: VALUE} from --before-env/--after-env VAR=VALUE options."""
+    out = {}
+    for p in pairs or []:
+        k, eq, v = p.partition("=")
+        if not eq or not k:
+            raise SystemExit(f"compare_builds: {option} {p!r} is not VAR=VALUE (e.g. {option} RKAN_KERNELS=avx2)")
+        out[k] = v
+    return out
+
+
+def run(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if p.returncode != 0:
         raise SystemExit(f"compare_builds: {' '.join(cmd)} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
 
@@ -70,6 +88,7 @@ def same_bytes(a):
     import h5py
     import numpy as np
     before, after = executable(a.before, "bytes"), executable(a.after, "bytes")
+    envs = {"before": env_arg(a.before_env, "--before-env"), "after": env_arg(a.after_env, "--after-env")}
     differ = 0
     with tempfile.TemporaryDirectory() as tmp:
         x = os.path.join(tmp, "x.h5")
@@ -87,7 +106,7 @@ def same_bytes(a):
                     y = os.path.join(tmp, f"y_{tag}_{int(grad)}.h5")
                     cmd = [binary, "forward", "--model", spec, "--classes", str(a.classes), "--weights", w,
                            "--input", x, "--output", y, "--threads", str(a.threads)] + (["--grad"] if grad else [])
-                    run(cmd)
+                    run(cmd, envs[tag])
                     outs.append(datasets(y))
                 mode = "train" if grad else "eval"
                 if set(outs[0]) != set(outs[1]):
@@ -165,12 +184,14 @@ def same_runs(a):
 def same_speed(a):
     from Tools.bench import compare  # the rows, `ours` and the machine description
 
-    def bench(binary, spec, mode, batch, size):
-        """(img/s, OpenBLAS core, conv algorithm) of one invocation of `binary`."""
+    envs = {"before": env_arg(a.before_env, "--before-env"), "after": env_arg(a.after_env, "--after-env")}
+
+    def bench(side, spec, mode, batch, size):
+        """(img/s, OpenBLAS core, conv algorithm) of one invocation of `side`'s binary."""
         saved = compare.OURS
-        compare.OURS = binary
+        compare.OURS = binaries[side]
         try:
-            return compare.ours(spec, mode, batch, size, a)
+            return compare.ours(spec, mode, batch, size, a, env=envs[side])
         finally:
             compare.OURS = saved
 
@@ -183,32 +204,40 @@ def same_speed(a):
     model, vendor, cpus = compare.machine()
     print(f"{model} ({vendor}), {cpus} logical CPUs, {a.threads} threads; before {a.before}, after {a.after}",
           file=sys.stderr)
-    results = {}   # (spec, mode) -> {"before": [...], "after": [...]}
+    modes = a.modes.split(",")
+    results = {(spec, mode): noise.new_result(["before", "after"]) for spec, _, _ in rows for mode in modes}
     cores = {}
     for rnd in range(a.rounds):
         for spec, batch, size in rows:
-            for mode in a.modes.split(","):
-                order = ["before", "after"] if rnd % 2 == 0 else ["after", "before"]
-                for side in order:
-                    load = compare.loadavg()
-                    ips, core, algo = bench(binaries[side], spec, mode, batch, size)
-                    results.setdefault((spec, mode), {"before": [], "after": []})[side].append((ips, load))
-                    cores[side] = f"{core}, {algo}"
-                    print(f"round {rnd + 1} {spec} {mode} {side}: {ips:.1f} img/s (load {load})", file=sys.stderr)
+            for mode in modes:
+                def side(which, spec=spec, batch=batch, size=size, mode=mode):
+                    ips, core, algo = bench(which, spec, mode, batch, size)
+                    cores[which] = f"{core}, {algo}"
+                    return ips
+                noise.one_round(results[(spec, mode)], rnd, side, retries=a.retries, steal_limit=a.steal_limit,
+                                others_limit=a.others_limit, label=f" {spec} {mode}",
+                                log=lambda m: print(m, file=sys.stderr))
     print(f"Machine: {model}, {cpus} logical CPUs, {a.threads} threads; OpenBLAS core / conv algorithm: "
-          f"before {cores.get('before')}, after {cores.get('after')}; {a.rounds} alternating rounds, "
-          f"warm-up {a.warmup}, {a.iters} timed steps each.\n")
-    print("| model | size, batch | mode | before img/s (each round) | after img/s (each round) | after ÷ before (medians) |")
-    print("|---|---|---|---|---|---:|")
+          f"before {cores.get('before')}, after {cores.get('after')}; "
+          + "".join(f"{side} with {' '.join(f'{k}={v}' for k, v in e.items())}; " for side, e in envs.items() if e)
+          + f"{a.rounds} alternating rounds, "
+          f"warm-up {a.warmup}, {a.iters} timed steps each; heavy: steal > {a.steal_limit:.0f} % or other "
+          f"processes > {a.others_limit:.0f} % of the CPU time of an invocation (run again up to {a.retries} times).\n")
+    print("| model | size, batch | mode | before img/s | after img/s | after ÷ before (per-round) | rounds used |")
+    print("|---|---|---|---|---|---|---:|")
     for spec, batch, size in rows:
-        for mode in a.modes.split(","):
+        for mode in modes:
+            r = noise.finish(results[(spec, mode)])
+            print(f"| `{spec}` | {size}², {batch} | {mode} | {noise.fmt_spread(noise.used(r, 'before'))} | "
+                  f"{noise.fmt_spread(noise.used(r, 'after'))} | {noise.fmt_spread(noise.ratios(r, 'after', 'before'), 3)} | "
+                  f"{len(r['used'])}/{len(r['heavy'])} |")
+    print("\nEvery round (before; after; * heavy) and its noise:\n")
+    for spec, batch, size in rows:
+        for mode in modes:
             r = results[(spec, mode)]
-            b, f = [x for x, _ in r["before"]], [x for x, _ in r["after"]]
-            ratio = statistics.median(f) / statistics.median(b)
-            print(f"| `{spec}` | {size}², {batch} | {mode} | {', '.join(f'{x:.1f}' for x in b)} | "
-                  f"{', '.join(f'{x:.1f}' for x in f)} | {ratio:.3f} |")
-    loads = [load for r in results.values() for s in r.values() for _, load in s]
-    print(f"\nLoad averages during the runs: {min(loads)} … {max(loads)}")
+            cells = [f"{b:.1f}; {f:.1f}{'*' if h else ''}" for b, f, h in
+                     zip(r["values"]["before"], r["values"]["after"], r["heavy"])]
+            print(f"- `{spec}` {mode}: {' | '.join(cells)} — {noise.summary_line(r)}")
     return 0
 
 
@@ -233,7 +262,12 @@ def main():
     s = sub.add_parser("speed", help="single-process img/s A/B on Tools/bench/compare.py's rows")
     s.add_argument("--before", required=True, help="the rkan-repro binary before the change (any file name)")
     s.add_argument("--after", required=True, help="the binary after the change")
-    s.add_argument("--rounds", type=int, default=3)
+    s.add_argument("--rounds", type=int, default=9, help="alternating rounds (short invocations: many rounds)")
+    s.add_argument("--retries", type=int, default=2, help="runs of a heavy round again (0: keep every round)")
+    s.add_argument("--steal-limit", type=float, default=noise.STEAL_LIMIT,
+                   help="%% of CPU time stolen by the hypervisor above which an invocation is heavy")
+    s.add_argument("--others-limit", type=float, default=noise.OTHERS_LIMIT,
+                   help="%% of CPU time used by other processes above which an invocation is heavy")
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--classes", type=int, default=100)
     s.add_argument("--warmup", type=int, default=2)
@@ -243,6 +277,11 @@ def main():
                    help="comma-separated specs (exact) of Tools/bench/compare.py's rows")
     s.add_argument("--blas-core", default=None)
 
+    for p in (b, s):
+        p.add_argument("--before-env", action="append", metavar="VAR=VALUE",
+                       help="set in the before binary's environment (repeatable), e.g. RKAN_KERNELS=avx2 to compare "
+                            "the C kernels' builds in one binary")
+        p.add_argument("--after-env", action="append", metavar="VAR=VALUE", help="the same for the after binary")
     a = ap.parse_args()
     sys.exit({"bytes": same_bytes, "runs": same_runs, "speed": same_speed}[a.what](a))
 

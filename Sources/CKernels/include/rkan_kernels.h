@@ -3,10 +3,11 @@
 
 /* Memory-bound kernels of the engine that Swift cannot compile for the CPU it runs on:
  * the tile transforms of the Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions, and BatchNorm,
- * ReLU and the residual add. Each is written once on 8-float
- * vectors and built twice, for baseline x86-64 (SSE2) and for AVX2; the AVX2 build runs when
- * the CPU and OS support it. Both perform the same IEEE operations in the same order (adds,
- * subtracts and multiplies by 0.5, never fused), so they give the same bytes. */
+ * ReLU and the residual add. Each is written once per vector width and built three times: for
+ * baseline x86-64 (SSE2) and AVX2 on 8-float vectors, for AVX-512 on 16-float vectors; the widest
+ * build the CPU and OS support runs (`rkan_kernels_isa`). All perform the same IEEE operations in
+ * the same order on every value (adds, subtracts and multiplies, never fused; every lane
+ * independent of the others), so they give the same bytes. */
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +59,7 @@ void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geomet
 void rkan_wino_weights(float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1);
 void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1);
 
-/* Pointwise kernels over NHWC rows (rows x c, channel innermost), the same bytes in both builds
+/* Pointwise kernels over NHWC rows (rows x c, channel innermost), the same bytes in every build
  * (pointwise.c). y = (x - m) * a + b, then + residual (NULL: none), then max(., 0) when relu
  * (NaN and -0 give +0), per channel j: */
 void rkan_bn_apply(float *y, const float *x, long rows, long c, const float *m, const float *a, const float *b,
@@ -75,10 +76,20 @@ void rkan_relu(float *out, const float *in, long n);
 void rkan_relu_backward(float *din, const float *dout, const float *out, long n);
 void rkan_add(float *y, const float *a, const float *b, long n);
 
-/* 1 when the AVX2 builds run, 0 for the SSE2 builds. */
-int rkan_kernels_avx2(void);
-/* Forces the SSE2 builds (on = 0) or the default choice (on = 1); for tests. */
-void rkan_kernels_allow_avx2(int on);
+/* The builds of every kernel above: baseline x86-64 (SSE2), AVX2, and AVX-512 (F, DQ, BW, VL),
+ * all with the same bytes. The widest one the CPU and OS support runs, unless the environment
+ * variable RKAN_KERNELS (sse2, avx2 or avx512) or `rkan_kernels_limit_isa` caps it. */
+enum { RKAN_ISA_SSE2 = 0, RKAN_ISA_AVX2 = 1, RKAN_ISA_AVX512 = 2 };
+/* The build that runs now. */
+int rkan_kernels_isa(void);
+/* The widest build this CPU and OS run (CPUID and XGETBV, `rkan_cpu_features`). */
+int rkan_kernels_isa_supported(void);
+/* Runs at most build `isa` (for tests and A/B comparisons); RKAN_ISA_AVX512 restores the widest. */
+void rkan_kernels_limit_isa(int isa);
+/* For tests on CPUs without AVX-512: when on and the AVX2 build runs, it runs the AVX-512 build's
+ * 16-float code (each 16-float operation as two 8-float ones), so that code's bytes can be checked
+ * where AVX-512 does not run. Off by default. */
+void rkan_kernels_wide_on_avx2(int on);
 
 /* CPU features (CPUID, with the OS's XSAVE state for AVX and AVX-512): a mask of RKAN_CPU_*. */
 enum {

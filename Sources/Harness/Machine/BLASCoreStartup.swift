@@ -19,6 +19,14 @@ public enum BLASCoreStartup {
     ///     notice appears where it matters, once (`commandComputes(_:)`).
     public static func apply(_ arguments: [String], program: String, announce: Bool = true) -> [String] {
         let env = ProcessInfo.processInfo.environment
+        // CKernels reads the cap on its build at its first call; a typo must stop the process here,
+        // before any command starts, rather than compare a build with itself.
+        if let v = env[KernelBuild.environmentVariable], !v.isEmpty, KernelBuild(name: v) == nil {
+            let names = KernelBuild.allCases.map(\.name).joined(separator: ", ")
+            FileHandle.standardError.write(Data(("error: \(KernelBuild.environmentVariable)=\"\(v)\" names no build of the "
+                + "engine's C kernels; use one of \(names) (a cap: the widest build this CPU runs up to it), or unset it.\n").utf8))
+            exit(64)
+        }
         do {
             let (rest, optionValue) = try BLASCoreSelection.extractOption(arguments)
             requestedChoice = optionValue ?? env[BLASCoreSelection.environmentChoice].flatMap { $0.isEmpty ? nil : $0 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Usage: Tools/bench/portable/bundle.sh REPO (after a release build there).
 # Packs REPO/.build/release/{rkan-repro,rkan-bench} with every shared library they load (and the
-# dynamic loader) into REPO/.build-device/bundle.tar.xz, for a machine without Swift/OpenBLAS.
+# dynamic loader) into REPO/.build-device/bundle.tar.xz, for a machine without Swift/OpenBLAS, with
+# the GEMM-bound tools of Tools/bench/gemm_flops.py (count_sgemm.so, sgemm_shapes) built here.
 set -euo pipefail
 REPO=$1; OUT=$REPO/.build-device; rm -rf "$OUT"; mkdir -p "$OUT/b/lib"
 for p in rkan-repro rkan-bench; do cp "$REPO/.build/release/$p" "$OUT/b/$p.bin"; done
-for p in rkan-repro rkan-bench; do ldd "$REPO/.build/release/$p" | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u | while read -r l; do [ -f "$l" ] && cp -L "$l" "$OUT/b/lib/"; done
+cc -O2 -shared -fPIC -o "$OUT/b/count_sgemm.so" "$REPO/Tools/bench/count_sgemm.c" -ldl -lpthread
+cc -O2 -pthread $(pkg-config --cflags openblas) -o "$OUT/b/sgemm_shapes.bin" "$REPO/Tools/bench/sgemm_shapes.c" $(pkg-config --libs openblas)
+for p in rkan-repro.bin rkan-bench.bin sgemm_shapes.bin; do ldd "$OUT/b/$p" | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u | while read -r l; do [ -f "$l" ] && cp -L "$l" "$OUT/b/lib/"; done
 # OpenBLAS pthread variant dlopens nothing else; libgfortran/quadmath come via ldd.
 tar -C "$OUT" -cJf "$OUT/bundle.tar.xz" b && rm -rf "$OUT/b"; ls -la "$OUT"

@@ -8,8 +8,8 @@ import Foundation
 /// transform domain the products over channels are one GEMM,
 /// `M_ξ (tiles, O) = V_ξ (tiles, C) · U_ξ (C, O)`; the output tile is `Y = Aᵀ M A`. The input
 /// gradient is the same algorithm on dY (padded by 2 − p) with the kernel flipped; the weight
-/// gradient is `dU_ξ = dM_ξᵀ V_ξ` with `dM = A dY Aᵀ`, then `dg = Gᵀ dU G`. Tile transforms are
-/// C (CKernels), weight transforms Swift.
+/// gradient is `dU_ξ = dM_ξᵀ V_ξ` with `dM = A dY Aᵀ`, then `dg = Gᵀ dU G`. The tile and
+/// weight transforms are C (CKernels, one build per vector width: `KernelBuild`).
 ///
 /// Work is cut into chunks of whole images (`imagesPerChunk`, from the shape only) exactly like
 /// the im2col path: ≥ 4 chunks run as parallel tasks, fewer run one after the other with the
@@ -26,13 +26,6 @@ public enum Winograd {
         g.kernel == 3 && g.stride == 1 && g.groups == 1 && g.padding <= 2
             && g.inChannels >= 16 && g.outChannels >= 16 && g.inChannels % 8 == 0 && g.outChannels % 8 == 0
             && g.outHeight >= 1 && g.outWidth >= 1
-    }
-
-    /// Whether the tile transforms (CKernels) run their AVX2 build; setting false forces the SSE2
-    /// build (for tests: both give the same bytes).
-    public static var avx2Transforms: Bool {
-        get { rkan_kernels_avx2() != 0 }
-        set { rkan_kernels_allow_avx2(newValue ? 1 : 0) }
     }
 
     /// The output tile size m when `conv2dForward`/`conv2dBackward` take a Winograd path for `g`.
