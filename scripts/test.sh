@@ -29,8 +29,8 @@ swift test -c release -Xswiftc -enable-testing --skip-build "$@" 2>&1 | tee "$lo
 status=${PIPESTATUS[0]}
 set -e
 # What was skipped and why (hardware-dependent paths, or RKAN_ALLOW_SKIPS=1 on purpose).
-skipped=$(grep -cE "^Test Case '.*' skipped" "$log" || true)
+skipped=$(grep -cE ": Test skipped" "$log" || true)
 echo "test.sh: ${skipped:-0} test(s) skipped"
-grep -E "error: .*Test skipped|: Test skipped" "$log" | sed -E 's/^.*Test skipped( - )?/  skipped: /' | sort | uniq -c || true
+grep -E ": Test skipped" "$log" | sed -E 's/^.*: Test skipped:? ?(- )?//' | sort | uniq -c | sed 's/^/  /' || true
 rm -f "$log"
 exit "$status"
