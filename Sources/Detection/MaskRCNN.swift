@@ -50,6 +50,7 @@ public final class MaskRCNN {
         guard classes >= 2 else {
             throw SpecError(spec: spec.description, problem: "a detector needs at least one object class besides the background, got classes = \(classes)")
         }
+        let spec = spec.classifierSpec   // `maskrcnn(B)` and `B` build the same detector
         backboneSpec = spec; self.classes = classes
         let s = ParameterStore(context: context)
         let body = try FeatureBackbone(s, spec: spec, bodyScope: ["backbone", "body"], stageWrapper: "base_layer", rkanScope: ["rkan_components"])

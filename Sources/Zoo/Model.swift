@@ -19,6 +19,9 @@ public final class Model {
         guard classes >= 1, inChannels >= 1 else {
             throw SpecError(spec: spec.description, problem: "classes (\(classes)) and in_channels (\(inChannels)) must be ≥ 1")
         }
+        if let d = spec.detector {
+            throw SpecError(spec: spec.description, problem: "a \(d.rawValue) detector is not a classifier; give its backbone (\(spec.classifierSpec)) to a classification command, or use a detection suite (coco)")
+        }
         self.spec = spec; self.classes = classes; self.inChannels = inChannels
         let s = ParameterStore(context: context)
         let family = BackboneFamily(spec.backbone)

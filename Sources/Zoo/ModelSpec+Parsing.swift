@@ -4,13 +4,24 @@ extension ModelSpec {
     public init(parsing text: String) throws {
         let spec = text.trimmingCharacters(in: .whitespaces)
         func fail(_ p: String) -> SpecError { SpecError(spec: spec, problem: p) }
+        for d in Detector.allCases where spec.hasPrefix(d.rawValue + "(") {
+            _ = try ModelSpec.splitTopLevel(spec, on: "+")   // balanced parentheses
+            guard spec.hasSuffix(")") else { throw fail("expected \(d.rawValue)(backbone[(options)][+rkan[(options)]]), with nothing after its ')'") }
+            let inner = String(spec.dropFirst(d.rawValue.count + 1).dropLast())
+            var b: ModelSpec
+            do { b = try ModelSpec(parsing: inner) } catch let e as SpecError { throw fail("its backbone: \(e.problem)") }
+            guard b.detector == nil else { throw fail("a detector's backbone cannot itself be a detector") }
+            b.detector = d
+            self = b
+            return
+        }
         let parts = try ModelSpec.splitTopLevel(spec, on: "+").map { $0.trimmingCharacters(in: .whitespaces) }
         guard (1...2).contains(parts.count), !parts[0].isEmpty else {
             throw fail("expected backbone[(options)][+rkan[(options)]]")
         }
         let (bName, bOpts) = try ModelSpec.splitCall(parts[0], spec: spec)
         guard let backbone = Backbone(rawValue: bName) else {
-            throw fail("unknown backbone '\(bName)'; valid backbones: \(Backbone.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw fail("unknown backbone '\(bName)'; valid backbones: \(Backbone.allCases.map(\.rawValue).joined(separator: ", ")); a detector wraps one: \(Detector.allCases.map { "\($0.rawValue)(backbone…)" }.joined(separator: ", "))")
         }
         self.init(backbone: backbone)
         for (k, v) in bOpts {

@@ -1,9 +1,11 @@
 import Foundation
 
-/// A parsed model spec: `backbone[(opt=value,...)][+rkan[(opt=value,...)]]` (docs/design.md).
+/// A parsed model spec: `backbone[(opt=value,...)][+rkan[(opt=value,...)]]`, or a detector around
+/// such a backbone, `maskrcnn(backbone…)` (docs/design.md).
 ///
 /// Examples: `resnet101+rkan` (RKANet-101), `resnet101+rkan(stages=3/4)` (RKANet-E-101),
-/// `resnet101+rkan(inv=4)` (RKANet-101-4×L), `resnet18(stem=small,width=0.25)+rkan`.
+/// `resnet101+rkan(inv=4)` (RKANet-101-4×L), `resnet18(stem=small,width=0.25)+rkan`,
+/// `maskrcnn(resnet50+rkan(inv=2))` (Mask R-CNN with an RKANet-50-2×L backbone).
 public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     public var backbone: Backbone
     public var stem: Stem = .standard
@@ -11,11 +13,23 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     public var width: Double = 1
     /// RKAN options, or nil for the plain backbone.
     public var rkan: RKANOptions?
+    /// The detector built around the backbone, or nil for a classifier. A detector's backbone is
+    /// the same spec with `detector` nil (`classifierSpec`); `width` scales its heads too.
+    public var detector: Detector?
 
     public enum Stem: String, Sendable, CaseIterable { case standard, small }
+    /// Detection architectures: Mask R-CNN as the reference's RKAN_RCNN builds it.
+    public enum Detector: String, Sendable, CaseIterable { case maskrcnn }
 
-    public init(backbone: Backbone, stem: Stem = .standard, width: Double = 1, rkan: RKANOptions? = nil) {
-        self.backbone = backbone; self.stem = stem; self.width = width; self.rkan = rkan
+    public init(backbone: Backbone, stem: Stem = .standard, width: Double = 1, rkan: RKANOptions? = nil, detector: Detector? = nil) {
+        self.backbone = backbone; self.stem = stem; self.width = width; self.rkan = rkan; self.detector = detector
+    }
+
+    /// The backbone as a classifier (the same spec without its detector).
+    public var classifierSpec: ModelSpec {
+        var s = self
+        s.detector = nil
+        return s
     }
 
     /// Canonical text: options in a fixed order, defaults omitted (stable for file names and reports).
@@ -26,6 +40,7 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
         if width != 1 { opts.append("width=\(formatNumber(width))") }
         if !opts.isEmpty { s += "(" + opts.joined(separator: ",") + ")" }
         if let r = rkan { s += "+rkan" + r.optionText }
+        if let d = detector { s = d.rawValue + "(" + s + ")" }
         return s
     }
 }

@@ -32,4 +32,20 @@ final class ModelSpecTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("too few for SE"), "\(e)")
         }
     }
+
+    func testDetectorWrapsABackboneSpec() throws {
+        let s = try ModelSpec(parsing: " maskrcnn( resnet50(width=0.5)+rkan(inv=2) )")
+        XCTAssertEqual(s.detector, .maskrcnn)
+        XCTAssertEqual(s.description, "maskrcnn(resnet50(width=0.5)+rkan(inv=2))")
+        XCTAssertEqual(s.classifierSpec.description, "resnet50(width=0.5)+rkan(inv=2)")
+        XCTAssertEqual(try ModelSpec(parsing: s.description), s)
+        for (bad, says) in [("maskrcnn(resnet50", "unbalanced"), ("maskrcnn(resnet50)x", "after its ')'"),
+                            ("maskrcnn(maskrcnn(resnet50))", "cannot itself be a detector"),
+                            ("maskrcnn(resnet5)", "its backbone: unknown backbone 'resnet5'"), ("maskrcnn", "maskrcnn(backbone…)")] {
+            XCTAssertThrowsError(try ModelSpec(parsing: bad), bad) { e in XCTAssertTrue("\(e)".contains(says), "\(bad): \(e)") }
+        }
+        XCTAssertThrowsError(try Model(spec: s, classes: 10)) { e in
+            XCTAssertTrue("\(e)".contains("not a classifier"), "\(e)")
+        }
+    }
 }
