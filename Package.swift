@@ -42,7 +42,7 @@ let package = Package(
         // Data-parallel ranks over MPI: the Engine's Communicator on MPI_COMM_WORLD.
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"]),
         .target(name: "Harness", dependencies: [
-            "Engine", "Zoo", "Datasets", "RunStore", "Distributed",
+            "Engine", "Zoo", "Datasets", "RunStore", "Distributed", "COCO", "Detection",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rkan-repro", dependencies: [

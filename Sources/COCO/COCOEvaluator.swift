@@ -132,12 +132,14 @@ public enum COCOEvaluator {
     ///   - skipUnknownImages: leave out detections on images the ground truth lacks (what
     ///     COCOeval does when it is handed a results object directly, as torchmetrics does)
     ///     instead of refusing them (what `loadRes` does).
+    ///   - images: evaluate these images only (pycocotools' `params.imgIds`; nil: every image of
+    ///     the ground truth); detections on the ground truth's other images are left out.
     /// - Throws: `COCOError.format` for a detection on an image the ground truth lacks, a
     ///   duplicate ground-truth id, a missing box or mask where `iouType` needs one.
     public static func evaluate(groundTruth gt: Instances, detections dt: Detections, iouType: IoUType,
                                 parameters: Parameters = .pycocotools, skipUnknownImages: Bool = false,
-                                resultsFile: String = "results") throws -> Evaluation {
-        let p = try prepare(gt, dt, iouType: iouType, skipUnknownImages: skipUnknownImages, resultsFile: resultsFile)
+                                resultsFile: String = "results", images: Set<Int64>? = nil) throws -> Evaluation {
+        let p = try prepare(gt, dt, iouType: iouType, skipUnknownImages: skipUnknownImages, resultsFile: resultsFile, images: images)
         let K = p.categoryIDs.count, I = p.imageCount, A = areaRanges.count
         var results = [ImageResult?](repeating: nil, count: K * A * I)
         for k in 0..<K {
@@ -162,8 +164,10 @@ public enum COCOEvaluator {
         var dts: [[Item]]
     }
 
-    static func prepare(_ gt: Instances, _ dt: Detections, iouType: IoUType, skipUnknownImages: Bool, resultsFile: String) throws -> Prepared {
-        let imageIDs = Array(Set(gt.images.map(\.id))).sorted()
+    static func prepare(_ gt: Instances, _ dt: Detections, iouType: IoUType, skipUnknownImages: Bool, resultsFile: String,
+                        images: Set<Int64>? = nil) throws -> Prepared {
+        let allImages = Set(gt.images.map(\.id))
+        let imageIDs = Array(images.map { allImages.intersection($0) } ?? allImages).sorted()
         let categoryIDs = Array(Set(gt.categories.map(\.id))).sorted()
         var imageIndex: [Int64: Int] = [:]
         for (i, id) in imageIDs.enumerated() { imageIndex[id] = i }
@@ -198,7 +202,7 @@ public enum COCOEvaluator {
         for j in 0..<dt.count {
             let at = "results[\(j)]"
             guard let ii = imageIndex[dt.imageIDs[j]] else {
-                if skipUnknownImages { continue }
+                if skipUnknownImages || allImages.contains(dt.imageIDs[j]) { continue }
                 throw COCOError.format(file: resultsFile, at: at, problem: "image_id \(dt.imageIDs[j]) is not an image of the ground truth (\(gt.file))")
             }
             guard let k = categoryIndex[dt.categoryIDs[j]] else { continue }

@@ -32,7 +32,7 @@ public enum DatasetCatalog {
         case .food101: return try Food101.load(folder: folder, split: split)
         case .imagenet: return try ImageNet.load(folder: folder, split: split)
         case .coco:
-            throw DatasetError.invalidRequest("coco: \(name.trainingUnsupported ?? "no reader"); rkan-repro has no reader for it")
+            throw DatasetError.invalidRequest("coco is a detection data set: the COCO reader (COCODetectionData) reads it, not the classification loaders")
         }
     }
 }

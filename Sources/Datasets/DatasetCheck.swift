@@ -52,8 +52,8 @@ public enum DatasetCheck {
         do { dataset = try DatasetName.parse(name) } catch {
             return DatasetCheckReport(name: name, splits: [], problems: ["\(error)"], warnings: [])
         }
-        if let reason = dataset.trainingUnsupported {
-            return DatasetCheckReport(name: name, splits: [], problems: ["\(name): \(reason); there is nothing to check"], warnings: [])
+        if dataset.isDetection {
+            return DatasetCheckReport(name: name, splits: [], problems: ["\(name) is a detection data set in the COCO layout: `rkan-repro data check coco --data DIR` checks it"], warnings: [])
         }
         var splits: [DatasetCheckReport.SplitSummary] = [], problems: [String] = [], warnings: [String] = []
         let official = dataset.official

@@ -72,14 +72,9 @@ public enum DatasetName: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Why rkan-repro cannot train on this dataset, nil when it can (it has a reader and a
-    /// classification head fits the task).
-    public var trainingUnsupported: String? {
-        self == .coco ? "the COCO table needs a Mask R-CNN detector, which rkan-repro does not have yet" : nil
-    }
-
-    /// Whether `run` can train on it.
-    public var canTrain: Bool { trainingUnsupported == nil }
+    /// Whether the data set is a detection one (COCO layout, read by the COCO reader and trained
+    /// with a detector, not by the classification loaders).
+    public var isDetection: Bool { self == .coco }
 
     /// Parses a name, with an error listing the known ones.
     public static func parse(_ text: String) throws -> DatasetName {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TestSupport
 import Zoo
+import Engine
 @testable import Harness
 
 /// The five paper suites (Suites/cifar100.yaml, tiny-imagenet, imagenet, food101, coco) against
@@ -215,13 +216,17 @@ final class PaperSuitesTests: XCTestCase {
                     let subset = try XCTUnwrap(run.trainSubset, "\(name)/\(profile): train_subset")
                     XCTAssertNotNil(run.testSubset, "\(name)/\(profile): test_subset")
                     XCTAssertLessThanOrEqual(run.imageSize, 128, "\(name)/\(profile): resolution")
-                    if suite.dataset.name.canTrain {
+                    if !suite.dataset.name.isDetection {
                         XCTAssertGreaterThanOrEqual(subset, n, "\(name)/\(profile): the class-balanced subset should hold every class")
                     }
                     // The spec carries the profile's width: every row must build there (e.g. ResNeXt
                     // needs at least one channel per group).
                     XCTAssertEqual(run.model.width, (suite.experiment(run.experiment)?.model.width ?? 0) * width)
-                    XCTAssertNoThrow(try Model(spec: run.model, classes: n), "\(name)/\(profile)/\(run.experiment) at width \(width)")
+                    if run.model.detector != nil {
+                        XCTAssertNoThrow(try DetectorBuild.make(run.model, size: run.imageSize, context: EngineContext()), "\(name)/\(profile)/\(run.experiment) at width \(width)")
+                    } else {
+                        XCTAssertNoThrow(try Model(spec: run.model, classes: n), "\(name)/\(profile)/\(run.experiment) at width \(width)")
+                    }
                 }
             }
         }

@@ -22,6 +22,12 @@ public struct RunRequest: Sendable {
     /// Data-parallel ranks (`--ranks`): must equal the MPI launcher's world size; nil takes the
     /// world size (1 without a launcher). Changes speed, never the bytes.
     public var ranks: Int? = nil
+    /// Detection runs: the state dict each row's backbone starts from (`--start-weights ROW=FILE`),
+    /// before the run tree's `imagenet` runs are looked up.
+    public var startWeights: [String: URL] = [:]
+    /// Detection runs: the run tree whose `imagenet` runs give the backbones' start (`--start-runs`;
+    /// nil: `outFolder`).
+    public var startRuns: URL? = nil
 
     public init(suite: String, profile: String, only: [String]? = nil, seeds: [Int]? = nil, suitesFolder: URL,
                 dataFolder: URL? = nil, outFolder: URL, threads: Int, loaderWorkers: Int = 2, restart: [RestartTarget] = [],

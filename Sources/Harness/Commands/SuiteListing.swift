@@ -2,6 +2,7 @@ import Foundation
 import Engine
 import Zoo
 import Datasets
+import COCO
 
 /// `rkan-repro list`.
 public enum SuiteListing {
@@ -32,7 +33,13 @@ public enum SuiteListing {
 
     /// "present (path)" or "missing (what to get)".
     static func dataStatus(_ dataset: DatasetName, folder: URL?) -> String {
-        if !dataset.canTrain { return "not used (detection not supported yet)" }
+        if dataset.isDetection {
+            guard let folder else { return "missing (give --data DIR with COCO 2017; profiles smoke and nightly make their own shapes data)" }
+            let dir = COCOCheck.locate(folder)
+            let present = ["annotations/instances_train2017.json", "annotations/instances_val2017.json"]
+                .allSatisfy { FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }
+            return present ? "present (\(dir.path))" : "missing (no annotations/instances_{train,val}2017.json under \(folder.path))"
+        }
         do {
             let d = try dataset.load(folder: folder, split: .test)
             return "present (\(d.count) test images)"

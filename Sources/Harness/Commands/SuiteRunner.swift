@@ -11,10 +11,6 @@ public enum SuiteRunner {
     /// - Throws: suite, data, model and I/O errors (each one paragraph naming the file and the fix).
     public static func run(_ r: RunRequest, log: @escaping (String) -> Void) throws -> Int32 {
         let suite = try SuiteLibrary.find(r.suite, in: r.suitesFolder)
-        if let reason = suite.dataset.name.trainingUnsupported {
-            throw HarnessError.unsupported(what: "run \(r.suite)", detail:
-                "\(reason). `rkan-repro models \(r.suite)` reports the backbones' parameter counts.")
-        }
         let configs = try suite.runs(profile: r.profile, only: r.only, seeds: r.seeds)
         for t in r.restart where !configs.contains(where: { $0.experiment == t.experiment && $0.seed == t.seed }) {
             throw HarnessError.badConfig(what: "--restart \(t.experiment):\(t.seed)", detail:
@@ -34,6 +30,14 @@ public enum SuiteRunner {
             // A checkpoint resumes only under the OpenBLAS core that wrote it.
             if let core = BLASCoreStartup.requestedChoice { resume += " --blas-core \(RunFileAccess.shellQuoted(core))" }
             RunLock.announceInterruptions(resume: resume + (dp.ranks > 1 ? " (under the same launcher and rank count, or any valid one)" : ""))
+        }
+        if suite.dataset.name.isDetection {
+            guard dp.ranks == 1 else {
+                throw HarnessError.unsupported(what: "--ranks \(dp.ranks) for the detection suite \(r.suite)", detail:
+                    "a data-parallel detector needs shards of images of different sizes and BatchNorm statistics synchronised over the images of "
+                    + "every rank, which rkan-repro does not have yet (docs/design.md, \"Detection runs\"); train it with one rank (more --threads instead)")
+            }
+            return try DetectionRunner.run(r, suite: suite, configs: configs, engine: engine, log: log)
         }
         try agree(dp, configs: configs, request: r, engine: engine)
         try DataParallel.check(ranks: dp.ranks, for: configs)   // every run's batch size must allow it
@@ -100,10 +104,18 @@ public enum SuiteRunner {
     static func train(_ c: RunConfig, data: TrainingData, tree: RunTree, machine: MachineInfo, engine: EngineContext, request r: RunRequest,
                       pairedBaseline: ModelSpec? = nil, log: @escaping (String) -> Void) throws -> Ending {
         let url = tree.file(for: c.slot)
-        let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         let trainer = Trainer(config: c, data: data, url: url, machine: machine, engine: engine, hooks: r.hooks, checkpointInterval: r.checkpointInterval)
         trainer.log = log
         trainer.pairedBaseline = pairedBaseline
+        return try guarded(c, tree: tree, engine: engine, request: r, log: log) { try trainer.run() }
+    }
+
+    /// Runs `body` (a trainer's `run`) for run `c` under its lock: the lock, stale temporaries,
+    /// `--restart`, and the run-file errors turned into their fix.
+    static func guarded(_ c: RunConfig, tree: RunTree, engine: EngineContext, request r: RunRequest, log: @escaping (String) -> Void,
+                        _ body: () throws -> TrainOutcome) throws -> Ending {
+        let url = tree.file(for: c.slot)
+        let access = RunFileAccess.Context(out: r.outFolder, suitesFolder: r.suitesFolder)
         // Rank 0 alone takes the lock and tidies the file; the other ranks follow its decision.
         let dp = DataParallel(sharding: engine.sharding)
         var lock: RunLock?
@@ -124,7 +136,7 @@ public enum SuiteRunner {
         }
         dp.barrier()
         let outcome: TrainOutcome
-        do { outcome = try trainer.run() } catch let e as RunStoreError {
+        do { outcome = try body() } catch let e as RunStoreError {
             switch e {
             case .cannotWrite, .hdf5, .notReadable: throw e
             default: throw HarnessError.badRunFile(detail: "\(e)", fix: RunFileAccess.restartCommand(c.slot, access))

@@ -11,8 +11,13 @@ public struct BenchSizes: Codable, Equatable, Sendable {
     }
 
     /// The sizes for a run of `batchSize`.
-    func resolved(batchSize: Int) -> RunConfig.BenchConfig {
-        RunConfig.BenchConfig(batch: batch ?? min(batchSize, 32), warmup: warmup ?? 3, iterations: iterations ?? 8,
-                              repeats: repeats ?? 3)
+    /// - Parameter detection: a detector's defaults instead: the reference's `measure_inference_speed`,
+    ///   batch 1, 10 warm-up and 100 timed passes (3 repeats, alternated with the baseline).
+    func resolved(batchSize: Int, detection: Bool = false) -> RunConfig.BenchConfig {
+        if detection {
+            return RunConfig.BenchConfig(batch: 1, warmup: warmup ?? 10, iterations: iterations ?? 100, repeats: repeats ?? 3)
+        }
+        return RunConfig.BenchConfig(batch: batch ?? min(batchSize, 32), warmup: warmup ?? 3, iterations: iterations ?? 8,
+                                     repeats: repeats ?? 3)
     }
 }

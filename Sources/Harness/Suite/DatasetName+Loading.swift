@@ -24,9 +24,9 @@ extension DatasetName {
     ///   expected files) otherwise.
     public func load(folder: URL?, split: Split) throws -> any ImageDataset {
         try Self.checkDataFolder(folder, for: rawValue)
-        guard canTrain else {
-            throw HarnessError.unsupported(what: "dataset '\(rawValue)'", detail:
-                "rkan-repro has no reader for it yet; readers exist for \(Self.allCases.filter(\.canTrain).map(\.rawValue).joined(separator: ", ")).")
+        guard !isDetection else {
+            throw HarnessError.unsupported(what: "dataset '\(rawValue)' as classification images", detail:
+                "it is a detection data set, read by the detection runs' COCO reader; classification readers exist for \(Self.allCases.filter { !$0.isDetection }.map(\.rawValue).joined(separator: ", ")).")
         }
         return try DatasetCatalog.load(self, folder: folder, split: split, inMemory: false)
     }

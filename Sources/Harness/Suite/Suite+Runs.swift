@@ -30,7 +30,9 @@ extension Suite {
         }
         let runSeeds = (seeds ?? overrides.seeds ?? self.seeds).sorted()
         let width = overrides.width ?? 1
-        let bench = (overrides.bench ?? BenchSizes()).resolved(batchSize: training.batchSize)
+        // A detector evaluates in its training batch size, as the notebook's validation loader
+        // batches (images padded together); classification evaluates in batches of at least 64.
+        let bench = (overrides.bench ?? BenchSizes()).resolved(batchSize: training.batchSize, detection: dataset.name.isDetection)
         return try chosen.flatMap { experiment in
             let training = try self.training(profile: profile, overrides: overrides, experiment: experiment)
             return runSeeds.map { seed in
@@ -39,7 +41,7 @@ extension Suite {
                 return RunConfig(suite: suite, experiment: experiment.id, model: spec, seed: seed, profile: profile,
                                  dataset: dataset.name, imageSize: overrides.resolution ?? dataset.resolution ?? dataset.name.nativeSize,
                                  trainSubset: overrides.trainSubset, testSubset: overrides.testSubset, training: training,
-                                 evalBatchSize: max(training.batchSize, 64), bench: bench)
+                                 evalBatchSize: dataset.name.isDetection ? training.batchSize : max(training.batchSize, 64), bench: bench)
             }
         }
     }
@@ -78,6 +80,7 @@ extension Suite {
         training.optimizer.lr = overrides.lr ?? training.optimizer.lr
         training.schedule.warmupEpochs = overrides.warmupEpochs ?? training.schedule.warmupEpochs
         training.augment = overrides.augment ?? training.augment
+        training.start = overrides.start ?? training.start
         let profileKey = "profiles.\(profile)"
         guard training.schedule.warmupEpochs <= training.epochs else {
             throw SuiteError(.invalidValue, file: origin.file, line: origin.lines[profileKey], key: profileKey,

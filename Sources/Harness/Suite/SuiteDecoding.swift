@@ -7,14 +7,15 @@ import RunStore
 enum SuiteSchema {
     static let top = ["suite", "title", "source", "dataset", "protocol", "eras", "profiles", "seeds", "experiments"]
     static let dataset = ["name", "resolution"]
-    static let protocol_ = ["epochs", "batch_size", "optimizer", "schedule", "label_smoothing", "augment"]
+    static let protocol_ = ["epochs", "batch_size", "optimizer", "schedule", "label_smoothing", "augment", "start"]
     static let optimizer = ["name", "lr", "momentum", "nesterov", "weight_decay", "betas"]
     static let schedule = ["name", "warmup_epochs", "min_lr", "milestones", "gamma"]
     static let augment = ["hflip", "pad_crop", "randaugment", "autoaugment", "cutmix", "mixup"]
     static let randaugment = ["n", "m"]
     static let mix = ["p", "alpha"]
     static let profile = ["epochs", "batch_size", "train_subset", "test_subset", "resolution", "width", "lr",
-                          "warmup_epochs", "seeds", "augment", "bench", "follow"]
+                          "warmup_epochs", "seeds", "augment", "bench", "follow", "start", "shapes"]
+    static let shapes = ["images", "size", "seed"]
     static let era = ["notebook", "evidence", "code"]
     static let eraCode = ["epochs", "weight_decay"]
     static let bench = ["batch", "warmup", "iterations", "repeats"]
@@ -242,6 +243,7 @@ extension TrainingProtocol {
         }
         labelSmoothing = try map.optional("label_smoothing") { try $0.double(in: 0...0.999) } ?? 0
         augment = try map.optional("augment") { try AugmentConfig(node: $0) } ?? .none
+        start = try map.optional("start") { try $0.choice(StartWeights.self) }
         if let warmup = map.child("schedule") {
             try warmup.require(schedule.warmupEpochs <= epochs,
                                "warmup_epochs \(schedule.warmupEpochs) exceeds epochs \(epochs)",
@@ -357,7 +359,14 @@ extension SuiteProfile {
                                   iterations: try map.optional("iterations") { try $0.int(atLeast: 1, atMost: SuiteLimits.benchSteps) },
                                   repeats: try map.optional("repeats") { try $0.int(atLeast: 1, atMost: SuiteLimits.benchSteps) })
             },
-            follow: try map.optional("follow") { try $0.choice(ProtocolSource.self) })
+            follow: try map.optional("follow") { try $0.choice(ProtocolSource.self) },
+            start: try map.optional("start") { try $0.choice(StartWeights.self) },
+            shapes: try map.optional("shapes") { node in
+                let map = try node.mapping(allowed: SuiteSchema.shapes)
+                return ShapesData(images: try map.required("images", example: "400") { try $0.int(in: 2...ShapesData.maxImages) },
+                                  size: try map.required("size", example: "128") { try $0.int(in: ShapesData.sizes) },
+                                  seed: try map.optional("seed") { try $0.int(in: 0...Int(Int32.max)) } ?? 0)
+            })
     }
 }
 

@@ -92,12 +92,19 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
     /// Whose values the protocol takes where the README text and a row's era notebook disagree
     /// (nil: the README's, as profile `paper`).
     public var follow: ProtocolSource?
+    /// Where a detector's backbone starts (nil: the protocol's `start`).
+    public var start: StartWeights?
+    /// The data set `run` makes and trains on when no `--data` is given (detection profiles on
+    /// the generated shapes data).
+    public var shapes: ShapesData?
 
     /// Creates a profile; every override defaults to none.
     public init(epochs: Int? = nil, batchSize: Int? = nil, trainSubset: Int? = nil, testSubset: Int? = nil,
                 resolution: Int? = nil, width: Double? = nil, lr: Double? = nil, warmupEpochs: Int? = nil,
                 seeds: [Int]? = nil, augment: AugmentConfig? = nil, bench: BenchSizes? = nil,
-                follow: ProtocolSource? = nil) {
+                follow: ProtocolSource? = nil, start: StartWeights? = nil, shapes: ShapesData? = nil) {
+        self.start = start
+        self.shapes = shapes
         self.epochs = epochs
         self.batchSize = batchSize
         self.trainSubset = trainSubset
@@ -113,8 +120,24 @@ public struct SuiteProfile: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, resolution, width, lr, seeds, augment, bench, follow
+        case epochs, resolution, width, lr, seeds, augment, bench, follow, start, shapes
         case batchSize = "batch_size", trainSubset = "train_subset", testSubset = "test_subset"
         case warmupEpochs = "warmup_epochs"
     }
+}
+
+/// The generated detection data set of a profile (`shapes: {images, size, seed}`): what
+/// `rkan-repro data make shapes --images N --size PX --seed S` writes.
+public struct ShapesData: Codable, Equatable, Sendable {
+    public static let maxImages = 200_000
+    public static let sizes = 32...1024
+    /// Training images (validation gets a fifth as many more, as `data make shapes` makes them).
+    public var images: Int
+    /// Side of the square images in pixels.
+    public var size: Int
+    public var seed: Int
+    public init(images: Int, size: Int, seed: Int) { self.images = images; self.size = size; self.seed = seed }
+
+    /// The folder name under `<runs>/data` (one per setting, reused by every run).
+    public var folderName: String { "shapes-s\(seed)-n\(images)-\(size)px" }
 }

@@ -14,11 +14,24 @@ public struct TrainingProtocol: Codable, Equatable, Sendable {
     public var labelSmoothing: Double
     /// Training-time augmentation.
     public var augment: AugmentConfig
+    /// Where a detector's backbone starts (nil for classification, which starts from the seed).
+    public var start: StartWeights? = nil
 
     enum CodingKeys: String, CodingKey {
-        case epochs, optimizer, schedule, augment
+        case epochs, optimizer, schedule, augment, start
         case batchSize = "batch_size", labelSmoothing = "label_smoothing"
     }
+}
+
+/// Where a detection run's backbone weights come from (`start:` in a detection suite's protocol
+/// or profile). The heads always start from the seed, as torchvision initialises them.
+public enum StartWeights: String, Codable, CaseIterable, Sendable {
+    /// The ImageNet classification weights of the same backbone: the finished run of the row of
+    /// suite `imagenet` whose model is this detector's backbone, or a state dict given with
+    /// `--start-weights` (the reference's `train_status = "load_weights"`).
+    case imagenet
+    /// The seed's random initialisation: not the protocol; for smoke and nightly profiles.
+    case random
 }
 
 /// Optimizer settings (`optimizer:` in a suite).

@@ -28,15 +28,18 @@ public final class ProgressBar {
     }
 
     /// Reports one finished step.
-    public func step(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double, imagesPerSecond: Double) {
+    /// - Parameter accuracy: the training accuracy so far (a fraction), nil where there is none (detection).
+    public func step(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double?, imagesPerSecond: Double) {
         doneSteps += 1
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
         let rate = Double(doneSteps - startSteps) / max(elapsed, 1e-9)
         let eta = Double(totalSteps - doneSteps) / max(rate, 1e-9)
-        let fields = String(format: "epoch %d/%d batch %d/%d loss %.4f acc %5.1f%% %6.0f img/s ETA %@",
-                            epoch + 1, epochs, batch + 1, batches, loss, accuracy * 100, imagesPerSecond,
-                            ProgressBar.clock(eta))
+        let acc = accuracy.map { String(format: " acc %5.1f%%", $0 * 100) } ?? ""
+        // A detector trains a few images a second: two decimals there.
+        let ips = String(format: accuracy == nil ? "%6.2f" : "%6.0f", imagesPerSecond)
+        let fields = String(format: "epoch %d/%d batch %d/%d loss %.4f%@ %@ img/s ETA %@",
+                            epoch + 1, epochs, batch + 1, batches, loss, acc, ips, ProgressBar.clock(eta))
         if isTTY {
             let width = 24
             let filled = Int(Double(width) * Double(doneSteps) / Double(totalSteps))

@@ -76,13 +76,18 @@ final class RunCheckpoint {
     /// - Returns: the position it was saved at.
     /// - Throws: `HarnessError.incompatibleRunFile` naming what does not fit.
     func restore(_ rec: RunRecord, model: Model, optimizer: Optimizer, batchesPerEpoch: Int) throws -> TrainingPosition {
+        try restore(rec, store: model.store, optimizer: optimizer, batchesPerEpoch: batchesPerEpoch)
+    }
+
+    /// `restore` for any model's parameter store (a detector's).
+    func restore(_ rec: RunRecord, store: ParameterStore, optimizer: Optimizer, batchesPerEpoch: Int) throws -> TrainingPosition {
         let position = try TrainingPosition(record: rec, batchesPerEpoch: batchesPerEpoch, path: url.path)
-        do { try model.store.load(rec.weights, from: url.path) } catch let RunStoreError.invalidValue(_, _, detail) {
+        do { try store.load(rec.weights, from: url.path) } catch let RunStoreError.invalidValue(_, _, detail) {
             throw HarnessError.incompatibleRunFile(path: url.path, detail: "/weights: \(detail)")
         }
         let opt = Dictionary(rec.optimizer.compactMap { e in e.values.floats.map { (e.key, $0) } }, uniquingKeysWith: { a, _ in a })
         if !opt.isEmpty {
-            do { try optimizer.restoreState(model.store, opt) } catch {
+            do { try optimizer.restoreState(store, opt) } catch {
                 throw HarnessError.incompatibleRunFile(path: url.path, detail: "optimizer state: \(error)")
             }
         }
@@ -97,8 +102,14 @@ final class RunCheckpoint {
     /// - Parameter divergedAtStep: the step whose loss or logits were not finite (status `diverged`).
     func save(model: Model, optimizer: Optimizer, position: TrainingPosition, status: RunStore.RunStatus,
               divergedAtStep: Int? = nil) throws {
+        try save(store: model.store, optimizer: optimizer, position: position, status: status, divergedAtStep: divergedAtStep)
+    }
+
+    /// `save` for any model's parameter store (a detector's).
+    func save(store: ParameterStore, optimizer: Optimizer, position: TrainingPosition, status: RunStore.RunStatus,
+              divergedAtStep: Int? = nil) throws {
         let c = config
-        let opt = optimizer.perParameterState(model.store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
+        let opt = optimizer.perParameterState(store).map { WeightEntry(key: $0.key, shape: $0.shape, values: .float32($0.values)) }
         var attrs = RunAttributes(suite: c.suite, experiment: c.experiment, model: c.model.description, seed: c.seed,
                                   profile: c.profile, config: c.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
@@ -110,7 +121,7 @@ final class RunCheckpoint {
         attrs.trainImagesPerSecond = rate
         attrs.scalingEfficiency = single > 0 && rate > 0 ? rate / (Double(dp.ranks) * single) : 0
         let state = position.state(optimizerSteps: optimizer.stepCount, divergedAtStep: divergedAtStep)
-        let rec = RunRecord(attributes: attrs, weights: model.store.weightEntries(), optimizer: opt, state: state,
+        let rec = RunRecord(attributes: attrs, weights: store.weightEntries(), optimizer: opt, state: state,
                             metrics: position.metrics, bench: position.bench)
         // Every rank holds the same bytes; rank 0 writes once all have arrived, then all go on.
         dp.barrier()

@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import Zoo
+import Detection
 
 /// Whether a benchmark times training steps or inference passes.
 public enum BenchMode: String, Codable, Sendable, CaseIterable { case train, infer }
@@ -73,6 +74,9 @@ public enum Throughput {
     /// One timed iteration of `spec` on random inputs (a model built once, seed 0).
     static func step(spec: ModelSpec, classes: Int, inChannels: Int, mode: BenchMode, batch: Int, size: Int,
                      engine: EngineContext) throws -> () throws -> Void {
+        if spec.detector != nil {
+            return try detectorStep(spec: spec, classes: classes, mode: mode, batch: batch, size: size, engine: engine)
+        }
         let model = try Model(spec: spec, classes: classes, inChannels: inChannels,
                               context: EngineContext(threads: engine.threads, conv: engine.conv))
         model.initialize(seed: 0)
@@ -99,5 +103,38 @@ public enum Throughput {
         let s = xs.sorted()
         if s.isEmpty { return .nan }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// One timed iteration of a detector, as the reference's `measure_inference_speed` times one:
+    /// eval mode on `batch` random 3×size×size images (uniform in [0, 1), as `torch.rand`), the
+    /// transform, detection and mask pasting included; a train iteration is a training step on
+    /// them with one object each (a centred box and its mask) and an SGD step.
+    static func detectorStep(spec: ModelSpec, classes: Int, mode: BenchMode, batch: Int, size: Int,
+                             engine: EngineContext) throws -> () throws -> Void {
+        let detector = try DetectorBuild.make(spec, size: size, classes: classes, context: EngineContext(threads: engine.threads, conv: engine.conv))
+        detector.initialize(seed: 0)
+        let rng = Philox(seed: 0, purpose: .benchmark)
+        let images = (0..<batch).map { n in
+            let x = Tensor(uninitialized: [size, size, 3])
+            for i in 0..<x.count { x.data[i] = Float(rng.uniform(UInt64(n * x.count + i))) }
+            return x
+        }
+        let (lo, hi) = (size / 4, size - size / 4)
+        let mask = Tensor(zeros: [1, size, size])
+        for r in lo..<hi { for c in lo..<hi { mask.data[r * size + c] = 1 } }
+        let target = DetectionTarget(boxes: [Float(lo), Float(lo), Float(hi), Float(hi)], labels: [1], masks: mask)
+        let opt = try SGD(store: detector.store, momentum: 0.9)
+        var step = 0
+        return {
+            switch mode {
+            case .infer:
+                _ = try detector.detect(images: images)
+            case .train:
+                detector.store.zeroGrad()
+                _ = try detector.trainingStep(images: images, targets: Array(repeating: target, count: batch), step: step)
+                opt.step(lr: 1e-4)
+                step += 1
+            }
+        }
     }
 }

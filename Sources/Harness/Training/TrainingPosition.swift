@@ -31,7 +31,13 @@ struct TrainingPosition: Equatable {
         var correct = 0
         var seen = 0
         var seconds = 0.0
+        /// Further running sums by name (a detector's five losses, its skipped batches), stored
+        /// mid-epoch as `epoch_sum_<name>_bits`; none in a classification run.
+        var named: [String: Double] = [:]
     }
+
+    /// The prefix and suffix of a named running sum in `/state/values`.
+    static let namedSumKey = (prefix: "epoch_sum_", suffix: "_bits")
 
     /// The names of the mid-epoch values in `/state/values` (int64).
     enum MidEpochKey: String, CaseIterable {
@@ -56,6 +62,7 @@ struct TrainingPosition: Equatable {
             values[MidEpochKey.correct.rawValue] = Int64(sums.correct)
             values[MidEpochKey.seen.rawValue] = Int64(sums.seen)
             values[MidEpochKey.microseconds.rawValue] = Int64((sums.seconds * 1e6).rounded())
+            for (k, v) in sums.named { values[Self.namedSumKey.prefix + k + Self.namedSumKey.suffix] = Int64(bitPattern: v.bitPattern) }
         }
         return RunState(epoch: epoch, step: step, values: values, extraJSON: extraJSON)
     }
@@ -80,6 +87,10 @@ struct TrainingPosition: Equatable {
         batch = Int(v[0]!)
         sums = EpochSums(lossSum: Double(bitPattern: UInt64(bitPattern: v[1]!)), correct: Int(v[2]!), seen: Int(v[3]!),
                          seconds: Double(v[4]!) / 1e6)
+        let (prefix, suffix) = Self.namedSumKey
+        for (k, bits) in rec.state.values where k.hasPrefix(prefix) && k.hasSuffix(suffix) && k.count > prefix.count + suffix.count {
+            sums.named[String(k.dropFirst(prefix.count).dropLast(suffix.count))] = Double(bitPattern: UInt64(bitPattern: bits))
+        }
         guard batch >= 1 && batch <= batchesPerEpoch else {
             throw HarnessError.incompatibleRunFile(path: path, detail:
                 "it was saved after batch \(batch) of an epoch and an epoch here has \(batchesPerEpoch) batches")
@@ -99,6 +110,15 @@ struct TrainingPosition: Equatable {
             ("train_loss", sums.lossSum / n), ("train_top1", 100 * Double(sums.correct) / n),
             ("val_loss", ev.loss), ("val_top1", ev.top1), ("val_top5", ev.top5), ("lr", lr), ("epoch_seconds", seconds),
         ]
+        for (k, v) in record { metrics[k, default: []].append(v) }
+        epoch += 1
+        batch = 0
+        sums = EpochSums()
+    }
+
+    /// Records the metrics of a detection epoch (`record`: name and value, in order) and moves to
+    /// the next epoch's start.
+    mutating func finishEpoch(record: [(String, Double)]) {
         for (k, v) in record { metrics[k, default: []].append(v) }
         epoch += 1
         batch = 0
