@@ -30,6 +30,11 @@ struct Plan: ParsableCommand {
     var ranksPerRun: Int = 1
     @Option(help: "How a task with several ranks starts them: srun (needs srun's PMIx plugin) or mpirun.")
     var launcher: String = "srun"
+    @Option(help: ArgumentHelp("Detection suites: passed to every task's run (the run tree of the imagenet runs that start the backbones).", valueName: "DIR"))
+    var startRuns: String?
+    @Option(name: .customLong("start-weights"), parsing: .singleValue,
+            help: ArgumentHelp("Detection suites: passed to every task's run (row ID's backbone start weights); repeat for several rows.", valueName: "ID=FILE"))
+    var startWeights: [String] = []
     @Flag(help: "Submit the job with sbatch and print its id.")
     var submit = false
 
@@ -48,10 +53,26 @@ struct Plan: ParsableCommand {
         try runReportingErrors {
             let runs = try plan.runs(of: try suite.load())
             try DataParallel.check(ranks: ranksPerRun, for: runs)   // the batch size decides the shard count
+            let detection = try suite.load().dataset.name.isDetection
+            if detection && ranksPerRun > 1 {
+                throw HarnessError.unsupported(what: "--ranks-per-run \(ranksPerRun) for the detection suite \(suite.suite)", detail:
+                    "detection runs train on one rank (docs/design.md, \"Detection runs\"); plan them with --ranks-per-run 1 and more --cpus-per-task")
+            }
+            if !detection && (startRuns != nil || !startWeights.isEmpty) {
+                throw HarnessError.badConfig(what: "--start-runs/--start-weights", detail: "suite \(suite.suite) trains classifiers from the seed; start weights are for detection suites (coco)")
+            }
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-            let job = SlurmPlan(suite: suite.suite, profile: plan.profile, runs: runs, binary: currentExecutable(), out: tree.url,
+            var job = SlurmPlan(suite: suite.suite, profile: plan.profile, runs: runs, binary: currentExecutable(), out: tree.url,
                                 suitesFolder: try suite.folder, dataFolder: data.map { URL(fileURLWithPath: $0, isDirectory: true) },
                                 workingDirectory: cwd, resources: resources)
+            job.startRuns = startRuns.map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL.path }
+            job.startWeights = try startWeights.map { item in
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw HarnessError.badConfig(what: "--start-weights \(item)", detail: "give ID=FILE: a row id of the suite, then the state dict's path")
+                }
+                return parts[0] + "=" + URL(fileURLWithPath: parts[1]).standardizedFileURL.path
+            }
             guard slurm else {
                 print(job.planTSV(), terminator: "")
                 return 0

@@ -29,7 +29,22 @@ struct Run: ParsableCommand {
                                discussion: "Every batch is cut into K virtual shards (one per 16 images of the suite's batch size, a power of two up to 8: K = 8 from batch 128); rank r trains shards r·K/N ..< (r+1)·K/N and every batch reduction is folded over the shards in one fixed tree, so the weights are the same bytes for every N that divides K (and resume on another count works).",
                                valueName: "N"))
     var ranks: Int?
+    @Option(name: .customLong("start-weights"), parsing: .singleValue,
+            help: ArgumentHelp("Detection suites: the state dict row ID's backbone starts from (its ImageNet classifier: a run file, an init file, or a .pth converted by Tools/weights/pth_to_h5.py). Repeat for several rows.",
+                               valueName: "ID=FILE"))
+    var startWeights: [String] = []
+    @Option(help: ArgumentHelp("Detection suites: the run tree whose finished imagenet runs give the backbones' start weights (default: --runs).",
+                                valueName: "DIR"))
+    var startRuns: String?
     @OptionGroup var common: CommonOptions
+
+    /// `--start-weights` as row → file.
+    var startWeightFiles: [String: URL] {
+        Dictionary(startWeights.compactMap { item -> (String, URL)? in
+            guard let eq = item.firstIndex(of: "="), eq != item.startIndex, item.index(after: eq) != item.endIndex else { return nil }
+            return (String(item[..<eq]), URL(fileURLWithPath: String(item[item.index(after: eq)...])))
+        }, uniquingKeysWith: { _, b in b })
+    }
 
     func validate() throws {
         if let n = ranks, !DataParallel.validRankCounts.contains(n) { throw ValidationError("--ranks: " + DataParallel.rankAdvice(n)) }
@@ -38,6 +53,15 @@ struct Run: ParsableCommand {
         }
         if loaderWorkers < 0 { throw ValidationError("--loader-workers must be ≥ 0") }
         if CheckpointInterval.parse(checkpointEvery) == nil { throw ValidationError(CheckpointInterval.usage(checkpointEvery)) }
+        for item in startWeights {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--start-weights must be ID=FILE (a row id of the suite, then the state dict's path), got '\(item)'")
+            }
+            guard FileManager.default.fileExists(atPath: String(parts[1])) else {
+                throw ValidationError("--start-weights \(item): no file at \(parts[1]); give the path of the row's ImageNet classifier state dict")
+            }
+        }
         if let b = breakLocks, RunLock.parseAge(b) == nil { throw ValidationError("--break-locks must be an age like 90s, 30m, 2h or 1d, got '\(b)'") }
     }
 
@@ -51,6 +75,8 @@ struct Run: ParsableCommand {
                                  // The CLI tests' crash and NaN hooks reach child processes as variables, read here only.
                                  hooks: TrainingHooks(environment: ProcessInfo.processInfo.environment))
             req.ranks = ranks
+            req.startWeights = startWeightFiles
+            req.startRuns = startRuns.map { URL(fileURLWithPath: $0) }
             if let age = breakLocks.flatMap(RunLock.parseAge) {
                 for (path, owner) in RunLock.breakLocks(in: tree.tree, suite: suite.suite, profile: plan.profile, olderThan: age) {
                     let who = owner.map { "\($0.host):\($0.pid) since \($0.started)" } ?? "unreadable"

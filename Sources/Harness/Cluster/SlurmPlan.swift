@@ -80,6 +80,9 @@ public struct SlurmPlan: Equatable, Sendable {
     public var outFolder: String
     public var suitesFolder: String
     public var dataFolder: String?
+    /// Detection suites: `--start-runs` and each `--start-weights ID=FILE` passed on to every task (absolute paths).
+    public var startRuns: String?
+    public var startWeights: [String] = []
     /// The tasks' working directory (`--chdir`): where `plan` ran.
     public var workingDirectory: String
     public var resources: SlurmResources
@@ -123,6 +126,8 @@ public struct SlurmPlan: Equatable, Sendable {
             (binary, "the rkan-repro binary's path", isControl), (suitesFolder, "--suites", isControl),
         ]
         if let d = dataFolder { checks.append((d, "--data", isControl)) }
+        if let d = startRuns { checks.append((d, "--start-runs", isControl)) }
+        for w in startWeights { checks.append((w, "--start-weights", isControl)) }
         if let core = resources.blasCore { checks.append((core, "--blas-core", isControl)) }
         for (value, option, refused) in checks {
             guard let c = value.first(where: refused) else { continue }
@@ -168,6 +173,8 @@ public struct SlurmPlan: Equatable, Sendable {
                      "--only", "\"$experiment\"", "--seeds", "\"$seed\"", "--runs", Self.quote(outFolder),
                      "--threads", "\"${SLURM_CPUS_PER_TASK:-\(resources.cpusPerTask)}\""]
         if let d = dataFolder { words += ["--data", Self.quote(d)] }
+        if let d = startRuns { words += ["--start-runs", Self.quote(d)] }
+        for w in startWeights { words += ["--start-weights", Self.quote(w)] }
         words += ["--suites", Self.quote(suitesFolder)]
         if let core = resources.blasCore { words += ["--blas-core", Self.quote(core)] }
         if n > 1 { words += ["--ranks", "\(n)"] }

@@ -18,6 +18,7 @@ public enum SuiteRunner {
                 + "give an experiment id and a seed that --only and --seeds select")
         }
         try checkOutFolder(r.outFolder)
+        if suite.dataset.name.isDetection, let n = r.ranks, n > 1 { throw detectionRanks(n, suite: r.suite) }
         let comm = try MPILaunch.communicator(requested: r.ranks)
         let engine = try EngineContext.fromEnvironment(threads: r.threads, sharding: BatchSharding(communicator: comm))
         let dp = DataParallel(sharding: engine.sharding)
@@ -31,12 +32,12 @@ public enum SuiteRunner {
             if let core = BLASCoreStartup.requestedChoice { resume += " --blas-core \(RunFileAccess.shellQuoted(core))" }
             RunLock.announceInterruptions(resume: resume + (dp.ranks > 1 ? " (under the same launcher and rank count, or any valid one)" : ""))
         }
+        if !suite.dataset.name.isDetection && (!r.startWeights.isEmpty || r.startRuns != nil) {
+            throw HarnessError.badConfig(what: r.startWeights.isEmpty ? "--start-runs" : "--start-weights", detail:
+                "suite \(r.suite) trains classifiers, which start from the seed; start weights are for detection suites (coco)")
+        }
         if suite.dataset.name.isDetection {
-            guard dp.ranks == 1 else {
-                throw HarnessError.unsupported(what: "--ranks \(dp.ranks) for the detection suite \(r.suite)", detail:
-                    "a data-parallel detector needs shards of images of different sizes and BatchNorm statistics synchronised over the images of "
-                    + "every rank, which rkan-repro does not have yet (docs/design.md, \"Detection runs\"); train it with one rank (more --threads instead)")
-            }
+            guard dp.ranks == 1 else { throw detectionRanks(dp.ranks, suite: r.suite) }
             return try DetectionRunner.run(r, suite: suite, configs: configs, engine: engine, log: log)
         }
         try agree(dp, configs: configs, request: r, engine: engine)
@@ -159,6 +160,13 @@ public enum SuiteRunner {
 }
 
 extension SuiteRunner {
+    /// Why a detection suite trains on one rank.
+    static func detectionRanks(_ n: Int, suite: String) -> HarnessError {
+        .unsupported(what: "--ranks \(n) for the detection suite \(suite)", detail:
+            "a data-parallel detector needs shards of images of different sizes and BatchNorm statistics synchronised over the images of "
+            + "every rank, which rkan-repro does not have yet (docs/design.md, \"Detection runs\"); train it with one rank (more --threads instead)")
+    }
+
     /// `--out` must be a folder or not exist yet (it is created); a file, or a file where a
     /// parent folder belongs, is named as such.
     static func checkOutFolder(_ out: URL) throws {

@@ -9,6 +9,10 @@ import RunStore
 /// `DetectionTrainer` per run under the same locks and run files as classification.
 enum DetectionRunner {
     static func run(_ r: RunRequest, suite: Suite, configs: [RunConfig], engine: EngineContext, log: @escaping (String) -> Void) throws -> Int32 {
+        for id in r.startWeights.keys.sorted() where suite.experiment(id) == nil {
+            throw HarnessError.badConfig(what: "--start-weights \(id)=…", detail:
+                "suite \(suite.suite) has no row '\(id)'; give a row id: \(suite.experiments.map(\.id).joined(separator: ", "))")
+        }
         let overrides = try suite.overrides(profile: r.profile)
         let folder = try dataFolder(r, shapes: overrides.shapes, log: log)
         let first = configs[0]

@@ -56,15 +56,22 @@ enum DetectionStart {
     static func apply(_ source: Source, to detector: MaskRCNN) throws {
         let prefix = try bodyPrefix(of: source.entries, path: source.description)
         let given = Dictionary(source.entries.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        var missing: [String] = [], misShaped: [String] = []
+        var missing: [String] = [], misShaped: [String] = [], used = Set<String>()
         let entries = detector.store.weightEntries().map { e -> WeightEntry in
             guard let k = classifierKey(of: e.key, bodyPrefix: prefix) else { return e }
+            used.insert(k)
             guard let g = given[k] else { missing.append(k); return e }
             guard g.shape == e.shape else { misShaped.append("\(k) \(g.shape) (the detector's \(e.key) is \(e.shape))"); return e }
             return WeightEntry(key: e.key, shape: e.shape, values: g.values)
         }
-        guard missing.isEmpty && misShaped.isEmpty else {
+        // The body's tensors the detector leaves unused (a deeper network's blocks): another
+        // backbone. The classifier's head and RKAN modules of stages without a block are not the body.
+        let unused = source.entries.map(\.key).filter { k in
+            k.hasPrefix(prefix) && !used.contains(k) && ["conv1.", "bn1.", "layer"].contains { k.dropFirst(prefix.count).hasPrefix($0) }
+        }
+        guard missing.isEmpty && misShaped.isEmpty && unused.isEmpty else {
             var parts: [String] = []
+            if !unused.isEmpty { parts.append("\(unused.count) tensors of its body have no place in \(detector.backboneSpec) (\(unused.prefix(3).joined(separator: ", "))\(unused.count > 3 ? ", …" : ""))") }
             if !missing.isEmpty { parts.append("\(missing.count) tensors of backbone \(detector.backboneSpec) are missing (\(missing.prefix(4).joined(separator: ", "))\(missing.count > 4 ? ", …" : ""))") }
             if !misShaped.isEmpty { parts.append("\(misShaped.count) have another shape (\(misShaped.prefix(3).joined(separator: "; ")))") }
             throw HarnessError.badConfig(what: "start weights \(source.description)", detail: parts.joined(separator: " and ")

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Zoo
 
 /// `rkan-repro models`: parameters (all used, and thop's convention), MACs and the published
@@ -28,7 +29,7 @@ public enum ModelsTable {
         if targets.count == 1, SuiteLibrary.names(in: suitesFolder).contains(targets[0]) {
             let suite = try SuiteLibrary.find(targets[0], in: suitesFolder)
             let dataset = suite.dataset.name
-            let n = classes ?? dataset.classes
+            let n = classes ?? (dataset.isDetection ? DetectorBuild.cocoClasses : dataset.classes)
             let s = size ?? suite.dataset.resolution ?? dataset.nativeSize
             try SizeLimits.checkModelInput(classes: n, inChannels: dataset.channels, batch: 1, side: s,
                                            names: ("--classes", "--in-channels", "batch", "--size"))
@@ -51,6 +52,15 @@ public enum ModelsTable {
     static func row(spec: ModelSpec, classes: Int, size: Int, inChannels: Int) throws -> Row {
         try SizeLimits.checkModelInput(classes: classes, inChannels: inChannels, batch: 1, side: size,
                                        names: ("--classes", "--in-channels", "batch", "--size"))
+        if spec.detector != nil {
+            // A detector: every trainable tensor, as `sum(p.numel() for p in model.parameters())` of
+            // torchvision's MaskRCNN around the same backbone (RKAN_RCNN's own parameters() also
+            // holds an unused copy of the backbone and the unused stages' RKAN modules; the COCO
+            // table publishes no count). Its MACs are not computed (they depend on the proposals).
+            let d = try DetectorBuild.make(spec, size: size, classes: classes, context: EngineContext())
+            return Row(id: nil, spec: spec.description, classes: classes, size: size, params: d.store.parameterCount,
+                       paramsThop: d.store.parameterCount, macs: 0, paperParamsM: nil, match: nil)
+        }
         let m = try Model(spec: spec, classes: classes, inChannels: inChannels)
         return Row(id: nil, spec: m.spec.description, classes: classes, size: size, params: m.parameterCount,
                    paramsThop: m.thopParameterCount, macs: try m.macs(size: size), paperParamsM: nil, match: nil)
@@ -84,7 +94,8 @@ public enum ModelsTable {
             let pub = r.paperParamsM.map { String(format: "%.2f", $0) } ?? "–"
             let mark = r.match.map { $0 ? "✓" : "✗" } ?? "–"
             out += "| \(r.id ?? "–") | `\(r.spec)` | \(r.classes) | \(r.size)×\(r.size) | \(r.params) | \(r.paramsThop) | "
-            out += String(format: "%.2f", rounded(r.paramsThop)) + " | \(pub) | \(mark) | " + String(format: "%.3f", Double(r.macs) / 1e9) + " |\n"
+            let macs = r.spec.hasPrefix("maskrcnn(") ? "–" : String(format: "%.3f", Double(r.macs) / 1e9)
+            out += String(format: "%.2f", rounded(r.paramsThop)) + " | \(pub) | \(mark) | " + macs + " |\n"
         }
         if !notes.isEmpty { out += "\nNot built:\n" + notes.map { "- \($0)" }.joined(separator: "\n") + "\n" }
         return out
