@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Input side.") var size: Int = 32
     @Option(help: "Batch size.") var batch: Int = 64
     @Option(help: "train or infer (default: both).") var mode: String?
-    @Option(help: "Classes of the classifier.") var classes: Int = 100
+    @Option(help: "Classes of the classifier (default 100), or of a maskrcnn(…) detector with its background (default 81, COCO's).") var classes: Int?
     @Option(help: "Input channels.") var inChannels: Int = 3
     @Option(help: "Untimed iterations.") var warmup: Int = 10
     @Option(help: "Timed iterations per repeat.") var iterations: Int = 40
@@ -26,6 +26,9 @@ struct Bench: ParsableCommand {
         try validateAtLeast(repeats, 1, "--repeats")
         try validateAtLeast(warmup, 0, "--warmup")
         try validateAtLeast(classes, 1, "--classes")
+        if let c = classes, c < 2, specs.contains(where: { $0.hasPrefix("maskrcnn(") }) {
+            throw ValidationError("--classes: a detector needs at least 2 classes (objects and the background), got \(c)")
+        }
         try validateAtLeast(inChannels, 1, "--in-channels")
         try validateAtLeast(threads, 1, "--threads")
     }
@@ -36,7 +39,8 @@ struct Bench: ParsableCommand {
             let modes: [BenchMode] = mode.map { [BenchMode(rawValue: $0)!] } ?? BenchMode.allCases
             for spec in specs {
                 for m in modes {
-                    let r = try BenchCommand.measure(spec: spec, classes: classes, inChannels: inChannels, mode: m, batch: batch,
+                    let k = classes ?? (spec.hasPrefix("maskrcnn(") ? DetectorBuild.cocoClasses : 100)
+                    let r = try BenchCommand.measure(spec: spec, classes: k, inChannels: inChannels, mode: m, batch: batch,
                                                      size: size, warmup: warmup, iterations: iterations, repeats: repeats, threads: n)
                     print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  OpenBLAS core %@  %@  %.1f img/s  (repeats: %@)",
                         r.spec, r.mode.rawValue, r.batch, r.size, r.size, n, r.blasCore, r.convAlgorithm, r.imagesPerSecond,

@@ -138,8 +138,10 @@ final class DetectionTrainer {
             let indices = data.trainBatch(position.batch, epoch: position.epoch, seed: c.seed, batchSize: c.training.batchSize)
             let inputs = try data.samples(indices, of: data.train, augment: (position.epoch, c.seed)).map(DetectionData.detectorInput)
             store.zeroGrad()
+            let w = hooks.detectionLossWeights ?? [1, 1, 1, 1, 1]
             let (losses, _) = try detector.trainingStep(images: inputs.map(\.image), targets: inputs.map(\.target),
-                                                        seed: UInt64(c.seed), step: position.step)
+                                                        seed: UInt64(c.seed), step: position.step,
+                                                        weights: DetectionLosses(classifier: w[0], boxReg: w[1], mask: w[2], objectness: w[3], rpnBoxReg: w[4]))
             var total = Double(losses.total)
             if position.step == hooks.nanLossAtStep { total = .nan }
             let finite = total.isFinite && gradientsFinite(store)

@@ -13,6 +13,10 @@ public struct TrainingHooks: Sendable {
     /// Put a NaN into the validation logits of this evaluation (0-based count of the
     /// evaluations this process makes for the run), to exercise the validation check.
     public var nanLogitsAtEvaluation: Int?
+    /// A detector's loss weights (classifier, box_reg, mask, objectness, rpn_box_reg) instead of
+    /// all ones: a deliberately broken training (e.g. no box regression) for the check that a
+    /// broken loss cannot reach the AP of the real one. Nil in every real run.
+    public var detectionLossWeights: [Float]?
 
     /// No hooks: a normal run.
     public init(afterStep: (@Sendable (Int, Int) -> Void)? = nil, nanLossAtStep: Int? = nil, nanLogitsAtEvaluation: Int? = nil) {
@@ -26,7 +30,8 @@ public struct TrainingHooks: Sendable {
     ///   SIGSTOP instead (a process alive but silent), and with `RKAN_CRASH_RANK=r` only in rank r
     ///   of a data-parallel run (the launcher's rank variable: the others must fail cleanly);
     /// - `RKAN_INJECT_NAN_AT_STEP=S`: `nanLossAtStep`;
-    /// - `RKAN_INJECT_NAN_LOGITS_AT_EVAL=E`: `nanLogitsAtEvaluation`.
+    /// - `RKAN_INJECT_NAN_LOGITS_AT_EVAL=E`: `nanLogitsAtEvaluation`;
+    /// - `RKAN_DETECTION_LOSS_WEIGHTS=a,b,c,d,e`: `detectionLossWeights` (five numbers, else ignored).
     /// A variable that is not an integer is ignored, as before.
     public init(environment: [String: String]) {
         let launcherRank = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first ?? 0
@@ -36,6 +41,8 @@ public struct TrainingHooks: Sendable {
                       thisRank ? Self.crashing(afterSteps: n, signal: signal) : nil },
                   nanLossAtStep: environment["RKAN_INJECT_NAN_AT_STEP"].flatMap { Int($0) },
                   nanLogitsAtEvaluation: environment["RKAN_INJECT_NAN_LOGITS_AT_EVAL"].flatMap { Int($0) })
+        let weights = environment["RKAN_DETECTION_LOSS_WEIGHTS"]?.split(separator: ",").compactMap { Float($0) }
+        detectionLossWeights = weights?.count == 5 ? weights : nil
     }
 
     /// An `afterStep` hook that sends `signal` (SIGKILL) to the process at its `n`-th call: one counter shared by
