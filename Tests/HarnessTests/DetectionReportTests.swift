@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import TestSupport
 import RunStore
+import Engine
+import Zoo
 @testable import Harness
 
 /// A detection suite (dataset coco, `maskrcnn(…)` rows) with run files written by `RunFile.write`
@@ -203,10 +205,16 @@ final class DetectionReportTests: XCTestCase {
             markdown)
         // FPS: median of each run's rounds (9.5, 11); ratio: median of the nine rounds 0.80…0.90;
         // published 97.2 / 118.2 = 0.822.
-        XCTAssertTrue(lines.contains("| model | FPS (batch 1, 3×64×64) | published FPS | FPS ratio vs baseline | published FPS ratio | train img/s |"),
+        // params: the whole detector at full width, declared as `run` builds it.
+        func params(_ spec: String) throws -> String {
+            ReportFormat.grouped(try DetectorBuild.make(ModelSpec(parsing: spec), size: 64, context: EngineContext()).store.parameterCount)
+        }
+        let rkanParams = try params("maskrcnn(resnet18+rkan)"), baseParams = try params("maskrcnn(resnet18)")
+        XCTAssertNotEqual(rkanParams, baseParams)
+        XCTAssertTrue(lines.contains("| model | params | FPS (batch 1, 3×64×64) | published FPS | FPS ratio vs baseline | published FPS ratio | train img/s |"),
                       markdown)
-        XCTAssertTrue(lines.contains("| `rkan` | 9.5 | 97.2 | 0.85 (0.80–0.90, 9 rounds) | 0.82 | 4.0 |"), markdown)
-        XCTAssertTrue(lines.contains("| `base` | 11.0 | 118.2 | – | – | 5.0 |"), markdown)
+        XCTAssertTrue(lines.contains("| `rkan` | \(rkanParams) | 9.5 | 97.2 | 0.85 (0.80–0.90, 9 rounds) | 0.82 | 4.0 |"), markdown)
+        XCTAssertTrue(lines.contains("| `base` | \(baseParams) | 11.0 | 118.2 | – | – | 5.0 |"), markdown)
         // Per run: chosen epochs (the tie at epoch 2), official values there, skipped batches summed.
         XCTAssertTrue(lines.contains("| `base` | 1 | finished | 3 | 2 | 21.00 | 36.00 | 2 | 19.00 | 32.00 | 20.00 | 18.50 | 1 | 11.0 |"), markdown)
         XCTAssertTrue(lines.contains("| `base` | 2 | finished | 3 | 3 | 22.00 | 37.00 | 3 | 17.00 | 29.00 | 21.00 | 16.50 | 1 | 11.0 |"), markdown)

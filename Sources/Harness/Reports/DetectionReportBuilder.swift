@@ -182,11 +182,12 @@ enum DetectionReportBuilder {
     static func speedColumns(runs: [RunSummary]) -> [String] {
         let sizes = Set(runs.filter { $0.status != nil }.compactMap(\.inferSize))
         let fps = sizes.count == 1 ? "FPS (batch 1, 3×\(sizes.first!)×\(sizes.first!))" : "FPS (batch 1)"
-        return ["model", fps, "published FPS", "FPS ratio vs baseline", "published FPS ratio", "train img/s"]
+        return ["model", "params", fps, "published FPS", "FPS ratio vs baseline", "published FPS ratio", "train img/s"]
     }
 
     static let speedLegend = """
-        FPS is the detector's inference throughput on one random image per pass (batch 1): the \
+        params counts every parameter of the detector at full width (backbone, FPN, RPN and the box \
+        and mask heads; the paper prints no count). FPS is the detector's inference throughput on one random image per pass (batch 1): the \
         median of a run's rounds, mean over seeds. The FPS ratio is RKAN / baseline FPS measured \
         with the two detectors alternated in each round at the end of every RKAN run: the median \
         over all rounds and seeds, with the lowest and highest round. The published FPS was \
@@ -197,6 +198,7 @@ enum DetectionReportBuilder {
         let pair = analysis.pair(rkan: result.experiment.id)
         return [
             "`\(result.experiment.id)`",
+            result.params.map(ReportFormat.grouped) ?? ReportFormat.none,
             ReportFormat.optional(result.inferImgPerSec, 1),
             ReportFormat.optional(result.experiment.paper?.imgPerSec, 1),
             pair?.speedRatioText ?? ReportFormat.none,

@@ -119,8 +119,8 @@ public enum ReportGenerator {
     /// One summary per run of the plan, with the attributes of its file (nil: missing, and the
     /// summary's status is nil). Files are read without their weights and verified
     /// (`RunFileAccess.readSummary`); parameter counts come from building each row's model at
-    /// full width (the published convention); a detection suite's are those of its backbone as a
-    /// classifier (what `rkan-repro models` prints), and its inference throughput is
+    /// full width (the published convention); a detection suite's are those of the whole detector
+    /// at full width (`DetectorBuild`, declared, not initialised), and its inference throughput is
     /// `/bench/infer_fps` with the ratio `/bench/infer_fps_ratio_vs_baseline`.
     /// - Throws: `HarnessError.badRunFile` for a damaged file; the Zoo's error for a row whose
     ///   model cannot be built.
@@ -128,14 +128,19 @@ public enum ReportGenerator {
                                suitesFolder: URL = URL(fileURLWithPath: "Suites")) throws -> [(RunAttributes?, RunSummary)] {
         let context = RunFileAccess.Context(out: tree.out, suitesFolder: suitesFolder)
         let dataset = suite.dataset.name, detection = suite.isDetection
-        var counts: [ModelSpec: (Int, Int)] = [:]
+        var counts: [ModelSpec: (Int, Int?)] = [:]
         return try configs.map { c in
             guard let e = suite.experiment(c.experiment) else {
                 throw HarnessError.badConfig(what: "run \(c.experiment)", detail: "no row of suite \(suite.suite) has this id")
             }
             if counts[e.model] == nil {
-                let model = try Model(spec: e.model.classifierSpec, classes: dataset.classes, inChannels: dataset.channels)
-                counts[e.model] = (model.parameterCount, model.thopParameterCount)
+                if detection {
+                    let detector = try DetectorBuild.make(e.model, size: suite.dataset.resolution ?? dataset.nativeSize, context: EngineContext())
+                    counts[e.model] = (detector.store.parameterCount, nil)
+                } else {
+                    let model = try Model(spec: e.model, classes: dataset.classes, inChannels: dataset.channels)
+                    counts[e.model] = (model.parameterCount, model.thopParameterCount)
+                }
             }
             let (params, thop) = counts[e.model]!
             var s = RunSummary(suite: c.suite, experiment: e.id, model: c.model, role: e.role, baseline: e.baseline,

@@ -7,7 +7,7 @@ extension Suite {
     public var isDetection: Bool { Suite.isDetection(dataset: dataset, experiments: experiments) }
 
     static func isDetection(dataset: SuiteDataset, experiments: [SuiteExperiment]) -> Bool {
-        dataset.name == .coco || experiments.contains { $0.model.detector != nil }
+        dataset.name.isDetection || experiments.contains { $0.model.detector != nil }
     }
 
     /// A classification suite's rows publish top-1, a detection suite's rows AP: a value of the
