@@ -225,6 +225,8 @@ final class DetectionReportTests: XCTestCase {
             XCTAssertTrue(lines.contains(heading), "missing \(heading)")
         }
         XCTAssertFalse(markdown.contains("top-1"), "a detection report prints no top-1")
+        XCTAssertTrue(markdown.contains("Profile `t` trains every row at width ×0.125 (the spec column shows the suite's spec); "
+                                        + "params are those of the suite's detector at full width (heads included)."), markdown)
     }
 
     func testReadmeBlockAndSVGs() throws {

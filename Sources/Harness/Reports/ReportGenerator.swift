@@ -75,7 +75,8 @@ public enum ReportGenerator {
         let width = try suite.overrides(profile: profile).width ?? 1
         let notes = width == 1 ? [] : [
             "Profile `\(profile)` trains every row at width ×\(width) (the spec column shows the suite's spec); "
-            + "params are those of the suite's spec at full width, the convention of the published counts."]
+            + (suite.isDetection ? "params are those of the suite's detector at full width (heads included)."
+                                 : "params are those of the suite's spec at full width, the convention of the published counts.")]
         let report = ReportBuilder.report(suite: suite, header: header, runs: summaries, plots: plots, notes: notes)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
