@@ -6,6 +6,8 @@ import RunStore
 /// Fails when a parameter count differs, when a weights digest differs on the same machine class
 /// (BLAS core, threads and conv algorithm), or when a row's mean top-1 falls below the band mean − k·std of the
 /// baseline's seeds (std floored at `minStd`); a throughput drop beyond `speedTolerance` is a warning.
+/// A detection suite's rows (`Suite.isDetection`) are banded the same way on AP box and on AP mask
+/// (`DetectionScores`: the notebook's best epochs) instead of top-1.
 public enum RegressionCheck {
     public struct Baseline: Codable, Equatable {
         public var suite: String
@@ -22,9 +24,25 @@ public enum RegressionCheck {
 
         public struct Row: Codable, Equatable {
             public var params: Int
-            public var top1: [Double]
+            /// Best top-1 per seed, percent (classification rows).
+            public var top1: [Double]?
             public var digests: [String: String]
+            /// Median inference img/s (a detection row's FPS), the best over seeds.
             public var inferImgPerSec: Double?
+            /// Best AP box and AP mask per seed, percent (detection rows, `DetectionScores`).
+            public var apBox: [Double]?
+            public var apMask: [Double]?
+
+            public init(params: Int, top1: [Double]? = nil, digests: [String: String], inferImgPerSec: Double? = nil,
+                        apBox: [Double]? = nil, apMask: [Double]? = nil) {
+                self.params = params; self.top1 = top1; self.digests = digests; self.inferImgPerSec = inferImgPerSec
+                self.apBox = apBox; self.apMask = apMask
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case params, top1, digests, inferImgPerSec
+                case apBox = "ap_box", apMask = "ap_mask"
+            }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -64,8 +82,21 @@ public enum RegressionCheck {
                 throw HarnessError.badConfig(what: "check \(suite.suite) --profile \(profile)", detail:
                     "run \(s.experiment) seed \(s.seed) is \(s.statusText); run `rkan-repro run \(suite.suite) --profile \(profile)` first")
             }
-            var r = rows[s.experiment] ?? Baseline.Row(params: s.params, top1: [], digests: [:], inferImgPerSec: nil)
-            r.top1.append(s.bestTop1 ?? .nan)
+            var r = rows[s.experiment] ?? (suite.isDetection ? Baseline.Row(params: s.params, digests: [:], apBox: [], apMask: [])
+                                                              : Baseline.Row(params: s.params, top1: [], digests: [:]))
+            if suite.isDetection {
+                let scores = s.detectionScores
+                guard scores?.apMask != nil else {
+                    throw HarnessError.badConfig(what: "check \(suite.suite) --profile \(profile)", detail:
+                        "run \(s.experiment) seed \(s.seed) is finished but has no defined \(scores == nil ? "val_bbox_ap" : "val_segm_ap") "
+                        + "in its /metrics, so its AP cannot be checked; look at the run's evaluation and train it again with "
+                        + "`\(RunFileAccess.restartCommand(RunSlot(suite: suite.suite, profile: profile, experiment: s.experiment, seed: s.seed), RunFileAccess.Context(out: runs, suitesFolder: suitesFolder)))`")
+                }
+                r.apBox?.append(scores?.apBox ?? .nan)
+                r.apMask?.append(scores?.apMask ?? .nan)
+            } else {
+                r.top1?.append(s.bestTop1 ?? .nan)
+            }
             r.digests["seed-\(s.seed)"] = digest
             if let v = s.inferImgPerSec { r.inferImgPerSec = max(r.inferImgPerSec ?? 0, v) }
             rows[s.experiment] = r
@@ -93,9 +124,17 @@ public enum RegressionCheck {
         guard b.speedTolerance.isFinite && b.speedTolerance >= 0 && b.speedTolerance <= 1 else {
             throw bad("speed_tolerance", "\(b.speedTolerance)", "[0, 1]")
         }
-        for (id, row) in b.rows {
-            guard !row.top1.isEmpty, row.top1.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 100 }) else {
-                throw bad("rows.\(id).top1", "\(row.top1)", "a non-empty list of percentages in [0, 100]")
+        for (id, row) in b.rows.sorted(by: { $0.key < $1.key }) {
+            let bands = [("top1", row.top1), ("ap_box", row.apBox), ("ap_mask", row.apMask)]
+            for (key, values) in bands {
+                guard let values else { continue }
+                guard !values.isEmpty, values.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 100 }) else {
+                    throw bad("rows.\(id).\(key)", "\(values)", "a non-empty list of percentages in [0, 100]")
+                }
+            }
+            guard row.top1 != nil || (row.apBox != nil && row.apMask != nil) else {
+                throw HarnessError.io(path: path, detail: "row '\(id)' has neither 'top1' (a classification row) nor both 'ap_box' and "
+                    + "'ap_mask' (a detection row), so it checks no accuracy; record the baseline again with --update-baseline")
             }
             guard row.params > 0 else { throw bad("rows.\(id).params", "\(row.params)", "[1, ∞)") }
         }
@@ -185,18 +224,37 @@ public enum RegressionCheck {
                 f.append(Finding(row: id, check: "digest", passed: allowUncompared, warning: allowUncompared,
                                  message: "weights not compared: " + why + fix))
             }
-            let mean = Statistics.mean(br.top1) ?? .nan
-            let sd = max(Statistics.sampleStandardDeviation(br.top1) ?? 0, b.minStd)
-            let floor = mean - b.k * sd
-            let cur = Statistics.mean(cr.top1) ?? .nan
-            f.append(Finding(row: id, check: "accuracy", passed: cur >= floor, warning: false,
-                             message: String(format: "best top-1 %.2f%% vs band ≥ %.2f%% (baseline %.2f ± %.2f, k=%.1f)", cur, floor, mean, sd, b.k)))
+            if let baseTop1 = br.top1 {
+                f.append(band(row: id, check: "accuracy", what: "best top-1", baseline: baseTop1, current: cr.top1, b))
+            }
+            if let baseBox = br.apBox {
+                f.append(band(row: id, check: "ap_box", what: "best AP box", baseline: baseBox, current: cr.apBox, b))
+            }
+            if let baseMask = br.apMask {
+                f.append(band(row: id, check: "ap_mask", what: "best AP mask", baseline: baseMask, current: cr.apMask, b))
+            }
             if let c = cr.inferImgPerSec, let o = br.inferImgPerSec, c < o * (1 - b.speedTolerance) {
                 f.append(Finding(row: id, check: "throughput", passed: true, warning: true,
                                  message: String(format: "infer %.1f img/s vs baseline %.1f (more than %.0f%% slower)", c, o, b.speedTolerance * 100)))
             }
         }
         return Result(findings: f)
+    }
+
+    /// Passes when the current seeds' mean is at least the baseline's mean − k·max(std, minStd);
+    /// a current row without the value fails.
+    private static func band(row id: String, check: String, what: String, baseline values: [Double], current: [Double]?,
+                             _ b: Baseline) -> Finding {
+        let mean = Statistics.mean(values) ?? .nan
+        let sd = max(Statistics.sampleStandardDeviation(values) ?? 0, b.minStd)
+        let floor = mean - b.k * sd
+        guard let current else {
+            return Finding(row: id, check: check, passed: false, warning: false,
+                           message: "the runs have no \(what) (the baseline has; another kind of suite?)")
+        }
+        let cur = Statistics.mean(current) ?? .nan
+        return Finding(row: id, check: check, passed: cur >= floor, warning: false,
+                       message: String(format: "\(what) %.2f%% vs band ≥ %.2f%% (baseline %.2f ± %.2f, k=%.1f)", cur, floor, mean, sd, b.k))
     }
 
     static func junitXML(_ r: Result, suite: String) -> String {

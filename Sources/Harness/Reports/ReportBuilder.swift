@@ -1,5 +1,6 @@
 /// Builds a suite's markdown report: header, the results table in suite row order, one per-seed
-/// table per RKAN/baseline pair, and links to the plots.
+/// table per RKAN/baseline pair, and links to the plots. A detection suite's report is
+/// `DetectionReportBuilder`'s.
 ///
 /// The output depends only on the arguments (no clock, no locale, no dictionary order), so the
 /// same runs give the same bytes.
@@ -23,6 +24,9 @@ public enum ReportBuilder {
     /// - Returns: The markdown (ending with a newline) and its summary table.
     public static func report(suite: Suite, header: ReportHeader, runs: [RunSummary], plots: [ReportPlot],
                               notes: [String] = []) -> SuiteReport {
+        if suite.isDetection {
+            return DetectionReportBuilder.report(suite: suite, header: header, runs: runs, plots: plots, notes: notes)
+        }
         let analysis = ReportAnalysis(suite: suite, runs: runs, profile: header.profile, seeds: header.seeds)
         let summary = headerTable(header: header, suite: suite)
         var lines: [String] = ["# \(suite.title)", ""] + summary + ["", "Published values: \(suite.source)"]
@@ -64,7 +68,7 @@ public enum ReportBuilder {
         """
 
     /// Suite, profile, seeds, machine, commit, date and command as a two-column table.
-    private static func headerTable(header: ReportHeader, suite: Suite) -> [String] {
+    static func headerTable(header: ReportHeader, suite: Suite) -> [String] {
         let seeds = header.seeds.map(String.init).joined(separator: ", ")
         let rows = [
             ["suite", "`\(suite.suite)`"], ["profile", "`\(header.profile)`"], ["seeds", seeds],

@@ -57,27 +57,44 @@ public enum ReportGenerator {
         let folder = out.deletingLastPathComponent()
         let curves = folder.appendingPathComponent("\(base)-curves.svg")
         let deltas = folder.appendingPathComponent("\(base)-deltas.svg")
-        let plots = [ReportPlot(title: "Validation top-1 per epoch", path: curves.lastPathComponent),
-                     ReportPlot(title: "RKAN − baseline top-1 (mean, 95% CI)", path: deltas.lastPathComponent)]
+        // A detection suite draws box AP in the curves SVG and mask AP in a second one.
+        let maskCurves = suite.isDetection ? folder.appendingPathComponent("\(base)-mask-curves.svg") : nil
+        let plots = !suite.isDetection
+            ? [ReportPlot(title: "Validation top-1 per epoch", path: curves.lastPathComponent),
+               ReportPlot(title: "RKAN − baseline top-1 (mean, 95% CI)", path: deltas.lastPathComponent)]
+            : [ReportPlot(title: "Validation box AP per epoch (notebook evaluation)", path: curves.lastPathComponent),
+               ReportPlot(title: "Validation mask AP per epoch (notebook evaluation)", path: maskCurves!.lastPathComponent),
+               ReportPlot(title: "RKAN − baseline AP box and AP mask (mean, 95% CI)", path: deltas.lastPathComponent)]
         let inputs = [(URL(fileURLWithPath: suite.origin.file), "suite file")] + configs.map { (tree.file(for: $0.slot), "run file") }
             + (r.readme.map { [($0, "--readme")] } ?? [])
-        for (output, option) in [(out, "--out"), (curves, "--out (its curves SVG)"), (deltas, "--out (its deltas SVG)")] {
+        var outputs = [(out, "--out"), (curves, "--out (its curves SVG)"), (deltas, "--out (its deltas SVG)")]
+        if let maskCurves { outputs.append((maskCurves, "--out (its mask curves SVG)")) }
+        for (output, option) in outputs {
             try OutputGuard.check(output: output, option: option, inputs: inputs)
         }
         let width = try suite.overrides(profile: profile).width ?? 1
         let notes = width == 1 ? [] : [
             "Profile `\(profile)` trains every row at width ×\(width) (the spec column shows the suite's spec); "
-            + "params are those of the suite's spec at full width, the convention of the published counts."]
+            + (suite.isDetection ? "params are those of the suite's detector at full width (heads included)."
+                                 : "params are those of the suite's spec at full width, the convention of the published counts.")]
         let report = ReportBuilder.report(suite: suite, header: header, runs: summaries, plots: plots, notes: notes)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(SVGLearningCurves.render(suite: suite, runs: summaries, profile: profile).utf8).write(to: curves, options: .atomic)
-            try Data(SVGDeltaChart.render(suite: suite, runs: summaries, profile: profile, seeds: configs.seeds).utf8).write(to: deltas, options: .atomic)
+            if let maskCurves {
+                let box = DetectionMetrics.name(.notebook, .bbox, "ap"), mask = DetectionMetrics.name(.notebook, .segm, "ap")
+                try Data(SVGLearningCurves.render(suite: suite, runs: summaries, profile: profile, metric: box).utf8).write(to: curves, options: .atomic)
+                try Data(SVGLearningCurves.render(suite: suite, runs: summaries, profile: profile, metric: mask).utf8).write(to: maskCurves, options: .atomic)
+                try Data(SVGDeltaChart.renderDetection(suite: suite, runs: summaries, profile: profile, seeds: configs.seeds).utf8)
+                    .write(to: deltas, options: .atomic)
+            } else {
+                try Data(SVGLearningCurves.render(suite: suite, runs: summaries, profile: profile).utf8).write(to: curves, options: .atomic)
+                try Data(SVGDeltaChart.render(suite: suite, runs: summaries, profile: profile, seeds: configs.seeds).utf8).write(to: deltas, options: .atomic)
+            }
             try Data(report.markdown.utf8).write(to: out, options: .atomic)
         } catch {
             throw HarnessError.io(path: out.path, detail: "cannot write the report (\(error.localizedDescription)); check the folder exists and is writable, or pass --out")
         }
-        var written = [out, curves, deltas]
+        var written = [out, curves] + (maskCurves.map { [$0] } ?? []) + [deltas]
         if let readme = r.readme {
             try ReadmeUpdater.update(readme: readme, suite: suite.suite,
                                      block: summaryBlock(table: report.summaryTable, reportPath: out, readme: readme))
@@ -103,21 +120,28 @@ public enum ReportGenerator {
     /// One summary per run of the plan, with the attributes of its file (nil: missing, and the
     /// summary's status is nil). Files are read without their weights and verified
     /// (`RunFileAccess.readSummary`); parameter counts come from building each row's model at
-    /// full width (the published convention).
+    /// full width (the published convention); a detection suite's are those of the whole detector
+    /// at full width (`DetectorBuild`, declared, not initialised), and its inference throughput is
+    /// `/bench/infer_fps` with the ratio `/bench/infer_fps_ratio_vs_baseline`.
     /// - Throws: `HarnessError.badRunFile` for a damaged file; the Zoo's error for a row whose
     ///   model cannot be built.
     public static func collect(suite: Suite, runs configs: [RunConfig], tree: RunTree,
                                suitesFolder: URL = URL(fileURLWithPath: "Suites")) throws -> [(RunAttributes?, RunSummary)] {
         let context = RunFileAccess.Context(out: tree.out, suitesFolder: suitesFolder)
-        let dataset = suite.dataset.name
-        var counts: [ModelSpec: (Int, Int)] = [:]
+        let dataset = suite.dataset.name, detection = suite.isDetection
+        var counts: [ModelSpec: (Int, Int?)] = [:]
         return try configs.map { c in
             guard let e = suite.experiment(c.experiment) else {
                 throw HarnessError.badConfig(what: "run \(c.experiment)", detail: "no row of suite \(suite.suite) has this id")
             }
             if counts[e.model] == nil {
-                let model = try Model(spec: e.model, classes: dataset.classes, inChannels: dataset.channels)
-                counts[e.model] = (model.parameterCount, model.thopParameterCount)
+                if detection {
+                    let detector = try DetectorBuild.make(e.model, size: suite.dataset.resolution ?? dataset.nativeSize, context: EngineContext())
+                    counts[e.model] = (detector.store.parameterCount, nil)
+                } else {
+                    let model = try Model(spec: e.model, classes: dataset.classes, inChannels: dataset.channels)
+                    counts[e.model] = (model.parameterCount, model.thopParameterCount)
+                }
             }
             let (params, thop) = counts[e.model]!
             var s = RunSummary(suite: c.suite, experiment: e.id, model: c.model, role: e.role, baseline: e.baseline,
@@ -128,8 +152,15 @@ public enum ReportGenerator {
             s.status = file.attributes.status
             s.metrics = file.metrics
             s.trainImgPerSec = file.bench.first { $0.name == "train_img_s" }.map { median($0.values) }
-            s.inferImgPerSec = file.bench.first { $0.name == "infer_img_s" }.map { median($0.values) }
-            s.inferRatioVsBaseline = file.bench.first { $0.name == "infer_ratio_vs_baseline" }?.values
+            if detection {
+                let fps = file.bench.first { $0.name == DetectionMetrics.inferFPS }
+                s.inferImgPerSec = fps.map { median($0.values) }
+                s.inferSize = fps?.size
+                s.inferRatioVsBaseline = file.bench.first { $0.name == DetectionMetrics.inferFPSRatio }?.values
+            } else {
+                s.inferImgPerSec = file.bench.first { $0.name == "infer_img_s" }.map { median($0.values) }
+                s.inferRatioVsBaseline = file.bench.first { $0.name == "infer_ratio_vs_baseline" }?.values
+            }
             s.weightsSHA256 = file.attributes.weightsSHA256
             return (file.attributes, s)
         }

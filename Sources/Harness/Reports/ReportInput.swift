@@ -28,7 +28,8 @@ public struct RunSummary: Equatable, Sendable {
     public var metrics: [String: [Double]]
     /// Training throughput, images per second.
     public var trainImgPerSec: Double?
-    /// Inference throughput, images per second.
+    /// Inference throughput, images per second: the median of its rounds (a detector's FPS at
+    /// batch 1 in a detection suite).
     public var inferImgPerSec: Double?
     /// Inference img/s of this RKAN run over its baseline's, one value per round of a measurement
     /// that alternated the two models (`Throughput.measureInterleaved`); nil for older run files
@@ -36,6 +37,9 @@ public struct RunSummary: Equatable, Sendable {
     public var inferRatioVsBaseline: [Double]?
     /// The run file's `weights_sha256` (nil: missing run).
     public var weightsSHA256: String?
+    /// Side S of the square image the inference throughput was measured on (detection runs:
+    /// `/bench/infer_fps`'s size), when known.
+    public var inferSize: Int?
 
     /// Creates a run summary.
     public init(suite: String, experiment: String, model: ModelSpec, role: ExperimentRole, baseline: String? = nil,

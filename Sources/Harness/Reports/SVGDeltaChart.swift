@@ -1,5 +1,5 @@
-/// Bar chart of each RKAN row's mean top-1 gain over its baseline, with Student-t 95% whiskers
-/// and a diamond at the published gain.
+/// Bar chart of each RKAN row's mean top-1 gain over its baseline (a detection suite's: AP box
+/// and AP mask), with Student-t 95% whiskers and a diamond at the published gain.
 public enum SVGDeltaChart {
     /// Renders the chart.
     /// - Parameters:
@@ -10,19 +10,49 @@ public enum SVGDeltaChart {
     /// - Returns: A standalone SVG 1.1 document.
     public static func render(suite: Suite, runs: [RunSummary], profile: String, seeds: [Int]) -> String {
         let analysis = ReportAnalysis(suite: suite, runs: runs, profile: profile, seeds: seeds)
+        let bars = analysis.pairs.map { Bar(label: $0.rkan.experiment.id, row: $0.rkan.experiment.id, delta: $0.bestDelta,
+                                            published: $0.publishedDelta) }
+        return render(suite: suite, bars: bars, title: "\(suite.title): Δ best top-1, RKAN − baseline (profile \(profile))",
+                      axis: "Δ top-1 (percentage points)")
+    }
+
+    /// A detection suite's chart: per pair, the Δ of the notebook's box AP and of its mask AP
+    /// (`DetectionScores`), each beside its published Δ.
+    static func renderDetection(suite: Suite, runs: [RunSummary], profile: String, seeds: [Int]) -> String {
+        let analysis = ReportAnalysis(suite: suite, runs: runs, profile: profile, seeds: seeds)
+        var bars: [Bar] = []
+        for pair in analysis.pairs {
+            let id = pair.rkan.experiment.id
+            bars.append(Bar(label: "\(id) box", row: id, delta: DetectionReportBuilder.delta(pair, DetectionReportBuilder.apBox),
+                            published: DetectionReportBuilder.publishedDelta(pair, \.apBox)))
+            bars.append(Bar(label: "\(id) mask", row: id, delta: DetectionReportBuilder.delta(pair, DetectionReportBuilder.apMask),
+                            published: DetectionReportBuilder.publishedDelta(pair, \.apMask)))
+        }
+        return render(suite: suite, bars: bars, title: "\(suite.title): Δ AP box and Δ AP mask, RKAN − baseline (profile \(profile))",
+                      axis: "Δ AP (percentage points)")
+    }
+
+    /// One bar: a label under it, the suite row whose colour it takes, the measured Δ and the published one.
+    struct Bar {
+        var label: String
+        var row: String
+        var delta: SampleSummary
+        var published: Double?
+    }
+
+    private static func render(suite: Suite, bars: [Bar], title: String, axis: String) -> String {
         let slot = 120.0
         let plot = (left: 72.0, top: 40.0, bottom: 300.0)
-        let right = plot.left + slot * Double(max(analysis.pairs.count, 1))
+        let right = plot.left + slot * Double(max(bars.count, 1))
         var canvas = SVGCanvas(width: max(right + 200, 640), height: 370)
-        canvas.text("\(suite.title): Δ best top-1, RKAN − baseline (profile \(profile))",
-                    x: plot.left, y: 24, size: 14, weight: "bold")
+        canvas.text(title, x: plot.left, y: 24, size: 14, weight: "bold")
 
         var values = [0.0]
-        for pair in analysis.pairs {
-            let summary = pair.bestDelta
-            values += [summary.mean, summary.interval?.lower, summary.interval?.upper, pair.publishedDelta].compactMap { $0 }.filter(\.isFinite)
+        for bar in bars {
+            let summary = bar.delta
+            values += [summary.mean, summary.interval?.lower, summary.interval?.upper, bar.published].compactMap { $0 }.filter(\.isFinite)
         }
-        guard !analysis.pairs.isEmpty else {
+        guard !bars.isEmpty else {
             canvas.text("no RKAN/baseline pairs in this suite", x: plot.left, y: (plot.top + plot.bottom) / 2)
             return canvas.document(title: "\(suite.suite) deltas")
         }
@@ -33,13 +63,13 @@ public enum SVGDeltaChart {
         }
         canvas.line(plot.left, plot.top, plot.left, plot.bottom, stroke: "#000000")
         canvas.line(plot.left, y(0), right, y(0), stroke: "#000000")
-        canvas.text("Δ top-1 (percentage points)", x: 18, y: (plot.top + plot.bottom) / 2, anchor: "middle", rotate: -90)
+        canvas.text(axis, x: 18, y: (plot.top + plot.bottom) / 2, anchor: "middle", rotate: -90)
 
-        for (index, pair) in analysis.pairs.enumerated() {
+        for (index, bar) in bars.enumerated() {
             let centre = plot.left + slot * (Double(index) + 0.5)
-            let colour = SVGCanvas.palette[(suite.experiments.firstIndex { $0.id == pair.rkan.experiment.id } ?? 0)
+            let colour = SVGCanvas.palette[(suite.experiments.firstIndex { $0.id == bar.row } ?? 0)
                                             % SVGCanvas.palette.count]
-            let summary = pair.bestDelta
+            let summary = bar.delta
             if let mean = summary.mean {
                 canvas.rect(x: centre - 24, y: y(0), width: 48, height: y(mean) - y(0), fill: colour, opacity: 0.85)
                 if let interval = summary.interval {
@@ -52,10 +82,10 @@ public enum SVGDeltaChart {
             } else {
                 canvas.text("no paired runs", x: centre, y: plot.bottom + 34, anchor: "middle", size: 10)
             }
-            if let published = pair.publishedDelta {
+            if let published = bar.published {
                 canvas.diamond(centre + 34, y(published), size: 6, fill: "#ffffff")
             }
-            canvas.text(pair.rkan.experiment.id, x: centre, y: plot.bottom + 18, anchor: "middle", size: 11)
+            canvas.text(bar.label, x: centre, y: plot.bottom + 18, anchor: "middle", size: 11)
         }
 
         // Legend.

@@ -1,5 +1,6 @@
-/// Learning curves as SVG: a metric (validation top-1 by default) per epoch, one line per
-/// (experiment, seed), one colour per experiment, dashed for baselines, with axes and a legend.
+/// Learning curves as SVG: a metric (validation top-1 by default; `val_bbox_ap` and `val_segm_ap`
+/// for a detection suite) per epoch, one line per (experiment, seed), one colour per experiment,
+/// dashed for baselines, with axes and a legend.
 public enum SVGLearningCurves {
     /// Renders the chart.
     /// - Parameters:
@@ -14,14 +15,16 @@ public enum SVGLearningCurves {
         var canvas = SVGCanvas(width: width, height: height)
         canvas.text("\(suite.title): \(metric) per epoch (profile \(profile))", x: plot.left, y: 24, size: 14, weight: "bold")
 
-        // Series in suite order, seeds ascending; non-finite values (diverged epochs) are skipped.
+        // Series in suite order, seeds ascending; non-finite values (diverged epochs) are skipped, and
+        // so are a detection evaluation's negative ones (pycocotools' −1: undefined).
+        let undefinedBelowZero = metric.contains("_bbox_") || metric.contains("_segm_")
         var series: [(experiment: SuiteExperiment, colour: String, seed: Int, points: [(Int, Double)])] = []
         for (index, experiment) in suite.experiments.enumerated() {
             let colour = SVGCanvas.palette[index % SVGCanvas.palette.count]
             let own = runs.filter { $0.suite == suite.suite && $0.profile == profile && $0.experiment == experiment.id }
             for run in own.sorted(by: { $0.seed < $1.seed }) {
                 let points = (run.metrics[metric] ?? []).enumerated().compactMap { epoch, value in
-                    value.isFinite ? (epoch + 1, value) : nil
+                    value.isFinite && !(undefinedBelowZero && value < 0) ? (epoch + 1, value) : nil
                 }
                 if !points.isEmpty { series.append((experiment, colour, run.seed, points)) }
             }
@@ -47,7 +50,7 @@ public enum SVGLearningCurves {
         canvas.line(plot.left, plot.bottom, plot.right, plot.bottom, stroke: "#000000")
         canvas.line(plot.left, plot.top, plot.left, plot.bottom, stroke: "#000000")
         canvas.text("epoch", x: (plot.left + plot.right) / 2, y: plot.bottom + 40, anchor: "middle")
-        canvas.text(metric.hasSuffix("top1") || metric.hasSuffix("top5") ? "\(metric) (%)" : metric,
+        canvas.text(isPercent(metric) ? "\(metric) (%)" : metric,
                     x: 18, y: (plot.top + plot.bottom) / 2, anchor: "middle", rotate: -90)
 
         for line in series {
@@ -72,5 +75,10 @@ public enum SVGLearningCurves {
             legendY += 36
         }
         return canvas.document(title: "\(suite.suite) learning curves")
+    }
+
+    /// Accuracies and the detection evaluations' AP/AR are percentages.
+    static func isPercent(_ metric: String) -> Bool {
+        metric.hasSuffix("top1") || metric.hasSuffix("top5") || metric.contains("_bbox_") || metric.contains("_segm_")
     }
 }

@@ -20,7 +20,7 @@ enum SuiteSchema {
     static let eraCode = ["epochs", "weight_decay"]
     static let bench = ["batch", "warmup", "iterations", "repeats"]
     static let experiment = ["id", "model", "baseline", "role", "era", "paper", "note"]
-    static let paper = ["top1", "img_s", "params_m", "readme", "source"]
+    static let paper = ["top1", "img_s", "params_m", "ap_box", "ap50_box", "ap_mask", "ap50_mask", "readme", "source"]
 }
 
 /// Upper bounds on the counts a suite gives, checked where they are decoded: far above any real
@@ -148,6 +148,7 @@ extension Suite {
         }
         try Suite.checkReferences(experiments, items: items)
         try Suite.checkEras(experiments, items: items, eras: eras, erasNode: map.child("eras"))
+        try Suite.checkPaperKinds(experiments, items: items, detection: Suite.isDetection(dataset: dataset, experiments: experiments))
         self.experiments = experiments
         // Every profile must resolve (e.g. no warm-up longer than its epochs): fail at load, not mid-run.
         for name in profiles.keys.sorted() { _ = try runs(profile: name) }
@@ -407,9 +408,18 @@ extension SuiteExperiment {
                                                           hint: "List each version once, e.g. [R6, R7]")
                                          return tags
                                      },
-                                     source: try map.optional("source") { try $0.string() })
-            try node.require(values.top1 != nil || values.imgPerSec != nil || values.paramsM != nil,
-                             "paper gives no value", hint: "Give at least one of top1, img_s, params_m, or remove 'paper'")
+                                     source: try map.optional("source") { try $0.string() },
+                                     apBox: try map.optional("ap_box") { try $0.double(in: 0...100) },
+                                     ap50Box: try map.optional("ap50_box") { try $0.double(in: 0...100) },
+                                     apMask: try map.optional("ap_mask") { try $0.double(in: 0...100) },
+                                     ap50Mask: try map.optional("ap50_mask") { try $0.double(in: 0...100) })
+            try node.require(values.top1 != nil || values.imgPerSec != nil || values.paramsM != nil || values.hasDetectionValues,
+                             "paper gives no value",
+                             hint: "Give at least one of top1, img_s, params_m, ap_box, ap50_box, ap_mask, ap50_mask, or remove 'paper'")
+            if values.top1 != nil && values.hasDetectionValues, let top1 = map.child("top1") {
+                throw top1.error(.invalidValue, "a row has either a classification value (top1) or detection values (ap_box, ...), not both",
+                                 hint: "Keep top1 for a classification table, ap_box/ap50_box/ap_mask/ap50_mask for a detection table")
+            }
             return values
         }
         let text = try modelNode.string()

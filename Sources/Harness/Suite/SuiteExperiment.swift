@@ -44,6 +44,12 @@ public struct PaperValues: Codable, Equatable, Sendable {
     public var imgPerSec: Double?
     /// Parameter count in millions (thop convention).
     public var paramsM: Double?
+    /// Detection tables (Mask R-CNN on COCO): box AP@[.5:.95], box AP@.5, mask AP@[.5:.95] and mask
+    /// AP@.5, percent; `imgPerSec` is then the detector's FPS (batch 1).
+    public var apBox: Double?
+    public var ap50Box: Double?
+    public var apMask: Double?
+    public var ap50Mask: Double?
     /// README versions that print these values (tags of the reference's README history, e.g. `R3`).
     public var readme: [String]?
     /// Where the values come from.
@@ -51,17 +57,26 @@ public struct PaperValues: Codable, Equatable, Sendable {
 
     /// Creates published values.
     public init(top1: Double? = nil, imgPerSec: Double? = nil, paramsM: Double? = nil, readme: [String]? = nil,
-                source: String? = nil) {
+                source: String? = nil, apBox: Double? = nil, ap50Box: Double? = nil, apMask: Double? = nil,
+                ap50Mask: Double? = nil) {
         self.top1 = top1
         self.imgPerSec = imgPerSec
         self.paramsM = paramsM
         self.readme = readme
         self.source = source
+        self.apBox = apBox
+        self.ap50Box = ap50Box
+        self.apMask = apMask
+        self.ap50Mask = ap50Mask
     }
+
+    /// Whether any detection value is given.
+    public var hasDetectionValues: Bool { apBox != nil || ap50Box != nil || apMask != nil || ap50Mask != nil }
 
     enum CodingKeys: String, CodingKey {
         case top1, source, readme
         case imgPerSec = "img_s", paramsM = "params_m"
+        case apBox = "ap_box", ap50Box = "ap50_box", apMask = "ap_mask", ap50Mask = "ap50_mask"
     }
 }
 
