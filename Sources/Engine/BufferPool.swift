@@ -6,9 +6,11 @@ import Foundation
 /// Buffers are kept by size class: a request of n floats gets a buffer of `capacity(for: n)`
 /// (n itself up to 4096 floats, above that n rounded up to an eighth of its power of two, at most
 /// 12.5 % more), so steps whose shapes vary a little from batch to batch (a detector's proposals,
-/// samples and image sizes) reuse each other's buffers. A buffer given back and not taken again
-/// within `maxAge` pool operations is freed, so sizes that stop occurring do not pile up. Neither
-/// rule changes a value the engine computes: a taken buffer's contents are undefined either way.
+/// samples and image sizes) reuse each other's buffers. The pool holds at most 1.5 times as many
+/// floats as were ever taken and not yet given back at one time (the peak of a step: a steady
+/// state keeps every buffer it uses, with room for the odd buffer of another class); beyond that
+/// the buffers given back longest ago are freed, so sizes that stop occurring do not pile up. Neither rule changes a value the engine computes: a taken
+/// buffer's contents are undefined either way.
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
@@ -16,13 +18,10 @@ public final class BufferPool: @unchecked Sendable {
     private let lock = NSLock()
     /// Total floats currently held in the free lists.
     public private(set) var pooledFloats = 0
-    /// Pool operations so far (takes and gives): the clock of `maxAge`.
+    /// Floats taken and not yet given back, and the most there ever were (the pool's bound).
+    public private(set) var liveFloats = 0, peakLiveFloats = 0
+    /// Pool operations so far: the order in which buffers were given back.
     private var tick = 0
-    /// Operations after which an unused pooled buffer is freed (a training step of the largest
-    /// model takes and gives far fewer, so a steady state keeps all of its buffers).
-    public var maxAge = 1 << 18
-    /// How often (in operations) the free lists are swept for buffers older than `maxAge`.
-    private let sweepEvery = 1 << 12
 
     /// The floats actually allocated for a request of `count`.
     @inlinable
@@ -36,7 +35,9 @@ public final class BufferPool: @unchecked Sendable {
     public func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         let c = Self.capacity(for: count)
         lock.lock()
-        advance()
+        tick += 1
+        liveFloats += c
+        peakLiveFloats = max(peakLiveFloats, liveFloats)
         if var list = free[c], let entry = list.popLast() {
             free[c] = list.isEmpty ? nil : list
             pooledFloats -= c
@@ -51,23 +52,29 @@ public final class BufferPool: @unchecked Sendable {
     public func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         let c = Self.capacity(for: count)
         lock.lock()
-        advance()
+        tick += 1
+        liveFloats -= c
         free[c, default: []].append((p, tick))
         pooledFloats += c
+        if pooledFloats > peakLiveFloats + peakLiveFloats / 2 { evictOldest(to: peakLiveFloats + peakLiveFloats / 4) }
         lock.unlock()
     }
 
-    /// Advances the clock and, every `sweepEvery` operations, frees the buffers given back more
-    /// than `maxAge` operations ago (called with the lock held).
-    private func advance() {
-        tick += 1
-        guard tick % sweepEvery == 0 else { return }
-        let oldest = tick - maxAge
-        for (c, list) in free where list.first.map({ $0.tick < oldest }) ?? false {
-            let kept = list.filter { $0.tick >= oldest }
-            for e in list where e.tick < oldest { e.pointer.deallocate() }
-            pooledFloats -= c * (list.count - kept.count)
-            free[c] = kept.isEmpty ? nil : kept
+    /// Frees the buffers given back longest ago until the pool holds at most `limit` floats (a
+    /// quarter below the bound, so evictions come in batches; called with the lock held).
+    private func evictOldest(to limit: Int) {
+        var entries: [(c: Int, tick: Int)] = []
+        for (c, list) in free { for e in list { entries.append((c, e.tick)) } }
+        entries.sort { $0.tick < $1.tick }
+        var freed: [Int: Int] = [:]   // class → how many of its oldest entries go
+        for e in entries where pooledFloats > limit {
+            freed[e.c, default: 0] += 1
+            pooledFloats -= e.c
+        }
+        for (c, n) in freed {
+            let list = free[c]!
+            for e in list.prefix(n) { e.pointer.deallocate() }
+            free[c] = n == list.count ? nil : Array(list.dropFirst(n))
         }
     }
 

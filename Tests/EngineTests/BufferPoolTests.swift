@@ -17,19 +17,28 @@ final class BufferPoolTests: XCTestCase {
         XCTAssertLessThan(classes.count, 40, "about eight classes per octave")
     }
 
-    func testVaryingSizesReuseBuffersAndStaleOnesAreFreed() {
+    func testVaryingSizesReuseBuffersAndThePoolStaysNearThePeakInUse() {
         let pool = BufferPool()
-        pool.maxAge = 1 << 13
         // Sizes that vary a little reuse one buffer of their class.
         let a = pool.take(100_000)
         pool.give(a, 100_000)
         let b = pool.take(100_003)
         XCTAssertEqual(a, b, "the same size class")
         pool.give(b, 100_003)
-        // A thousand distinct sizes given back once each: held while young, freed once stale.
-        for k in 0..<1000 { let n = 5000 + 997 * k; pool.give(pool.take(n), n) }
-        XCTAssertGreaterThan(pool.pooledFloats, 0)
-        for _ in 0..<(1 << 14) { pool.give(pool.take(10), 10) }
-        XCTAssertEqual(pool.pooledFloats, 10, "only the size still in use is left")
+        // A steady state (the same buffers every step) keeps all of them.
+        for _ in 0..<3 {
+            let xs = [50_000, 70_000, 90_000].map { pool.take($0) }
+            for (x, n) in zip(xs, [50_000, 70_000, 90_000]) { pool.give(x, n) }
+        }
+        XCTAssertEqual(pool.peakLiveFloats, [50_000, 70_000, 90_000].map(BufferPool.capacity(for:)).reduce(0, +))
+        XCTAssertEqual(pool.pooledFloats, pool.peakLiveFloats + BufferPool.capacity(for: 100_000), "every buffer kept")
+        XCTAssertEqual(pool.liveFloats, 0)
+        // A thousand distinct sizes, one at a time: the pool never holds more than 1.5 times the peak in use.
+        for k in 0..<1000 {
+            let n = 5000 + 997 * k
+            pool.give(pool.take(n), n)
+            XCTAssertLessThanOrEqual(pool.pooledFloats, pool.peakLiveFloats * 3 / 2, "size \(n)")
+        }
+        XCTAssertEqual(pool.liveFloats, 0)
     }
 }
