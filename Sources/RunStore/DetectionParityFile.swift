@@ -80,13 +80,6 @@ public struct DetectionParityOutput: Equatable, Sendable {
 ///     output  /detections/i/boxes (D, 4), scores (D), labels int64 (D), masks (D, 1, H_i, W_i)
 ///             /losses/<torchvision name> float32 scalars, /grads/<key>, /draws/i/…   (--grad)
 public enum DetectionParityFile {
-    /// Whether `url` holds a detection input (an `/images` group) rather than a classification one.
-    public static func isDetectionInput(_ url: URL) throws -> Bool {
-        let file = try HDF5File.openReadOnly(url.path)
-        defer { try? file.close() }
-        return try file.isGroup("/images")
-    }
-
     /// Reads images, and targets and draws when present.
     /// - Parameter requireTargets: throw when `/targets` is absent (for `--grad`).
     /// - Throws: `RunStoreError.missingObject`, `.wrongType` (a dataset of the wrong type or shape,
