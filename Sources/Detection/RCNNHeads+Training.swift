@@ -17,7 +17,14 @@ public struct DetectionTarget {
 public struct TrainingDraws: Sendable {
     public var rpn: [(positive: [Int], negative: [Int])]
     public var roi: [[Int]]
-    public init(rpn: [(positive: [Int], negative: [Int])], roi: [[Int]]) { self.rpn = rpn; self.roi = roi }
+    /// Per image the sampled candidates' boxes (k, 4) in the resized image's pixels, as the box
+    /// head received them (filled by `trainingStep`; not read from an injected draw). The indices
+    /// in `roi` name these boxes only in the proposal list of this implementation: another one
+    /// whose proposals differ by a near-tie in top-n or NMS can be given the boxes instead.
+    public var roiBoxes: [[Float]]
+    public init(rpn: [(positive: [Int], negative: [Int])], roi: [[Int]], roiBoxes: [[Float]] = []) {
+        self.rpn = rpn; self.roi = roi; self.roiBoxes = roiBoxes
+    }
 }
 
 /// Mask R-CNN's five losses (torchvision's names).
@@ -134,7 +141,7 @@ extension RCNNHeads {
         dMaps.append(dFromRPN[4])
         let dFeatures = fpn.backward(dMaps)
         let losses = DetectionLosses(classifier: box.classifier, boxReg: box.box, mask: maskLossValue, objectness: rpn.objectness, rpnBoxReg: rpn.box)
-        let used = TrainingDraws(rpn: rpnDraws, roi: samples.map(\.candidates))
+        let used = TrainingDraws(rpn: rpnDraws, roi: samples.map(\.candidates), roiBoxes: samples.map(\.proposals))
         return (losses, used, dFeatures)
     }
 

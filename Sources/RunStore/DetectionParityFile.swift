@@ -19,9 +19,12 @@ public struct DetectionParityTarget: Equatable, Sendable {
 /// sampled candidates (indices into the proposals followed by the ground-truth boxes).
 public struct DetectionParityDraw: Equatable, Sendable {
     public var rpnPositive: [Int64], rpnNegative: [Int64], roi: [Int64]
+    /// (k, 4) the sampled candidates' boxes in the resized image's pixels (written with the draws
+    /// used; ignored in an input).
+    public var roiBoxes: [Float]
 
-    public init(rpnPositive: [Int64], rpnNegative: [Int64], roi: [Int64]) {
-        self.rpnPositive = rpnPositive; self.rpnNegative = rpnNegative; self.roi = roi
+    public init(rpnPositive: [Int64], rpnNegative: [Int64], roi: [Int64], roiBoxes: [Float] = []) {
+        self.rpnPositive = rpnPositive; self.rpnNegative = rpnNegative; self.roi = roi; self.roiBoxes = roiBoxes
     }
 }
 
@@ -78,7 +81,8 @@ public struct DetectionParityOutput: Equatable, Sendable {
 ///             /targets/i/masks          uint8 (G, H_i, W_i)
 ///             /draws/i/rpn_positive, rpn_negative, roi   int64 (k)   (optional)
 ///     output  /detections/i/boxes (D, 4), scores (D), labels int64 (D), masks (D, 1, H_i, W_i)
-///             /losses/<torchvision name> float32 scalars, /grads/<key>, /draws/i/…   (--grad)
+///             /losses/<torchvision name> float32 scalars, /grads/<key>, /draws/i/…   (--grad),
+///             the draws with /draws/i/roi_boxes float32 (k, 4)
 public enum DetectionParityFile {
     /// Reads images, and targets and draws when present.
     /// - Parameter requireTargets: throw when `/targets` is absent (for `--grad`).
@@ -147,7 +151,7 @@ public enum DetectionParityFile {
         }
         if try file.exists("/grads") { out.grads = try RunLayout.readEntries(group: "/grads", from: file) }
         if try file.exists("/draws") {
-            out.draws = try (0..<(try indexedMembers(file, "/draws"))).map { try readDraw(file, group: "/draws/\($0)") }
+            out.draws = try (0..<(try indexedMembers(file, "/draws"))).map { try readDraw(file, group: "/draws/\($0)", includeBoxes: true) }
         }
         return out
     }
@@ -215,7 +219,7 @@ public enum DetectionParityFile {
         return DetectionParityTarget(boxes: boxes.values, labels: labels.values, masks: masks)
     }
 
-    static func readDraw(_ file: HDF5File, group g: String) throws -> DetectionParityDraw {
+    static func readDraw(_ file: HDF5File, group g: String, includeBoxes: Bool = false) throws -> DetectionParityDraw {
         func vector(_ name: String) throws -> [Int64] {
             let v = try file.read(Int64.self, at: "\(g)/\(name)")
             guard v.shape.count == 1 else {
@@ -226,10 +230,13 @@ public enum DetectionParityFile {
             }
             return v.values
         }
-        return DetectionParityDraw(rpnPositive: try vector("rpn_positive"), rpnNegative: try vector("rpn_negative"), roi: try vector("roi"))
+        var d = DetectionParityDraw(rpnPositive: try vector("rpn_positive"), rpnNegative: try vector("rpn_negative"), roi: try vector("roi"))
+        if includeBoxes, try file.exists(g + "/roi_boxes") { d.roiBoxes = try file.read(Float.self, at: g + "/roi_boxes").values }
+        return d
     }
 
     static func writeDraw(_ d: DetectionParityDraw, group g: String, to file: HDF5File) throws {
+        if !d.roiBoxes.isEmpty { try file.write(d.roiBoxes, shape: [d.roiBoxes.count / 4, 4], to: g + "/roi_boxes") }
         try file.write(d.rpnPositive, shape: [d.rpnPositive.count], to: g + "/rpn_positive")
         try file.write(d.rpnNegative, shape: [d.rpnNegative.count], to: g + "/rpn_negative")
         try file.write(d.roi, shape: [d.roi.count], to: g + "/roi")

@@ -59,8 +59,9 @@ public enum DetectionForwardPass {
             out.losses = [("loss_classifier", losses.classifier), ("loss_box_reg", losses.boxReg), ("loss_mask", losses.mask),
                           ("loss_objectness", losses.objectness), ("loss_rpn_box_reg", losses.rpnBoxReg)]
             out.grads = model.store.parameters.map { WeightEntry(key: $0.name, shape: $0.shape, values: .float32($0.torchGrad())) }
-            out.draws = zip(used.rpn, used.roi).map { rpn, roi in
-                DetectionParityDraw(rpnPositive: rpn.positive.map(Int64.init), rpnNegative: rpn.negative.map(Int64.init), roi: roi.map(Int64.init))
+            out.draws = used.rpn.indices.map { i in
+                DetectionParityDraw(rpnPositive: used.rpn[i].positive.map(Int64.init), rpnNegative: used.rpn[i].negative.map(Int64.init),
+                                    roi: used.roi[i].map(Int64.init), roiBoxes: used.roiBoxes[i])
             }
         } else {
             for d in try model.detect(images: images) {
