@@ -115,6 +115,7 @@ final class DetectionForwardTests: XCTestCase {
         for d in out.draws {
             XCTAssertGreaterThan(d.rpnPositive.count, 0); XCTAssertEqual(d.rpnPositive.count + d.rpnNegative.count, 256)
             XCTAssertEqual(d.roi, d.roi.sorted())
+            XCTAssertEqual(d.roiBoxes.count, 4 * d.roi.count, "the sampled candidates' boxes come with their indices")
         }
         // The draws written, injected again, give the same bytes: another implementation can be held to them.
         let x2 = try Self.input(in: root, name: "x2.h5", targets: true, draws: out.draws)
