@@ -42,7 +42,7 @@ let package = Package(
         // Data-parallel ranks over MPI: the Engine's Communicator on MPI_COMM_WORLD.
         .target(name: "Distributed", dependencies: ["Engine", "CMPI"]),
         .target(name: "Harness", dependencies: [
-            "Engine", "Zoo", "Datasets", "RunStore", "Distributed", "COCO", "Detection",
+            "Engine", "Zoo", "Detection", "Datasets", "COCO", "RunStore", "Distributed",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "rkan-repro", dependencies: [
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "COCOTests", dependencies: ["COCO", "TestSupport"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Harness", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Harness", "Detection", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -70,6 +70,15 @@ public final class MaskRCNN {
         store = s
     }
 
+    /// The detector of a model spec: the backbone's `width` scales the heads too (FPN 256,
+    /// box head 1024 and mask head 256 channels, each rounded to the nearest integer and at least 8).
+    /// - Throws: `SpecError` for a backbone without a detection form or fewer than 2 classes.
+    public convenience init(spec: ModelSpec, classes: Int, context: EngineContext = EngineContext()) throws {
+        func scaled(_ c: Int) -> Int { max(8, Int((Double(c) * spec.width).rounded())) }
+        try self.init(backbone: spec, classes: classes, fpnChannels: scaled(256), representation: scaled(1024), maskWidth: scaled(256),
+                      context: context)
+    }
+
     /// Draws every tensor (torchvision's inits) and writes the KAN constants.
     public func initialize(seed: UInt64) {
         store.initialize(seed: seed)

@@ -17,7 +17,14 @@ public struct DetectionTarget {
 public struct TrainingDraws: Sendable {
     public var rpn: [(positive: [Int], negative: [Int])]
     public var roi: [[Int]]
-    public init(rpn: [(positive: [Int], negative: [Int])], roi: [[Int]]) { self.rpn = rpn; self.roi = roi }
+    /// Per image the sampled candidates' boxes (k, 4) in the resized image's pixels, as the box
+    /// head received them (filled by `trainingStep`; not read from an injected draw). The indices
+    /// in `roi` name these boxes only in the proposal list of this implementation: another one
+    /// whose proposals differ by a near-tie in top-n or NMS can be given the boxes instead.
+    public var roiBoxes: [[Float]]
+    public init(rpn: [(positive: [Int], negative: [Int])], roi: [[Int]], roiBoxes: [[Float]] = []) {
+        self.rpn = rpn; self.roi = roi; self.roiBoxes = roiBoxes
+    }
 }
 
 /// Mask R-CNN's five losses (torchvision's names).
@@ -58,6 +65,7 @@ extension RCNNHeads {
         let sizes = maps.map { (height: $0.shape[1], width: $0.shape[2]) }
         let (anchors, perLevel) = anchorGenerator.anchors(imageHeight: paddedSize.height, imageWidth: paddedSize.width, featureSizes: sizes)
         let total = perLevel.reduce(0, +)
+        if let draws { try checkInjected(draws, anchors: total, imageCount: n) }
         var logitsPerImage: [[Float]] = [], deltasPerImage: [[Float]] = [], proposals: [Proposals] = []
         var rpnLabels: [[Int]] = [], rpnTargets_: [[Float]] = [], rpnDraws: [(positive: [Int], negative: [Int])] = []
         for i in 0..<n {
@@ -81,6 +89,10 @@ extension RCNNHeads {
         // Box head.
         var samples: [RoITrainingSamples] = []
         for i in 0..<n {
+            if let injected = draws?.roi[i], let bad = injected.first(where: { !(0..<(proposals[i].count + targets[i].labels.count)).contains($0) }) {
+                throw EngineError.invalidArgument(op: "trainingStep", detail: "image \(i)'s injected box-head draw has candidate \(bad); "
+                    + "this step has \(proposals[i].count) proposals and \(targets[i].labels.count) ground-truth boxes (indices 0..<\(proposals[i].count + targets[i].labels.count))")
+            }
             samples.append(selectTrainingSamples(proposals: proposals[i].boxes, gtBoxes: targets[i].boxes, gtLabels: targets[i].labels,
                                                  rng: stream(2 * i + 1), injected: draws?.roi[i]))
         }
@@ -129,8 +141,23 @@ extension RCNNHeads {
         dMaps.append(dFromRPN[4])
         let dFeatures = fpn.backward(dMaps)
         let losses = DetectionLosses(classifier: box.classifier, boxReg: box.box, mask: maskLossValue, objectness: rpn.objectness, rpnBoxReg: rpn.box)
-        let used = TrainingDraws(rpn: rpnDraws, roi: samples.map(\.candidates))
+        let used = TrainingDraws(rpn: rpnDraws, roi: samples.map(\.candidates), roiBoxes: samples.map(\.proposals))
         return (losses, used, dFeatures)
     }
-}
 
+    /// Checks injected RPN draws against this step's anchors: every index in range, none twice.
+    func checkInjected(_ draws: TrainingDraws, anchors total: Int, imageCount n: Int) throws {
+        guard draws.rpn.count == n, draws.roi.count == n else {
+            throw EngineError.invalidArgument(op: "trainingStep", detail: "injected draws for \(draws.rpn.count) images, the batch has \(n)")
+        }
+        for (i, d) in draws.rpn.enumerated() {
+            let all = d.positive + d.negative
+            if let bad = all.first(where: { !(0..<total).contains($0) }) {
+                throw EngineError.invalidArgument(op: "trainingStep", detail: "image \(i)'s injected RPN draw has anchor \(bad); this batch has \(total) anchors per image")
+            }
+            guard Set(all).count == all.count else {
+                throw EngineError.invalidArgument(op: "trainingStep", detail: "image \(i)'s injected RPN draw names an anchor twice")
+            }
+        }
+    }
+}

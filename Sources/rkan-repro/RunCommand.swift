@@ -30,7 +30,7 @@ struct Run: ParsableCommand {
                                valueName: "N"))
     var ranks: Int?
     @Option(name: .customLong("start-weights"), parsing: .singleValue,
-            help: ArgumentHelp("Detection suites: the state dict row ID's backbone starts from (its ImageNet classifier: a run file, an init file, or a .pth converted by Tools/weights/pth_to_h5.py). Repeat for several rows.",
+            help: ArgumentHelp("Detection suites: the state dict row ID's backbone starts from (its ImageNet classifier: a run file, an init file, or a .pth converted by python3 -m Tools.weights.pth_h5 to-h5). Repeat for several rows.",
                                valueName: "ID=FILE"))
     var startWeights: [String] = []
     @Option(help: ArgumentHelp("Detection suites: the run tree whose finished imagenet runs give the backbones' start weights (default: --runs).",

@@ -44,7 +44,7 @@ enum DetectionStart {
             .map { String($0.dropLast("conv1.weight".count)) }
         guard found.count == 1 else {
             throw HarnessError.badConfig(what: "start weights \(path)", detail: found.isEmpty
-                ? "no stem convolution (`conv1.weight` or `resnet.conv1.weight`): this is not a ResNet classifier's state dict. Give the ImageNet classification weights of the row's backbone (a run file of suite imagenet, or a state dict converted with Tools/weights/pth_to_h5.py)"
+                ? "no stem convolution (`conv1.weight` or `resnet.conv1.weight`): this is not a ResNet classifier's state dict. Give the ImageNet classification weights of the row's backbone (a run file of suite imagenet, or a .pth converted with `python3 -m Tools.weights.pth_h5 to-h5`)"
                 : "more than one stem convolution (\(found.map { $0 + "conv1.weight" }.joined(separator: ", "))): give one classifier's state dict")
         }
         return found[0]
@@ -91,7 +91,7 @@ enum DetectionStart {
     /// - Throws: `HarnessError.badConfig` saying how to give start weights when there is none.
     static func imagenetRun(of backbone: ModelSpec, seed: Int, profile: String, tree: RunTree, suitesFolder: URL,
                             row: String) throws -> URL {
-        let how = "give the row's ImageNet weights with --start-weights \(row)=FILE (a state dict; Tools/weights/pth_to_h5.py converts a .pth), "
+        let how = "give the row's ImageNet weights with --start-weights \(row)=FILE (a state dict; `python3 -m Tools.weights.pth_h5 to-h5` converts a .pth), "
             + "or train `rkan-repro run imagenet --only <row of \(backbone)>` into the same --runs first; a random backbone is not the protocol "
             + "(profiles smoke and nightly say `start: random`)"
         guard let suite = try? SuiteLibrary.find("imagenet", in: suitesFolder) else {

@@ -7,18 +7,12 @@ import Detection
 /// transform's shorter side at the run's image size and its longer side at most
 /// `int(size · 1.666)` (RKAN_RCNN's `min_size = input_size`, `max_size = int(input_size * 1.666)`).
 ///
-/// A profile's `width` scales the heads with the backbone: FPN channels 256·w, the box head's
-/// representation 1024·w and the mask head's 256·w (at least 8 each); at width 1 they are the
-/// reference's.
+/// A profile's `width` scales the heads with the backbone (`MaskRCNN(spec:classes:)`: FPN channels
+/// 256·w, the box head's representation 1024·w and the mask head's 256·w, at least 8 each); at
+/// width 1 they are the reference's.
 public enum DetectorBuild {
     /// Object classes plus the background: the notebook's `num_classes = len(coco_classes) + 1`.
     public static let cocoClasses = 81
-
-    /// Channels of the FPN, the box head's representation and the mask head at a width multiplier.
-    public static func headWidths(_ width: Double) -> (fpn: Int, representation: Int, mask: Int) {
-        func scaled(_ c: Int) -> Int { max(8, Int((Double(c) * width).rounded())) }
-        return (scaled(256), scaled(1024), scaled(256))
-    }
 
     /// Builds (declares, does not initialise) the detector of `spec` for images of shorter side `size`.
     /// - Throws: `SpecError` for a spec without a detector or a backbone without a detection form.
@@ -26,9 +20,7 @@ public enum DetectorBuild {
         guard spec.detector == .maskrcnn else {
             throw SpecError(spec: spec.description, problem: "a detection suite trains detectors: write the row's model as maskrcnn(\(spec.classifierSpec))")
         }
-        let w = headWidths(spec.width)
-        let m = try MaskRCNN(backbone: spec, classes: classes, fpnChannels: w.fpn, representation: w.representation, maskWidth: w.mask,
-                             context: context)
+        let m = try MaskRCNN(spec: spec, classes: classes, context: context)
         m.transform.minSize = size
         m.transform.maxSize = Int(Double(size) * 1.666)
         return m

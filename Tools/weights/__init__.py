@@ -1,0 +1,1 @@
+"""Weight-file converters: PyTorch .pth state dicts <-> rkan-repro HDF5."""
