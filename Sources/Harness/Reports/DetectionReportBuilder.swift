@@ -42,10 +42,7 @@ enum DetectionReportBuilder {
             lines += ["", "### \(pair.rkan.experiment.id) vs \(pair.baseline.experiment.id)", ""]
             lines += pairTable(pair)
         }
-        if !plots.isEmpty {
-            lines += ["", "## Plots", ""]
-            lines += plots.map { "![\($0.title)](\($0.path))" }
-        }
+        lines += ReportBuilder.plotSection(plots)
         let summary = headerLines + [""] + ReportBuilder.table(summaryColumns, analysis.results.map { summaryRow($0, analysis: analysis) })
         return SuiteReport(markdown: lines.joined(separator: "\n") + "\n", summaryTable: summary)
     }

@@ -21,6 +21,11 @@ public enum ReportBuilder {
     ///     seeds of `header.seeds` without a summary are reported as missing.
     ///   - plots: SVG files to link, paths relative to the markdown file.
     ///   - notes: Paragraphs printed above the results (e.g. what the profile scales).
+    /// The report's "Plots" section: a link per SVG (none without plots).
+    static func plotSection(_ plots: [ReportPlot]) -> [String] {
+        plots.isEmpty ? [] : ["", "## Plots", ""] + plots.map { "![\($0.title)](\($0.path))" }
+    }
+
     /// - Returns: The markdown (ending with a newline) and its summary table.
     public static func report(suite: Suite, header: ReportHeader, runs: [RunSummary], plots: [ReportPlot],
                               notes: [String] = []) -> SuiteReport {
@@ -49,10 +54,7 @@ public enum ReportBuilder {
             lines += ["", "### \(pair.rkan.experiment.id) vs \(pair.baseline.experiment.id)", ""]
             lines += pairTable(pair)
         }
-        if !plots.isEmpty {
-            lines += ["", "## Plots", ""]
-            lines += plots.map { "![\($0.title)](\($0.path))" }
-        }
+        lines += plotSection(plots)
         return SuiteReport(markdown: lines.joined(separator: "\n") + "\n", summaryTable: summary)
     }
 
