@@ -45,10 +45,14 @@ struct DetectionData {
 
     func batchesPerEpoch(batchSize: Int) -> Int { (trainIndices.count + batchSize - 1) / batchSize }
 
-    /// The training images of batch `b` of epoch `epoch` (positions in the split), in batch order.
-    func trainBatch(_ b: Int, epoch: Int, seed: Int, batchSize: Int) -> [Int] {
-        let order = Philox(seed: UInt64(seed), purpose: .shuffle, index: UInt64(epoch)).permutation(trainIndices.count)
-        return order[(b * batchSize)..<min((b + 1) * batchSize, order.count)].map { trainIndices[$0] }
+    /// Epoch `epoch`'s order of the training subset (positions in the split), drawn once per epoch.
+    func epochOrder(epoch: Int, seed: Int) -> [Int] {
+        Philox(seed: UInt64(seed), purpose: .shuffle, index: UInt64(epoch)).permutation(trainIndices.count).map { trainIndices[$0] }
+    }
+
+    /// The training images of batch `b` of an epoch's `order`, in batch order.
+    func trainBatch(_ b: Int, order: [Int], batchSize: Int) -> [Int] {
+        Array(order[(b * batchSize)..<min((b + 1) * batchSize, order.count)])
     }
 
     /// The validation batches (positions in the split), in file order.

@@ -133,9 +133,10 @@ final class DetectionTrainer {
         let resumedAt = Date()
         let secondsBefore = position.sums.seconds
         let store = detector.store
+        let order = data.epochOrder(epoch: position.epoch, seed: c.seed)
         while position.batch < batches {
             let tb = Date()
-            let indices = data.trainBatch(position.batch, epoch: position.epoch, seed: c.seed, batchSize: c.training.batchSize)
+            let indices = data.trainBatch(position.batch, order: order, batchSize: c.training.batchSize)
             let inputs = try data.samples(indices, of: data.train, augment: (position.epoch, c.seed)).map(DetectionData.detectorInput)
             store.zeroGrad()
             let w = hooks.detectionLossWeights ?? [1, 1, 1, 1, 1]
