@@ -7,6 +7,7 @@
 #
 #   sudo scripts/pristine-check.sh [BRANCH]        # default: the current branch of this clone
 #   sudo scripts/pristine-check.sh --prepare       # only step 1 (bootstrap, toolchain)
+#   sudo scripts/pristine-check.sh --quickstart [BRANCH]   # then the README's detection quick start
 #
 # The branch is cloned from this repository into ROOT/ci/rkan-repro with nothing beside it (the
 # repository stands on its own, as a user's clone does), then `bash .ci/run` runs inside the chroot
@@ -20,7 +21,9 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 prepare_only=0
+quickstart=0
 if [ "${1:-}" = --prepare ]; then prepare_only=1; shift; fi
+if [ "${1:-}" = --quickstart ]; then quickstart=1; shift; fi
 branch="${1:-$(git -C "$repo" rev-parse --abbrev-ref HEAD)}"
 root="${PRISTINE_ROOT:-/srv/rkan-pristine}"
 mirror="${PRISTINE_MIRROR:-http://deb.debian.org/debian}"
@@ -81,6 +84,21 @@ git clone -q "file://$repo" "$run/ci/rkan-repro"
 git -C "$run/ci/rkan-repro" checkout -q "$branch"
 echo "pristine-check: $(git -C "$run/ci/rkan-repro" log -1 --format='%h %s') in $run/ci"
 log="$root/pristine.log"
+# With --quickstart, after .ci/run the commands of the README's detection quick start (the first
+# ```sh block under "### Detection"), taken from the clone's README as a user would copy them, each
+# one failing the check when it fails; the report they write must exist.
+after=true
+if ((quickstart)); then
+    awk '/^### Detection/ {f = 1} f && /^```sh/ {b = 1; next} b && /^```/ {exit} b' "$run/ci/rkan-repro/README.md" \
+        | sed 's/[[:space:]]*#.*$//' | grep -v '^[[:space:]]*$' > "$run/ci/quickstart.cmds" || true
+    if [ ! -s "$run/ci/quickstart.cmds" ]; then
+        echo "pristine-check: no detection quick start (a \`\`\`sh block under '### Detection') in README.md" >&2; exit 1
+    fi
+    { echo 'set -euxo pipefail'; echo 'cd /ci/rkan-repro'; cat "$run/ci/quickstart.cmds"
+      echo 'test -s Reports/coco-smoke.md'; echo 'echo "pristine-check: detection quick start passed"'; } > "$run/ci/quickstart.sh"
+    echo "pristine-check: then the README's detection quick start:"; sed 's/^/    /' "$run/ci/quickstart.cmds"
+    after='bash /ci/quickstart.sh'
+fi
 
 # 4. CI, with nothing from this machine's environment, in its own PID, mount and UTS
 #    namespaces (daemons CI starts, such as the local Slurm cluster, end with it; the network
@@ -89,9 +107,9 @@ set +e
 unshare --mount --pid --uts --fork --propagation private chroot "$run" /bin/bash -c \
     'mount -t proc proc /proc && exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
      PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-     bash -c "cd /ci/rkan-repro && bash .ci/run"' 2>&1 | tee "$log"
+     bash -c "cd /ci/rkan-repro && bash .ci/run && '"$after"'"' 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-echo "pristine-check: .ci/run exited $status; log $log"
+echo "pristine-check: .ci/run$( ((quickstart)) && echo " and the quick start") exited $status; log $log"
 grep -E "Executed [0-9]+ tests|with [0-9]+ tests? skipped|skipped" "$log" | tail -5 || true
 exit "$status"

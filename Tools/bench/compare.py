@@ -27,7 +27,7 @@ fastest is its number (`--torch-format auto --torch-alloc auto`, the defaults); 
 which won each invocation.
 
 Reports/performance.md keeps one measured section per machine, between the markers
-<!-- compare:begin KEY --> and <!-- compare:end KEY -->, KEY naming the CPU vendor, model and core
+<!-- compare:begin KEY --> and <!-- compare:end KEY -->, KEY naming the CPU vendor, model, widest vector extension and core
 count (`--section` overrides it, e.g. to keep an older table of the same machine beside a new one).
 A run replaces only its own machine's section; text outside the markers and other machines'
 sections are kept.
@@ -176,10 +176,24 @@ def machine():
     return model, vendor, os.cpu_count()
 
 
-def section_key(vendor, model, cores):
-    """The marker key of one machine's section: vendor, model and core count, marker-safe."""
+def vector_isa():
+    """The widest vector extension the CPU exposes (AVX-512, AVX2 or SSE), from /proc/cpuinfo's flags.
+
+    Part of a section's key: virtual CPUs of different generations share one model name ("AMD
+    EPYC" is a Zen 3 without AVX-512 on one host and a Zen 4 with it on another), and their kernels
+    and speeds differ."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.partition(":")[2].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+
+
+def section_key(vendor, model, cores, isa):
+    """The marker key of one machine's section: vendor, model, vector extension and core count, marker-safe."""
     name = model if model.lower().startswith(vendor.lower()) else f"{vendor} {model}"
-    return re.sub(r"[^A-Za-z0-9 ,.()@+_-]", "", f"{name}, {cores} cores").replace("--", "-")
+    return re.sub(r"[^A-Za-z0-9 ,.()@+_-]", "", f"{name} ({isa}), {cores} cores").replace("--", "-")
 
 
 def replace_section(old, key, block):
@@ -323,13 +337,13 @@ def main():
     load_after = loadavg()
 
     cpu, vendor, cores = machine()
-    key = a.section or section_key(vendor, cpu, cores)
+    key = a.section or section_key(vendor, cpu, cores, vector_isa())
     algo = ", ".join(sorted(algos)) + ("" if os.environ.get("RKAN_CONV_ALGO") else " (default)")
     peer_format = ("fastest of " + ("contiguous and channels_last" if a.torch_format == "auto" else a.torch_format)
                    + " × " + (" and ".join(TORCH_ALLOCATORS) if a.torch_alloc == "auto" else a.torch_alloc)
                    + " malloc (Tools/bench/compare.py, TORCH_ALLOCATORS) per invocation; won: " + ", ".join(sorted(formats)))
     name = cpu if cpu.lower().startswith(vendor.lower()) else f"{vendor} {cpu}"
-    lines = [f"{BEGIN} {key} -->", "", f"### {name}, {cores} cores, OpenBLAS core {core}", "",
+    lines = [f"{BEGIN} {key} -->", "", f"### {name} ({vector_isa()}), {cores} cores, OpenBLAS core {core}", "",
              f"Measured {datetime.date.today().isoformat()} by `python3 -m Tools.bench.compare` on {cpu} (vendor {vendor}), {cores} cores; "
              f"threads {a.threads}; OpenBLAS core {core}; 3×3 stride-1 convs: {algo}; PyTorch {torch_version} (memory format and allocator: {peer_format}). "
              f"Protocol: warm-up {a.warmup}, {a.iters} timed steps per invocation, {len(next(iter(rounds.values()))['heavy'])} "
