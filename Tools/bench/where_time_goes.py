@@ -2,18 +2,25 @@
 """Where a step's time goes, rkan-repro against PyTorch (oneDNN) on the same CPU, by category.
 
     python3 -m Tools.bench.where_time_goes [--rows resnet18,resnet50] [--modes train,infer] \
-        [--threads 2] [--iters 6] [--blas-core NAME]
+        [--threads 2] [--iters 10] [--blas-core NAME] [--show-other K]
 
 For each row of `Tools/bench/compare.py` asked for (default: the two plain ones) and mode:
-- rkan-repro: `perf record -F 499` of `rkan-repro bench SPEC ... --warmup 1 --iterations N --json`;
-  the samples are grouped by symbol into conv (OpenBLAS GEMM kernel and packing, Winograd
-  transforms, im2col/col2im), BatchNorm, ReLU, memset/memmove, residual add and gradient
-  accumulation, pooling, optimizer, other; samples of the one-off weight initialisation (Philox,
-  log/cos of the normal draws, `ParameterStore.initialize`) are left out; each share is turned into
-  ms per step with the bench's own img/s.
+- rkan-repro: `perf record -F 499` of `rkan-repro bench SPEC ... --warmup 1 --iterations N --json`,
+  twice, with N and 2N timed steps; the samples per symbol of the first run are subtracted from
+  the second's, so what is left is N steady steps: the process start, the weight initialisation
+  and the warm-up step (which page-faults every buffer in) cancel. The samples are grouped by
+  symbol into conv (OpenBLAS GEMM kernel and packing, Winograd transforms, im2col/col2im),
+  BatchNorm, ReLU, memset/memmove, residual add and gradient accumulation, pooling, optimizer,
+  other; each share is turned into ms per step with the longer run's img/s. The Linux kernel's
+  own samples (page faults, scheduling) are left out of the table and printed below it as a share
+  of each run's samples: they are mostly the warm-up's page faults, a one-off that varies from
+  run to run by more than a steady step's kernel time, so a difference would be noise; a share
+  that halves from the short run to the long one says they do not recur per step. `--show-other
+  K` lists the K symbols with most samples in "other".
 - PyTorch: the peer of `Tools/bench/peer_torch.py` (the twin model, channels-last, the same batch,
   size and threads), `torch.profiler` over N steps after 2 warm-up steps; self CPU time per op,
-  grouped the same way (conv = `mkldnn_convolution`/`convolution_backward` and the like). The
+  grouped the same way (conv = `mkldnn_convolution`/`convolution_backward` and the like; the
+  profiler counts the kernel's time inside an op as the op's, so PyTorch has no kernel row). The
   script re-executes itself under the faster glibc malloc setting of `compare.py`
   (`TORCH_ALLOCATORS["glibc-no-trim"]`), so the peer does not page-fault its activations in.
 Prints a markdown table per row and mode (ms per step, and the ratio), with the CPU model, the
@@ -40,7 +47,7 @@ WINOGRAD_KERNELS = {"input_avx2", "input_sse2", "input4_avx2", "input4_sse2", "o
 # CKernels/pointwise.c (BatchNorm, ReLU and the residual add).
 POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",
                      "relu": "relu", "relu_backward": "relu", "add": "add / accumulate"}
-INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp|__ieee754_(log|exp)")
+INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp|__ieee754_(log|exp)|^(log|cos|sin|exp)@@")
 
 
 def ours_category(symbol):
@@ -85,31 +92,57 @@ def torch_category(op):
     return "other"
 
 
-def profile_ours(spec, mode, batch, size, a):
-    """(ms per step by category, img/s, core) of rkan-repro from a perf profile."""
+def perf_samples(spec, mode, batch, size, iters, a):
+    """(samples per (symbol, is kernel), bench JSON) of one `perf record` of `rkan-repro bench`."""
     folder = tempfile.mkdtemp(prefix="rkan-where-")
     try:
         data = os.path.join(folder, "perf.data")
         cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
                "--mode", mode, "--classes", "100", "--threads", str(a.threads), "--warmup", "1",
-               "--iterations", str(a.iters), "--repeats", "1", "--json"] + compare.blas_core_args(a)
+               "--iterations", str(iters), "--repeats", "1", "--json"] + compare.blas_core_args(a)
         out = compare.run(["perf", "record", "-q", "-F", "499", "-o", data, "--"] + cmd)
         j = compare.last_json(out)
-        report = compare.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio"])
+        report = compare.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio", "-n"])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    shares = collections.Counter()
+    samples = collections.Counter()
     for line in report.splitlines():
-        m = re.match(r"\s+([0-9.]+)%\s+\[.\]\s+(\S+)", line)
+        m = re.match(r"\s+[0-9.]+%\s+([0-9]+)\s+\[(.)\]\s+(\S+)", line)
         if m:
-            c = ours_category(m.group(2))
-            if c:
-                shares[c] += float(m.group(1))
+            samples[(m.group(3), m.group(2) == "k")] += int(m.group(1))
+    if not samples:
+        raise SystemExit(f"perf recorded no samples of {spec} {mode} (perf report printed no sample counts)")
+    return samples, j
+
+
+def kernel_share(samples):
+    """% of a run's samples that the Linux kernel took."""
+    return 100 * sum(n for (_, kernel), n in samples.items() if kernel) / max(1, sum(samples.values()))
+
+
+def profile_ours(spec, mode, batch, size, a):
+    """(ms per step by category, img/s, core, top "other" symbols, kernel % of the short and the
+    long run) of rkan-repro: the user-space samples of `a.iters` steady steps (a run of 2·iters
+    steps minus a run of iters steps)."""
+    short, _ = perf_samples(spec, mode, batch, size, a.iters, a)
+    long, j = perf_samples(spec, mode, batch, size, 2 * a.iters, a)
+    shares, other = collections.Counter(), collections.Counter()
+    for (symbol, kernel), n in long.items():
+        if kernel:
+            continue
+        steady = n - short.get((symbol, kernel), 0)
+        c = ours_category(symbol)
+        if c:
+            shares[c] += steady
+            if c == "other":
+                other[symbol] += steady
     total = sum(shares.values())
     if total <= 0:
-        raise SystemExit(f"perf recorded no user-space samples of {spec} {mode}")
+        raise SystemExit(f"{spec} {mode}: the run of {2 * a.iters} steps has no more samples than the run of {a.iters}; "
+                         "raise --iters")
     step_ms = batch / j["imagesPerSecond"] * 1000
-    return {c: step_ms * shares[c] / total for c in CATEGORIES}, j["imagesPerSecond"], j.get("blasCore", "?")
+    return ({c: step_ms * shares[c] / total for c in CATEGORIES}, j["imagesPerSecond"], j.get("blasCore", "?"),
+            [(s, 100 * n / total) for s, n in other.most_common(a.show_other)], (kernel_share(short), kernel_share(long)))
 
 
 def profile_torch(spec, mode, batch, size, a):
@@ -138,8 +171,9 @@ def main():
     ap.add_argument("--rows", default="resnet18,resnet50", help="comma-separated: resnet18, resnet50 or full specs of compare.py's rows")
     ap.add_argument("--modes", default="train,infer")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--iters", type=int, default=6)
+    ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--blas-core", default=None)
+    ap.add_argument("--show-other", type=int, default=0, metavar="K", help='list the K symbols with most samples in "other"')
     a = ap.parse_args()
     fast = compare.TORCH_ALLOCATORS["glibc-no-trim"]
     if any(os.environ.get(k) != v for k, v in fast.items()):
@@ -159,7 +193,7 @@ def main():
     model, vendor, cpus = compare.machine()
     for spec, batch, size in rows:
         for mode in a.modes.split(","):
-            mine, mine_img, core = profile_ours(spec, mode, batch, size, a)
+            mine, mine_img, core, other, kernel = profile_ours(spec, mode, batch, size, a)
             peer, peer_img = profile_torch(spec, mode, batch, size, a)
             print(f"\n`{spec}`, {size}², batch {batch}, {mode}: {model} ({vendor}, {cpus} logical CPUs), {a.threads} threads, "
                   f"OpenBLAS core {core}; rkan-repro {mine_img:.1f} img/s, PyTorch (channels-last) {peer_img:.1f} img/s "
@@ -170,6 +204,10 @@ def main():
                 r = f"{peer[c] / mine[c]:.2f}" if mine[c] >= 0.5 else "–"
                 print(f"| {c} | {mine[c]:.0f} | {peer[c]:.0f} | {r} |")
             print(f"| **total** | {sum(mine.values()):.0f} | {sum(peer.values()):.0f} | {sum(peer.values()) / sum(mine.values()):.2f} |")
+            print(f"\nLinux kernel (page faults, scheduling; not in the table): {kernel[0]:.1f} % of the samples of the "
+                  f"{a.iters}-step run, {kernel[1]:.1f} % of the {2 * a.iters}-step run.")
+            if other:
+                print("\nrkan-repro's \"other\": " + ", ".join(f"`{sym}` {pct:.1f} %" for sym, pct in other))
             sys.stdout.flush()
 
 
