@@ -15,8 +15,10 @@ For each row of `Tools/bench/compare.py` asked for (default: the two plain ones)
   own samples (page faults, scheduling) are left out of the table and printed below it as a share
   of each run's samples: they are mostly the warm-up's page faults, a one-off that varies from
   run to run by more than a steady step's kernel time, so a difference would be noise; a share
-  that halves from the short run to the long one says they do not recur per step. `--show-other
-  K` lists the K symbols with most samples in "other".
+  that halves from the short run to the long one says they do not recur per step. Under the
+  table, rkan-repro's conv time by part: OpenBLAS's micro-kernel, its packing of the operands,
+  its pass over C for `beta = 0`, the Winograd transforms, im2col/col2im, the rest (oneDNN's
+  conv time is one number). `--show-other K` lists the K symbols with most samples in "other".
 - PyTorch: the peer of `Tools/bench/peer_torch.py` (the twin model, channels-last, the same batch,
   size and threads), `torch.profiler` over N steps after 2 warm-up steps; self CPU time per op,
   grouped the same way (conv = `mkldnn_convolution`/`convolution_backward` and the like; the
@@ -115,6 +117,26 @@ def perf_samples(spec, mode, batch, size, iters, a):
     return samples, j
 
 
+CONV_PARTS = ["GEMM micro-kernel", "GEMM packing", "GEMM scaling of C", "Winograd transforms", "im2col / col2im", "conv, the rest"]
+
+
+def conv_part(symbol):
+    """Which part of the conv time one of rkan-repro's "conv" symbols is (OpenBLAS names its
+    kernels sgemm_kernel_CORE, its packing sgemm_{on,ot,in,it}copy_CORE and its pass over C for
+    beta != 1 sgemm_beta_CORE)."""
+    if "sgemm_kernel" in symbol:
+        return "GEMM micro-kernel"
+    if re.search(r"sgemm_(on|ot|in|it)copy", symbol):
+        return "GEMM packing"
+    if "sgemm_beta" in symbol:
+        return "GEMM scaling of C"
+    if "Winograd" in symbol or symbol in WINOGRAD_KERNELS:
+        return "Winograd transforms"
+    if "im2col" in symbol or "col2im" in symbol:
+        return "im2col / col2im"
+    return "conv, the rest"
+
+
 def kernel_share(samples):
     """% of a run's samples that the Linux kernel took."""
     return 100 * sum(n for (_, kernel), n in samples.items() if kernel) / max(1, sum(samples.values()))
@@ -126,7 +148,7 @@ def profile_ours(spec, mode, batch, size, a):
     steps minus a run of iters steps)."""
     short, _ = perf_samples(spec, mode, batch, size, a.iters, a)
     long, j = perf_samples(spec, mode, batch, size, 2 * a.iters, a)
-    shares, other = collections.Counter(), collections.Counter()
+    shares, other, parts = collections.Counter(), collections.Counter(), collections.Counter()
     for (symbol, kernel), n in long.items():
         if kernel:
             continue
@@ -136,13 +158,16 @@ def profile_ours(spec, mode, batch, size, a):
             shares[c] += steady
             if c == "other":
                 other[symbol] += steady
+            if c == "conv":
+                parts[conv_part(symbol)] += steady
     total = sum(shares.values())
     if total <= 0:
         raise SystemExit(f"{spec} {mode}: the run of {2 * a.iters} steps has no more samples than the run of {a.iters}; "
                          "raise --iters")
     step_ms = batch / j["imagesPerSecond"] * 1000
     return ({c: step_ms * shares[c] / total for c in CATEGORIES}, j["imagesPerSecond"], j.get("blasCore", "?"),
-            [(s, 100 * n / total) for s, n in other.most_common(a.show_other)], (kernel_share(short), kernel_share(long)))
+            [(s, 100 * n / total) for s, n in other.most_common(a.show_other)], (kernel_share(short), kernel_share(long)),
+            {c: step_ms * parts[c] / total for c in CONV_PARTS})
 
 
 def profile_torch(spec, mode, batch, size, a):
@@ -193,7 +218,7 @@ def main():
     model, vendor, cpus = compare.machine()
     for spec, batch, size in rows:
         for mode in a.modes.split(","):
-            mine, mine_img, core, other, kernel = profile_ours(spec, mode, batch, size, a)
+            mine, mine_img, core, other, kernel, parts = profile_ours(spec, mode, batch, size, a)
             peer, peer_img = profile_torch(spec, mode, batch, size, a)
             print(f"\n`{spec}`, {size}², batch {batch}, {mode}: {model} ({vendor}, {cpus} logical CPUs), {a.threads} threads, "
                   f"OpenBLAS core {core}; rkan-repro {mine_img:.1f} img/s, PyTorch (channels-last) {peer_img:.1f} img/s "
@@ -204,6 +229,7 @@ def main():
                 r = f"{peer[c] / mine[c]:.2f}" if mine[c] >= 0.5 else "–"
                 print(f"| {c} | {mine[c]:.0f} | {peer[c]:.0f} | {r} |")
             print(f"| **total** | {sum(mine.values()):.0f} | {sum(peer.values()):.0f} | {sum(peer.values()) / sum(mine.values()):.2f} |")
+            print("\nrkan-repro's conv by part, ms per step: " + ", ".join(f"{c} {parts[c]:.0f}" for c in CONV_PARTS))
             print(f"\nLinux kernel (page faults, scheduling; not in the table): {kernel[0]:.1f} % of the samples of the "
                   f"{a.iters}-step run, {kernel[1]:.1f} % of the {2 * a.iters}-step run.")
             if other:
