@@ -8,10 +8,12 @@
 #   sudo scripts/pristine-check.sh [BRANCH]        # default: the current branch of this clone
 #   sudo scripts/pristine-check.sh --prepare       # only step 1 (bootstrap, toolchain)
 #   sudo scripts/pristine-check.sh --quickstart [BRANCH]   # then the README's detection quick start
+#   sudo scripts/pristine-check.sh --main-job [--quickstart] [BRANCH]   # the other set-up command,
+#                                                  # scripts/main-job.sh, instead of .ci/run
 #
 # The branch is cloned from this repository into ROOT/ci/rkan-repro with nothing beside it (the
 # repository stands on its own, as a user's clone does), then `bash .ci/run` runs inside the chroot
-# with a clean environment. Output: ROOT/pristine.log; exit status: .ci/run's.
+# with a clean environment. Output: ROOT/pristine.log; exit status: that of .ci/run (or main-job.sh) and the quick start.
 # ROOT/base holds the bootstrapped system with the toolchain (made once, never changed after);
 # every check runs in ROOT/run, an overlay on it with an empty upper layer, so packages that
 # setup.sh or a previous check installed are never there at the start.
@@ -22,8 +24,15 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 prepare_only=0
 quickstart=0
-if [ "${1:-}" = --prepare ]; then prepare_only=1; shift; fi
-if [ "${1:-}" = --quickstart ]; then quickstart=1; shift; fi
+first='bash .ci/run'
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prepare) prepare_only=1; shift ;;
+        --quickstart) quickstart=1; shift ;;
+        --main-job) first='bash scripts/main-job.sh'; shift ;;
+        *) break ;;
+    esac
+done
 branch="${1:-$(git -C "$repo" rev-parse --abbrev-ref HEAD)}"
 root="${PRISTINE_ROOT:-/srv/rkan-pristine}"
 mirror="${PRISTINE_MIRROR:-http://deb.debian.org/debian}"
@@ -84,7 +93,7 @@ git clone -q "file://$repo" "$run/ci/rkan-repro"
 git -C "$run/ci/rkan-repro" checkout -q "$branch"
 echo "pristine-check: $(git -C "$run/ci/rkan-repro" log -1 --format='%h %s') in $run/ci"
 log="$root/pristine.log"
-# With --quickstart, after .ci/run the commands of the README's detection quick start (the first
+# With --quickstart, after .ci/run (or scripts/main-job.sh) the commands of the README's detection quick start (the first
 # ```sh block under "### Detection"), taken from the clone's README as a user would copy them, each
 # one failing the check when it fails; the report they write must exist.
 after=true
@@ -107,9 +116,9 @@ set +e
 unshare --mount --pid --uts --fork --propagation private chroot "$run" /bin/bash -c \
     'mount -t proc proc /proc && exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
      PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-     bash -c "cd /ci/rkan-repro && bash .ci/run && '"$after"'"' 2>&1 | tee "$log"
+     bash -c "cd /ci/rkan-repro && '"$first"' && '"$after"'"' 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-echo "pristine-check: .ci/run$( ((quickstart)) && echo " and the quick start") exited $status; log $log"
+echo "pristine-check: ${first#bash }$( ((quickstart)) && echo " and the quick start") exited $status; log $log"
 grep -E "Executed [0-9]+ tests|with [0-9]+ tests? skipped|skipped" "$log" | tail -5 || true
 exit "$status"
