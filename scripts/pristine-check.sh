@@ -12,8 +12,9 @@
 #                                                  # scripts/main-job.sh, instead of .ci/run
 #
 # The branch is cloned from this repository into ROOT/ci/rkan-repro with nothing beside it (the
-# repository stands on its own, as a user's clone does), then `bash .ci/run` runs inside the chroot
-# with a clean environment. Output: ROOT/pristine.log; exit status: that of .ci/run (or main-job.sh) and the quick start.
+# repository stands on its own, as a user's clone does), then `bash .ci/run` (or with --main-job
+# `bash scripts/main-job.sh`) runs inside the chroot with a clean environment. Output:
+# ROOT/pristine.log; exit status: that of the set-up command followed by the quick start.
 # ROOT/base holds the bootstrapped system with the toolchain (made once, never changed after);
 # every check runs in ROOT/run, an overlay on it with an empty upper layer, so packages that
 # setup.sh or a previous check installed are never there at the start.
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
         --prepare) prepare_only=1; shift ;;
         --quickstart) quickstart=1; shift ;;
         --main-job) first='bash scripts/main-job.sh'; shift ;;
+        --*) echo "pristine-check: unknown option '$1' (options: --prepare, --quickstart, --main-job; then a branch)" >&2; exit 64 ;;
         *) break ;;
     esac
 done
@@ -93,9 +95,9 @@ git clone -q "file://$repo" "$run/ci/rkan-repro"
 git -C "$run/ci/rkan-repro" checkout -q "$branch"
 echo "pristine-check: $(git -C "$run/ci/rkan-repro" log -1 --format='%h %s') in $run/ci"
 log="$root/pristine.log"
-# With --quickstart, after .ci/run (or scripts/main-job.sh) the commands of the README's detection quick start (the first
-# ```sh block under "### Detection"), taken from the clone's README as a user would copy them, each
-# one failing the check when it fails; the report they write must exist.
+# With --quickstart, after the set-up command the commands of the README's detection quick start
+# (the first ```sh block under "### Detection"), taken from the clone's README as a user would copy
+# them, each one failing the check when it fails; the report they write must exist.
 after=true
 if ((quickstart)); then
     awk '/^### Detection/ {f = 1} f && /^```sh/ {b = 1; next} b && /^```/ {exit} b' "$run/ci/rkan-repro/README.md" \
