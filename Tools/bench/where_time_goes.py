@@ -56,7 +56,7 @@ def ours_category(symbol):
     """Category of one of rkan-repro's symbols, or None for the one-off initialisation."""
     if INIT.search(symbol):
         return None
-    if "sgemm" in symbol or "im2col" in symbol or "col2im" in symbol or "Winograd" in symbol or symbol in WINOGRAD_KERNELS:
+    if "sgemm" in symbol or conv_part(symbol) != "conv, the rest":
         return "conv"
     base = re.sub(r"_(avx2|sse2)$", "", symbol)
     if base in POINTWISE_KERNELS and base != symbol:
