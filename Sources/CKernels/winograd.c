@@ -140,14 +140,13 @@ INLINE void output_grad4_body(float *dm, const float *dout, const rkan_wino_geom
 
 /* Weight transforms for output channels o0 <= o < o1 (C a multiple of 8): the bytes of the
  * Swift SIMD8 loops these replaced. */
-INLINE void weights_body(float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1, int wide) {
-    const long plane = O * C;
+INLINE void weights_body(float *u, const float *w, long O, long C, long plane, int m, int flipped, long o0, long o1,
+                         int wide) {
     for (long o = o0; o < o1; o++) CHANNELS(C, wide, weights_block, u, w, o, C, plane, m, flipped, ch);
 }
 
-INLINE void weight_grad_body(float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1,
-                             int wide) {
-    const long plane = O * C;
+INLINE void weight_grad_body(float *dw, const float *du, long O, long C, long plane, int m, int accumulate, long o0,
+                             long o1, int wide) {
     for (long o = o0; o < o1; o++) {
         const float *src = du + o * C;
         float *g = dw + o * 9 * C;
@@ -159,8 +158,8 @@ INLINE void weight_grad_body(float *dw, const float *du, long O, long C, int m, 
 #define P_IN (float *v, const float *input, const float *zeros, const rkan_wino_geometry *g, long t0, long t1)
 #define P_OUT (float *out, const float *m, const float *bias, const rkan_epilogue *ep, const rkan_wino_geometry *g, long t0, long t1)
 #define P_GRAD (float *dm, const float *dout, const rkan_wino_geometry *g, long t0, long t1)
-#define P_W (float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1)
-#define P_WG (float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1)
+#define P_W (float *u, const float *w, long O, long C, long plane, int m, int flipped, long o0, long o1)
+#define P_WG (float *dw, const float *du, long O, long C, long plane, int m, int accumulate, long o0, long o1)
 
 RKAN_BUILDS(rkan_wino_input, input, P_IN, v, input, zeros, g, t0, t1)
 RKAN_BUILDS(rkan_wino_output, output, P_OUT, out, m, bias, ep, g, t0, t1)
@@ -168,6 +167,6 @@ RKAN_BUILDS(rkan_wino_output_grad, output_grad, P_GRAD, dm, dout, g, t0, t1)
 RKAN_BUILDS(rkan_wino4_input, input4, P_IN, v, input, zeros, g, t0, t1)
 RKAN_BUILDS(rkan_wino4_output, output4, P_OUT, out, m, bias, ep, g, t0, t1)
 RKAN_BUILDS(rkan_wino4_output_grad, output_grad4, P_GRAD, dm, dout, g, t0, t1)
-RKAN_BUILDS(rkan_wino_weights, weights, P_W, u, w, O, C, m, flipped, o0, o1)
-RKAN_BUILDS(rkan_wino_weight_grad, weight_grad, P_WG, dw, du, O, C, m, accumulate, o0, o1)
+RKAN_BUILDS(rkan_wino_weights, weights, P_W, u, w, O, C, plane, m, flipped, o0, o1)
+RKAN_BUILDS(rkan_wino_weight_grad, weight_grad, P_WG, dw, du, O, C, plane, m, accumulate, o0, o1)
 

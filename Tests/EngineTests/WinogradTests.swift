@@ -183,6 +183,20 @@ final class WinogradTests: XCTestCase {
         } }
     }
 
+    /// The planes of the transform domain are one 64-byte line past a multiple of 4 KiB apart (so
+    /// the α² addresses a transform touches together fall in different cache sets), with the
+    /// least padding that does it.
+    func testPlaneStrideSpreadsPlanesOverCacheSets() {
+        for floats in [1, 15, 16, 17, 1000, 1008, 1024, 1040, 1041, 4096, 65_536, 36 * 16 * 64, 262_144, 1_000_003] {
+            let p = Winograd.planeStride(floats)
+            XCTAssertGreaterThanOrEqual(p, floats, "\(floats)")
+            XCTAssertLessThan(p - floats, 1024, "\(floats): more padding than one 4 KiB period")
+            XCTAssertEqual(p % 1024, 16, "\(floats): stride \(p) floats is not 64 bytes past a multiple of 4 KiB")
+            let sets = Set((0..<36).map { ($0 * p * 4 / 64) % 64 })   // 64-byte lines of a 64-set L1
+            XCTAssertEqual(sets.count, 36, "\(floats): 36 planes share L1 sets")
+        }
+    }
+
     /// An empty batch writes nothing and adds nothing to the weight gradient, like im2col.
     func testEmptyBatch() throws {
         let g = Conv2dGeometry(batch: 0, height: 6, width: 6, inChannels: 16, outChannels: 16, kernel: 3, padding: 1)

@@ -16,8 +16,8 @@ extern "C" {
 /* Tiling of one transform: the tensor transformed (or written) is (N, height, width, channels)
  * NHWC; tile t of the chunk covers image first_image + t / tiles_per_image, tile row
  * (t % tiles_per_image) / tiles_w, tile column (t % tiles_per_image) % tiles_w; pad shifts the
- * 4x4 input windows (input transform only); plane is the float stride between the 16 planes of
- * the transform domain (tiles of the chunk x channels). channels must be a multiple of 8. */
+ * 4x4 input windows (input transform only); plane is the float stride between the 16 (or 36) planes
+ * of the transform domain (at least tiles of the chunk x channels). channels must be a multiple of 8. */
 typedef struct {
     long height, width, channels, pad, tiles_w, tiles_per_image, first_image, plane;
 } rkan_wino_geometry;
@@ -55,9 +55,11 @@ void rkan_wino4_output_grad(float *dm, const float *dout, const rkan_wino_geomet
 
 /* Weight transforms of F(m x m, 3x3), m = 2 or 4, for output channels o0 <= o < o1 (C a multiple of 8):
  * u[xi][o][c] = (G g G^T)_xi of the OHWI weight w (O, 3, 3, C), its kernel flipped in both axes when
- * flipped; and dw (O, 3, 3, C) += (G^T dU G) from du[xi][o][c] (stored, not added, when !accumulate). */
-void rkan_wino_weights(float *u, const float *w, long O, long C, int m, int flipped, long o0, long o1);
-void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, int m, int accumulate, long o0, long o1);
+ * flipped; and dw (O, 3, 3, C) += (G^T dU G) from du[xi][o][c] (stored, not added, when !accumulate).
+ * plane (>= O * C) is the float stride between the planes xi of u and du. */
+void rkan_wino_weights(float *u, const float *w, long O, long C, long plane, int m, int flipped, long o0, long o1);
+void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, long plane, int m, int accumulate, long o0,
+                           long o1);
 
 /* Pointwise kernels over NHWC rows (rows x c, channel innermost), the same bytes in every build
  * (pointwise.c). y = (x - m) * a + b, then + residual (NULL: none), then max(., 0) when relu

@@ -58,6 +58,20 @@ public enum Winograd {
     /// Tiles per parallel task of a transform.
     static let tileChunk = 32
 
+    /// The float stride between consecutive planes ξ of a buffer in the transform domain whose
+    /// planes hold `floats` floats: the least stride ≥ `floats` that is one 64-byte line past a
+    /// multiple of 4 KiB.
+    ///
+    /// Every transform reads or writes all α² planes of a tile together. Planes a multiple of
+    /// 4 KiB apart (the usual case: tiles × channels is often a power of two) put those α²
+    /// addresses in one set of the 8-way L1 (and, 64 KiB apart, of the L2), so the lines of 16 or
+    /// 36 planes evict each other before the next channel block uses them. One line of offset per
+    /// plane spreads them over α² sets. A layout choice only: the arithmetic, and so the bytes,
+    /// are the same for any stride.
+    static func planeStride(_ floats: Int) -> Int {
+        floats + ((16 - floats % 1024) + 1024) % 1024
+    }
+
     // MARK: Entry points
 
     /// `out = conv(inp, weight) + bias` with tiles m×m (see `conv2dForward`).
@@ -80,7 +94,7 @@ public enum Winograd {
                             _ pass: WinogradWeights.Pass, outChannels O: Int, inChannels C: Int,
                             _ body: (UnsafePointer<Float>) -> Void) {
         if let transformed {
-            transformed.check(m: m, pass: pass, floats: (m + 2) * (m + 2) * O * C)
+            transformed.check(m: m, pass: pass, floats: (m + 2) * (m + 2) * planeStride(O * C))
             return body(transformed.values)
         }
         let own = WinogradWeights(weight, outChannels: O, inChannels: C, m: m, pass: pass)
@@ -122,7 +136,9 @@ public enum Winograd {
                          _ u: UnsafePointer<Float>, transposedWeights: Bool, _ s: Shape, bias: UnsafePointer<Float>?,
                          epilogue: UnsafePointer<rkan_epilogue>? = nil) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
-        let vCount = planes * per * tpi * s.inC, mCount = planes * per * tpi * s.outC
+        let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
+        let uPlane = planeStride(s.inC * s.outC)
+        let vCount = planes * vPlane, mCount = planes * mPlane
         let zeros = BufferPool.shared.take(s.inC)
         zeros.update(repeating: 0, count: s.inC)
         defer { BufferPool.shared.give(zeros, s.inC) }
@@ -131,11 +147,11 @@ public enum Winograd {
         func chunk(_ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
             let t = images.count * tpi
             Parallel.forEachChunk(count: t, chunk: tileChunk) { r in
-                transformInput(v, tiles: t, inp, s, firstImage: images.lowerBound, r, zeros: zeros)
+                transformInput(v, plane: vPlane, inp, s, firstImage: images.lowerBound, r, zeros: zeros)
             }
             Parallel.forEachChunk(count: planes, chunk: 1) { xs in
                 for xi in xs {
-                    let a = v + xi * t * s.inC, c = m + xi * t * s.outC, b = u + xi * s.inC * s.outC
+                    let a = v + xi * vPlane, c = m + xi * mPlane, b = u + xi * uPlane
                     if transposedWeights {
                         BLAS.sgemmSerial(.none, .transposed, m: t, n: s.outC, k: s.inC, a: a, lda: s.inC,
                                          b: b, ldb: s.inC, beta: 0, c: c, ldc: s.outC)
@@ -146,7 +162,7 @@ public enum Winograd {
                 }
             }
             Parallel.forEachChunk(count: t, chunk: tileChunk) { r in
-                transformOutput(out, m, tiles: t, s, firstImage: images.lowerBound, r, bias: bias, epilogue: epilogue)
+                transformOutput(out, m, plane: mPlane, s, firstImage: images.lowerBound, r, bias: bias, epilogue: epilogue)
             }
         }
 
@@ -173,8 +189,9 @@ public enum Winograd {
     static func weightGradient(_ dweight: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                _ dout: UnsafePointer<Float>, _ s: Shape, accumulate: Bool) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, chunks = s.chunks, planes = s.planes
-        let vCount = planes * per * tpi * s.inC, mCount = planes * per * tpi * s.outC
-        let planeCount = s.outC * s.inC, uCount = planes * planeCount
+        let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
+        let vCount = planes * vPlane, mCount = planes * mPlane
+        let planeFloats = s.outC * s.inC, planeCount = planeStride(planeFloats), uCount = planes * planeCount
         let zeros = BufferPool.shared.take(s.inC)
         zeros.update(repeating: 0, count: s.inC)
         defer { BufferPool.shared.give(zeros, s.inC) }
@@ -187,13 +204,13 @@ public enum Winograd {
                    _ dU: UnsafeMutablePointer<Float>, beta: Float) {
             let t = images.count * tpi
             Parallel.forEachChunk(count: t, chunk: tileChunk) { r in
-                transformInput(v, tiles: t, inp, s, firstImage: images.lowerBound, r, zeros: zeros)
-                transformOutputGradient(dm, tiles: t, dout, s, firstImage: images.lowerBound, r)
+                transformInput(v, plane: vPlane, inp, s, firstImage: images.lowerBound, r, zeros: zeros)
+                transformOutputGradient(dm, plane: mPlane, dout, s, firstImage: images.lowerBound, r)
             }
             Parallel.forEachChunk(count: planes, chunk: 1) { xs in
                 for xi in xs {
-                    BLAS.sgemmSerial(.transposed, .none, m: s.outC, n: s.inC, k: t, a: dm + xi * t * s.outC, lda: s.outC,
-                                     b: v + xi * t * s.inC, ldb: s.inC, beta: beta, c: dU + xi * planeCount, ldc: s.inC)
+                    BLAS.sgemmSerial(.transposed, .none, m: s.outC, n: s.inC, k: t, a: dm + xi * mPlane, lda: s.outC,
+                                     b: v + xi * vPlane, ldb: s.inC, beta: beta, c: dU + xi * planeCount, ldc: s.inC)
                 }
             }
         }
@@ -210,10 +227,14 @@ public enum Winograd {
                     }
                 }
             }
-            Parallel.forEachChunk(count: uCount, chunk: Parallel.elementChunk(uCount)) { r in
-                for lane in 1..<lanes {
-                    let p = du + lane * uCount
-                    for i in r { du[i] += p[i] }
+            // Plane by plane: the padding between planes is never written.
+            Parallel.forEachChunk(count: planes, chunk: 1) { xs in
+                for xi in xs {
+                    let q = du + xi * planeCount
+                    for lane in 1..<lanes {
+                        let p = q + lane * uCount
+                        for k in 0..<planeFloats { q[k] += p[k] }
+                    }
                 }
             }
         } else {
@@ -223,22 +244,24 @@ public enum Winograd {
                 chunk(c * per..<min(s.batch, (c + 1) * per), v, dm, du, beta: c == 0 ? 0 : 1)
             }
         }
-        transformWeightGradient(dweight, du, outChannels: s.outC, inChannels: s.inC, m: s.m, accumulate: accumulate)
+        transformWeightGradient(dweight, du, outChannels: s.outC, inChannels: s.inC, plane: planeCount, m: s.m,
+                                accumulate: accumulate)
     }
 
     // MARK: Tile transforms (CKernels)
 
-    /// The C kernels' view of a chunk: the transformed tensor is (N, height, width, channels).
-    static func geometry(_ s: Shape, height: Int, width: Int, channels: Int, firstImage: Int, tiles: Int) -> rkan_wino_geometry {
+    /// The C kernels' view of a chunk: the transformed tensor is (N, height, width, channels), the
+    /// planes of the transform domain `plane` floats apart.
+    static func geometry(_ s: Shape, height: Int, width: Int, channels: Int, firstImage: Int, plane: Int) -> rkan_wino_geometry {
         rkan_wino_geometry(height: height, width: width, channels: channels, pad: s.pad, tiles_w: s.tilesW,
-                           tiles_per_image: s.tilesPerImage, first_image: firstImage, plane: tiles * channels)
+                           tiles_per_image: s.tilesPerImage, first_image: firstImage, plane: plane)
     }
 
-    /// V[ξ][t][C] = (Bᵀ d B)_ξ for tiles `range` of the chunk (`tiles` tiles in all; out-of-image
-    /// taps read `zeros`). `rkan_wino_input`/`rkan_wino4_input` in CKernels.
-    static func transformInput(_ v: UnsafeMutablePointer<Float>, tiles: Int, _ inp: UnsafePointer<Float>,
+    /// V[ξ][t][C] = (Bᵀ d B)_ξ for tiles `range` of the chunk (planes ξ `plane` floats apart;
+    /// out-of-image taps read `zeros`). `rkan_wino_input`/`rkan_wino4_input` in CKernels.
+    static func transformInput(_ v: UnsafeMutablePointer<Float>, plane: Int, _ inp: UnsafePointer<Float>,
                                _ s: Shape, firstImage: Int, _ range: Range<Int>, zeros: UnsafePointer<Float>) {
-        var g = geometry(s, height: s.height, width: s.width, channels: s.inC, firstImage: firstImage, tiles: tiles)
+        var g = geometry(s, height: s.height, width: s.width, channels: s.inC, firstImage: firstImage, plane: plane)
         if s.m == 4 {
             rkan_wino4_input(v, inp, zeros, &g, range.lowerBound, range.upperBound)
         } else {
@@ -247,10 +270,10 @@ public enum Winograd {
     }
 
     /// out tile = Aᵀ M A (+ bias), then the epilogue, for tiles `range`; outputs past the image edge are dropped.
-    static func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, tiles: Int,
+    static func transformOutput(_ out: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, plane: Int,
                                 _ s: Shape, firstImage: Int, _ range: Range<Int>, bias: UnsafePointer<Float>?,
                                 epilogue: UnsafePointer<rkan_epilogue>? = nil) {
-        var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, tiles: tiles)
+        var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, plane: plane)
         if s.m == 4 {
             rkan_wino4_output(out, m, bias, epilogue, &g, range.lowerBound, range.upperBound)
         } else {
@@ -259,9 +282,9 @@ public enum Winograd {
     }
 
     /// dM[ξ][t][O] = (A dY Aᵀ)_ξ for tiles `range` (dY positions past the edge are zeros).
-    static func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, tiles: Int, _ dout: UnsafePointer<Float>,
+    static func transformOutputGradient(_ dm: UnsafeMutablePointer<Float>, plane: Int, _ dout: UnsafePointer<Float>,
                                         _ s: Shape, firstImage: Int, _ range: Range<Int>) {
-        var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, tiles: tiles)
+        var g = geometry(s, height: s.outH, width: s.outW, channels: s.outC, firstImage: firstImage, plane: plane)
         if s.m == 4 {
             rkan_wino4_output_grad(dm, dout, &g, range.lowerBound, range.upperBound)
         } else {
@@ -276,23 +299,24 @@ public enum Winograd {
     // 1/15(1, −2, 4), (0, 0, 1). Both transforms apply G to 8 channels at a time in a fixed order.
 
     /// U[ξ][o][c] = (G g Gᵀ)_ξ for the OHWI weight (O, 3, 3, C), or for its kernel flipped in
-    /// both spatial axes (the input gradient's conv).
+    /// both spatial axes (the input gradient's conv); planes ξ `planeStride(O · C)` apart.
     static func transformWeights(_ u: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
                                  outChannels O: Int, inChannels C: Int, m: Int, flipped: Bool) {
         // `rkan_wino_weights` (CKernels, AVX2 where the CPU has it): the arithmetic of `gx`.
+        let plane = planeStride(O * C)
         Parallel.forEachChunk(count: O, chunk: max(1, 4096 / C)) { os in
-            rkan_wino_weights(u, w, O, C, Int32(m), flipped ? 1 : 0, os.lowerBound, os.upperBound)
+            rkan_wino_weights(u, w, O, C, plane, Int32(m), flipped ? 1 : 0, os.lowerBound, os.upperBound)
         }
     }
 
-    /// dW (O, 3, 3, C) += (Gᵀ dU G) from dU[ξ][o][c]; `accumulate` false stores Gᵀ dU G instead
+    /// dW (O, 3, 3, C) += (Gᵀ dU G) from dU[ξ][o][c] (planes `plane` floats apart); `accumulate` false stores Gᵀ dU G instead
     /// (the bytes of adding it to zeros: no transform yields −0 from inputs without −0, and GEMM
     /// sums never are −0).
     static func transformWeightGradient(_ dw: UnsafeMutablePointer<Float>, _ du: UnsafePointer<Float>,
-                                        outChannels O: Int, inChannels C: Int, m: Int, accumulate: Bool) {
+                                        outChannels O: Int, inChannels C: Int, plane: Int, m: Int, accumulate: Bool) {
         // `rkan_wino_weight_grad` (CKernels, AVX2 where the CPU has it): the arithmetic of `gtx`.
         Parallel.forEachChunk(count: O, chunk: max(1, 4096 / C)) { os in
-            rkan_wino_weight_grad(dw, du, O, C, Int32(m), accumulate ? 1 : 0, os.lowerBound, os.upperBound)
+            rkan_wino_weight_grad(dw, du, O, C, plane, Int32(m), accumulate ? 1 : 0, os.lowerBound, os.upperBound)
         }
     }
 }

@@ -14,7 +14,8 @@ public struct WinogradWeights {
         case inputGradient
     }
 
-    /// (α², O, C) floats from `BufferPool`, valid until `release`.
+    /// (α², O, C) floats from `BufferPool` (planes ξ `Winograd.planeStride(O · C)` apart), valid
+    /// until `release`.
     let values: UnsafeMutablePointer<Float>
     let count: Int
     /// The tile size m of F(m×m, 3×3) they were transformed for.
@@ -30,7 +31,7 @@ public struct WinogradWeights {
 
     /// Transforms `weight` (O, 3, 3, C) for tiles m×m and `pass`.
     init(_ weight: UnsafePointer<Float>, outChannels O: Int, inChannels C: Int, m: Int, pass: Pass) {
-        (self.m, self.pass, count) = (m, pass, (m + 2) * (m + 2) * O * C)
+        (self.m, self.pass, count) = (m, pass, (m + 2) * (m + 2) * Winograd.planeStride(O * C))
         values = BufferPool.shared.take(count)
         Winograd.transformWeights(values, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)
     }
