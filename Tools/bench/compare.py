@@ -10,9 +10,10 @@ ALTERNATELY (every invocation: `--warmup` untimed then `--iters` timed steps, on
 the same threads, batch, size, classes and mode, in `--repeats` short rounds over all rows (ours
 first in odd rounds, PyTorch first in even ones). Every invocation records the CPU steal and the
 CPU used by other processes while it ran, and the load average (Tools/bench/noise.py); a round
-in which either side ran under heavy steal (> 10 % of all CPU time) or beside heavy other work
-(> 25 %) runs again (`--retries`), and the medians leave out rounds that stayed heavy when any
-round was clean. The table gives each side's median img/s with its spread (IQR, min–max) and
+in which either side ran under heavy steal (> 10 % of all CPU time), beside heavy other work
+(> 25 %) or on a machine slower than 85 % of its fastest speed probe of the session (a 2048³
+sgemm before and after every invocation: a VM can lose half its speed with no steal shown) runs
+again (`--retries`), and the medians leave out rounds that stayed heavy when any round was clean. The table gives each side's median img/s with its spread (IQR, min–max) and
 the number of rounds, and the ratio as the median of the per-round ratios with its spread.
 Effective GFLOP/s = MACs · 2 · (3 for train, 1 for infer) · img/s,
 with MACs from `rkan-repro models --json`. The GEMM ceiling is `rkan-bench sgemm` (plain
@@ -115,6 +116,33 @@ def ours(spec, mode, batch, size, a, env=None):
 
 def blas_core_args(a):
     return ["--blas-core", a.blas_core] if a.blas_core else []
+
+
+def speed_probe(a, bench=None):
+    """A `noise.Probe` of the machine's speed around every invocation: the cblas_sgemm rate at 2048³
+    (`rkan-bench sgemm --repeats 1`, about a second with its process), or None when `--probe-limit`
+    is 0 or `bench` (default: this checkout's rkan-bench) is not built."""
+    bench = bench or bench_binary()
+    if a.probe_limit <= 0 or not (os.path.isfile(bench) and os.access(bench, os.X_OK)):
+        return None
+    cmd = [bench] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "1", "--json"]
+
+    def measure():
+        rates = [j["gflops"] for j in map(json.loads, run(cmd).strip().splitlines()) if j.get("n") == 2048]
+        return max(rates) if rates else None
+    return noise.Probe(measure, "sgemm 2048³ GFLOP/s")
+
+
+def add_noise_options(ap):
+    """--retries, --steal-limit, --others-limit and --probe-limit (shared with compare_builds speed)."""
+    ap.add_argument("--retries", type=int, default=2, help="runs of a heavy round again (0: keep every round)")
+    ap.add_argument("--steal-limit", type=float, default=noise.STEAL_LIMIT,
+                    help="%% of CPU time stolen by the hypervisor above which an invocation is heavy")
+    ap.add_argument("--others-limit", type=float, default=noise.OTHERS_LIMIT,
+                    help="%% of CPU time used by other processes above which an invocation is heavy")
+    ap.add_argument("--probe-limit", type=float, default=noise.PROBE_LIMIT,
+                    help="%% of the session's fastest speed probe (a 2048³ sgemm before and after every "
+                         "invocation) below which an invocation is heavy; 0: no probe")
 
 
 # glibc malloc settings the peer runs under. PyTorch allocates every activation afresh; with glibc's
@@ -224,14 +252,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=7, help="alternating rounds (short invocations, median reported)")
-    ap.add_argument("--retries", type=int, default=2, help="runs of a heavy round again (0: keep every round)")
+    add_noise_options(ap)
     ap.add_argument("--budget", type=float, default=0,
                     help="seconds: start no round that would end past this (the table then rests on the rounds run; "
                          "for machines lent for minutes); 0: no limit")
-    ap.add_argument("--steal-limit", type=float, default=noise.STEAL_LIMIT,
-                    help="%% of CPU time stolen by the hypervisor above which an invocation is heavy")
-    ap.add_argument("--others-limit", type=float, default=noise.OTHERS_LIMIT,
-                    help="%% of CPU time used by other processes above which an invocation is heavy")
     ap.add_argument("--gemm-bound", action="store_true",
                     help="add each row's GEMM bound (Tools/bench/gemm_flops.py; needs a C compiler)")
     ap.add_argument("--modes", default="train,infer")
@@ -270,6 +294,7 @@ def main():
     won = {(s, m): [] for s, _, _, m in todo}
     algos = set()   # rkan-repro's conv algorithms
     rounds = {(s, m): noise.new_result(["ours", "torch"]) for s, _, _, m in todo}
+    probe = speed_probe(a)
     # Rounds: every row once per round (its two sides alternating in order), so each row's median
     # draws on the same stretches of machine load as every other row's (the machine may be shared).
     started = time.monotonic()
@@ -294,7 +319,7 @@ def main():
                 return t
             noise.one_round(rounds[(spec, mode)], r, side, retries=a.retries, steal_limit=a.steal_limit,
                             others_limit=a.others_limit, label=f" {spec} {mode}",
-                            log=lambda m: print(m, file=sys.stderr))
+                            log=lambda m: print(m, file=sys.stderr), probe=probe, probe_limit=a.probe_limit)
             c, algo = last["ours"]
             torch_version, f, by_format = last["torch"]
             cores_used.add(c)
@@ -349,7 +374,10 @@ def main():
              f"Protocol: warm-up {a.warmup}, {a.iters} timed steps per invocation, {len(next(iter(rounds.values()))['heavy'])} "
              f"alternating rounds{f' (of {a.repeats} asked; --budget {a.budget:.0f} s)' if a.budget else ''} "
              f"(each row once per round, ours first in odd rounds, PyTorch first in even ones); a round with an invocation "
-             f"under more than {a.steal_limit:.0f} % steal or beside more than {a.others_limit:.0f} % other CPU use ran again "
+             f"under more than {a.steal_limit:.0f} % steal or beside more than {a.others_limit:.0f} % other CPU use"
+             + (f", or with the machine below {a.probe_limit:.0f} % of its fastest speed probe of the session (a 2048³ "
+                f"sgemm before and after every invocation; fastest {probe.best:.0f} GFLOP/s)," if probe and probe.best else "")
+             + f" ran again "
              f"(up to {a.retries} times) and is left out of the medians if it stayed heavy while other rounds were clean "
              f"(Tools/bench/noise.py); classes {a.classes}, 3 input channels. Load average before/after: {load_before} / {load_after}.", "",
              f"GEMM ceiling (plain `cblas_sgemm`, {a.threads} OpenBLAS threads, best of {len(next(iter(ceilings.values())))} "

@@ -27,8 +27,10 @@ speed  Single-process img/s on the rows and settings of Tools/bench/compare.py (
        many short rounds that alternate the order (before, after in odd rounds; after, before in
        even ones) so that drift of a shared machine does not favour one side. Every invocation
        records the CPU steal, the CPU used by other processes and the load average
-       (Tools/bench/noise.py); a round under heavy steal (> 10 %) or other work (> 25 %) runs again
-       (--retries) and stays out of the medians if it remained heavy while others were clean.
+       (Tools/bench/noise.py), and, when this checkout's rkan-bench is built, a speed probe (a 2048³
+       sgemm) before and after it; a round under heavy steal (> 10 %) or other work (> 25 %), or
+       with a probe below 85 % of the session's fastest, runs again (--retries) and stays out of
+       the medians if it remained heavy while others were clean.
        Prints a markdown table: each side's median img/s with IQR and min–max, after ÷ before as
        the median of the per-round ratios with its IQR and min–max, and the rounds used; then every
        invocation, with the CPU model, the OpenBLAS core each binary used and the noise. An A/B,
@@ -46,7 +48,7 @@ import subprocess
 import sys
 import tempfile
 
-from Tools.bench import noise
+from Tools.bench import compare, noise
 
 
 def executable(path, tool):
@@ -182,7 +184,6 @@ def same_runs(a):
 # speed ------------------------------------------------------------------------------------------
 
 def same_speed(a):
-    from Tools.bench import compare  # the rows, `ours` and the machine description
 
     envs = {"before": env_arg(a.before_env, "--before-env"), "after": env_arg(a.after_env, "--after-env")}
 
@@ -206,6 +207,11 @@ def same_speed(a):
           file=sys.stderr)
     modes = a.modes.split(",")
     results = {(spec, mode): noise.new_result(["before", "after"]) for spec, _, _ in rows for mode in modes}
+    probe = compare.speed_probe(a)
+    if probe is None and a.probe_limit > 0:
+        print(f"compare_builds speed: no speed probe ({compare.bench_binary()} is not built: "
+              "swift build -c release --product rkan-bench); rounds are judged by steal and other CPU use only",
+              file=sys.stderr)
     cores = {}
     for rnd in range(a.rounds):
         for spec, batch, size in rows:
@@ -216,13 +222,16 @@ def same_speed(a):
                     return ips
                 noise.one_round(results[(spec, mode)], rnd, side, retries=a.retries, steal_limit=a.steal_limit,
                                 others_limit=a.others_limit, label=f" {spec} {mode}",
-                                log=lambda m: print(m, file=sys.stderr))
+                                log=lambda m: print(m, file=sys.stderr), probe=probe, probe_limit=a.probe_limit)
     print(f"Machine: {model}, {cpus} logical CPUs, {a.threads} threads; OpenBLAS core / conv algorithm: "
           f"before {cores.get('before')}, after {cores.get('after')}; "
           + "".join(f"{side} with {' '.join(f'{k}={v}' for k, v in e.items())}; " for side, e in envs.items() if e)
           + f"{a.rounds} alternating rounds, "
           f"warm-up {a.warmup}, {a.iters} timed steps each; heavy: steal > {a.steal_limit:.0f} % or other "
-          f"processes > {a.others_limit:.0f} % of the CPU time of an invocation (run again up to {a.retries} times).\n")
+          f"processes > {a.others_limit:.0f} % of the CPU time of an invocation"
+          + (f", or a speed probe (2048³ sgemm before and after each invocation) below {a.probe_limit:.0f} % of the "
+             f"session's fastest, {probe.best:.0f} GFLOP/s" if probe and probe.best else "")
+          + f" (run again up to {a.retries} times).\n")
     print("| model | size, batch | mode | before img/s | after img/s | after ÷ before (per-round) | rounds used |")
     print("|---|---|---|---|---|---|---:|")
     for spec, batch, size in rows:
@@ -263,11 +272,7 @@ def main():
     s.add_argument("--before", required=True, help="the rkan-repro binary before the change (any file name)")
     s.add_argument("--after", required=True, help="the binary after the change")
     s.add_argument("--rounds", type=int, default=9, help="alternating rounds (short invocations: many rounds)")
-    s.add_argument("--retries", type=int, default=2, help="runs of a heavy round again (0: keep every round)")
-    s.add_argument("--steal-limit", type=float, default=noise.STEAL_LIMIT,
-                   help="%% of CPU time stolen by the hypervisor above which an invocation is heavy")
-    s.add_argument("--others-limit", type=float, default=noise.OTHERS_LIMIT,
-                   help="%% of CPU time used by other processes above which an invocation is heavy")
+    compare.add_noise_options(s)
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--classes", type=int, default=100)
     s.add_argument("--warmup", type=int, default=2)
