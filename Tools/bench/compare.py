@@ -13,8 +13,9 @@ CPU used by other processes while it ran, and the load average (Tools/bench/nois
 in which either side ran under heavy steal (> 10 % of all CPU time), beside heavy other work
 (> 25 %) or on a machine slower than 85 % of its fastest speed probe of the session (a 2048³
 sgemm before and after every invocation: a VM can lose half its speed with no steal shown) runs
-again (`--retries`), and the medians leave out rounds that stayed heavy when any round was clean. The table gives each side's median img/s with its spread (IQR, min–max) and
-the number of rounds, and the ratio as the median of the per-round ratios with its spread.
+again (`--retries`), and the medians leave out rounds that stayed heavy when any round was clean.
+The table gives each side's median img/s with its spread (IQR, min–max) and the number of
+rounds, and the ratio as the median of the per-round ratios with its spread.
 Effective GFLOP/s = MACs · 2 · (3 for train, 1 for infer) · img/s,
 with MACs from `rkan-repro models --json`. The GEMM ceiling is `rkan-bench sgemm` (plain
 cblas_sgemm at 1024³ and 2048³, OpenBLAS's own threads, re-measured every round, best kept). Peak RSS: one resnet50 128×128
@@ -118,11 +119,12 @@ def blas_core_args(a):
     return ["--blas-core", a.blas_core] if a.blas_core else []
 
 
-def speed_probe(a, bench=None):
+def speed_probe(a):
     """A `noise.Probe` of the machine's speed around every invocation: the cblas_sgemm rate at 2048³
-    (`rkan-bench sgemm --repeats 1`, about a second with its process), or None when `--probe-limit`
-    is 0 or `bench` (default: this checkout's rkan-bench) is not built."""
-    bench = bench or bench_binary()
+    (`rkan-bench sgemm --repeats 1`, about a second with its process; it also times 1024³ and the
+    engine's split GEMM, which the probe ignores), or None when `--probe-limit` is 0 or this
+    checkout's rkan-bench is not built."""
+    bench = bench_binary()
     if a.probe_limit <= 0 or not (os.path.isfile(bench) and os.access(bench, os.X_OK)):
         return None
     cmd = [bench] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "1", "--json"]
