@@ -40,11 +40,18 @@ extension RkanBench {
 
     struct Sgemm: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The machine's GEMM ceiling: cblas_sgemm on 1024³ and 2048³ beside the engine's split GEMM.")
+            abstract: "The machine's GEMM ceiling: cblas_sgemm on 1024³ and 2048³ (--sizes) beside the engine's split GEMM.")
         @OptionGroup var options: BenchOptions
         @Flag(help: "One JSON object per size.") var json = false
+        @Option(help: "Comma-separated sizes n of the n³ products (each in 64...8192).") var sizes = "1024,2048"
+        @Flag(help: "Time only plain cblas_sgemm, not the engine's split GEMM (the benchmarks' speed probe).")
+        var cblasOnly = false
 
-        func run() { GEMMBench.run(threads: options.threads, repeats: options.repeats, json: json) }
+        func validate() throws { _ = try GEMMBench.parseSizes(sizes) }
+        func run() throws {
+            GEMMBench.run(threads: options.threads, repeats: options.repeats, sizes: try GEMMBench.parseSizes(sizes),
+                          engine: !cblasOnly, json: json)
+        }
     }
 
     struct Loader: ParsableCommand {

@@ -22,4 +22,42 @@ final class BenchToolsTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("noise.py self-test: ok"), text)
     }
+
+    /// Every Tools/ command prints its --help (Tools/dev/check_help.py: each help text formats under
+    /// argparse, and each tool that starts without PyTorch runs with --help).
+    func testEveryToolPrintsItsHelp() throws {
+        let python = try H5pyPython.require()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, "-m", "Tools.dev.check_help"]
+        p.currentDirectoryURL = CLI.root
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("check_help: ok"), text)
+    }
+
+    /// `rkan-bench sgemm --sizes 256 --cblas-only --json` (the benchmarks' speed probe, at a test's
+    /// size) prints one object for n = 256 with a positive rate and no engine rate; a bad size is
+    /// refused with a message naming the option.
+    func testSgemmProbeSizes() throws {
+        let bench = CLI.binary.deletingLastPathComponent().appendingPathComponent("rkan-bench")
+        let r = try CLI.run(["sgemm", "--threads", "1", "--repeats", "1", "--sizes", "256", "--cblas-only", "--json"],
+                            executable: bench)
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stdout)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(object["n"] as? Int, 256)
+        XCTAssertGreaterThan(try XCTUnwrap(object["gflops"] as? Double), 0)
+        XCTAssertNil(object["engine_gflops"], r.stdout)
+        let bad = try CLI.run(["sgemm", "--sizes", "1024,x"], executable: bench)
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertFalse(bad.killedBySignal)
+        XCTAssertTrue(bad.stderr.contains("--sizes"), bad.stderr)
+    }
 }

@@ -121,13 +121,14 @@ def blas_core_args(a):
 
 def speed_probe(a):
     """A `noise.Probe` of the machine's speed around every invocation: the cblas_sgemm rate at 2048³
-    (`rkan-bench sgemm --repeats 1`, about a second with its process; it also times 1024³ and the
-    engine's split GEMM, which the probe ignores), or None when `--probe-limit` is 0 or this
-    checkout's rkan-bench is not built."""
+    (`rkan-bench sgemm --repeats 1 --sizes 2048 --cblas-only`: a warm-up and one timed product,
+    about half a second with its process), or None when `--probe-limit` is 0 or this checkout's
+    rkan-bench is not built."""
     bench = bench_binary()
     if a.probe_limit <= 0 or not (os.path.isfile(bench) and os.access(bench, os.X_OK)):
         return None
-    cmd = [bench] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "1", "--json"]
+    cmd = [bench] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "1",
+                                        "--sizes", "2048", "--cblas-only", "--json"]
 
     def measure():
         rates = [j["gflops"] for j in map(json.loads, run(cmd).strip().splitlines()) if j.get("n") == 2048]
@@ -280,7 +281,8 @@ def main():
     require_built("compare.py", [ours_binary(), bench_binary()], " (or run without --skip-build, which builds both first)")
 
     load_before = loadavg()
-    sgemm_cmd = [bench_binary()] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "3", "--json"]
+    sgemm_cmd = [bench_binary()] + blas_core_args(a) + ["sgemm", "--threads", str(a.threads), "--repeats", "3",
+                                                      "--cblas-only", "--json"]
     ceilings = {}   # n → GFLOP/s of every measurement (the ceiling is re-measured each round)
 
     def measure_ceiling():

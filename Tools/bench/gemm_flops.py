@@ -214,7 +214,7 @@ def main():
     p.add_argument("--modes", default="infer,train")
     p.add_argument("--algorithms", default="winograd-mixed,winograd-f4a,im2col")
     p.add_argument("--classes", type=int, default=100)
-    p.add_argument("--bound", action="store_true", help="each row's GEMM bound, % of it reached and non-GEMM share")
+    p.add_argument("--bound", action="store_true", help="each row's GEMM bound, %% of it reached and non-GEMM share")
     p.add_argument("--threads", type=int, default=2, help="--bound: engine threads (and concurrent sgemm calls)")
     p.add_argument("--bound-iters", type=int, default=3, help="--bound: timed steps per profiled invocation")
     p.add_argument("--bound-rounds", type=int, default=3, help="--bound: profiled invocations per row (median)")

@@ -11,7 +11,7 @@ record, from /proc/stat and /proc/loadavg:
 - load: the 1-minute load average when it started;
 - probe (when the caller gives a `Probe`): the machine's speed just before and just after the
   invocation, the lower of the two, as a rate of a short fixed job (the tools use a plain 2048³
-  sgemm, `rkan-bench sgemm --repeats 1`).
+  sgemm, `rkan-bench sgemm --repeats 1 --sizes 2048 --cblas-only`).
 
 The probe catches what /proc cannot: on the Zen 3 VM of the performance notes, an afternoon with
 0-1 % steal and no other process ran the same sgemm at 90-160 GFLOP/s instead of the morning's
