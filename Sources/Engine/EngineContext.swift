@@ -21,11 +21,23 @@ public final class EngineContext {
     }
 
     /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `ConvAlgorithm.standard`, `winograd-mixed`).
-    /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO`.
+    /// `benchmark` (`rkan-repro bench`) also takes the Winograd GEMM from `RKAN_WINO_GEMM`; anything
+    /// else refuses a setting other than `openblas`, since its bytes would not be those a run file
+    /// records.
+    /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO` or `RKAN_WINO_GEMM`,
+    ///   or `RKAN_WINO_GEMM=own` outside a benchmark.
     public static func fromEnvironment(threads: Int, sharding: BatchSharding = BatchSharding(),
-                                       _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineContext {
-        EngineContext(threads: threads, conv: ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .standard),
-                      sharding: sharding)
+                                       _ env: [String: String] = ProcessInfo.processInfo.environment,
+                                       benchmark: Bool = false) throws -> EngineContext {
+        var conv = ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .standard)
+        let gemm = try WinogradGEMM.fromEnvironment(env) ?? .openblas
+        if gemm != .openblas && !benchmark {
+            throw EngineError.invalidArgument(op: "RKAN_WINO_GEMM", detail:
+                "\"\(gemm.rawValue)\" selects an experimental GEMM whose results round differently from the run files' "
+                + "(OpenBLAS); only `rkan-repro bench` takes it: unset RKAN_WINO_GEMM to train, forward or check")
+        }
+        conv.winogradGEMM = gemm
+        return EngineContext(threads: threads, conv: conv, sharding: sharding)
     }
 
     /// Runs `body` with the engine's parallel loops on this context's thread count (on the

@@ -4,7 +4,13 @@ import Harness
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Throughput (img/s) of model specs: timm's method, median of repeats.")
+        abstract: "Throughput (img/s) of model specs: timm's method, median of repeats.",
+        discussion: """
+        RKAN_CONV_ALGO picks the 3×3 conv algorithm as for every command. RKAN_WINO_GEMM=own (bench \
+        only; other commands refuse it) runs the Winograd forward and input-gradient products in an \
+        experimental GEMM of the engine's own instead of OpenBLAS: other rounding, so no run file is \
+        ever made with it; the output names it ("+ own GEMM").
+        """)
 
     @Argument(help: "Model specs.") var specs: [String]
     @Option(help: "Input side.") var size: Int = 32

@@ -2,16 +2,19 @@ import Foundation
 import XCTest
 import TestSupport
 
-/// The statistics of the benchmark tools (Tools/bench/noise.py: alternated rounds, heavy rounds
-/// run again and left out, the speed probe judged against the session's fastest) run their
-/// self-test here, so every CI run checks them; the benchmarks themselves need PyTorch and quiet
-/// minutes and are never run by the tests.
+/// The benchmark tools' own checks, so every CI run makes them: the statistics of
+/// Tools/bench/noise.py (alternated rounds, heavy rounds run again and left out, the speed probe
+/// judged against the session's fastest) run their self-test, every Tools command prints its
+/// --help, and `rkan-bench sgemm` takes the probe's options. The benchmarks themselves need
+/// PyTorch and quiet minutes and are never run by the tests.
 final class BenchToolsTests: XCTestCase {
-    func testNoiseStatisticsSelfTest() throws {
+    /// Runs `python3 -m MODULE` (the h5py interpreter) in the repository root: exit status and
+    /// stdout with stderr.
+    private func runTool(_ module: String) throws -> (status: Int32, text: String) {
         let python = try H5pyPython.require()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-m", "Tools.bench.noise"]
+        p.arguments = [python, "-m", module]
         p.currentDirectoryURL = CLI.root
         let out = Pipe()
         p.standardOutput = out
@@ -19,26 +22,21 @@ final class BenchToolsTests: XCTestCase {
         try p.run()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("noise.py self-test: ok"), text)
+        return (p.terminationStatus, text)
+    }
+
+    func testNoiseStatisticsSelfTest() throws {
+        let r = try runTool("Tools.bench.noise")
+        XCTAssertEqual(r.status, 0, r.text)
+        XCTAssertTrue(r.text.contains("noise.py self-test: ok"), r.text)
     }
 
     /// Every Tools/ command prints its --help (Tools/dev/check_help.py: each help text formats under
     /// argparse, and each tool that starts without PyTorch runs with --help).
     func testEveryToolPrintsItsHelp() throws {
-        let python = try H5pyPython.require()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-m", "Tools.dev.check_help"]
-        p.currentDirectoryURL = CLI.root
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("check_help: ok"), text)
+        let r = try runTool("Tools.dev.check_help")
+        XCTAssertEqual(r.status, 0, r.text)
+        XCTAssertTrue(r.text.contains("check_help: ok"), r.text)
     }
 
     /// `rkan-bench sgemm --sizes 256 --cblas-only --json` (the benchmarks' speed probe, at a test's

@@ -42,9 +42,10 @@ final class WinogradTests: XCTestCase {
 
     /// Runs forward + backward of a biased Conv2d with algorithm `algo`; returns y, dx, dw, db.
     func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, seed: UInt64,
-             chunk: Int = ConvTuning.defaultChunkFloats) throws -> [[Float]] {
-        let store = ParameterStore(context: EngineContext(threads: Parallel.threads,
-                                                          conv: ConvTuning(algorithm: algo, chunkFloats: chunk)))
+             chunk: Int = ConvTuning.defaultChunkFloats, gemm: WinogradGEMM = .openblas) throws -> [[Float]] {
+        var tuning = ConvTuning(algorithm: algo, chunkFloats: chunk)
+        tuning.winogradGEMM = gemm
+        let store = ParameterStore(context: EngineContext(threads: Parallel.threads, conv: tuning))
         let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
                           kernel: 3, stride: 1, padding: g.padding, bias: true)
         store.finalize()
@@ -65,14 +66,34 @@ final class WinogradTests: XCTestCase {
     static let algorithms: [(ConvAlgorithm, bound: Double)] = [(.winogradF2, 2e-6), (.winogradF4, 2e-6)]
 
     func testMatchesDoubleReference() throws {
+        try checkAgainstDoubleReference(gemm: .openblas)
+    }
+
+    /// The same with the experimental GEMM of the forward and input-gradient products
+    /// (`WinogradGEMM.own`), which must also compute other bytes than OpenBLAS somewhere (or the
+    /// switch would be a no-op).
+    func testOwnGEMMMatchesDoubleReference() throws {
+        try checkAgainstDoubleReference(gemm: .own)
+        var anyDifferent = false
+        for (algo, _) in Self.algorithms {
+            for (i, g) in Self.cases.enumerated() {
+                let a = try run(g, algo, seed: UInt64(700 + i), gemm: .own), b = try run(g, algo, seed: UInt64(700 + i))
+                anyDifferent = anyDifferent || a[0] != b[0] || a[1] != b[1]
+                XCTAssertEqual(a[2], b[2], "dw keeps OpenBLAS: \(algo.rawValue) \(Self.describe(g))")
+            }
+        }
+        XCTAssertTrue(anyDifferent, "RKAN_WINO_GEMM=own computed OpenBLAS's bytes in every case")
+    }
+
+    func checkAgainstDoubleReference(gemm: WinogradGEMM) throws {
         for (algo, bound) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 1] {
             for (i, g) in Self.cases.enumerated() {
                 XCTAssertTrue(Winograd.isEligible(g))
-                let what = "\(algo.rawValue) " + Self.describe(g) + " chunkFloats \(chunk)"
+                let what = "\(algo.rawValue) " + Self.describe(g) + " chunkFloats \(chunk) GEMM \(gemm.rawValue)"
                 let s = Winograd.Shape(batch: g.batch, height: g.height, width: g.width, inC: g.inChannels,
                                        outC: g.outChannels, pad: g.padding, m: algo.tile!, chunkFloats: chunk)
                 if chunk == 1 { XCTAssertEqual(s.chunks, g.batch, what) }
-                let r = try run(g, algo, seed: UInt64(300 + 10 * i), chunk: chunk)
+                let r = try run(g, algo, seed: UInt64(300 + 10 * i), chunk: chunk, gemm: gemm)
                 let (x, w) = (testValues(g.inputShape.reduce(1, *), seed: UInt64(301 + 10 * i)).map { Double(Float($0)) },
                               r[4].map(Double.init))
                 let b = testValues(g.outChannels, seed: UInt64(305 + 10 * i)).map { Double(Float($0)) }

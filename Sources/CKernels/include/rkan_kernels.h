@@ -61,6 +61,14 @@ void rkan_wino_weights(float *u, const float *w, long O, long C, long plane, int
 void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, long plane, int m, int accumulate, long o0,
                            long o1);
 
+/* An experimental GEMM for the Winograd domain's products (wino_gemm.c; `ConvTuning.winogradGEMM`):
+ * C (m x n, row stride ldc) = A (m x k, row stride lda) . B, B packed by rkan_wino_gemm_pack from
+ * B (k x n, row stride ldb) or, when transposed, from B^T (n x k). Each element of C is one fused
+ * multiply-add chain over k in order from +0, written once (no prior pass over C): the same bytes
+ * in the AVX2 + FMA build and the scalar (fmaf) one. bp holds n x k floats; n is any width. */
+void rkan_wino_gemm_pack(float *bp, const float *b, long ldb, long n, long k, int transposed);
+void rkan_wino_gemm(float *c, long ldc, const float *a, long lda, const float *bp, long m, long n, long k);
+
 /* Pointwise kernels over NHWC rows (rows x c, channel innermost), the same bytes in every build
  * (pointwise.c). y = (x - m) * a + b, then + residual (NULL: none), then max(., 0) when relu
  * (NaN and -0 give +0), per channel j: */

@@ -11,11 +11,8 @@ public enum BenchCommand {
                                        names: ("--classes", "--in-channels", "--batch", "--size"))
         return try Throughput.measure(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels, mode: mode,
                                batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats,
-                               engine: EngineContext.fromEnvironment(threads: threads))
+                               engine: EngineContext.fromEnvironment(threads: threads, benchmark: true))
     }
-
-    /// The 3×3 stride-1 conv algorithm of this process, for benchmark output.
-    public static var convAlgorithm: String { ((try? EngineContext.fromEnvironment(threads: 1))?.conv.algorithm ?? ConvAlgorithm.standard).rawValue }
 
     public static func json(_ r: ThroughputResult) -> String {
         let e = JSONEncoder()

@@ -44,7 +44,8 @@ public enum Throughput {
         }
         return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: engine.threads,
                                 imagesPerSecond: median(rates), repeats: rates, blasCore: BLAS.coreName,
-                                convAlgorithm: engine.conv.algorithm.rawValue)
+                                convAlgorithm: engine.conv.algorithm.rawValue
+                                    + (engine.conv.winogradGEMM == .own ? " + own GEMM" : ""))
     }
 
     /// img/s of several models measured in alternation: after every model's warm-up, each of

@@ -25,7 +25,7 @@ public func conv2dForward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePoint
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     if let m = Winograd.tile(for: g, tuning.algorithm) {
         return Winograd.forward(out, inp, weight, bias, g, m: m, chunkFloats: tuning.chunkFloats, transformed: transformed,
-                                epilogue: epilogue)
+                                epilogue: epilogue, gemm: tuning.winogradGEMM)
     }
     let (O, G, Og, Kg) = (g.outChannels, g.groups, g.groupOutChannels, g.groupPatch)
     /// out rows (m, O) = a (m, K) · Wᵀ, per group; `split` chooses `BLAS.sgemm` over one call.
@@ -111,7 +111,7 @@ public func conv2dBackward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: Unsa
     if let dbias { addColumnSums(dbias, dout, rows: g.rows, cols: O) }
     if let m = Winograd.tile(for: g, tuning.algorithm) {
         return Winograd.backward(dinp, dweight, dout, inp, weight, g, m: m, chunkFloats: tuning.chunkFloats,
-                                 transformed: transformed, accumulate: accumulate)
+                                 transformed: transformed, accumulate: accumulate, gemm: tuning.winogradGEMM)
     }
     /// beta of the first GEMM into `dweight` (later ones add to it).
     let firstBeta: Float = accumulate ? 1 : 0

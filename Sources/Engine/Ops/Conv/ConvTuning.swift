@@ -7,6 +7,9 @@ public struct ConvTuning: Equatable, Sendable {
     public var algorithm: ConvAlgorithm
     /// Floats of one chunk's col (im2col) or V/M (Winograd) buffer; see `ConvTuning`.
     public var chunkFloats: Int
+    /// The GEMM of the Winograd forward and input-gradient products (`WinogradGEMM`); OpenBLAS
+    /// unless a benchmark asks for the experimental one.
+    public var winogradGEMM: WinogradGEMM = .openblas
 
     public init(algorithm: ConvAlgorithm = .standard, chunkFloats: Int = ConvTuning.defaultChunkFloats) {
         precondition(chunkFloats > 0, "ConvTuning: chunkFloats must be positive, got \(chunkFloats)")
@@ -37,5 +40,27 @@ extension ConvTuning {
     static func imagesPerChunk(_ g: Conv2dGeometry, chunkFloats: Int) -> Int {
         let perImage = max(1, g.outHeight * g.outWidth * g.patch)
         return max(1, min(g.batch, chunkFloats / perImage))
+    }
+}
+
+/// Which GEMM computes the α² products of the Winograd forward and input gradient.
+///
+/// `own` (`rkan_wino_gemm`, CKernels) reads the transformed tiles in place, packs each plane's
+/// weights once per conv call instead of once per chunk, and writes each element of the output once
+/// as one fused multiply-add chain (OpenBLAS packs both operands per call and zeroes C first). It
+/// rounds differently from OpenBLAS, so a run's bytes would change: it is an experiment that only
+/// `rkan-repro bench` takes (`RKAN_WINO_GEMM=own`); run files are always made with `openblas`.
+public enum WinogradGEMM: String, Sendable, CaseIterable {
+    case openblas, own
+
+    /// `RKAN_WINO_GEMM` parsed; nil when unset or empty.
+    /// - Throws: `EngineError.invalidArgument` naming the variable and its values.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> WinogradGEMM? {
+        guard let v = env["RKAN_WINO_GEMM"], !v.isEmpty else { return nil }
+        guard let g = WinogradGEMM(rawValue: v) else {
+            throw EngineError.invalidArgument(op: "RKAN_WINO_GEMM", detail:
+                "\"\(v)\" is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); unset it for OpenBLAS")
+        }
+        return g
     }
 }

@@ -79,13 +79,13 @@ public enum Winograd {
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int,
                         chunkFloats: Int, transformed: WinogradWeights? = nil,
-                        epilogue: UnsafePointer<rkan_epilogue>? = nil) {
+                        epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM = .openblas) {
         if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                       chunkFloats: chunkFloats)
         withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C) { u in
-            convolve(out, inp, u, transposedWeights: true, s, bias: bias, epilogue: epilogue)
+            convolve(out, inp, u, transposedWeights: true, s, bias: bias, epilogue: epilogue, gemm: gemm)
         }
     }
 
@@ -108,7 +108,7 @@ public enum Winograd {
     static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int, chunkFloats: Int,
-                         transformed: WinogradWeights? = nil, accumulate: Bool = true) {
+                         transformed: WinogradWeights? = nil, accumulate: Bool = true, gemm: WinogradGEMM = .openblas) {
         if g.batch == 0 { return }   // no tiles: dW gets nothing (dU would stay unwritten)
         let (O, C) = (g.outChannels, g.inChannels)
         if let dinp {
@@ -116,7 +116,7 @@ public enum Winograd {
             let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m,
                           chunkFloats: chunkFloats)
             withWeights(weight, transformed, m: m, .inputGradient, outChannels: O, inChannels: C) { u in
-                convolve(dinp, dout, u, transposedWeights: false, s, bias: nil)
+                convolve(dinp, dout, u, transposedWeights: false, s, bias: nil, gemm: gemm)
             }
         }
         if let dweight {
@@ -132,9 +132,10 @@ public enum Winograd {
     /// conv's (O, C): `transposedWeights` computes that conv (s.inC = C, s.outC = O, B = U_ξᵀ);
     /// otherwise its input gradient (s.inC = O, s.outC = C, B = U_ξ of the flipped kernel).
     /// `epilogue` (forward only): BatchNorm, residual and ReLU applied as the output tiles are written.
+    /// `gemm` `.own`: the products run in `rkan_wino_gemm` on B planes packed once here.
     static func convolve(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ u: UnsafePointer<Float>, transposedWeights: Bool, _ s: Shape, bias: UnsafePointer<Float>?,
-                         epilogue: UnsafePointer<rkan_epilogue>? = nil) {
+                         epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM = .openblas) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
         let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
         let uPlane = planeStride(s.inC * s.outC)
@@ -142,6 +143,18 @@ public enum Winograd {
         let zeros = BufferPool.shared.take(s.inC)
         zeros.update(repeating: 0, count: s.inC)
         defer { BufferPool.shared.give(zeros, s.inC) }
+        // B of each plane packed for rkan_wino_gemm: (outC × inC) panels, once per call.
+        let packPlane = planeStride(s.inC * s.outC), packCount = gemm == .own ? planes * packPlane : 0
+        let packed = BufferPool.shared.take(packCount)
+        defer { BufferPool.shared.give(packed, packCount) }
+        if gemm == .own {
+            Parallel.forEachChunk(count: planes, chunk: 1) { xs in
+                for xi in xs {
+                    rkan_wino_gemm_pack(packed + xi * packPlane, u + xi * uPlane, transposedWeights ? s.inC : s.outC,
+                                        s.outC, s.inC, transposedWeights ? 1 : 0)
+                }
+            }
+        }
 
         /// One chunk of images: transform, α² GEMMs, inverse transform.
         func chunk(_ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
@@ -152,7 +165,9 @@ public enum Winograd {
             Parallel.forEachChunk(count: planes, chunk: 1) { xs in
                 for xi in xs {
                     let a = v + xi * vPlane, c = m + xi * mPlane, b = u + xi * uPlane
-                    if transposedWeights {
+                    if gemm == .own {
+                        rkan_wino_gemm(c, s.outC, a, s.inC, packed + xi * packPlane, t, s.outC, s.inC)
+                    } else if transposedWeights {
                         BLAS.sgemmSerial(.none, .transposed, m: t, n: s.outC, k: s.inC, a: a, lda: s.inC,
                                          b: b, ldb: s.inC, beta: 0, c: c, ldc: s.outC)
                     } else {
