@@ -279,7 +279,7 @@ public final class Conv2d: Layer {
         let y = Tensor(uninitialized: g.outputShape)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
         let tuning = context.conv.resolved(for: mode == .train ? .trainingForward : .inferenceForward, g)
-        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning.algorithm, pass: .forward)
+        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning, pass: .forward)
         defer { u?.release() }
         context.sharding.forEachShard(batch: g.batch, .concurrent) { r in
             func run(_ ep: UnsafePointer<rkan_epilogue>?) {
@@ -306,7 +306,7 @@ public final class Conv2d: Layer {
         let (wCount, bCount) = (weight.count, bias?.count ?? 0)
         let (inPer, outPer) = (g.height * g.width * g.inChannels, g.outHeight * g.outWidth * g.outChannels)
         let tuning = context.conv.resolved(for: .backward, g)
-        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning.algorithm, pass: .inputGradient)
+        let u = g.batch == 0 ? nil : WinogradWeights(weight.value, g, tuning, pass: .inputGradient)
         defer { u?.release() }
         let total: ShardTotal<Float> = context.sharding.perShard(batch: g.batch, count: wCount + bCount, .concurrent,
                                                                  zeroed: false) { _, r, row in

@@ -84,22 +84,39 @@ public enum Winograd {
         let (O, C) = (g.outChannels, g.inChannels)
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                       chunkFloats: chunkFloats)
-        withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C) { u in
-            convolve(out, inp, u, transposedWeights: true, s, bias: bias, epilogue: epilogue, gemm: gemm)
+        withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C, gemm: gemm) { u, packed in
+            convolve(out, inp, u, packed: packed, transposedWeights: true, s, bias: bias, epilogue: epilogue, gemm: gemm)
         }
     }
 
-    /// Runs `body` with U of `weight` for `pass`: `transformed`'s when given, else transformed here.
+    /// Runs `body` with U of `weight` for `pass` and, for `gemm` `.own`, U packed: `transformed`'s
+    /// when given, else made here.
     static func withWeights(_ weight: UnsafePointer<Float>, _ transformed: WinogradWeights?, m: Int,
-                            _ pass: WinogradWeights.Pass, outChannels O: Int, inChannels C: Int,
-                            _ body: (UnsafePointer<Float>) -> Void) {
-        if let transformed {
+                            _ pass: WinogradWeights.Pass, outChannels O: Int, inChannels C: Int, gemm: WinogradGEMM,
+                            _ body: (UnsafePointer<Float>, UnsafePointer<Float>?) -> Void) {
+        if let transformed, (transformed.packed != nil) == (gemm == .own) {
             transformed.check(m: m, pass: pass, floats: (m + 2) * (m + 2) * planeStride(O * C))
-            return body(transformed.values)
+            return body(transformed.values, transformed.packed)
         }
-        let own = WinogradWeights(weight, outChannels: O, inChannels: C, m: m, pass: pass)
-        defer { own.release() }
-        body(own.values)
+        let made = WinogradWeights(weight, outChannels: O, inChannels: C, m: m, pass: pass, gemm: gemm)
+        defer { made.release() }
+        body(made.values, made.packed)
+    }
+
+    /// Packs each of `planes` planes of U, (O × C) row-major and `planeStride(O · C)` apart, for
+    /// `rkan_wino_gemm`: as Bᵀ (n = O, k = C) for the forward (`transposedWeights`), as B (k = O,
+    /// n = C) for the input gradient.
+    static func packPlanes(_ packed: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, planes: Int,
+                           outChannels O: Int, inChannels C: Int, transposedWeights: Bool) {
+        let plane = planeStride(O * C)
+        // Forward: n = O output channels, k = C; input gradient: n = C, k = O.
+        let (n, k) = transposedWeights ? (O, C) : (C, O)
+        Parallel.forEachChunk(count: planes, chunk: 1) { xs in
+            for xi in xs {
+                rkan_wino_gemm_pack(packed + xi * plane, u + xi * plane, C, n, k,
+                                    transposedWeights ? 1 : 0)
+            }
+        }
     }
 
     /// Input and weight gradients with tiles m×m (see `conv2dBackward`; the bias gradient is the
@@ -115,8 +132,8 @@ public enum Winograd {
             // dX = conv(dY padded by 2 − p, flipped kernel): (N, Ho, Wo, O) → (N, H, W, C).
             let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m,
                           chunkFloats: chunkFloats)
-            withWeights(weight, transformed, m: m, .inputGradient, outChannels: O, inChannels: C) { u in
-                convolve(dinp, dout, u, transposedWeights: false, s, bias: nil, gemm: gemm)
+            withWeights(weight, transformed, m: m, .inputGradient, outChannels: O, inChannels: C, gemm: gemm) { u, packed in
+                convolve(dinp, dout, u, packed: packed, transposedWeights: false, s, bias: nil, gemm: gemm)
             }
         }
         if let dweight {
@@ -132,10 +149,12 @@ public enum Winograd {
     /// conv's (O, C): `transposedWeights` computes that conv (s.inC = C, s.outC = O, B = U_ξᵀ);
     /// otherwise its input gradient (s.inC = O, s.outC = C, B = U_ξ of the flipped kernel).
     /// `epilogue` (forward only): BatchNorm, residual and ReLU applied as the output tiles are written.
-    /// `gemm` `.own`: the products run in `rkan_wino_gemm` on B planes packed once here.
+    /// `gemm` `.own`: the products run in `rkan_wino_gemm` on `packed` (U's planes packed,
+    /// `packPlanes`).
     static func convolve(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                         _ u: UnsafePointer<Float>, transposedWeights: Bool, _ s: Shape, bias: UnsafePointer<Float>?,
-                         epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM = .openblas) {
+                         _ u: UnsafePointer<Float>, packed: UnsafePointer<Float>?, transposedWeights: Bool, _ s: Shape,
+                         bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>? = nil,
+                         gemm: WinogradGEMM = .openblas) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
         let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
         let uPlane = planeStride(s.inC * s.outC)
@@ -143,18 +162,7 @@ public enum Winograd {
         let zeros = BufferPool.shared.take(s.inC)
         zeros.update(repeating: 0, count: s.inC)
         defer { BufferPool.shared.give(zeros, s.inC) }
-        // B of each plane packed for rkan_wino_gemm: (outC × inC) panels, once per call.
-        let packPlane = planeStride(s.inC * s.outC), packCount = gemm == .own ? planes * packPlane : 0
-        let packed = BufferPool.shared.take(packCount)
-        defer { BufferPool.shared.give(packed, packCount) }
-        if gemm == .own {
-            Parallel.forEachChunk(count: planes, chunk: 1) { xs in
-                for xi in xs {
-                    rkan_wino_gemm_pack(packed + xi * packPlane, u + xi * uPlane, transposedWeights ? s.inC : s.outC,
-                                        s.outC, s.inC, transposedWeights ? 1 : 0)
-                }
-            }
-        }
+        precondition((gemm == .own) == (packed != nil), "Winograd.convolve: packed weights go with the own GEMM")
 
         /// One chunk of images: transform, α² GEMMs, inverse transform.
         func chunk(_ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
@@ -165,8 +173,8 @@ public enum Winograd {
             Parallel.forEachChunk(count: planes, chunk: 1) { xs in
                 for xi in xs {
                     let a = v + xi * vPlane, c = m + xi * mPlane, b = u + xi * uPlane
-                    if gemm == .own {
-                        rkan_wino_gemm(c, s.outC, a, s.inC, packed + xi * packPlane, t, s.outC, s.inC)
+                    if let packed {
+                        rkan_wino_gemm(c, s.outC, a, s.inC, packed + xi * uPlane, t, s.outC, s.inC)
                     } else if transposedWeights {
                         BLAS.sgemmSerial(.none, .transposed, m: t, n: s.outC, k: s.inC, a: a, lda: s.inC,
                                          b: b, ldb: s.inC, beta: 0, c: c, ldc: s.outC)

@@ -21,23 +21,35 @@ public struct WinogradWeights {
     /// The tile size m of F(m×m, 3×3) they were transformed for.
     let m: Int
     let pass: Pass
+    /// With `WinogradGEMM.own`: each plane of U packed for `rkan_wino_gemm` (`Winograd.packPlanes`),
+    /// planes `Winograd.planeStride(O · C)` apart; nil with OpenBLAS.
+    let packed: UnsafeMutablePointer<Float>?
 
     /// Transforms `weight` (O, 3, 3, C) for `pass`; nil when `g` does not take a Winograd path
-    /// under `algorithm` (then the kernels need nothing prepared).
-    public init?(_ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, _ algorithm: ConvAlgorithm, pass: Pass) {
-        guard let m = Winograd.tile(for: g, algorithm) else { return nil }
-        self.init(weight, outChannels: g.outChannels, inChannels: g.inChannels, m: m, pass: pass)
+    /// under `tuning`'s algorithm (then the kernels need nothing prepared).
+    public init?(_ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, _ tuning: ConvTuning, pass: Pass) {
+        guard let m = Winograd.tile(for: g, tuning.algorithm) else { return nil }
+        self.init(weight, outChannels: g.outChannels, inChannels: g.inChannels, m: m, pass: pass, gemm: tuning.winogradGEMM)
     }
 
-    /// Transforms `weight` (O, 3, 3, C) for tiles m×m and `pass`.
-    init(_ weight: UnsafePointer<Float>, outChannels O: Int, inChannels C: Int, m: Int, pass: Pass) {
+    /// Transforms `weight` (O, 3, 3, C) for tiles m×m and `pass` (and packs it for `gemm` `.own`).
+    init(_ weight: UnsafePointer<Float>, outChannels O: Int, inChannels C: Int, m: Int, pass: Pass,
+         gemm: WinogradGEMM = .openblas) {
         (self.m, self.pass, count) = (m, pass, (m + 2) * (m + 2) * Winograd.planeStride(O * C))
         values = BufferPool.shared.take(count)
         Winograd.transformWeights(values, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)
+        packed = gemm == .own ? BufferPool.shared.take(count) : nil
+        if let packed {
+            Winograd.packPlanes(packed, values, planes: (m + 2) * (m + 2), outChannels: O, inChannels: C,
+                                transposedWeights: pass == .forward)
+        }
     }
 
-    /// Returns the buffer to the pool; the value must not be used after.
-    public func release() { BufferPool.shared.give(values, count) }
+    /// Returns the buffers to the pool; the value must not be used after.
+    public func release() {
+        BufferPool.shared.give(values, count)
+        if let packed { BufferPool.shared.give(packed, count) }
+    }
 
     /// Checks that the weights fit a kernel call of tile `m` and pass `pass`.
     func check(m: Int, pass: Pass, floats: Int) {
