@@ -110,6 +110,22 @@ final class RunDeterminismTests: XCTestCase {
         XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, w.weights)
     }
 
+    /// The experimental Winograd GEMM rounds differently from OpenBLAS and no run file records it:
+    /// `run` refuses it before writing anything, `bench` takes it and names it.
+    func testExperimentalWinogradGEMMOnlyInBench() throws {
+        let suites = try CLI.tinySuites(), out = try CLI.tempFolder("own-gemm")
+        let refused = try runTiny(suites, out: out, env: ["RKAN_WINO_GEMM": "own"])
+        XCTAssertEqual(refused.code, 1, refused.stderr)
+        XCTAssertFalse(refused.killedBySignal)
+        XCTAssertTrue(refused.stderr.contains("RKAN_WINO_GEMM") && refused.stderr.contains("rkan-repro bench"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny").path), "a refused run wrote files")
+        let bench = try CLI.run(["bench", "resnet18(stem=small,width=0.25)", "--batch", "2", "--size", "16", "--mode", "infer",
+                                 "--warmup", "0", "--iterations", "1", "--repeats", "1", "--threads", "1", "--json"],
+                                env: ["RKAN_WINO_GEMM": "own"])
+        XCTAssertEqual(bench.code, 0, bench.stderr)
+        XCTAssertTrue(bench.stdout.contains("+ own GEMM"), bench.stdout)
+    }
+
     func testRunFileOpensInH5py() throws {
         let python = try H5pyPython.require()
         let suites = try CLI.tinySuites()
