@@ -46,7 +46,8 @@ extension ConvTuning {
 /// Which GEMM computes the α² products of the Winograd forward and input gradient.
 ///
 /// `own` (`rkan_wino_gemm`, CKernels) reads the transformed tiles in place, packs each plane's
-/// weights once per conv call instead of once per chunk, and writes each element of the output once
+/// weights once per layer call (beside their transform, `WinogradWeights`) instead of once per
+/// chunk, and writes each element of the output once
 /// as one fused multiply-add chain (OpenBLAS packs both operands per call and zeroes C first). It
 /// rounds differently from OpenBLAS, so a run's bytes would change: it is an experiment that only
 /// `rkan-repro bench` takes (`RKAN_WINO_GEMM=own`); run files are always made with `openblas`.

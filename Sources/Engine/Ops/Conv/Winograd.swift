@@ -85,7 +85,7 @@ public enum Winograd {
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                       chunkFloats: chunkFloats)
         withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C, gemm: gemm) { u, packed in
-            convolve(out, inp, u, packed: packed, transposedWeights: true, s, bias: bias, epilogue: epilogue, gemm: gemm)
+            convolve(out, inp, u, packed: packed, transposedWeights: true, s, bias: bias, epilogue: epilogue)
         }
     }
 
@@ -94,8 +94,8 @@ public enum Winograd {
     static func withWeights(_ weight: UnsafePointer<Float>, _ transformed: WinogradWeights?, m: Int,
                             _ pass: WinogradWeights.Pass, outChannels O: Int, inChannels C: Int, gemm: WinogradGEMM,
                             _ body: (UnsafePointer<Float>, UnsafePointer<Float>?) -> Void) {
-        if let transformed, (transformed.packed != nil) == (gemm == .own) {
-            transformed.check(m: m, pass: pass, floats: (m + 2) * (m + 2) * planeStride(O * C))
+        if let transformed {
+            transformed.check(m: m, pass: pass, floats: (m + 2) * (m + 2) * planeStride(O * C), gemm: gemm)
             return body(transformed.values, transformed.packed)
         }
         let made = WinogradWeights(weight, outChannels: O, inChannels: C, m: m, pass: pass, gemm: gemm)
@@ -133,7 +133,7 @@ public enum Winograd {
             let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m,
                           chunkFloats: chunkFloats)
             withWeights(weight, transformed, m: m, .inputGradient, outChannels: O, inChannels: C, gemm: gemm) { u, packed in
-                convolve(dinp, dout, u, packed: packed, transposedWeights: false, s, bias: nil, gemm: gemm)
+                convolve(dinp, dout, u, packed: packed, transposedWeights: false, s, bias: nil)
             }
         }
         if let dweight {
@@ -149,12 +149,11 @@ public enum Winograd {
     /// conv's (O, C): `transposedWeights` computes that conv (s.inC = C, s.outC = O, B = U_ξᵀ);
     /// otherwise its input gradient (s.inC = O, s.outC = C, B = U_ξ of the flipped kernel).
     /// `epilogue` (forward only): BatchNorm, residual and ReLU applied as the output tiles are written.
-    /// `gemm` `.own`: the products run in `rkan_wino_gemm` on `packed` (U's planes packed,
-    /// `packPlanes`).
+    /// `packed` (U's planes packed by `packPlanes`, for `WinogradGEMM.own`): the products run in
+    /// `rkan_wino_gemm` on it; nil: in OpenBLAS.
     static func convolve(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ u: UnsafePointer<Float>, packed: UnsafePointer<Float>?, transposedWeights: Bool, _ s: Shape,
-                         bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>? = nil,
-                         gemm: WinogradGEMM = .openblas) {
+                         bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>? = nil) {
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
         let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
         let uPlane = planeStride(s.inC * s.outC)
@@ -162,7 +161,6 @@ public enum Winograd {
         let zeros = BufferPool.shared.take(s.inC)
         zeros.update(repeating: 0, count: s.inC)
         defer { BufferPool.shared.give(zeros, s.inC) }
-        precondition((gemm == .own) == (packed != nil), "Winograd.convolve: packed weights go with the own GEMM")
 
         /// One chunk of images: transform, α² GEMMs, inverse transform.
         func chunk(_ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {

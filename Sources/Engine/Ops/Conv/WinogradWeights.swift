@@ -51,9 +51,10 @@ public struct WinogradWeights {
         if let packed { BufferPool.shared.give(packed, count) }
     }
 
-    /// Checks that the weights fit a kernel call of tile `m` and pass `pass`.
-    func check(m: Int, pass: Pass, floats: Int) {
-        precondition(self.m == m && self.pass == pass && count == floats,
-                     "WinogradWeights: prepared for F(\(self.m)×\(self.m)) \(self.pass) with \(count) floats, used for F(\(m)×\(m)) \(pass) with \(floats)")
+    /// Checks that the weights fit a kernel call of tile `m`, pass `pass` and GEMM `gemm`.
+    func check(m: Int, pass: Pass, floats: Int, gemm: WinogradGEMM) {
+        let packedFor: WinogradGEMM = packed == nil ? .openblas : .own
+        precondition(self.m == m && self.pass == pass && count == floats && packedFor == gemm,
+                     "WinogradWeights: prepared for F(\(self.m)×\(self.m)) \(self.pass) with \(count) floats for \(packedFor), used for F(\(m)×\(m)) \(pass) with \(floats) for \(gemm)")
     }
 }
