@@ -1,7 +1,9 @@
 /* LD_PRELOAD shim for Tools/bench/gemm_flops.py: counts the calls and flops (2·m·n·k) of every
  * cblas_sgemm a process makes, passes each call on to the real OpenBLAS, and prints the totals
  * at exit on stderr as "gemm_flops: calls N flops F". When GEMM_SHAPES_OUT names a file, it also
- * writes there, at exit, one line per distinct GEMM shape ("shape TA TB M N K CALLS") and one line
+ * writes there, at exit, one line per distinct GEMM shape ("shape TA TB M N K CALLS SECONDS BETA1",
+ * SECONDS the summed wall time of that shape's calls on every thread, BETA1 how many of its calls
+ * accumulated into C, beta ≠ 0) and one line
  * "time INFLIGHT SPAN" (seconds): INFLIGHT is the wall time during which at least one cblas_sgemm
  * was running on any thread, SPAN the wall time from the start of the first call to the end of
  * the last. A developer tool; never built by the package. */
@@ -19,7 +21,7 @@ static sgemm_fn real;
 
 /* Distinct shapes (open addressing; a process with more than SLOTS shapes counts the rest as "other"). */
 #define SLOTS 4096
-static struct { int used, ta, tb, m, n, k; long long calls; } shapes[SLOTS];
+static struct { int used, ta, tb, m, n, k; long long calls, beta1; double seconds; } shapes[SLOTS];
 static long long other_calls, other_flops;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int inflight;
@@ -39,8 +41,8 @@ static void report(void) {
     if (!f) { fprintf(stderr, "gemm_flops: cannot write %s\n", path); return; }
     for (int i = 0; i < SLOTS; i++)
         if (shapes[i].used)
-            fprintf(f, "shape %d %d %d %d %d %lld\n", shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n, shapes[i].k,
-                    shapes[i].calls);
+            fprintf(f, "shape %d %d %d %d %d %lld %.9f %lld\n", shapes[i].ta, shapes[i].tb, shapes[i].m, shapes[i].n,
+                    shapes[i].k, shapes[i].calls, shapes[i].seconds, shapes[i].beta1);
     if (other_calls) fprintf(f, "other %lld %lld\n", other_calls, other_flops);
     fprintf(f, "time %.9f %.9f\n", busy_total, first_start < 0 ? 0.0 : last_end - first_start);
     fclose(f);
@@ -51,7 +53,8 @@ __attribute__((constructor)) static void setup(void) {
     atexit(report);
 }
 
-static void count_shape(int ta, int tb, int m, int n, int k) {
+/* The slot of a shape (counting the call), or -1 when the table is full. */
+static int count_shape(int ta, int tb, int m, int n, int k) {
     unsigned h = (unsigned)(ta * 31 + tb) * 2654435761u ^ (unsigned)m * 40503u ^ (unsigned)n * 9973u ^ (unsigned)k * 7919u;
     for (int probe = 0; probe < SLOTS; probe++) {
         int i = (int)((h + (unsigned)probe) % SLOTS);
@@ -60,11 +63,12 @@ static void count_shape(int ta, int tb, int m, int n, int k) {
         }
         if (shapes[i].ta == ta && shapes[i].tb == tb && shapes[i].m == m && shapes[i].n == n && shapes[i].k == k) {
             shapes[i].calls++;
-            return;
+            return i;
         }
     }
     other_calls++;
     other_flops += 2LL * m * n * k;
+    return -1;
 }
 
 void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
@@ -72,8 +76,9 @@ void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, co
     flops += 2LL * m * n * k;
     calls += 1;
     pthread_mutex_lock(&lock);
-    count_shape(ta, tb, m, n, k);
-    double t = now();
+    int slot = count_shape(ta, tb, m, n, k);
+    if (slot >= 0 && beta != 0.0f) shapes[slot].beta1++;
+    double t = now(), start = t;
     if (first_start < 0) first_start = t;
     if (inflight++ == 0) busy_since = t;
     pthread_mutex_unlock(&lock);
@@ -81,6 +86,7 @@ void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, co
     pthread_mutex_lock(&lock);
     t = now();
     if (--inflight == 0) busy_total += t - busy_since;
+    if (slot >= 0) shapes[slot].seconds += t - start;
     last_end = t;
     pthread_mutex_unlock(&lock);
 }

@@ -93,19 +93,22 @@ def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, f
         raise SystemExit(f"gemm_flops.py: {' '.join(cmd)} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
     j = compare.last_json(p.stdout)
     steps = 1 + iters
-    shapes, inflight, span, other = {}, 0.0, 0.0, 0
+    shapes, seconds, beta1, inflight, span, other = {}, {}, {}, 0.0, 0.0, 0
     with open(out) as f:
         for line in f:
             w = line.split()
             if w[0] == "shape":
-                shapes[tuple(int(x) for x in w[1:6])] = int(w[6]) / steps
+                key = tuple(int(x) for x in w[1:6])
+                shapes[key] = int(w[6]) / steps
+                if len(w) >= 9:
+                    seconds[key], beta1[key] = float(w[7]), int(w[8]) / steps
             elif w[0] == "time":
                 inflight, span = float(w[1]), float(w[2])
             elif w[0] == "other":
                 other = int(w[2]) / steps
     flops = sum(2 * m * n * k * c for (_, _, m, n, k), c in shapes.items()) + other
     return {"img_s": j["imagesPerSecond"], "core": j.get("blasCore", ""), "shapes": shapes, "flops": flops,
-            "inflight": inflight, "span": span, "steps": steps}
+            "seconds": seconds, "beta1": beta1, "inflight": inflight, "span": span, "steps": steps}
 
 
 def measure_rates(rates_bin, shapes, threads, core, seconds=0.05):
@@ -127,9 +130,11 @@ def measure_rates(rates_bin, shapes, threads, core, seconds=0.05):
     return rates, used_core
 
 
-def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=1, log=None):
+def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=1, log=None, per_shape=0):
     """The GEMM bound of every (spec, batch, size, mode) in `todo`: {"rows": {(spec, mode): {...}},
-    "lines": markdown}. `achieved` ({(spec, mode): img/s}) replaces the rounds' own img/s."""
+    "lines": markdown}. `achieved` ({(spec, mode): img/s}) replaces the rounds' own img/s. With
+    `per_shape` > 0, a table per row follows: its `per_shape` largest shapes by flops, each one's
+    rate inside the step against the same shape measured alone."""
     log = log or (lambda m: print(m, file=sys.stderr))
     if not os.access(compare.ours_binary(), os.X_OK):
         raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release --product rkan-repro)")
@@ -174,7 +179,7 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
                                       cube=cache[(core, (111, 111, 1024, 1024, 1024))], bound=batch / bound_s,
                                       img_s=img, fraction=img * bound_s / batch, gemm_share=share,
                                       inside=statistics.median(inside) if inside else float("nan"),
-                                      shapes=len(prof["shapes"]), core=core,
+                                      shapes=len(prof["shapes"]), core=core, by_shape=shape_rates(prof, chosen, cache, core, threads),
                                       noise=[nz for _, nz in runs])
     model, vendor, cpus = compare.machine()
     lines = [f"GEMM bound per row ({model}, {vendor}, {cpus} logical CPUs; {threads} threads; OpenBLAS core "
@@ -192,7 +197,39 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
         lines.append(f"| `{spec}`, {size}², b{batch} | {mode} | {r['gflop']:.2f} | {r['rate']:.0f} | {r['cube']:.0f} | "
                      f"{r['bound']:.1f} | {r['img_s']:.1f} | {100 * r['fraction']:.0f} % | {100 * r['gemm_share']:.0f} % | "
                      f"{100 * (1 - r['gemm_share']):.0f} % | {r['inside']:.0f} | {noise.describe_noise(nz)} |")
+    for spec, batch, size, mode in todo if per_shape > 0 else []:
+        r = rows[(spec, mode)]
+        lines += ["", f"`{spec}`, {size}², b{batch}, {mode}: its {per_shape} largest GEMM shapes by flops (row-major "
+                  f"C = op(A)·op(B), T = transposed; first round). In step = the shape's flops ÷ the summed duration of "
+                  f"its calls (GFLOP/s of one call on one thread); alone = the same shape measured alone, per thread "
+                  f"({threads} at once, warm operands, beta 0).", "",
+                  "| A, B | M | N | K | calls/step | beta ≠ 0 | % of flops | % of GEMM time | in step | alone | in step ÷ alone |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for x in r["by_shape"][:per_shape]:
+            ta, tb, m, n, k = x["shape"]
+            lines.append(f"| {'T' if ta == 112 else 'N'}{'T' if tb == 112 else 'N'} | {m} | {n} | {k} | {x['calls']:.0f} | "
+                         f"{x['beta1']:.0f} | {100 * x['flop_share']:.1f} | {100 * x['time_share']:.1f} | "
+                         f"{x['inside']:.1f} | {x['alone']:.1f} | {x['inside'] / x['alone']:.2f} |")
     return {"rows": rows, "lines": lines}
+
+
+def shape_rates(prof, chosen, cache, core, threads):
+    """Per shape of `chosen` (largest flops first): calls and beta ≠ 0 calls per step, share of the
+    step's GEMM flops and of its summed GEMM call time, the rate of one call inside the step and the
+    per-thread rate of the shape measured alone (GFLOP/s). Empty when the shim recorded no times."""
+    total_s = sum(prof["seconds"].values())
+    if not total_s:
+        return []
+    out = []
+    for shape in chosen:
+        _, _, m, n, k = shape
+        calls = prof["shapes"][shape]
+        f = 2 * m * n * k * calls * prof["steps"]
+        sec = prof["seconds"].get(shape, 0.0)
+        out.append(dict(shape=shape, calls=calls, beta1=prof["beta1"].get(shape, 0), flop_share=f / prof["steps"] / prof["flops"],
+                        time_share=sec / total_s, inside=f / sec / 1e9 if sec else float("nan"),
+                        alone=cache[(core, shape)] / threads))
+    return out
 
 
 def step_flops(shim, spec, mode, batch, size, algorithm, classes):
@@ -219,6 +256,8 @@ def main():
     p.add_argument("--bound-iters", type=int, default=3, help="--bound: timed steps per profiled invocation")
     p.add_argument("--bound-rounds", type=int, default=3, help="--bound: profiled invocations per row (median)")
     p.add_argument("--blas-core", default="", help="--bound: rkan-repro's --blas-core")
+    p.add_argument("--per-shape", type=int, default=0, metavar="N",
+                   help="--bound: also each row's N largest GEMM shapes, rate in the step against alone")
     a = p.parse_args()
     wanted = a.rows.split(",")
     rows = [r for r in compare.ROWS if a.rows == "all" or r[0] in wanted]
@@ -228,7 +267,8 @@ def main():
         raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release --product rkan-repro)")
     if a.bound:
         todo = [(spec, batch, size, mode) for spec, batch, size in rows for mode in a.modes.split(",")]
-        print("\n".join(bounds(todo, a.threads, a.classes, a.blas_core, iters=a.bound_iters, rounds=a.bound_rounds)["lines"]))
+        print("\n".join(bounds(todo, a.threads, a.classes, a.blas_core, iters=a.bound_iters, rounds=a.bound_rounds,
+                              per_shape=a.per_shape)["lines"]))
         return
     algorithms = a.algorithms.split(",")
     with tempfile.TemporaryDirectory() as tmp:
