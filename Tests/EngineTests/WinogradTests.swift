@@ -85,6 +85,44 @@ final class WinogradTests: XCTestCase {
         XCTAssertTrue(anyDifferent, "RKAN_WINO_GEMM=own computed OpenBLAS's bytes in every case")
     }
 
+    /// With the own GEMM the forward and input gradient run over blocks of tiles of the whole batch
+    /// (`Winograd.convolveBlocked`) once the batch has 4 blocks: any block size, and the chunked
+    /// path below that, give the same bytes (each element is one FMA chain over the channels), and
+    /// they match the Double reference. Partial edge tiles, blocks straddling images, a last block
+    /// shorter than the rest, 1 and 2 threads; the blocked path is taken for every block size but the last.
+    func testOwnGEMMBlocksKeepTheBytes() throws {
+        let g = Conv2dGeometry(batch: 5, height: 15, width: 13, inChannels: 16, outChannels: 24, kernel: 3, stride: 1, padding: 1)
+        let x = testValues(g.inputShape.reduce(1, *), seed: 41).map(Float.init)
+        let w = testValues(g.outChannels * 9 * g.inChannels, seed: 42).map { Float($0 * 0.2) }
+        let b = testValues(g.outChannels, seed: 43).map(Float.init)
+        let dy = testValues(g.outputShape.reduce(1, *), seed: 44).map(Float.init)
+        let yRef = ReferenceConv.conv2dForward(x: x.map(Double.init), w: w.map(Double.init), b: b.map(Double.init), g)
+        let dxRef = ReferenceConv.conv2dBackward(dy: dy.map(Double.init), x: x.map(Double.init), w: w.map(Double.init), g).dx
+        for algo in [ConvAlgorithm.winogradF2, .winogradF4] {
+            let m = algo.tile!
+            let tiles = g.batch * ((g.outHeight + m - 1) / m) * ((g.outWidth + m - 1) / m)
+            var first: [[Float]]?
+            for block in [6, 12, 18, 1_000_000] { for threads in [1, 2] {
+                XCTAssertEqual(tiles >= 4 * block, block != 1_000_000,
+                               "\(algo.rawValue): \(tiles) tiles, block \(block) takes the blocked path")
+                var y = [Float](repeating: .nan, count: g.outputShape.reduce(1, *))
+                var dx = [Float](repeating: .nan, count: x.count)
+                Parallel.withThreads(threads) {
+                    w.withUnsafeBufferPointer { wp in
+                        Winograd.forward(&y, x, wp.baseAddress!, b, g, m: m, chunkFloats: ConvTuning.defaultChunkFloats,
+                                         gemm: .own, block: block)
+                        Winograd.backward(&dx, nil, dy, x, wp.baseAddress!, g, m: m, chunkFloats: ConvTuning.defaultChunkFloats,
+                                          gemm: .own, block: block)
+                    }
+                }
+                let what = "\(algo.rawValue) block \(block), \(threads) threads"
+                XCTAssertLessThan(relativeError(y, yRef.map(Float.init)), 2e-6, "y \(what)")
+                XCTAssertLessThan(relativeError(dx, dxRef.map(Float.init)), 2e-6, "dx \(what)")
+                if let first { XCTAssertEqual([y, dx], first, "\(what) against block 6, 1 thread") } else { first = [y, dx] }
+            } }
+        }
+    }
+
     func checkAgainstDoubleReference(gemm: WinogradGEMM) throws {
         for (algo, bound) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 1] {
             for (i, g) in Self.cases.enumerated() {

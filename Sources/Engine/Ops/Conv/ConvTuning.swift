@@ -47,7 +47,8 @@ extension ConvTuning {
 ///
 /// `own` (`rkan_wino_gemm`, CKernels) reads the transformed tiles in place, packs each plane's
 /// weights once per layer call (beside their transform, `WinogradWeights`) instead of once per
-/// chunk, and writes each element of the output once
+/// chunk, runs the batch's tiles in cache-sized blocks (`Winograd.convolveBlocked`), and writes
+/// each element of the output once
 /// as one fused multiply-add chain (OpenBLAS packs both operands per call and zeroes C first). It
 /// rounds differently from OpenBLAS, so a run's bytes would change: it is an experiment that only
 /// `rkan-repro bench` takes (`RKAN_WINO_GEMM=own`); run files are always made with `openblas`.

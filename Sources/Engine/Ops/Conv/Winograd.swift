@@ -79,13 +79,14 @@ public enum Winograd {
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int,
                         chunkFloats: Int, transformed: WinogradWeights? = nil,
-                        epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM = .openblas) {
+                        epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM = .openblas,
+                        block: Int = blockTiles) {
         if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
         let s = Shape(batch: g.batch, height: g.height, width: g.width, inC: C, outC: O, pad: g.padding, m: m,
                       chunkFloats: chunkFloats)
         withWeights(weight, transformed, m: m, .forward, outChannels: O, inChannels: C, gemm: gemm) { u, packed in
-            convolve(out, inp, u, packed: packed, transposedWeights: true, s, bias: bias, epilogue: epilogue)
+            convolve(out, inp, u, packed: packed, transposedWeights: true, s, bias: bias, epilogue: epilogue, block: block)
         }
     }
 
@@ -125,7 +126,8 @@ public enum Winograd {
     static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int, chunkFloats: Int,
-                         transformed: WinogradWeights? = nil, accumulate: Bool = true, gemm: WinogradGEMM = .openblas) {
+                         transformed: WinogradWeights? = nil, accumulate: Bool = true, gemm: WinogradGEMM = .openblas,
+                         block: Int = blockTiles) {
         if g.batch == 0 { return }   // no tiles: dW gets nothing (dU would stay unwritten)
         let (O, C) = (g.outChannels, g.inChannels)
         if let dinp {
@@ -133,7 +135,7 @@ public enum Winograd {
             let s = Shape(batch: g.batch, height: g.outHeight, width: g.outWidth, inC: O, outC: C, pad: 2 - g.padding, m: m,
                           chunkFloats: chunkFloats)
             withWeights(weight, transformed, m: m, .inputGradient, outChannels: O, inChannels: C, gemm: gemm) { u, packed in
-                convolve(dinp, dout, u, packed: packed, transposedWeights: false, s, bias: nil)
+                convolve(dinp, dout, u, packed: packed, transposedWeights: false, s, bias: nil, block: block)
             }
         }
         if let dweight {
@@ -150,10 +152,14 @@ public enum Winograd {
     /// otherwise its input gradient (s.inC = O, s.outC = C, B = U_ξ of the flipped kernel).
     /// `epilogue` (forward only): BatchNorm, residual and ReLU applied as the output tiles are written.
     /// `packed` (U's planes packed by `packPlanes`, for `WinogradGEMM.own`): the products run in
-    /// `rkan_wino_gemm` on it; nil: in OpenBLAS.
+    /// `rkan_wino_gemm` on it, over blocks of `block` tiles (`convolveBlocked`); nil: in OpenBLAS.
     static func convolve(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ u: UnsafePointer<Float>, packed: UnsafePointer<Float>?, transposedWeights: Bool, _ s: Shape,
-                         bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>? = nil) {
+                         bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>? = nil,
+                         block: Int = blockTiles) {
+        if let packed, convolveBlocked(out, inp, packed, s, block: block, bias: bias, epilogue: epilogue) {
+            return
+        }
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
         let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
         let uPlane = planeStride(s.inC * s.outC)
@@ -203,6 +209,42 @@ public enum Winograd {
                 n0 = n1
             }
         }
+    }
+
+    /// Tiles per block of `convolveBlocked`: a multiple of the own GEMM's 6-row register block.
+    /// 24–48 ran fastest of 24–192 (ResNet-18 inference on the 2-core Zen 3, `rkan-repro bench`
+    /// alternated): the block's V and M stay in L2 while its products run.
+    static let blockTiles = 48
+
+    /// `convolve` with the own GEMM (`packed`): blocks of `block` tiles of the whole batch, each
+    /// transformed, multiplied and transformed back by one task while its V and M are in cache.
+    /// Each output element is one FMA chain over the input channels, so the blocking never changes
+    /// a byte. False (nothing done) when the batch has fewer than 4 blocks: then the chunked path
+    /// keeps both threads busier.
+    static func convolveBlocked(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                _ packed: UnsafePointer<Float>, _ s: Shape, block: Int,
+                                bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>?) -> Bool {
+        let tiles = s.batch * s.tilesPerImage, planes = s.planes
+        if tiles < 4 * block { return false }
+        let vPlane = planeStride(block * s.inC), mPlane = planeStride(block * s.outC)
+        let uPlane = planeStride(s.inC * s.outC)
+        let vCount = planes * vPlane, mCount = planes * mPlane
+        let zeros = BufferPool.shared.take(s.inC)
+        zeros.update(repeating: 0, count: s.inC)
+        defer { BufferPool.shared.give(zeros, s.inC) }
+        Parallel.forEachChunk(count: tiles, chunk: block) { r in
+            let v = BufferPool.shared.take(vCount), m = BufferPool.shared.take(mCount)
+            defer { BufferPool.shared.give(v, vCount); BufferPool.shared.give(m, mCount) }
+            // The kernels index tile t of the batch at t · channels within a plane: shift the
+            // buffers' origin so that the block's first tile lands at their start.
+            let vt = v - r.lowerBound * s.inC, mt = m - r.lowerBound * s.outC
+            transformInput(vt, plane: vPlane, inp, s, firstImage: 0, r, zeros: zeros)
+            for xi in 0..<planes {
+                rkan_wino_gemm(m + xi * mPlane, s.outC, v + xi * vPlane, s.inC, packed + xi * uPlane, r.count, s.outC, s.inC)
+            }
+            transformOutput(out, mt, plane: mPlane, s, firstImage: 0, r, bias: bias, epilogue: epilogue)
+        }
+        return true
     }
 
     /// dW (O, 3, 3, C) += Gᵀ (Σ_chunks dM_ξᵀ V_ξ) G for input `inp` (s.inC = C) and upstream
