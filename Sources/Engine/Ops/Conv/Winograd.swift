@@ -14,7 +14,9 @@ import Foundation
 /// Work is cut into chunks of whole images (`imagesPerChunk`, from the shape only) exactly like
 /// the im2col path: ≥ 4 chunks run as parallel tasks, fewer run one after the other with the
 /// transforms and the α² GEMMs parallel inside; the weight gradient sums chunk c into lane
-/// c mod 4 and the lanes in order. Results are the same bytes for any thread count.
+/// c mod 4 and the lanes in order. With the experimental own GEMM (`WinogradGEMM.own`) the
+/// forward and input gradient run over blocks of tiles instead (`convolveBlocked`). Results are
+/// the same bytes for any thread count.
 public enum Winograd {
     /// Outputs of at least this many pixels (16×16) take F(4×4) under `winograd-mixed` (outside the
     /// training-mode forward); smaller ones F(2×2) (see `ConvAlgorithm.winogradMixed`).
