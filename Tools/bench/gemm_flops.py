@@ -205,6 +205,9 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
                   f"({threads} at once, warm operands, beta 0).", "",
                   "| A, B | M | N | K | calls/step | beta ≠ 0 | % of flops | % of GEMM time | in step | alone | in step ÷ alone |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        if not r["by_shape"]:
+            lines.append("| (the shim recorded no per-shape times: a shim built before they existed; rebuild it, "
+                         "or unset GEMM_TOOLS) | | | | | | | | | | |")
         for x in r["by_shape"][:per_shape]:
             ta, tb, m, n, k = x["shape"]
             lines.append(f"| {'T' if ta == 112 else 'N'}{'T' if tb == 112 else 'N'} | {m} | {n} | {k} | {x['calls']:.0f} | "
@@ -265,6 +268,10 @@ def main():
         raise SystemExit(f"gemm_flops.py: --rows {a.rows} names none of compare.py's rows ({', '.join(r[0] for r in compare.ROWS)})")
     if not os.access(compare.ours_binary(), os.X_OK):
         raise SystemExit(f"gemm_flops.py: no {compare.ours_binary()}: build it first (swift build -c release --product rkan-repro)")
+    if a.per_shape < 0:
+        raise SystemExit(f"gemm_flops.py: --per-shape {a.per_shape}: give a count of shapes, 1 or more (0: none)")
+    if a.per_shape and not a.bound:
+        raise SystemExit("gemm_flops.py: --per-shape times the shapes of each row's GEMM bound: add --bound")
     if a.bound:
         todo = [(spec, batch, size, mode) for spec, batch, size in rows for mode in a.modes.split(",")]
         print("\n".join(bounds(todo, a.threads, a.classes, a.blas_core, iters=a.bound_iters, rounds=a.bound_rounds,

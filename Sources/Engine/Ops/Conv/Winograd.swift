@@ -159,16 +159,16 @@ public enum Winograd {
                          _ u: UnsafePointer<Float>, packed: UnsafePointer<Float>?, transposedWeights: Bool, _ s: Shape,
                          bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>? = nil,
                          block: Int = blockTiles) {
-        if let packed, convolveBlocked(out, inp, packed, s, block: block, bias: bias, epilogue: epilogue) {
+        let zeros = BufferPool.shared.take(s.inC)
+        zeros.update(repeating: 0, count: s.inC)
+        defer { BufferPool.shared.give(zeros, s.inC) }
+        if let packed, convolveBlocked(out, inp, packed, s, block: block, zeros: zeros, bias: bias, epilogue: epilogue) {
             return
         }
         let per = s.imagesPerChunk, tpi = s.tilesPerImage, planes = s.planes
         let vPlane = planeStride(per * tpi * s.inC), mPlane = planeStride(per * tpi * s.outC)
         let uPlane = planeStride(s.inC * s.outC)
         let vCount = planes * vPlane, mCount = planes * mPlane
-        let zeros = BufferPool.shared.take(s.inC)
-        zeros.update(repeating: 0, count: s.inC)
-        defer { BufferPool.shared.give(zeros, s.inC) }
 
         /// One chunk of images: transform, α² GEMMs, inverse transform.
         func chunk(_ images: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
@@ -222,18 +222,15 @@ public enum Winograd {
     /// transformed, multiplied and transformed back by one task while its V and M are in cache.
     /// Each output element is one FMA chain over the input channels, so the blocking never changes
     /// a byte. False (nothing done) when the batch has fewer than 4 blocks: then the chunked path
-    /// keeps both threads busier.
+    /// keeps both threads busier. `zeros`: `s.inC` zero floats, read for taps outside the image.
     static func convolveBlocked(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                                _ packed: UnsafePointer<Float>, _ s: Shape, block: Int,
+                                _ packed: UnsafePointer<Float>, _ s: Shape, block: Int, zeros: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, epilogue: UnsafePointer<rkan_epilogue>?) -> Bool {
         let tiles = s.batch * s.tilesPerImage, planes = s.planes
         if tiles < 4 * block { return false }
         let vPlane = planeStride(block * s.inC), mPlane = planeStride(block * s.outC)
         let uPlane = planeStride(s.inC * s.outC)
         let vCount = planes * vPlane, mCount = planes * mPlane
-        let zeros = BufferPool.shared.take(s.inC)
-        zeros.update(repeating: 0, count: s.inC)
-        defer { BufferPool.shared.give(zeros, s.inC) }
         Parallel.forEachChunk(count: tiles, chunk: block) { r in
             let v = BufferPool.shared.take(vCount), m = BufferPool.shared.take(mCount)
             defer { BufferPool.shared.give(v, vCount); BufferPool.shared.give(m, mCount) }
