@@ -1,4 +1,4 @@
-/* An experimental GEMM for the products of the Winograd transform domain (rkan_kernels.h,
+/* The own GEMM for the products of the Winograd transform domain (rkan_kernels.h,
  * `rkan_wino_gemm`): A read in place, B packed once into panels of 16 columns, every element of C
  * written once as one fused multiply-add chain over k from +0. The AVX2 + FMA build holds a 6 x 16
  * block of C in registers; the scalar build (CPUs without FMA) runs the same chain through fmaf, so

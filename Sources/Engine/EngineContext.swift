@@ -5,7 +5,8 @@ import Foundation
 /// and read it at every forward and backward, so two models in one process can run with
 /// different settings and nothing leaks from one run (or test) into the next.
 ///
-/// Threads change speed, never bytes; the conv algorithm changes bytes (run files record it).
+/// Threads change speed, never bytes; the conv algorithm and the Winograd GEMM change bytes (run
+/// files record both).
 public final class EngineContext {
     /// Workers of the engine's own loops and GEMM splits (OpenBLAS itself stays single-threaded).
     public var threads: Int { didSet { threads = max(1, threads) } }
@@ -20,23 +21,14 @@ public final class EngineContext {
         self.threads = max(1, threads); self.conv = conv; self.sharding = sharding
     }
 
-    /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `ConvAlgorithm.standard`, `winograd-mixed`).
-    /// `benchmark` (`rkan-repro bench`) also takes the Winograd GEMM from `RKAN_WINO_GEMM`; anything
-    /// else refuses a setting other than `openblas`, since its bytes would not be those a run file
-    /// records.
-    /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO` or `RKAN_WINO_GEMM`,
-    ///   or `RKAN_WINO_GEMM=own` outside a benchmark.
+    /// A context whose conv algorithm comes from `RKAN_CONV_ALGO` (default `ConvAlgorithm.standard`,
+    /// `winograd-mixed`) and whose Winograd GEMM comes from `RKAN_WINO_GEMM` (default
+    /// `WinogradGEMM.standard`). Both change bytes; run files record both.
+    /// - Throws: `EngineError.invalidArgument` for an unknown `RKAN_CONV_ALGO` or `RKAN_WINO_GEMM`.
     public static func fromEnvironment(threads: Int, sharding: BatchSharding = BatchSharding(),
-                                       _ env: [String: String] = ProcessInfo.processInfo.environment,
-                                       benchmark: Bool = false) throws -> EngineContext {
+                                       _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineContext {
         var conv = ConvTuning(algorithm: try ConvAlgorithm.fromEnvironment(env) ?? .standard)
-        let gemm = try WinogradGEMM.fromEnvironment(env) ?? .openblas
-        if gemm != .openblas && !benchmark {
-            throw EngineError.invalidArgument(op: "RKAN_WINO_GEMM", detail:
-                "\"\(gemm.rawValue)\" selects an experimental GEMM whose results round differently from the run files' "
-                + "(OpenBLAS); only `rkan-repro bench` takes it: unset RKAN_WINO_GEMM to train, forward or check")
-        }
-        conv.winogradGEMM = gemm
+        conv.winogradGEMM = try WinogradGEMM.fromEnvironment(env) ?? .standard
         return EngineContext(threads: threads, conv: conv, sharding: sharding)
     }
 

@@ -4,8 +4,8 @@ import Foundation
 ///
 /// ```
 /// /                 attributes schema, suite, experiment, model, seed, profile, config,
-///                   git_commit, blas_core, threads, host, status, conv_algorithm (fixed-length
-///                   strings), and the digests weights_sha256, sha256_<part> (`ContentDigest`)
+///                   git_commit, blas_core, threads, host, status, conv_algorithm,
+///                   winograd_gemm (fixed-length strings), and the digests weights_sha256, sha256_<part> (`ContentDigest`)
 /// /weights/<key>    float32 (int64 for num_batches_tracked), PyTorch keys and shapes, stored
 ///                   in key order (`WeightsDigest.inKeyOrder`), whatever order the record lists
 /// /optimizer/<key>  float32 optimizer state (momentum buffers)

@@ -17,7 +17,8 @@ enum RunLayout {
             ("config", .string(a.config)), ("git_commit", .string(a.gitCommit)),
             ("blas_core", .string(a.blasCore)), ("threads", .int64(Int64(a.threads))),
             ("host", .string(a.host)), ("status", .string(a.status.rawValue)),
-            ("conv_algorithm", .string(a.convAlgorithm)), ("ranks", .int64(Int64(a.ranks))),
+            ("conv_algorithm", .string(a.convAlgorithm)), ("winograd_gemm", .string(a.winogradGEMM)),
+            ("ranks", .int64(Int64(a.ranks))),
             ("train_img_s", .double(a.trainImagesPerSecond)), ("scaling_efficiency", .double(a.scalingEfficiency)),
         ]
     }
@@ -90,6 +91,8 @@ enum RunLayout {
         a.schema = try string("schema")
         // Absent in files written before data-parallel runs: one process, not measured.
         if values["ranks"] != nil { a.ranks = try int("ranks") }
+        // Absent in files written before the Winograd GEMM was a choice: they ran OpenBLAS's.
+        if values["winograd_gemm"] != nil { a.winogradGEMM = try string("winograd_gemm") }
         if case let .double(v)? = values["train_img_s"] { a.trainImagesPerSecond = v }
         if case let .double(v)? = values["scaling_efficiency"] { a.scalingEfficiency = v }
         return a

@@ -39,6 +39,10 @@ public struct RunAttributes: Equatable, Sendable {
     /// The engine's algorithm for 3×3 stride-1 convs (`winograd-mixed`, `winograd-f4a`, `winograd-f2` or `im2col`); it changes the
     /// rounding, so digests compare only between runs with the same one.
     public var convAlgorithm: String
+    /// The GEMM of the Winograd forward and input-gradient products (`openblas` or `own`); it
+    /// changes the rounding like `convAlgorithm`. Files written before it was recorded ran
+    /// `openblas` and are read so.
+    public var winogradGEMM: String = "openblas"
     /// Data-parallel ranks the run trained with (1: one process). Never changes the weights.
     public var ranks: Int = 1
     /// Training images per second of the whole run (all ranks; training loop only, no evaluation).

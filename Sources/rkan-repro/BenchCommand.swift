@@ -6,10 +6,9 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Throughput (img/s) of model specs: timm's method, median of repeats.",
         discussion: """
-        RKAN_CONV_ALGO picks the 3×3 conv algorithm as for every command. RKAN_WINO_GEMM=own (bench \
-        only; other commands refuse it) runs the Winograd forward and input-gradient products in an \
-        experimental GEMM of the engine's own instead of OpenBLAS: other rounding, so no run file is \
-        ever made with it; the output names it ("+ own GEMM").
+        RKAN_CONV_ALGO picks the 3×3 conv algorithm and RKAN_WINO_GEMM (openblas or own; default own \
+        on CPUs with AVX2 + FMA) the GEMM of its Winograd forward and input gradient, as for every \
+        command; the output names both ("winograd-mixed, own GEMM").
         """)
 
     @Argument(help: "Model specs.") var specs: [String]

@@ -36,6 +36,7 @@ final class PortableDigestTests: XCTestCase {
         all[key] = value
         all["blas_core"] = BLASCore.portable.rawValue
         all["conv_algorithm"] = ConvAlgorithm.standard.rawValue
+        all["winograd_gemm"] = WinogradGEMM.standard.rawValue
         all["recorded_on"] = "\(MachineInfo.cpuModel()) (\(CPUFeatures.current.level))"
         let data = try JSONSerialization.data(withJSONObject: all, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: file)
@@ -47,12 +48,13 @@ final class PortableDigestTests: XCTestCase {
         let out = try CLI.tempFolder("portable")
         let r = try CLI.run(["run", "fashion-mnist", "--profile", "smoke", "--seeds", "0", "--blas-core", "portable",
                              "--out", out.path, "--threads", "2"],
-                            env: ["OPENBLAS_CORETYPE": "", "RKAN_BLAS_CORE": "", "RKAN_CONV_ALGO": ""])
+                            env: ["OPENBLAS_CORETYPE": "", "RKAN_BLAS_CORE": "", "RKAN_CONV_ALGO": "", "RKAN_WINO_GEMM": ""])
         XCTAssertEqual(r.code, 0, r.stderr)
         var got: [String: String] = [:]
         for id in ["resnet18", "rkanet18"] {
             let rec = try RunFile.read(out.appendingPathComponent("fashion-mnist/smoke/\(id)/seed-0.h5"))
             XCTAssertEqual(rec.attributes.blasCore, "Haswell", "\(id) ran on another core")
+            XCTAssertEqual(rec.attributes.winogradGEMM, "own", "\(id) ran another Winograd GEMM than the default of AVX2 + FMA CPUs")
             got[id] = rec.attributes.weightsSHA256
         }
         if Self.recording {
@@ -67,12 +69,14 @@ final class PortableDigestTests: XCTestCase {
         if !ChildTest.isChild(Self.childVariable) {
             // OpenBLAS reads OPENBLAS_CORETYPE at load: compute in a child running Haswell.
             let r = try ChildTest.run("CLITests.PortableDigestTests/testForwardLogitsMatchTheGoldenDigests",
-                                      env: ["OPENBLAS_CORETYPE": BLASCore.portable.rawValue, Self.childVariable: "1", "RKAN_CONV_ALGO": ""])
+                                      env: ["OPENBLAS_CORETYPE": BLASCore.portable.rawValue, Self.childVariable: "1", "RKAN_CONV_ALGO": "",
+                                                 "RKAN_WINO_GEMM": ""])
             XCTAssertEqual(r.code, 0, ChildTest.failures(r.output))
             XCTAssertTrue(r.output.contains("Executed 1 test"), "the child ran no test:\n\(r.output.suffix(2000))")
             return
         }
         XCTAssertEqual(BLAS.coreName, BLASCore.portable.rawValue)
+        XCTAssertEqual(WinogradGEMM.standard, .own)
         var got: [String: String] = [:]
         for spec in Self.specs { got[spec] = try Self.logitsDigest(spec) }
         if Self.recording {

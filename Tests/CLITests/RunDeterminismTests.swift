@@ -110,20 +110,36 @@ final class RunDeterminismTests: XCTestCase {
         XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, w.weights)
     }
 
-    /// The experimental Winograd GEMM rounds differently from OpenBLAS and no run file records it:
-    /// `run` refuses it before writing anything, `bench` takes it and names it.
-    func testExperimentalWinogradGEMMOnlyInBench() throws {
-        let suites = try CLI.tinySuites(), out = try CLI.tempFolder("own-gemm")
-        let refused = try runTiny(suites, out: out, env: ["RKAN_WINO_GEMM": "own"])
+    /// The Winograd GEMM is recorded (`winograd_gemm`), changes the bytes, and a checkpoint resumes
+    /// only with the GEMM that wrote it; `bench` names the one it ran.
+    func testWinogradGEMMIsRecordedAndResumeRefusesAnother() throws {
+        let suites = try CLI.tinySuites()
+        let own = try CLI.tempFolder("own-gemm"), blas = try CLI.tempFolder("openblas-gemm"), crashed = try CLI.tempFolder("gemm-crash")
+        let standard = WinogradGEMM.standard.rawValue, other = WinogradGEMM.standard == .own ? "openblas" : "own"
+        XCTAssertEqual(try runTiny(suites, out: own, env: ["RKAN_WINO_GEMM": "own"]).code, 0)
+        XCTAssertEqual(try runTiny(suites, out: blas, env: ["RKAN_WINO_GEMM": "openblas"]).code, 0)
+        let (o, b) = (try RunFile.read(file(own, "base")), try RunFile.read(file(blas, "base")))
+        XCTAssertEqual(o.attributes.winogradGEMM, "own")
+        XCTAssertEqual(b.attributes.winogradGEMM, "openblas")
+        XCTAssertNotEqual(o.attributes.weightsSHA256, b.attributes.weightsSHA256, "the tiny models have Winograd-eligible convs")
+
+        let crash = try runTiny(suites, out: crashed, env: ["RKAN_CRASH_AFTER_STEPS": "5"])   // the default
+        XCTAssertTrue(crash.killedBySignal, crash.stderr)
+        let refused = try runTiny(suites, out: crashed, env: ["RKAN_WINO_GEMM": other])
         XCTAssertEqual(refused.code, 1, refused.stderr)
-        XCTAssertFalse(refused.killedBySignal)
-        XCTAssertTrue(refused.stderr.contains("RKAN_WINO_GEMM") && refused.stderr.contains("rkan-repro bench"), refused.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny").path), "a refused run wrote files")
+        XCTAssertTrue(refused.stderr.contains("RKAN_WINO_GEMM=\(standard)") && refused.stderr.contains("seed-0.h5"), refused.stderr)
+        let typo = try runTiny(suites, out: crashed, env: ["RKAN_WINO_GEMM": "fast"])
+        XCTAssertEqual(typo.code, 1)
+        XCTAssertTrue(typo.stderr.contains("RKAN_WINO_GEMM") && typo.stderr.contains("openblas, own"), typo.stderr)
+        let resumed = try runTiny(suites, out: crashed)
+        XCTAssertEqual(resumed.code, 0, resumed.stderr)
+        XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, (standard == "own" ? o : b).weights)
+
         let bench = try CLI.run(["bench", "resnet18(stem=small,width=0.25)", "--batch", "2", "--size", "16", "--mode", "infer",
                                  "--warmup", "0", "--iterations", "1", "--repeats", "1", "--threads", "1", "--json"],
-                                env: ["RKAN_WINO_GEMM": "own"])
+                                env: ["RKAN_WINO_GEMM": "openblas"])
         XCTAssertEqual(bench.code, 0, bench.stderr)
-        XCTAssertTrue(bench.stdout.contains("+ own GEMM"), bench.stdout)
+        XCTAssertTrue(bench.stdout.contains("OpenBLAS GEMM"), bench.stdout)
     }
 
     func testRunFileOpensInH5py() throws {

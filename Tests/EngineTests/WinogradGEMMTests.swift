@@ -61,18 +61,24 @@ final class WinogradGEMMTests: XCTestCase {
         }
     }
 
-    func testOnlyBenchmarksTakeIt() throws {
-        let own = ["RKAN_WINO_GEMM": "own"]
-        XCTAssertEqual(try EngineContext.fromEnvironment(threads: 1, own, benchmark: true).conv.winogradGEMM, .own)
-        XCTAssertEqual(try EngineContext.fromEnvironment(threads: 1, [:], benchmark: true).conv.winogradGEMM, .openblas)
+    /// The default is the own GEMM where its register-blocked build runs (AVX2 + FMA) and OpenBLAS
+    /// elsewhere; `RKAN_WINO_GEMM` picks either for every command; any other value is refused.
+    func testEnvironmentPicksItAndTheDefaultFollowsTheCPU() throws {
+        XCTAssertEqual(WinogradGEMM.standard, CPUFeatures.current.isV3 ? .own : .openblas)
+        XCTAssertEqual(ConvTuning().winogradGEMM, WinogradGEMM.standard)
+        XCTAssertEqual(try EngineContext.fromEnvironment(threads: 1, [:]).conv.winogradGEMM, WinogradGEMM.standard)
+        XCTAssertEqual(try EngineContext.fromEnvironment(threads: 1, ["RKAN_WINO_GEMM": ""]).conv.winogradGEMM, WinogradGEMM.standard)
+        XCTAssertEqual(try EngineContext.fromEnvironment(threads: 1, ["RKAN_WINO_GEMM": "own"]).conv.winogradGEMM, .own)
         XCTAssertEqual(try EngineContext.fromEnvironment(threads: 1, ["RKAN_WINO_GEMM": "openblas"]).conv.winogradGEMM, .openblas)
-        XCTAssertThrowsError(try EngineContext.fromEnvironment(threads: 1, own)) { error in
-            let text = "\(error)"
-            XCTAssertTrue(text.contains("RKAN_WINO_GEMM") && text.contains("rkan-repro bench"), text)
-        }
-        XCTAssertThrowsError(try EngineContext.fromEnvironment(threads: 1, ["RKAN_WINO_GEMM": "fast"], benchmark: true)) { error in
+        XCTAssertThrowsError(try EngineContext.fromEnvironment(threads: 1, ["RKAN_WINO_GEMM": "fast"])) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("RKAN_WINO_GEMM") && text.contains("openblas, own"), text)
         }
+        var t = ConvTuning()
+        t.winogradGEMM = .own
+        XCTAssertEqual(t.label, "winograd-mixed, own GEMM")
+        t.winogradGEMM = .openblas
+        XCTAssertEqual(t.label, "winograd-mixed, OpenBLAS GEMM")
+        XCTAssertEqual(ConvTuning(algorithm: .im2col).label, "im2col")
     }
 }

@@ -31,6 +31,25 @@ final class RegressionCompareTests: XCTestCase {
         XCTAssertFalse(worse.passed, "the accuracy band applies across algorithms")
     }
 
+    /// The Winograd GEMM is part of the machine class: a baseline without it ran OpenBLAS's.
+    func testDigestsCompareOnlyWithinOneWinogradGEMM() {
+        let old = baseline(conv: "winograd-mixed", digest: "aaa")   // recorded before the attribute: openblas
+        var own = baseline(conv: "winograd-mixed", digest: "bbb")
+        own.winogradGEMM = "own"
+        let r = RegressionCheck.compare(current: own, baseline: old)
+        XCTAssertFalse(r.passed, r.summary)
+        XCTAssertTrue(r.summary.contains("weights not compared") && r.summary.contains("Winograd GEMM openblas")
+                      && r.summary.contains("winograd-mixed, own"), r.summary)
+        var blas = baseline(conv: "winograd-mixed", digest: "bbb")
+        blas.winogradGEMM = "openblas"
+        let same = RegressionCheck.compare(current: blas, baseline: old)
+        XCTAssertFalse(same.passed, "same class, other weights: \(same.summary)")
+        XCTAssertTrue(same.summary.contains("weights differ for seed-0 on the same machine class"), same.summary)
+        var ownBase = own
+        ownBase.rows["base"]!.digests["seed-0"] = "bbb"
+        XCTAssertTrue(RegressionCheck.compare(current: own, baseline: ownBase).passed)
+    }
+
     func testACheckThatComparedNoDigestFails() {
         var current = baseline(conv: "im2col", digest: "aaa")
         current.rows["base"]!.digests = ["seed-7": "aaa"]

@@ -1,5 +1,5 @@
 import Foundation
-import RunStore
+@testable import RunStore
 import XCTest
 
 final class RunFileTests: XCTestCase {
@@ -23,6 +23,21 @@ final class RunFileTests: XCTestCase {
         XCTAssertEqual(back.weights.first { $0.key == "resnet.bn1.num_batches_tracked" }?.values, .int64([42]))
         XCTAssertEqual(try RunFile.readAttributes(url), record.attributes)
         XCTAssertEqual(try RunFile.readWeights(url), record.weights)
+    }
+
+    /// `winograd_gemm` round-trips, and a file written before it existed reads as `openblas` (the
+    /// GEMM those files ran), so a resume or a check compares it correctly.
+    func testWinogradGEMMRoundTripsAndDefaultsToOpenBLASWhenAbsent() throws {
+        let url = Samples.folder().appendingPathComponent("gemm.h5")
+        var record = Samples.record()
+        record.attributes.winogradGEMM = "own"
+        record.attributes.weightsSHA256 = try RunFile.write(record, to: url)
+        XCTAssertEqual(try RunFile.readAttributes(url).winogradGEMM, "own")
+        let list = RunLayout.attributeList(record.attributes) + [("weights_sha256", .string(record.attributes.weightsSHA256))]
+        XCTAssertTrue(list.contains { $0.0 == "winograd_gemm" })
+        let old = try RunLayout.decodeAttributes(list.filter { $0.0 != "winograd_gemm" }, path: "old.h5")
+        XCTAssertEqual(old.winogradGEMM, "openblas")
+        XCTAssertEqual(try RunLayout.decodeAttributes(list, path: "new.h5").winogradGEMM, "own")
     }
 
     func testEmptyRecordRoundTrips() throws {

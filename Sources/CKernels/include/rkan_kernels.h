@@ -61,7 +61,7 @@ void rkan_wino_weights(float *u, const float *w, long O, long C, long plane, int
 void rkan_wino_weight_grad(float *dw, const float *du, long O, long C, long plane, int m, int accumulate, long o0,
                            long o1);
 
-/* An experimental GEMM for the Winograd domain's products (wino_gemm.c; `ConvTuning.winogradGEMM`):
+/* The own GEMM of the Winograd domain's products (wino_gemm.c; `ConvTuning.winogradGEMM`):
  * C (m x n, row stride ldc) = A (m x k, row stride lda) . B, B packed by rkan_wino_gemm_pack from
  * B (k x n, row stride ldb) or, when transposed, from B^T (n x k). Each element of C is one fused
  * multiply-add chain over k in order from +0, written once (no prior pass over C): the same bytes

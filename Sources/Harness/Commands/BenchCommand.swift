@@ -11,7 +11,7 @@ public enum BenchCommand {
                                        names: ("--classes", "--in-channels", "--batch", "--size"))
         return try Throughput.measure(spec: ModelSpec(parsing: spec), classes: classes, inChannels: inChannels, mode: mode,
                                batch: batch, size: size, warmup: warmup, iterations: iterations, repeats: repeats,
-                               engine: EngineContext.fromEnvironment(threads: threads, benchmark: true))
+                               engine: EngineContext.fromEnvironment(threads: threads))
     }
 
     public static func json(_ r: ThroughputResult) -> String {

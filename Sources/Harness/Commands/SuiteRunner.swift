@@ -76,14 +76,14 @@ public enum SuiteRunner {
 
     /// Checks that every rank of a data-parallel run was started with the same request: the
     /// resolved runs (seeds, rows, profile, suite content), the output and data folders, the
-    /// restarts, the conv algorithm and the OpenBLAS core. Ranks that disagree would train
+    /// restarts, the conv algorithm, the Winograd GEMM and the OpenBLAS core. Ranks that disagree would train
     /// different runs into one file. One process: nothing to check.
     /// - Throws: `HarnessError.badConfig` on every rank when any rank's request differs from rank 0's.
     static func agree(_ dp: DataParallel, configs: [RunConfig], request r: RunRequest, engine: EngineContext) throws {
         guard dp.ranks > 1 else { return }
         var text = configs.map(\.canonicalJSON).joined(separator: "\n")
         text += "\nout=\(r.outFolder.standardizedFileURL.path)\ndata=\(r.dataFolder?.standardizedFileURL.path ?? "-")"
-        text += "\nrestart=\(r.restart.map { "\($0.experiment):\($0.seed)" }.sorted())\nconv=\(engine.conv.algorithm.rawValue)\nblas=\(BLAS.coreName)"
+        text += "\nrestart=\(r.restart.map { "\($0.experiment):\($0.seed)" }.sorted())\nconv=\(engine.conv.algorithm.rawValue)\ngemm=\(engine.conv.winogradGEMM.rawValue)\nblas=\(BLAS.coreName)"
         var h = SHA256()
         h.update(Array(text.utf8))
         let digest = h.finalize()
@@ -93,7 +93,7 @@ public enum SuiteRunner {
         guard dp.all(writer == words) else {
             throw HarnessError.badConfig(what: "rank \(dp.rank) of \(dp.ranks)", detail:
                 "the ranks of this data-parallel run were not started with the same request (seeds, --only, profile, suite file, "
-                + "--out, --data, --restart, RKAN_CONV_ALGO or the OpenBLAS core differ between them), so they would train different runs "
+                + "--out, --data, --restart, RKAN_CONV_ALGO, the Winograd GEMM (RKAN_WINO_GEMM, or a CPU without AVX2 + FMA) or the OpenBLAS core differ between them), so they would train different runs "
                 + "into one file; start every rank with the same command line and environment (one mpirun … rkan-repro run …)")
         }
     }

@@ -16,9 +16,12 @@ public struct MachineInfo: Codable, Sendable, Equatable {
                     blasCore: BLAS.coreName, threads: threads, commit: gitCommit())
     }
 
-    /// Fails with a message naming the variable when `RKAN_CONV_ALGO` names no algorithm (the
-    /// engine would otherwise fall back to the default silently).
-    public static func validateEnvironment() throws { _ = try ConvAlgorithm.fromEnvironment() }
+    /// Fails with a message naming the variable when `RKAN_CONV_ALGO` names no algorithm or
+    /// `RKAN_WINO_GEMM` no GEMM (the engine would otherwise fall back to the default silently).
+    public static func validateEnvironment() throws {
+        _ = try ConvAlgorithm.fromEnvironment()
+        _ = try WinogradGEMM.fromEnvironment()
+    }
 
     static func cpuModel() -> String {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }

@@ -4,7 +4,7 @@ import RunStore
 
 /// The nightly regression verdict: compares a profile's finished runs with a stored baseline.
 /// Fails when a parameter count differs, when a weights digest differs on the same machine class
-/// (BLAS core, threads and conv algorithm), or when a row's mean top-1 falls below the band mean − k·std of the
+/// (BLAS core, threads, conv algorithm and Winograd GEMM), or when a row's mean top-1 falls below the band mean − k·std of the
 /// baseline's seeds (std floored at `minStd`); a throughput drop beyond `speedTolerance` is a warning.
 /// A detection suite's rows (`Suite.isDetection`) are banded the same way on AP box and on AP mask
 /// (`DetectionScores`: the notebook's best epochs) instead of top-1.
@@ -17,6 +17,9 @@ public enum RegressionCheck {
         /// The engine's 3×3 conv algorithm of the runs (absent in baselines recorded before it
         /// existed: those were `im2col`).
         public var convAlgorithm: String?
+        /// The Winograd GEMM of the runs (`openblas` or `own`; absent in baselines recorded before
+        /// it was a choice: those were `openblas`).
+        public var winogradGEMM: String?
         public var k: Double
         public var minStd: Double
         public var speedTolerance: Double
@@ -47,7 +50,7 @@ public enum RegressionCheck {
 
         enum CodingKeys: String, CodingKey {
             case suite, profile, k, rows, threads
-            case blasCore = "blas_core", convAlgorithm = "conv_algorithm", minStd = "min_std", speedTolerance = "speed_tolerance"
+            case blasCore = "blas_core", convAlgorithm = "conv_algorithm", winogradGEMM = "winograd_gemm", minStd = "min_std", speedTolerance = "speed_tolerance"
         }
     }
 
@@ -102,7 +105,7 @@ public enum RegressionCheck {
             rows[s.experiment] = r
         }
         return Baseline(suite: suite.suite, profile: profile, blasCore: attrs.first?.blasCore ?? "-", threads: attrs.first?.threads ?? 0,
-                        convAlgorithm: attrs.first?.convAlgorithm, k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
+                        convAlgorithm: attrs.first?.convAlgorithm, winogradGEMM: attrs.first?.winogradGEMM, k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
     }
 
     /// The profile a baseline file was recorded with; nil when the file is missing or not a baseline.
@@ -195,6 +198,7 @@ public enum RegressionCheck {
         var f: [Finding] = []
         let sameMachine = current.blasCore == b.blasCore && current.threads == b.threads
             && (current.convAlgorithm ?? "im2col") == (b.convAlgorithm ?? "im2col")
+            && (current.winogradGEMM ?? "openblas") == (b.winogradGEMM ?? "openblas")
         for (id, br) in b.rows.sorted(by: { $0.key < $1.key }) {
             guard let cr = current.rows[id] else {
                 f.append(Finding(row: id, check: "present", passed: false, warning: false, message: "row missing from the current runs"))
@@ -216,8 +220,9 @@ public enum RegressionCheck {
                 // A check that compared no weights did not check them: a failure unless the caller
                 // accepted that explicitly, and never silent.
                 let why = !sameMachine
-                    ? "the baseline was recorded with BLAS core \(b.blasCore), \(b.threads) threads, conv algorithm \(b.convAlgorithm ?? "im2col"); "
-                        + "these runs used \(current.blasCore), \(current.threads) threads, \(current.convAlgorithm ?? "im2col")"
+                    ? "the baseline was recorded with BLAS core \(b.blasCore), \(b.threads) threads, conv algorithm \(b.convAlgorithm ?? "im2col"), "
+                        + "Winograd GEMM \(b.winogradGEMM ?? "openblas"); these runs used \(current.blasCore), \(current.threads) threads, "
+                        + "\(current.convAlgorithm ?? "im2col"), \(current.winogradGEMM ?? "openblas")"
                     : "no seed is in both (baseline \(br.digests.keys.sorted().joined(separator: ", ")), runs \(cr.digests.keys.sorted().joined(separator: ", ")))"
                 let fix = allowUncompared ? "" : ". Run with the baseline's settings (e.g. --blas-core portable with a portable-core baseline), "
                     + "re-record the baseline on this machine class (Reports/baselines/README.md), or pass --allow-uncompared-weights to accept a check of the accuracy band only"

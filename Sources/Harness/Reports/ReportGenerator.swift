@@ -49,7 +49,9 @@ public enum ReportGenerator {
         }
         let summaries = runs.map { $0.1 }
         let header = ReportHeader(machine: first.host, cpu: MachineInfo.cpuModel(),
-                                  blasCore: "\(first.blasCore) (3×3 convs: \(first.convAlgorithm))", threads: first.threads,
+                                  blasCore: "\(first.blasCore) (3×3 convs: \(first.convAlgorithm)"
+                                      + (first.convAlgorithm == "im2col" ? "" : ", \(first.winogradGEMM == "own" ? "own" : "OpenBLAS") GEMM") + ")",
+                                  threads: first.threads,
                                   commit: first.gitCommit, profile: profile, seeds: configs.seeds, date: r.date,
                                   command: r.command)
         let out = r.out ?? reportFile(suite: suite.suite, profile: profile)

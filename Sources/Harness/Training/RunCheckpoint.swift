@@ -46,7 +46,7 @@ final class RunCheckpoint {
     /// - Returns: nil when there is no file; else its record (status `finished` and `diverged`
     ///   included: the caller skips those).
     /// - Throws: `RunStoreError` (damaged, another slot), `HarnessError.incompatibleRunFile` (made
-    ///   with another configuration; a running file of another conv algorithm, which could not
+    ///   with another configuration; a running file of another conv algorithm or Winograd GEMM, which could not
     ///   resume to the bytes of an uninterrupted run).
     func verify() throws -> RunRecord? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
@@ -59,6 +59,11 @@ final class RunCheckpoint {
         if rec.attributes.status == .running && rec.attributes.convAlgorithm != engine.conv.algorithm.rawValue {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
                 "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(engine.conv.algorithm.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
+        }
+        let gemm = engine.conv.winogradGEMM.rawValue
+        if rec.attributes.status == .running && rec.attributes.winogradGEMM != gemm {
+            throw HarnessError.incompatibleRunFile(path: url.path, detail:
+                "it was trained with the \(rec.attributes.winogradGEMM) Winograd GEMM and this process uses \(gemm), so resuming would not give the bytes of an uninterrupted run. Resume with \(WinogradGEMM.environmentVariable)=\(rec.attributes.winogradGEMM), or move the file aside and retrain it")
         }
         if rec.attributes.status == .running && rec.attributes.blasCore != machine.blasCore {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
@@ -114,6 +119,7 @@ final class RunCheckpoint {
                                   profile: c.profile, config: c.canonicalJSON, gitCommit: machine.commit,
                                   blasCore: machine.blasCore, threads: machine.threads, host: machine.host, status: status,
                                   convAlgorithm: engine.conv.algorithm.rawValue)
+        attrs.winogradGEMM = engine.conv.winogradGEMM.rawValue
         let dp = DataParallel(sharding: engine.sharding)
         let rate = trainedSeconds > 0 ? Double(trainedImages) / trainedSeconds : 0
         let single = position.bench.first { $0.name == "train_img_s" }.map { Throughput.median($0.values) } ?? 0

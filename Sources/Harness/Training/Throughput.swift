@@ -19,7 +19,7 @@ public struct ThroughputResult: Codable, Sendable, Equatable {
     public var repeats: [Double]
     /// The OpenBLAS core that ran (`BLAS.coreName`).
     public var blasCore: String
-    /// The 3×3 stride-1 conv algorithm that ran.
+    /// The 3×3 stride-1 conv algorithm that ran, with its Winograd GEMM (`ConvTuning.label`).
     public var convAlgorithm: String
 }
 
@@ -44,8 +44,7 @@ public enum Throughput {
         }
         return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: engine.threads,
                                 imagesPerSecond: median(rates), repeats: rates, blasCore: BLAS.coreName,
-                                convAlgorithm: engine.conv.algorithm.rawValue
-                                    + (engine.conv.winogradGEMM == .own ? " + own GEMM" : ""))
+                                convAlgorithm: engine.conv.label)
     }
 
     /// img/s of several models measured in alternation: after every model's warm-up, each of

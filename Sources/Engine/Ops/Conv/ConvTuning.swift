@@ -7,13 +7,19 @@ public struct ConvTuning: Equatable, Sendable {
     public var algorithm: ConvAlgorithm
     /// Floats of one chunk's col (im2col) or V/M (Winograd) buffer; see `ConvTuning`.
     public var chunkFloats: Int
-    /// The GEMM of the Winograd forward and input-gradient products (`WinogradGEMM`); OpenBLAS
-    /// unless a benchmark asks for the experimental one.
-    public var winogradGEMM: WinogradGEMM = .openblas
+    /// The GEMM of the Winograd forward and input-gradient products (`WinogradGEMM`; default
+    /// `WinogradGEMM.standard`).
+    public var winogradGEMM: WinogradGEMM = .standard
 
     public init(algorithm: ConvAlgorithm = .standard, chunkFloats: Int = ConvTuning.defaultChunkFloats) {
         precondition(chunkFloats > 0, "ConvTuning: chunkFloats must be positive, got \(chunkFloats)")
         self.algorithm = algorithm; self.chunkFloats = chunkFloats
+    }
+
+    /// The algorithm and, for a Winograd one, its GEMM, as benchmarks and reports print them
+    /// (`winograd-mixed, own GEMM`; `im2col`).
+    public var label: String {
+        algorithm == .im2col ? algorithm.rawValue : "\(algorithm.rawValue), \(winogradGEMM == .own ? "own" : "OpenBLAS") GEMM"
     }
 
     /// This tuning with the algorithm the kernels run for `stage` of the conv `g` (`ConvAlgorithm.resolved(for:_:)`).
@@ -48,20 +54,31 @@ extension ConvTuning {
 /// `own` (`rkan_wino_gemm`, CKernels) reads the transformed tiles in place, packs each plane's
 /// weights once per layer call (beside their transform, `WinogradWeights`) instead of once per
 /// chunk, runs the batch's tiles in cache-sized blocks (`Winograd.convolveBlocked`), and writes
-/// each element of the output once
-/// as one fused multiply-add chain (OpenBLAS packs both operands per call and zeroes C first). It
-/// rounds differently from OpenBLAS, so a run's bytes would change: it is an experiment that only
-/// `rkan-repro bench` takes (`RKAN_WINO_GEMM=own`); run files are always made with `openblas`.
+/// each element of the output once as one fused multiply-add chain over the channels from +0
+/// (OpenBLAS packs both operands per call and zeroes C first). Its bytes therefore do not depend on
+/// the OpenBLAS core, the block size or the thread count, only on FMA being exact: the AVX2 + FMA
+/// build and the scalar build (`fmaf`) agree. `openblas` (`cblas_sgemm` over chunks of images)
+/// rounds differently, so the two give different weights for one seed; run files record which ran
+/// (`winograd_gemm`), and a resume or a nightly check compares it like the conv algorithm.
 public enum WinogradGEMM: String, Sendable, CaseIterable {
     case openblas, own
+
+    /// The default: `own` on CPUs with AVX2 + FMA (x86-64-v3: the 6 × 16 register-blocked build
+    /// runs; 1.02–1.19× the OpenBLAS GEMM's img/s on the Zen 3 of Reports/performance.md),
+    /// `openblas` elsewhere, where the own GEMM's scalar build would keep its bytes but run through
+    /// `fmaf` at a fraction of OpenBLAS's speed. `RKAN_WINO_GEMM` overrides it.
+    public static var standard: WinogradGEMM { CPUFeatures.current.isV3 ? .own : .openblas }
+
+    /// The environment variable that picks the GEMM (`openblas` or `own`).
+    public static let environmentVariable = "RKAN_WINO_GEMM"
 
     /// `RKAN_WINO_GEMM` parsed; nil when unset or empty.
     /// - Throws: `EngineError.invalidArgument` naming the variable and its values.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> WinogradGEMM? {
-        guard let v = env["RKAN_WINO_GEMM"], !v.isEmpty else { return nil }
+        guard let v = env[environmentVariable], !v.isEmpty else { return nil }
         guard let g = WinogradGEMM(rawValue: v) else {
-            throw EngineError.invalidArgument(op: "RKAN_WINO_GEMM", detail:
-                "\"\(v)\" is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); unset it for OpenBLAS")
+            throw EngineError.invalidArgument(op: environmentVariable, detail:
+                "\"\(v)\" is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); unset it for the default (\(standard.rawValue) on this CPU)")
         }
         return g
     }

@@ -14,7 +14,7 @@ import Foundation
 /// Work is cut into chunks of whole images (`imagesPerChunk`, from the shape only) exactly like
 /// the im2col path: ≥ 4 chunks run as parallel tasks, fewer run one after the other with the
 /// transforms and the α² GEMMs parallel inside; the weight gradient sums chunk c into lane
-/// c mod 4 and the lanes in order. With the experimental own GEMM (`WinogradGEMM.own`) the
+/// c mod 4 and the lanes in order. With the own GEMM (`WinogradGEMM.own`, the default on AVX2 + FMA CPUs) the
 /// forward and input gradient run over blocks of tiles instead (`convolveBlocked`). Results are
 /// the same bytes for any thread count.
 public enum Winograd {
