@@ -12,7 +12,7 @@ struct Check: ParsableCommand {
     @OptionGroup var runTree: RunsReadOption
     @Option(help: "JUnit XML output.") var junit: String?
     @Flag(help: "Record the current runs as the new baseline.") var updateBaseline = false
-    @Flag(help: "Pass rows whose weights could not be compared with the baseline's (another BLAS core, thread count or conv algorithm, or no seed in common), with a warning; without it they fail.")
+    @Flag(help: "Pass rows whose weights could not be compared with the baseline's (another BLAS core, thread count, conv algorithm or Winograd GEMM, or no seed in common), with a warning; without it they fail.")
     var allowUncomparedWeights = false
 
     func validate() throws {

@@ -1,5 +1,5 @@
-/* How fast does the engine's experimental Winograd GEMM (`rkan_wino_gemm`, CKernels; the
- * engine runs it under `RKAN_WINO_GEMM=own` in `rkan-repro bench`) run the Winograd domain's
+/* How fast does the engine's own Winograd GEMM (`rkan_wino_gemm`, CKernels; the engine's default
+ * on AVX2 + FMA CPUs, `RKAN_WINO_GEMM=openblas` runs OpenBLAS instead) run the Winograd domain's
  * products, against OpenBLAS, on warm operands?
  *
  *     cc -O2 -Wno-psabi -ISources/CKernels/include Tools/bench/wino_gemm.c Sources/CKernels/wino_gemm.c Sources/CKernels/cpu.c \

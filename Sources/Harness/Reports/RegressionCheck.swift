@@ -147,7 +147,7 @@ public enum RegressionCheck {
     static let maxK = 6.0
 
     /// - Parameter allowUncompared: accept runs whose weights could not be compared with the
-    ///   baseline's (another BLAS core, thread count or conv algorithm than the baseline's, or no
+    ///   baseline's (another BLAS core, thread count, conv algorithm or Winograd GEMM than the baseline's, or no
     ///   seed in common) with a warning; without it such a row fails, since only the accuracy
     ///   band would have guarded it.
     public static func run(suite name: String, profile: String, baseline url: URL, runs: URL, suitesFolder: URL,
