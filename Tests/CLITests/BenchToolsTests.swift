@@ -10,11 +10,11 @@ import TestSupport
 final class BenchToolsTests: XCTestCase {
     /// Runs `python3 -m MODULE` (the h5py interpreter) in the repository root: exit status and
     /// stdout with stderr.
-    private func runTool(_ module: String) throws -> (status: Int32, text: String) {
+    private func runTool(_ module: String, _ arguments: [String] = []) throws -> (status: Int32, text: String) {
         let python = try H5pyPython.require()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-m", module]
+        p.arguments = [python, "-m", module] + arguments
         p.currentDirectoryURL = CLI.root
         let out = Pipe()
         p.standardOutput = out
@@ -29,6 +29,15 @@ final class BenchToolsTests: XCTestCase {
         let r = try runTool("Tools.bench.noise")
         XCTAssertEqual(r.status, 0, r.text)
         XCTAssertTrue(r.text.contains("noise.py self-test: ok"), r.text)
+    }
+
+    /// `where_time_goes.py` puts every C kernel symbol of the release binary (each build, the
+    /// entry points the SSE2 build is inlined into, the own Winograd GEMM) in its category: a
+    /// kernel it did not know would land in "other" and the tables would be quietly wrong.
+    func testWhereTimeGoesKnowsEveryKernelSymbol() throws {
+        let r = try runTool("Tools.bench.where_time_goes", ["--self-test", "--binary", CLI.binary.path])
+        XCTAssertEqual(r.status, 0, r.text)
+        XCTAssertTrue(r.text.contains("where_time_goes self-test: ok"), r.text)
     }
 
     /// Every Tools/ command prints its --help (Tools/dev/check_help.py: each help text formats under

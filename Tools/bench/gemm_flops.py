@@ -13,6 +13,11 @@ With `im2col` every conv is a GEMM over the direct convolution's flops, so that 
 direct-convolution peer (oneDNN) computes; the ratio of the default's flops to it bounds how far
 ahead any GEMM-rate-limited step can get.
 
+Under the shim every run sets RKAN_WINO_GEMM=openblas: the engine's own Winograd GEMM (the
+default on AVX2 + FMA CPUs) is invisible to an LD_PRELOAD shim, and with OpenBLAS the same products
+(the same shapes and flops) are all counted. So the flops are the default's; the GEMM share and the
+in-step rates below are those of a step with OpenBLAS's Winograd GEMM.
+
 `--bound` (also `compare.py --gemm-bound`) runs each row with the default algorithm under the shim
 (`--warmup 1 --iterations --bound-iters`, `--bound-rounds` times), which records every distinct
 GEMM shape the step calls (the engine's split blocks, as OpenBLAS sees them) and the wall time
@@ -25,7 +30,9 @@ bench reported, via OPENBLAS_CORETYPE) at once, best of three. Per row it prints
   shapes take at their measured rates; shapes beyond 99 % of the flops take the average rate),
   beside the same measurement on 1024³;
 - the bound: images per second if a step were its GEMMs at those rates and nothing else;
-- achieved img/s (median of the rounds; the shim's cost is a lock per call) and its % of the bound;
+- achieved img/s (compare.py's figure with the default GEMM under `compare.py --gemm-bound`; else
+  the median of the shim's rounds, OpenBLAS's Winograd GEMM, the shim's cost a lock per call) and
+  its % of the bound;
 - the GEMM share of a step: wall time with a GEMM running ÷ wall time from the first GEMM to the
   last (measured, all steps of the invocation), the non-GEMM share being the rest, and the rate
   the GEMMs reached inside the step (flops ÷ that GEMM time).
@@ -48,6 +55,11 @@ from Tools.bench import compare  # rows, binary folder, machine description
 from Tools.bench import noise
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The shim sees cblas_sgemm only; the engine's own Winograd GEMM (the default on AVX2 + FMA CPUs)
+# is a call inside the binary that no LD_PRELOAD can intercept. Under the shim the Winograd
+# forward and input-gradient products therefore run on OpenBLAS: the same products (m, n, k), so
+# the same flops and shapes, every one counted.
+SHIM_SEES_EVERY_GEMM = {"RKAN_WINO_GEMM": "openblas"}
 
 
 # A folder with count_sgemm.so and sgemm_shapes already built (Tools/bench/portable/bundle.sh ships
@@ -84,7 +96,7 @@ def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, f
     """One `rkan-repro bench` (1 warm-up + `iters` steps) under the shim: {"img_s", "core", "shapes":
     {(ta, tb, m, n, k): calls per step}, "flops": per step, "inflight", "span" (seconds), "steps"}."""
     out = os.path.join(folder, "shapes.txt")
-    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out)
+    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out, **SHIM_SEES_EVERY_GEMM)
     cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch), "--mode", mode,
            "--warmup", "1", "--iterations", str(iters), "--repeats", "1", "--threads", str(threads),
            "--classes", str(classes), "--json"] + (["--blas-core", blas_core] if blas_core else [])
@@ -184,7 +196,9 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
     model, vendor, cpus = compare.machine()
     lines = [f"GEMM bound per row ({model}, {vendor}, {cpus} logical CPUs; {threads} threads; OpenBLAS core "
              f"{', '.join(sorted(cores)) or '?'}; `python3 -m Tools.bench.gemm_flops --bound`): GEMM GFLOP per step "
-             f"(cblas_sgemm calls counted); sgemm rate on the step's own GEMM shapes ({threads} single-threaded calls at "
+             f"(cblas_sgemm calls counted, the Winograd products on OpenBLAS (RKAN_WINO_GEMM=openblas) so that the shim "
+             f"sees them: the same flops as the default's own GEMM; the GEMM share and rate in step are OpenBLAS's); "
+             f"achieved img/s: {'the table above (the default GEMM)' if achieved else 'the shim rounds (OpenBLAS Winograd GEMM)'}; sgemm rate on the step's own GEMM shapes ({threads} single-threaded calls at "
              f"once, the engine's way) beside 1024³ measured the same way; bound = img/s if a step were only its GEMMs at "
              f"that rate; % of bound = achieved ÷ bound; GEMM share = wall time with a GEMM running ÷ wall time from the "
              f"first GEMM to the last (the rest is the non-GEMM share); GEMM rate in step = flops ÷ that GEMM time.", "",
@@ -236,7 +250,7 @@ def shape_rates(prof, chosen, cache, core, threads):
 
 
 def step_flops(shim, spec, mode, batch, size, algorithm, classes):
-    env = dict(os.environ, LD_PRELOAD=shim, RKAN_CONV_ALGO=algorithm)
+    env = dict(os.environ, LD_PRELOAD=shim, RKAN_CONV_ALGO=algorithm, **SHIM_SEES_EVERY_GEMM)
     cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
            "--mode", mode, "--warmup", "0", "--iterations", "1", "--repeats", "1", "--threads", "1",
            "--classes", str(classes)]

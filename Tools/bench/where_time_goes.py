@@ -42,13 +42,23 @@ from Tools import ROOT
 from Tools.bench import compare  # rows, `machine`, `last_json`, the binary's folder
 
 CATEGORIES = ["conv", "batchnorm", "relu", "memset/memmove", "add / accumulate", "pooling", "optimizer", "other"]
-WINOGRAD_KERNELS = {"input_avx2", "input_sse2", "input4_avx2", "input4_sse2", "output_avx2", "output_sse2",
-                    "output4_avx2", "output4_sse2", "output_grad_avx2", "output_grad_sse2",
-                    "output_grad4_avx2", "output_grad4_sse2", "weights_avx2", "weights_sse2",
-                    "weight_grad_avx2", "weight_grad_sse2"}
+# CKernels' builds are `name_sse2`, `name_avx2`, `name_avx2w` (AVX2 running the AVX-512 code) and
+# `name_avx512` (vec.h, RKAN_BUILDS): a kernel is its name with that suffix, on every CPU.
+BUILD_SUFFIX = re.compile(r"_(sse2|avx2w|avx2|avx512)$")
+# CKernels/winograd.c (tile and weight transforms).
+WINOGRAD_KERNELS = {"input", "input4", "output", "output4", "output_grad", "output_grad4", "weights", "weight_grad"}
+# CKernels/wino_gemm.c, the own GEMM of the Winograd forward and input gradient: its register
+# blocks (inlined into rkan_wino_gemm when the compiler chooses) and the packing of U's planes.
+OWN_GEMM_KERNELS = {"rkan_wino_gemm", "block16_fma", "block8_fma", "block_scalar"}
+OWN_GEMM_PACKING = {"rkan_wino_gemm_pack"}
 # CKernels/pointwise.c (BatchNorm, ReLU and the residual add).
 POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",
                      "relu": "relu", "relu_backward": "relu", "add": "add / accumulate"}
+# The kernels' entry points, into which the compiler inlines the SSE2 build: they take the samples
+# of SSE2-only CPUs and of RKAN_KERNELS=sse2.
+ENTRY_POINTS = {"rkan_bn_apply": "batchnorm", "rkan_bn_sums": "batchnorm", "rkan_bn_backward_dx": "batchnorm",
+                "rkan_relu": "relu", "rkan_relu_backward": "relu", "rkan_add": "add / accumulate"}
+WINOGRAD_ENTRY = re.compile(r"^rkan_wino4?_(input|output|output_grad|weights|weight_grad)$")
 INIT = re.compile(r"Philox|initialize|__log|__cos|__sin|__exp|__ieee754_(log|exp)|^(log|cos|sin|exp)@@")
 
 
@@ -58,9 +68,11 @@ def ours_category(symbol):
         return None
     if "sgemm" in symbol or conv_part(symbol) != "conv, the rest":
         return "conv"
-    base = re.sub(r"_(avx2|sse2)$", "", symbol)
+    base = BUILD_SUFFIX.sub("", symbol)
     if base in POINTWISE_KERNELS and base != symbol:
         return POINTWISE_KERNELS[base]
+    if symbol in ENTRY_POINTS:
+        return ENTRY_POINTS[symbol]
     if "BatchNorm" in symbol:
         return "batchnorm"
     if "relu" in symbol.lower():
@@ -123,14 +135,15 @@ CONV_PARTS = ["GEMM micro-kernel", "GEMM packing", "GEMM scaling of C", "Winogra
 def conv_part(symbol):
     """Which part of the conv time one of rkan-repro's "conv" symbols is (OpenBLAS names its
     kernels sgemm_kernel_CORE, its packing sgemm_{on,ot,in,it}copy_CORE and its pass over C for
-    beta != 1 sgemm_beta_CORE)."""
-    if "sgemm_kernel" in symbol:
+    beta != 1 sgemm_beta_CORE; the own Winograd GEMM's kernel and packing count as the GEMM's)."""
+    if "sgemm_kernel" in symbol or symbol in OWN_GEMM_KERNELS:
         return "GEMM micro-kernel"
-    if re.search(r"sgemm_(on|ot|in|it)copy", symbol):
+    if re.search(r"sgemm_(on|ot|in|it)copy", symbol) or symbol in OWN_GEMM_PACKING:
         return "GEMM packing"
     if "sgemm_beta" in symbol:
         return "GEMM scaling of C"
-    if "Winograd" in symbol or symbol in WINOGRAD_KERNELS:
+    base = BUILD_SUFFIX.sub("", symbol)
+    if "Winograd" in symbol or (base != symbol and base in WINOGRAD_KERNELS) or WINOGRAD_ENTRY.match(symbol):
         return "Winograd transforms"
     if "im2col" in symbol or "col2im" in symbol:
         return "im2col / col2im"
@@ -191,6 +204,38 @@ def profile_torch(spec, mode, batch, size, a):
     return {c: ms[c] for c in CATEGORIES}, img_s
 
 
+def selftest(binary):
+    """Every C kernel of `binary` (its text symbols with a build suffix, the kernels' entry points
+    and the own Winograd GEMM, as `nm` lists them) falls into a category other than "other", and a
+    conv kernel into a part other than "the rest": a kernel renamed or added without its category
+    here would otherwise leave the tables quietly wrong."""
+    import subprocess
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"where_time_goes.py --self-test: no {binary}: build it first (swift build -c release --product rkan-repro)")
+    try:
+        listed = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise SystemExit(f"where_time_goes.py --self-test: nm {binary} failed ({e}); install binutils")
+    names = {w[2] for w in (line.split() for line in listed.splitlines()) if len(w) == 3 and w[1] in "tT"}
+    # rkan_kernels_* set the builds up (rkan_kernels_wide_on_avx2): not kernels.
+    kernels = sorted(n for n in names if not n.startswith("rkan_kernels_") and (
+        BUILD_SUFFIX.search(n) or n in ENTRY_POINTS or WINOGRAD_ENTRY.match(n) or n in OWN_GEMM_KERNELS or n in OWN_GEMM_PACKING))
+    wrong = []
+    for n in kernels:
+        c = ours_category(n)
+        if c is None or c == "other" or (c == "conv" and conv_part(n) == "conv, the rest"):
+            wrong.append(f"{n}: {c}" + (f" / {conv_part(n)}" if c == "conv" else ""))
+    # 14 kernels in 3 out-of-line builds, their entry points, the own GEMM and its packing.
+    if len(kernels) < 14 * 3 + 14 + 2:
+        wrong.append(f"only {len(kernels)} kernel symbols found in {binary}: {', '.join(kernels)}")
+    for n in ("rkan_wino_gemm", "rkan_wino_gemm_pack"):
+        if n not in names:
+            wrong.append(f"{n} is not a symbol of {binary}")
+    if wrong:
+        raise SystemExit("where_time_goes.py --self-test: symbols without their category:\n  " + "\n  ".join(wrong))
+    print(f"where_time_goes self-test: ok ({len(kernels)} kernel symbols categorised)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", default="resnet18,resnet50", help="comma-separated: resnet18, resnet50 or full specs of compare.py's rows")
@@ -199,7 +244,14 @@ def main():
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--blas-core", default=None)
     ap.add_argument("--show-other", type=int, default=0, metavar="K", help='list the K symbols with most samples in "other"')
+    ap.add_argument("--self-test", action="store_true",
+                    help="check that every C kernel symbol of the binary has its category (no perf, no PyTorch), then exit")
+    ap.add_argument("--binary", default=None, help="the rkan-repro binary (default: .build/release/rkan-repro)")
     a = ap.parse_args()
+    if a.binary:
+        compare.OURS = a.binary
+    if a.self_test:
+        return selftest(compare.ours_binary())
     fast = compare.TORCH_ALLOCATORS["glibc-no-trim"]
     if any(os.environ.get(k) != v for k, v in fast.items()):
         # The peer at its faster malloc setting (compare.py's TORCH_ALLOCATORS; it must be set
