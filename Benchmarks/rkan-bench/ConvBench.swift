@@ -60,15 +60,15 @@ enum ConvBench {
         BLAS.referenceSgemmSeconds(n: n, threads: threads, a: a.data, b: b.data, c: c.data)
     }
 
-    /// The conv tuning benchmarked: `RKAN_CONV_ALGO` (default `ConvAlgorithm.standard`; the forward
-    /// column is a training-mode forward) and `--chunk`.
-    nonisolated(unsafe) static var tuning = ConvTuning(algorithm: (try? ConvAlgorithm.fromEnvironment()) ?? .standard)
+    /// The conv tuning benchmarked: `RKAN_CONV_ALGO` and `RKAN_WINO_GEMM` (set from the environment
+    /// by the `conv` command; the forward column is a training-mode forward) and `--chunk`.
+    nonisolated(unsafe) static var tuning = ConvTuning()
 
     static func run(threads: Int, repeats: Int, batch: Int, chunk: Int?) {
         if let chunk { tuning.chunkFloats = chunk }
         Parallel.threads = threads
         print("conv2d forward+backward, ResNet-18 3×3 layers (small stem, 32×32), batch \(batch), \(threads) threads, BLAS core \(BLAS.coreName), median of \(repeats)")
-        print("3×3 stride-1 convs: \(tuning.algorithm.rawValue) (fwd is a training-mode forward; winograd-mixed: F(4×4) only in bwd at ≥ \(Winograd.f4MinOutputPixels) output pixels); GFLOP counts the direct convolution's flops, so Winograd layers can exceed sgemm")
+        print("3×3 stride-1 convs: \(tuning.label) (fwd is a training-mode forward; winograd-mixed: F(4×4) only in bwd at ≥ \(Winograd.f4MinOutputPixels) output pixels); GFLOP counts the direct convolution's flops, so Winograd layers can exceed sgemm")
         print("layer        input            GFLOP   fwd ms   bwd ms   fwd GF/s  bwd GF/s  total GF/s")
         // Repeats interleave every layer and the sgemm reference, so both see the same machine load;
         // repeat 0 warms the buffer pool and caches and is dropped.

@@ -1,5 +1,6 @@
 // rkan-bench: micro-benchmarks of the engine's kernels (release builds only).
 import ArgumentParser
+import Engine
 import Harness
 
 /// The kernel benchmarks; the OpenBLAS core is chosen like rkan-repro's (`--blas-core`,
@@ -35,7 +36,12 @@ extension RkanBench {
             guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1...4096, got \(batch)") }
             if let chunk, !(1...(1 << 30)).contains(chunk) { throw ValidationError("--chunk must be in 1...\(1 << 30), got \(chunk)") }
         }
-        func run() { ConvBench.run(threads: options.threads, repeats: options.repeats, batch: batch, chunk: chunk) }
+        func run() throws {
+            // RKAN_CONV_ALGO and RKAN_WINO_GEMM as every rkan-repro command reads them; a value
+            // they do not name is an error (exit 1, naming the variable), not the default.
+            ConvBench.tuning = try EngineContext.fromEnvironment(threads: 1).conv
+            ConvBench.run(threads: options.threads, repeats: options.repeats, batch: batch, chunk: chunk)
+        }
     }
 
     struct Sgemm: ParsableCommand {

@@ -92,7 +92,13 @@ enum RunLayout {
         // Absent in files written before data-parallel runs: one process, not measured.
         if values["ranks"] != nil { a.ranks = try int("ranks") }
         // Absent in files written before the Winograd GEMM was a choice: they ran OpenBLAS's.
-        if values["winograd_gemm"] != nil { a.winogradGEMM = try string("winograd_gemm") }
+        if values["winograd_gemm"] != nil {
+            a.winogradGEMM = try string("winograd_gemm")
+            guard RunAttributes.winogradGEMMs.contains(a.winogradGEMM) else {
+                throw RunStoreError.invalidValue(path: path, object: "root attribute winograd_gemm",
+                    detail: "\"\(a.winogradGEMM)\" is not one of \(RunAttributes.winogradGEMMs.joined(separator: ", "))")
+            }
+        }
         if case let .double(v)? = values["train_img_s"] { a.trainImagesPerSecond = v }
         if case let .double(v)? = values["scaling_efficiency"] { a.scalingEfficiency = v }
         return a

@@ -1,3 +1,5 @@
+import Engine
+
 /// Where a run stands; stored as the root attribute `status`.
 public enum RunStatus: String, Sendable, CaseIterable {
     /// Training has started; the file is the last epoch's checkpoint.
@@ -43,6 +45,8 @@ public struct RunAttributes: Equatable, Sendable {
     /// changes the rounding like `convAlgorithm`. Files written before it was recorded ran
     /// `openblas` and are read so.
     public var winogradGEMM: String = "openblas"
+    /// The values `winograd_gemm` may hold (the engine's `WinogradGEMM` cases).
+    public static var winogradGEMMs: [String] { WinogradGEMM.allCases.map(\.rawValue) }
     /// Data-parallel ranks the run trained with (1: one process). Never changes the weights.
     public var ranks: Int = 1
     /// Training images per second of the whole run (all ranks; training loop only, no evaluation).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Harness
 
 struct Plan: ParsableCommand {
@@ -46,8 +47,13 @@ struct Plan: ParsableCommand {
 
     var resources: SlurmResources {
         SlurmResources(partition: partition, cpusPerTask: cpusPerTask, time: time, memory: mem, ranksPerRun: ranksPerRun,
-                       launcher: SlurmResources.MPILauncher(rawValue: launcher) ?? .srun, blasCore: BLASCoreStartup.requestedChoice)
+                       launcher: SlurmResources.MPILauncher(rawValue: launcher) ?? .srun, blasCore: BLASCoreStartup.requestedChoice,
+                       convAlgorithm: conv?.algorithm.rawValue, winogradGEMM: conv?.winogradGEMM.rawValue)
     }
+
+    /// The conv settings every task gets (`RKAN_CONV_ALGO`, `RKAN_WINO_GEMM` as this process
+    /// resolves them; nil only when they are invalid, which the command refuses before planning).
+    var conv: ConvTuning? { try? EngineContext.fromEnvironment(threads: 1).conv }
 
     func run() throws {
         try runReportingErrors {

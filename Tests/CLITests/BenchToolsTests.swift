@@ -31,6 +31,19 @@ final class BenchToolsTests: XCTestCase {
         XCTAssertTrue(r.text.contains("noise.py self-test: ok"), r.text)
     }
 
+    /// `rkan-bench conv` reads RKAN_CONV_ALGO and RKAN_WINO_GEMM as rkan-repro does: a value they
+    /// do not name stops it before anything is timed, naming the variable.
+    func testConvBenchRefusesAnUnknownAlgorithmOrGEMM() throws {
+        let bench = CLI.binary.deletingLastPathComponent().appendingPathComponent("rkan-bench")
+        for (variable, value) in [("RKAN_WINO_GEMM", "fast"), ("RKAN_CONV_ALGO", "winograd")] {
+            let r = try CLI.run(["conv", "--batch", "1", "--repeats", "1"], env: [variable: value], executable: bench)
+            XCTAssertNotEqual(r.code, 0, "\(variable)=\(value): \(r.stdout)")
+            XCTAssertFalse(r.killedBySignal)
+            XCTAssertTrue(r.stderr.contains(variable), r.stderr)
+            XCTAssertFalse(r.stdout.contains("GFLOP"), "it timed convs: \(r.stdout)")
+        }
+    }
+
     /// `where_time_goes.py` puts every C kernel symbol of the release binary (each build, the
     /// entry points the SSE2 build is inlined into, the own Winograd GEMM) in its category: a
     /// kernel it did not know would land in "other" and the tables would be quietly wrong.

@@ -12,7 +12,8 @@ final class PlanCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("tiny").path), "no --slurm: nothing written")
 
         let written = try CLI.run(["plan", "tiny", "--profile", "t", "--only", "rkan", "--slurm", "--partition", "debug",
-                                   "--mem", "2G", "--suites", suites.path, "--out", out.path])
+                                   "--mem", "2G", "--suites", suites.path, "--out", out.path],
+                                  env: ["RKAN_WINO_GEMM": "openblas", "RKAN_CONV_ALGO": ""])
         XCTAssertEqual(written.code, 0, written.stderr)
         let folder = out.appendingPathComponent("tiny/t/slurm")
         let script = try String(contentsOf: folder.appendingPathComponent("job.sbatch"), encoding: .utf8)
@@ -20,6 +21,8 @@ final class PlanCLITests: XCTestCase {
         XCTAssertTrue(script.contains("#SBATCH --partition=debug\n") && script.contains("#SBATCH --mem=2G\n"), script)
         // The binary that wrote the plan, by its absolute path.
         XCTAssertTrue(script.contains("exec \(CLI.binary.resolvingSymlinksInPath().path) run tiny --profile t "), script)
+        // The conv settings of the planning shell (the algorithm's default, the GEMM asked for) reach every task.
+        XCTAssertTrue(script.contains("\nexport RKAN_CONV_ALGO=winograd-mixed RKAN_WINO_GEMM=openblas\nexec "), script)
         XCTAssertTrue(written.stdout.contains("submit with: sbatch \(folder.path)/job.sbatch"), written.stdout)
     }
 

@@ -123,7 +123,8 @@ final class RunDeterminismTests: XCTestCase {
         XCTAssertEqual(b.attributes.winogradGEMM, "openblas")
         XCTAssertNotEqual(o.attributes.weightsSHA256, b.attributes.weightsSHA256, "the tiny models have Winograd-eligible convs")
 
-        let crash = try runTiny(suites, out: crashed, env: ["RKAN_CRASH_AFTER_STEPS": "5"])   // the default
+        // The default: unset, whatever the caller's shell exports.
+        let crash = try runTiny(suites, out: crashed, env: ["RKAN_CRASH_AFTER_STEPS": "5", "RKAN_WINO_GEMM": ""])
         XCTAssertTrue(crash.killedBySignal, crash.stderr)
         let refused = try runTiny(suites, out: crashed, env: ["RKAN_WINO_GEMM": other])
         XCTAssertEqual(refused.code, 1, refused.stderr)
@@ -131,7 +132,7 @@ final class RunDeterminismTests: XCTestCase {
         let typo = try runTiny(suites, out: crashed, env: ["RKAN_WINO_GEMM": "fast"])
         XCTAssertEqual(typo.code, 1)
         XCTAssertTrue(typo.stderr.contains("RKAN_WINO_GEMM") && typo.stderr.contains("openblas, own"), typo.stderr)
-        let resumed = try runTiny(suites, out: crashed)
+        let resumed = try runTiny(suites, out: crashed, env: ["RKAN_WINO_GEMM": ""])
         XCTAssertEqual(resumed.code, 0, resumed.stderr)
         XCTAssertEqual(try RunFile.read(file(crashed, "base")).weights, (standard == "own" ? o : b).weights)
 

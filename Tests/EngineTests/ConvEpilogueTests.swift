@@ -11,8 +11,11 @@ final class ConvEpilogueTests: XCTestCase {
     private var stores: [ParameterStore] = []
 
     /// A conv and a BN with non-trivial γ, β and running statistics.
-    private func make(_ g: Conv2dGeometry, bias: Bool, chunk: Int, seed: UInt64) -> (Conv2d, BatchNorm2d, ReLU) {
-        let store = ParameterStore(context: EngineContext(threads: 2, conv: ConvTuning(chunkFloats: chunk)))
+    private func make(_ g: Conv2dGeometry, bias: Bool, chunk: Int, seed: UInt64,
+                      gemm: WinogradGEMM = .standard) -> (Conv2d, BatchNorm2d, ReLU) {
+        var tuning = ConvTuning(chunkFloats: chunk)
+        tuning.winogradGEMM = gemm
+        let store = ParameterStore(context: EngineContext(threads: 2, conv: tuning))
         let conv = Conv2d(store: store, name: "conv", inChannels: g.inChannels, outChannels: g.outChannels, kernel: g.kernel,
                           stride: g.stride, padding: g.padding, groups: g.groups, bias: bias)
         let bn = BatchNorm2d(store: store, name: "bn", channels: g.outChannels)
@@ -36,11 +39,13 @@ final class ConvEpilogueTests: XCTestCase {
             (.init(batch: 5, height: 9, width: 9, inChannels: 3, outChannels: 8, kernel: 7, stride: 2, padding: 3), 600, "im2col, parallel chunks"),
             (.init(batch: 2, height: 9, width: 9, inChannels: 8, outChannels: 8, kernel: 3, stride: 2, padding: 1, groups: 2), 1 << 20, "im2col, serial chunks, groups"),
         ]
-        for (k, (g, chunk, path)) in cases.enumerated() {
+        // Both Winograd GEMMs: the own one (the default on AVX2 + FMA) writes the output once per
+        // block of tiles, OpenBLAS's per chunk of images.
+        for gemm in WinogradGEMM.allCases { for (k, (g, chunk, path)) in cases.enumerated() {
             for bias in [false, true] {
                 for (adding, relu) in [(false, false), (false, true), (true, true), (true, false)] {
-                    let what = "\(path), bias \(bias), residual \(adding), relu \(relu)"
-                    let (conv, bn, reluLayer) = make(g, bias: bias, chunk: chunk, seed: UInt64(100 * k + 7))
+                    let what = "\(path), \(gemm) GEMM, bias \(bias), residual \(adding), relu \(relu)"
+                    let (conv, bn, reluLayer) = make(g, bias: bias, chunk: chunk, seed: UInt64(100 * k + 7), gemm: gemm)
                     var xv = testValues(g.inputShape.reduce(1, *), seed: UInt64(k + 50)).map { Float($0 * 2) }
                     xv[3] = -0.0
                     let x = Tensor(shape: g.inputShape, values: xv)
@@ -60,7 +65,7 @@ final class ConvEpilogueTests: XCTestCase {
                     }
                 }
             }
-        }
+        } }
     }
 
     func testSequentialRunsConvBNReLUAsOneEvalPass() throws {

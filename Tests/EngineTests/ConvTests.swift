@@ -115,11 +115,14 @@ final class ConvTests: XCTestCase {
     func testDeterministicAcrossThreadCounts() throws {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
+        for gemm in WinogradGEMM.allCases {
         for (i, (k, s, p, groups)) in [(3, 1, 1, 1), (3, 2, 1, 2), (1, 2, 0, 1), (1, 1, 0, 1), (5, 1, 2, 16)].enumerated() {
             var runs: [[[Float]]] = []
             for threads in [1, 2] {
                 Parallel.threads = threads
-                let store = ParameterStore(context: EngineContext(threads: threads, conv: ConvTuning(chunkFloats: 20_000)))
+                var tuning = ConvTuning(chunkFloats: 20_000)
+                tuning.winogradGEMM = gemm
+                let store = ParameterStore(context: EngineContext(threads: threads, conv: tuning))
                 let conv = Conv2d(store: store, name: "c", inChannels: 16, outChannels: 32, kernel: k,
                                   stride: s, padding: p, groups: groups, bias: true)
                 store.finalize()
@@ -130,7 +133,8 @@ final class ConvTests: XCTestCase {
                 let dx = conv.backward(dy)
                 runs.append([y.array, dx.array, conv.weight.torchGrad(), conv.bias!.torchGrad()])
             }
-            XCTAssertEqual(runs[0], runs[1], "k\(k) s\(s) p\(p) g\(groups): 1 and 2 threads differ")
+            XCTAssertEqual(runs[0], runs[1], "k\(k) s\(s) p\(p) g\(groups), \(gemm) GEMM: 1 and 2 threads differ")
+        }
         }
     }
 

@@ -68,11 +68,14 @@ final class NonFiniteTests: XCTestCase {
             ("batchnorm", [2, 4, 4, 9], store { BatchNorm2d(store: $0, name: "bn", channels: 9) }),
             ("chebyshev kan", [2, 6, 6, 9], store { ChebyshevKANConv2d(store: $0, name: "kan", degree: 3) }),
         ]
-        for algorithm in ConvAlgorithm.allCases {
-            let ctx = EngineContext(conv: ConvTuning(algorithm: algorithm))
-            cases.append(("conv3x3 \(algorithm.rawValue)", [2, 8, 8, 8],
-                          store(ctx) { Conv2d(store: $0, name: "c", inChannels: 8, outChannels: 8, kernel: 3, padding: 1) }))
-        }
+        // 16 channels: the fewest a Winograd path takes (`Winograd.isEligible`), so each algorithm
+        // and each Winograd GEMM runs its own path.
+        for algorithm in ConvAlgorithm.allCases { for gemm in WinogradGEMM.allCases {
+            var tuning = ConvTuning(algorithm: algorithm)
+            tuning.winogradGEMM = gemm
+            cases.append(("conv3x3 \(tuning.label)", [2, 8, 8, 16],
+                          store(EngineContext(conv: tuning)) { Conv2d(store: $0, name: "c", inChannels: 16, outChannels: 16, kernel: 3, padding: 1) }))
+        } }
         cases.append(("conv1x1", [2, 5, 5, 8], store { Conv2d(store: $0, name: "c", inChannels: 8, outChannels: 16, kernel: 1, bias: true) }))
         cases.append(("conv7x7/2", [1, 9, 9, 3], store { Conv2d(store: $0, name: "c", inChannels: 3, outChannels: 8, kernel: 7, stride: 2, padding: 3) }))
         cases.append(("depthwise", [1, 6, 6, 8], store { Conv2d(store: $0, name: "c", inChannels: 8, outChannels: 8, kernel: 3, padding: 1, groups: 8) }))

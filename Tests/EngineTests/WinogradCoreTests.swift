@@ -51,20 +51,22 @@ final class WinogradCoreTests: XCTestCase {
             let dy = testValues(g.outputShape.reduce(1, *), seed: seed + 2).map { Double(Float($0)) }
             let y = ReferenceConv.conv2dForward(x: x, w: w, b: nil, g)
             let ref = ReferenceConv.conv2dBackward(dy: dy, x: x, w: w, g)
-            for (algo, bound) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 1] {
-                let r = try run(g, algo, x: x, w: w, dy: dy, chunk: chunk)
-                let what = "\(algo.rawValue) N\(g.batch) \(g.height)x\(g.width) \(g.inChannels)→\(g.outChannels) chunk \(chunk) core \(BLAS.coreName)"
+            for (algo, bound) in Self.algorithms { for chunk in [ConvTuning.defaultChunkFloats, 1] { for gemm in WinogradGEMM.allCases {
+                let r = try run(g, algo, x: x, w: w, dy: dy, chunk: chunk, gemm: gemm)
+                let what = "\(algo.rawValue) N\(g.batch) \(g.height)x\(g.width) \(g.inChannels)→\(g.outChannels) chunk \(chunk) \(gemm) GEMM core \(BLAS.coreName)"
                 XCTAssertLessThan(relativeError(r.y, y.map(Float.init)), bound, "y \(what)")
                 XCTAssertLessThan(relativeError(r.dx, ref.dx.map(Float.init)), bound, "dx \(what)")
                 XCTAssertLessThan(relativeError(r.dw, ref.dw.map(Float.init)), bound, "dw \(what)")
-            } }
+            } } }
         }
     }
 
     /// y, dx, dw of an unbiased Conv2d with the given weight (OHWI), input and upstream gradient.
     func run(_ g: Conv2dGeometry, _ algo: ConvAlgorithm, x: [Double], w: [Double], dy: [Double],
-             chunk: Int) throws -> (y: [Float], dx: [Float], dw: [Float]) {
-        let store = ParameterStore(context: EngineContext(threads: 2, conv: ConvTuning(algorithm: algo, chunkFloats: chunk)))
+             chunk: Int, gemm: WinogradGEMM) throws -> (y: [Float], dx: [Float], dw: [Float]) {
+        var tuning = ConvTuning(algorithm: algo, chunkFloats: chunk)
+        tuning.winogradGEMM = gemm
+        let store = ParameterStore(context: EngineContext(threads: 2, conv: tuning))
         let conv = Conv2d(store: store, name: "c", inChannels: g.inChannels, outChannels: g.outChannels,
                           kernel: 3, stride: 1, padding: g.padding, bias: false)
         store.finalize()

@@ -3,10 +3,10 @@ import XCTest
 @testable import Engine
 import TestSupport
 
-/// The experimental GEMM of the Winograd domain (`rkan_wino_gemm`, `WinogradGEMM.own`): each
-/// element of C is one fused multiply-add chain over k from +0, in every build, for shapes with
-/// partial row blocks (m not a multiple of 6) and panels of 16, 8 and other widths; and only
-/// benchmarks may select it.
+/// The own GEMM of the Winograd domain (`rkan_wino_gemm`, `WinogradGEMM.own`): each element of C
+/// is one fused multiply-add chain over k from +0, in every build, for shapes with partial row
+/// blocks (m not a multiple of 6) and panels of 16, 8 and other widths; it is the default on AVX2 +
+/// FMA CPUs, and `RKAN_WINO_GEMM` picks either GEMM for every command.
 final class WinogradGEMMTests: XCTestCase {
     static let shapes: [(m: Int, n: Int, k: Int)] = [(1, 8, 1), (5, 16, 3), (7, 24, 17), (13, 40, 64), (6, 64, 64),
                                                      (64, 512, 33), (3, 12, 5)]

@@ -69,7 +69,7 @@ final class WinogradTests: XCTestCase {
         try checkAgainstDoubleReference(gemm: .openblas)
     }
 
-    /// The same with the experimental GEMM of the forward and input-gradient products
+    /// The same with the own GEMM of the forward and input-gradient products
     /// (`WinogradGEMM.own`), which must also compute other bytes than OpenBLAS somewhere (or the
     /// switch would be a no-op).
     func testOwnGEMMMatchesDoubleReference() throws {

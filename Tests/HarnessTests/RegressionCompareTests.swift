@@ -1,8 +1,10 @@
 import XCTest
+import RunStore
 @testable import Harness
 
 /// `RegressionCheck.compare`: weight digests are compared only within one machine class
-/// (BLAS core, threads and 3×3 conv algorithm); params and the accuracy band always.
+/// (BLAS core, threads, 3×3 conv algorithm and, for a Winograd one, the Winograd GEMM); params and
+/// the accuracy band always.
 final class RegressionCompareTests: XCTestCase {
     func baseline(conv: String?, digest: String, top1: [Double] = [80, 81, 82]) -> RegressionCheck.Baseline {
         RegressionCheck.Baseline(suite: "s", profile: "p", blasCore: "Zen", threads: 2, convAlgorithm: conv,
@@ -48,6 +50,42 @@ final class RegressionCompareTests: XCTestCase {
         var ownBase = own
         ownBase.rows["base"]!.digests["seed-0"] = "bbb"
         XCTAssertTrue(RegressionCheck.compare(current: own, baseline: ownBase).passed)
+    }
+
+    /// im2col runs no Winograd product: its digests compare whatever GEMM either side recorded.
+    func testIm2colDigestsCompareAcrossWinogradGEMMs() {
+        var own = baseline(conv: "im2col", digest: "aaa")
+        own.winogradGEMM = "own"
+        let r = RegressionCheck.compare(current: own, baseline: baseline(conv: nil, digest: "aaa"))
+        XCTAssertTrue(r.passed, r.summary)
+        XCTAssertTrue(r.findings.contains { $0.check == "digest" && $0.passed && !$0.warning }, r.summary)
+    }
+
+    /// Runs of one profile made under different byte-deciding settings are refused (naming each
+    /// class and its runs) by `check`, and listed in a report's header.
+    func testRunsOfSeveralMachineClassesAreRefusedAndReported() throws {
+        func attrs(_ id: String, _ seed: Int, conv: String = "winograd-mixed", gemm: String, threads: Int = 2) -> RunAttributes {
+            var a = RunAttributes(suite: "s", experiment: id, model: "m", seed: seed, profile: "p", config: "{}", gitCommit: "c",
+                                  blasCore: "Haswell", threads: threads, host: "h", status: .finished, convAlgorithm: conv)
+            a.winogradGEMM = gemm
+            return a
+        }
+        let one = [attrs("base", 0, gemm: "own"), attrs("rkan", 0, gemm: "own")]
+        XCTAssertNoThrow(try RegressionCheck.requireOneMachineClass(one, what: "check s"))
+        XCTAssertEqual(ReportGenerator.mixedSettings(one), "")
+        // im2col: the GEMM is not part of the class.
+        XCTAssertNoThrow(try RegressionCheck.requireOneMachineClass([attrs("a", 0, conv: "im2col", gemm: "own"),
+                                                                     attrs("b", 0, conv: "im2col", gemm: "openblas")], what: "check s"))
+        for mixed in [[attrs("base", 0, gemm: "own"), attrs("base", 1, gemm: "openblas")],
+                      [attrs("base", 0, gemm: "own"), attrs("rkan", 0, gemm: "own", threads: 1)]] {
+            XCTAssertThrowsError(try RegressionCheck.requireOneMachineClass(mixed, what: "check s")) { e in
+                let t = "\(e)"
+                XCTAssertTrue(t.contains("check s") && t.contains("different settings") && t.contains("--restart"), t)
+                XCTAssertTrue(t.contains("base seed 0") && (t.contains("base seed 1") || t.contains("rkan seed 0")), t)
+            }
+            let header = ReportGenerator.mixedSettings(mixed)
+            XCTAssertTrue(header.contains("2 different settings") && header.contains("(1 runs)"), header)
+        }
     }
 
     func testACheckThatComparedNoDigestFails() {

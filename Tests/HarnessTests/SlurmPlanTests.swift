@@ -63,6 +63,12 @@ final class SlurmPlanTests: XCTestCase {
         // The core plan was given reaches every task (a seed's bytes depend on it); none without one.
         XCTAssertTrue(try plan(resources: SlurmResources(blasCore: "portable")).runCommand().contains(" --blas-core portable"))
         XCTAssertFalse(try plan().runCommand().contains("--blas-core"))
+        // The conv settings plan resolved are exported to every task and, under mpirun, to every rank.
+        let conv = SlurmResources(ranksPerRun: 2, launcher: .mpirun, convAlgorithm: "winograd-mixed", winogradGEMM: "own")
+        let cp = try plan(resources: conv)
+        XCTAssertTrue(cp.script().contains("\nexport RKAN_CONV_ALGO=winograd-mixed RKAN_WINO_GEMM=own\nexec "), cp.script())
+        XCTAssertTrue(cp.runCommand().hasPrefix("mpirun -np 2 --bind-to none -x RKAN_CONV_ALGO -x RKAN_WINO_GEMM "), cp.runCommand())
+        XCTAssertFalse(try plan().script().contains("export "), "nothing resolved: nothing exported")
         XCTAssertThrowsError(try SlurmResources(ranksPerRun: 3).validate()) { e in
             XCTAssertTrue("\(e)".contains("--ranks-per-run") && "\(e)".contains("1, 2, 4, 8"), "\(e)")
         }

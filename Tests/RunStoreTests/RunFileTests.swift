@@ -38,6 +38,10 @@ final class RunFileTests: XCTestCase {
         let old = try RunLayout.decodeAttributes(list.filter { $0.0 != "winograd_gemm" }, path: "old.h5")
         XCTAssertEqual(old.winogradGEMM, "openblas")
         XCTAssertEqual(try RunLayout.decodeAttributes(list, path: "new.h5").winogradGEMM, "own")
+        let foreign = list.map { $0.0 == "winograd_gemm" ? ($0.0, HDF5AttributeValue.string("mkl")) : $0 }
+        XCTAssertThrowsError(try RunLayout.decodeAttributes(foreign, path: "foreign.h5")) { e in
+            XCTAssertTrue("\(e)".contains("winograd_gemm") && "\(e)".contains("foreign.h5"), "\(e)")
+        }
     }
 
     func testEmptyRecordRoundTrips() throws {

@@ -367,7 +367,8 @@ def main():
 
     cpu, vendor, cores = machine()
     key = a.section or section_key(vendor, cpu, cores, vector_isa())
-    algo = ", ".join(sorted(algos)) + ("" if os.environ.get("RKAN_CONV_ALGO") else " (default)")
+    # Labels hold commas ("winograd-mixed, own GEMM"): several are joined with semicolons.
+    algo = "; ".join(sorted(algos)) + ("" if os.environ.get("RKAN_CONV_ALGO") or os.environ.get("RKAN_WINO_GEMM") else " (default)")
     peer_format = ("fastest of " + ("contiguous and channels_last" if a.torch_format == "auto" else a.torch_format)
                    + " × " + (" and ".join(TORCH_ALLOCATORS) if a.torch_alloc == "auto" else a.torch_alloc)
                    + " malloc (Tools/bench/compare.py, TORCH_ALLOCATORS) per invocation; won: " + ", ".join(sorted(formats)))

@@ -15,8 +15,9 @@ ahead any GEMM-rate-limited step can get.
 
 Under the shim every run sets RKAN_WINO_GEMM=openblas: the engine's own Winograd GEMM (the
 default on AVX2 + FMA CPUs) is invisible to an LD_PRELOAD shim, and with OpenBLAS the same products
-(the same shapes and flops) are all counted. So the flops are the default's; the GEMM share and the
-in-step rates below are those of a step with OpenBLAS's Winograd GEMM.
+are all counted. So the flops are the default's; the GEMM shapes (OpenBLAS's: one row per tile of a
+chunk of images, where the own GEMM takes blocks of 48 tiles), the sgemm rate on them, the GEMM
+share and the in-step rates below are those of a step with OpenBLAS's Winograd GEMM.
 
 `--bound` (also `compare.py --gemm-bound`) runs each row with the default algorithm under the shim
 (`--warmup 1 --iterations --bound-iters`, `--bound-rounds` times), which records every distinct
@@ -57,8 +58,8 @@ from Tools.bench import noise
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The shim sees cblas_sgemm only; the engine's own Winograd GEMM (the default on AVX2 + FMA CPUs)
 # is a call inside the binary that no LD_PRELOAD can intercept. Under the shim the Winograd
-# forward and input-gradient products therefore run on OpenBLAS: the same products (m, n, k), so
-# the same flops and shapes, every one counted.
+# forward and input-gradient products therefore run on OpenBLAS: the same flops, every one
+# counted (in OpenBLAS's shapes: chunks of images, not the own GEMM's 48-tile blocks).
 SHIM_SEES_EVERY_GEMM = {"RKAN_WINO_GEMM": "openblas"}
 
 

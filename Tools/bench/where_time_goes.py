@@ -3,6 +3,7 @@
 
     python3 -m Tools.bench.where_time_goes [--rows resnet18,resnet50] [--modes train,infer] \
         [--threads 2] [--iters 10] [--blas-core NAME] [--show-other K]
+    python3 -m Tools.bench.where_time_goes --self-test [--binary PATH]   # every kernel symbol has its category
 
 For each row of `Tools/bench/compare.py` asked for (default: the two plain ones) and mode:
 - rkan-repro: `perf record -F 499` of `rkan-repro bench SPEC ... --warmup 1 --iterations N --json`,
@@ -16,9 +17,9 @@ For each row of `Tools/bench/compare.py` asked for (default: the two plain ones)
   of each run's samples: they are mostly the warm-up's page faults, a one-off that varies from
   run to run by more than a steady step's kernel time, so a difference would be noise; a share
   that halves from the short run to the long one says they do not recur per step. Under the
-  table, rkan-repro's conv time by part: OpenBLAS's micro-kernel, its packing of the operands,
-  its pass over C for `beta = 0`, the Winograd transforms, im2col/col2im, the rest (oneDNN's
-  conv time is one number). `--show-other K` lists the K symbols with most samples in "other".
+  table, rkan-repro's conv time by part: the GEMM micro-kernels (OpenBLAS's and the own Winograd
+  GEMM's), the packing of the operands (both), OpenBLAS's pass over C for `beta = 0`, the Winograd
+  transforms, im2col/col2im, the rest (oneDNN's conv time is one number). `--show-other K` lists the K symbols with most samples in "other".
 - PyTorch: the peer of `Tools/bench/peer_torch.py` (the twin model, channels-last, the same batch,
   size and threads), `torch.profiler` over N steps after 2 warm-up steps; self CPU time per op,
   grouped the same way (conv = `mkldnn_convolution`/`convolution_backward` and the like; the
@@ -26,8 +27,10 @@ For each row of `Tools/bench/compare.py` asked for (default: the two plain ones)
   script re-executes itself under the faster glibc malloc setting of `compare.py`
   (`TORCH_ALLOCATORS["glibc-no-trim"]`), so the peer does not page-fault its activations in.
 Prints a markdown table per row and mode (ms per step, and the ratio), with the CPU model, the
-OpenBLAS core and the threads. Needs `perf` (linux-perf) and PyTorch; a developer tool, never
-run by the tests.
+OpenBLAS core and the threads. Needs `perf` (linux-perf) and PyTorch; a developer tool: the tests
+run only `--self-test` (no perf, no PyTorch: `nm` lists the binary's C kernel symbols, and each must
+fall into its category, so a kernel added or renamed without one fails instead of landing in
+"other").
 """
 import argparse
 import collections

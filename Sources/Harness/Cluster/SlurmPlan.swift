@@ -20,15 +20,29 @@ public struct SlurmResources: Equatable, Sendable {
     /// every task as `--blas-core` (nil: each task chooses for its node, as a plain `run` does).
     /// A seed's bytes depend on the core, so `--blas-core portable` must reach the nodes.
     public var blasCore: String?
+    /// The 3×3 conv algorithm and the Winograd GEMM (`RKAN_CONV_ALGO`, `RKAN_WINO_GEMM`) resolved
+    /// where `plan` ran, exported by the script to every task and rank (nil: each task's own
+    /// environment and CPU decide). Both change a run's bytes, and the GEMM's default follows the
+    /// CPU, so one plan's runs would otherwise depend on the shell that ran sbatch and on the node
+    /// each task landed on.
+    public var convAlgorithm: String?
+    public var winogradGEMM: String?
 
     /// `srun` when the cluster's srun has an MPI plugin that Open MPI speaks (PMIx), else `mpirun`
     /// inside the allocation (Open MPI reads the Slurm allocation itself).
     public enum MPILauncher: String, Sendable, CaseIterable { case srun, mpirun }
 
     public init(partition: String? = nil, cpusPerTask: Int = 2, time: String? = nil, memory: String? = nil,
-                ranksPerRun: Int = 1, launcher: MPILauncher = .srun, blasCore: String? = nil) {
+                ranksPerRun: Int = 1, launcher: MPILauncher = .srun, blasCore: String? = nil,
+                convAlgorithm: String? = nil, winogradGEMM: String? = nil) {
         self.partition = partition; self.cpusPerTask = cpusPerTask; self.time = time; self.memory = memory
         self.ranksPerRun = ranksPerRun; self.launcher = launcher; self.blasCore = blasCore
+        self.convAlgorithm = convAlgorithm; self.winogradGEMM = winogradGEMM
+    }
+
+    /// The environment the script exports to every task (the conv settings), in order.
+    var engineEnvironment: [(String, String)] {
+        [("RKAN_CONV_ALGO", convAlgorithm), ("RKAN_WINO_GEMM", winogradGEMM)].compactMap { k, v in v.map { (k, $0) } }
     }
 
     /// Checks the values before they are written into a script.
@@ -166,7 +180,7 @@ public struct SlurmPlan: Equatable, Sendable {
         if n > 1 {
             switch resources.launcher {
             case .srun: words = ["srun", "--mpi=pmix", "--kill-on-bad-exit=1", "--ntasks=\(n)", "--cpus-per-task=\(resources.cpusPerTask)"]
-            case .mpirun: words = ["mpirun", "-np", "\(n)", "--bind-to", "none"]
+            case .mpirun: words = ["mpirun", "-np", "\(n)", "--bind-to", "none"] + resources.engineEnvironment.flatMap { ["-x", $0.0] }
             }
         }
         words += [Self.quote(binary), "run", Self.quote(suite), "--profile", Self.quote(profile),
@@ -192,6 +206,9 @@ public struct SlurmPlan: Equatable, Sendable {
         if let t = resources.time { sbatch.append("--time=\(t)") }
         if let m = resources.memory { sbatch.append("--mem=\(m)") }
         let status = "rkan-repro status \(suite) --profile \(profile) --runs \(Self.quote(outFolder))"
+        let env = resources.engineEnvironment
+        // The conv settings of every task, as resolved where `plan` ran (they change the bytes).
+        let exports = env.isEmpty ? "" : "export " + env.map { "\($0.0)=\(Self.quote($0.1))" }.joined(separator: " ") + "\n"
         return """
         #!/bin/bash
         # rkan-repro: suite \(suite), profile \(profile), \(tasks.count) runs, one per array task.
@@ -207,7 +224,7 @@ public struct SlurmPlan: Equatable, Sendable {
         if [[ -z $line ]]; then echo "task $task has no line in $plan" >&2; exit 1; fi
         IFS=$'\\t' read -r index experiment seed run_file <<< "$line"
         echo "task $task on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ): $experiment seed $seed -> $run_file"
-        exec \(runCommand())
+        \(exports)exec \(runCommand())
 
         """
     }

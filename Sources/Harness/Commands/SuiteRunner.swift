@@ -28,8 +28,14 @@ public enum SuiteRunner {
             if let only = r.only { resume += " --only \(only.joined(separator: ","))" }
             if let seeds = r.seeds { resume += " --seeds \(seeds.map(String.init).joined(separator: ","))" }
             if let data = r.dataFolder { resume += " --data \(RunFileAccess.shellQuoted(data.path))" }
-            // A checkpoint resumes only under the OpenBLAS core that wrote it.
+            // A checkpoint resumes only under the OpenBLAS core, conv algorithm and Winograd GEMM
+            // that wrote it: the ones asked for here are part of the command.
             if let core = BLASCoreStartup.requestedChoice { resume += " --blas-core \(RunFileAccess.shellQuoted(core))" }
+            let env = ProcessInfo.processInfo.environment
+            let settings = ["RKAN_CONV_ALGO", WinogradGEMM.environmentVariable].compactMap { k in
+                env[k].flatMap { $0.isEmpty ? nil : "\(k)=\(RunFileAccess.shellQuoted($0)) " }
+            }
+            resume = settings.joined() + resume
             RunLock.announceInterruptions(resume: resume + (dp.ranks > 1 ? " (under the same launcher and rank count, or any valid one)" : ""))
         }
         if !suite.dataset.name.isDetection && (!r.startWeights.isEmpty || r.startRuns != nil) {

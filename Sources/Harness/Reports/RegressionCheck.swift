@@ -79,6 +79,7 @@ public enum RegressionCheck {
         let collected = try ReportGenerator.collect(suite: suite, runs: try suite.runs(profile: profile), tree: RunTree(out: runs),
                                                     suitesFolder: suitesFolder)
         let attrs = collected.compactMap { $0.0 }
+        try requireOneMachineClass(attrs, what: "check \(suite.suite) --profile \(profile)")
         var rows: [String: Baseline.Row] = [:]
         for (_, s) in collected {
             guard s.status == .finished, let digest = s.weightsSHA256 else {
@@ -106,6 +107,28 @@ public enum RegressionCheck {
         }
         return Baseline(suite: suite.suite, profile: profile, blasCore: attrs.first?.blasCore ?? "-", threads: attrs.first?.threads ?? 0,
                         convAlgorithm: attrs.first?.convAlgorithm, winogradGEMM: attrs.first?.winogradGEMM, k: 3, minStd: 0.5, speedTolerance: 0.3, rows: rows)
+    }
+
+    /// Digests compare within one machine class; runs of several classes have no one class to
+    /// compare (or record) them under.
+    /// - Throws: `HarnessError.badConfig` naming each class with its runs, and the fix.
+    static func requireOneMachineClass(_ attrs: [RunAttributes], what: String) throws {
+        let classes = Dictionary(grouping: attrs, by: { machineClass($0) })
+        guard classes.count > 1 else { return }
+        let list = classes.sorted { $0.key < $1.key }.map { key, runs in
+            "\(key): " + runs.map { "\($0.experiment) seed \($0.seed)" }.sorted().joined(separator: ", ")
+        }.joined(separator: "; ")
+        throw HarnessError.badConfig(what: what, detail:
+            "the runs were made under different settings that change their bytes (\(list)), so their weights cannot be checked "
+            + "against one baseline; retrain the odd ones under the others' settings (`rkan-repro run … --restart ID:SEED` with "
+            + "the same --blas-core, --threads, RKAN_CONV_ALGO and RKAN_WINO_GEMM), or check them from separate --runs folders")
+    }
+
+    /// What decides a run's bytes beside its configuration, as one text: the BLAS core, threads, conv
+    /// algorithm and, for a Winograd algorithm, the Winograd GEMM.
+    static func machineClass(_ a: RunAttributes) -> String {
+        "BLAS core \(a.blasCore), \(a.threads) threads, \(a.convAlgorithm)"
+            + (a.convAlgorithm == "im2col" ? "" : ", Winograd GEMM \(a.winogradGEMM)")
     }
 
     /// The profile a baseline file was recorded with; nil when the file is missing or not a baseline.
@@ -198,7 +221,7 @@ public enum RegressionCheck {
         var f: [Finding] = []
         let sameMachine = current.blasCore == b.blasCore && current.threads == b.threads
             && (current.convAlgorithm ?? "im2col") == (b.convAlgorithm ?? "im2col")
-            && (current.winogradGEMM ?? "openblas") == (b.winogradGEMM ?? "openblas")
+            && ((b.convAlgorithm ?? "im2col") == "im2col" || (current.winogradGEMM ?? "openblas") == (b.winogradGEMM ?? "openblas"))
         for (id, br) in b.rows.sorted(by: { $0.key < $1.key }) {
             guard let cr = current.rows[id] else {
                 f.append(Finding(row: id, check: "present", passed: false, warning: false, message: "row missing from the current runs"))
@@ -224,7 +247,8 @@ public enum RegressionCheck {
                         + "Winograd GEMM \(b.winogradGEMM ?? "openblas"); these runs used \(current.blasCore), \(current.threads) threads, "
                         + "\(current.convAlgorithm ?? "im2col"), \(current.winogradGEMM ?? "openblas")"
                     : "no seed is in both (baseline \(br.digests.keys.sorted().joined(separator: ", ")), runs \(cr.digests.keys.sorted().joined(separator: ", ")))"
-                let fix = allowUncompared ? "" : ". Run with the baseline's settings (e.g. --blas-core portable with a portable-core baseline), "
+                let fix = allowUncompared ? "" : ". Run with the baseline's settings (e.g. --blas-core portable with a portable-core baseline, "
+                    + "RKAN_CONV_ALGO and RKAN_WINO_GEMM set to the baseline's conv algorithm and GEMM), "
                     + "re-record the baseline on this machine class (Reports/baselines/README.md), or pass --allow-uncompared-weights to accept a check of the accuracy band only"
                 f.append(Finding(row: id, check: "digest", passed: allowUncompared, warning: allowUncompared,
                                  message: "weights not compared: " + why + fix))

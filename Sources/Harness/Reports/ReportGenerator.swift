@@ -28,6 +28,16 @@ public struct ReportRequest: Sendable {
 public enum ReportGenerator {
     /// The default report of a suite's profile: `Reports/SUITE.md` for the `default` profile,
     /// `Reports/SUITE-PROFILE.md` for any other, so each profile has its own report.
+    /// "" when every run was made under one machine class (`RegressionCheck.machineClass`), else a
+    /// warning listing the classes with their run counts: the header's core and conv settings are
+    /// the first run's, and the runs are not bitwise comparable with each other.
+    static func mixedSettings(_ runs: [RunAttributes]) -> String {
+        let classes = Dictionary(grouping: runs, by: { RegressionCheck.machineClass($0) })
+        guard classes.count > 1 else { return "" }
+        return "; **runs made under \(classes.count) different settings:** "
+            + classes.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.count) runs)" }.joined(separator: "; ")
+    }
+
     public static func reportFile(suite: String, profile: String) -> URL {
         URL(fileURLWithPath: profile == "default" ? "Reports/\(suite).md" : "Reports/\(suite)-\(profile).md")
     }
@@ -49,8 +59,8 @@ public enum ReportGenerator {
         }
         let summaries = runs.map { $0.1 }
         let header = ReportHeader(machine: first.host, cpu: MachineInfo.cpuModel(),
-                                  blasCore: "\(first.blasCore) (3×3 convs: \(first.convAlgorithm)"
-                                      + (first.convAlgorithm == "im2col" ? "" : ", \(first.winogradGEMM == "own" ? "own" : "OpenBLAS") GEMM") + ")",
+                                  blasCore: "\(first.blasCore) (3×3 convs: \(ConvTuning.label(algorithm: first.convAlgorithm, gemm: first.winogradGEMM)))"
+                                      + mixedSettings(found),
                                   threads: first.threads,
                                   commit: first.gitCommit, profile: profile, seeds: configs.seeds, date: r.date,
                                   command: r.command)

@@ -18,8 +18,12 @@ public struct ConvTuning: Equatable, Sendable {
 
     /// The algorithm and, for a Winograd one, its GEMM, as benchmarks and reports print them
     /// (`winograd-mixed, own GEMM`; `im2col`).
-    public var label: String {
-        algorithm == .im2col ? algorithm.rawValue : "\(algorithm.rawValue), \(winogradGEMM == .own ? "own" : "OpenBLAS") GEMM"
+    public var label: String { Self.label(algorithm: algorithm.rawValue, gemm: winogradGEMM.rawValue) }
+
+    /// `label` of a run file's `conv_algorithm` and `winograd_gemm`.
+    public static func label(algorithm: String, gemm: String) -> String {
+        algorithm == ConvAlgorithm.im2col.rawValue ? algorithm
+            : "\(algorithm), \(gemm == WinogradGEMM.openblas.rawValue ? "OpenBLAS" : gemm) GEMM"
     }
 
     /// This tuning with the algorithm the kernels run for `stage` of the conv `g` (`ConvAlgorithm.resolved(for:_:)`).

@@ -81,7 +81,7 @@ public enum Winograd {
     static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ g: Conv2dGeometry, m: Int,
                         chunkFloats: Int, transformed: WinogradWeights? = nil,
-                        epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM = .openblas,
+                        epilogue: UnsafePointer<rkan_epilogue>? = nil, gemm: WinogradGEMM,
                         block: Int = blockTiles) {
         if g.batch == 0 { return }
         let (O, C) = (g.outChannels, g.inChannels)
@@ -128,7 +128,7 @@ public enum Winograd {
     static func backward(_ dinp: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?,
                          _ dout: UnsafePointer<Float>, _ inp: UnsafePointer<Float>,
                          _ weight: UnsafePointer<Float>, _ g: Conv2dGeometry, m: Int, chunkFloats: Int,
-                         transformed: WinogradWeights? = nil, accumulate: Bool = true, gemm: WinogradGEMM = .openblas,
+                         transformed: WinogradWeights? = nil, accumulate: Bool = true, gemm: WinogradGEMM,
                          block: Int = blockTiles) {
         if g.batch == 0 { return }   // no tiles: dW gets nothing (dU would stay unwritten)
         let (O, C) = (g.outChannels, g.inChannels)

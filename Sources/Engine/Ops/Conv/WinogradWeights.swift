@@ -34,7 +34,7 @@ public struct WinogradWeights {
 
     /// Transforms `weight` (O, 3, 3, C) for tiles m×m and `pass` (and packs it for `gemm` `.own`).
     init(_ weight: UnsafePointer<Float>, outChannels O: Int, inChannels C: Int, m: Int, pass: Pass,
-         gemm: WinogradGEMM = .openblas) {
+         gemm: WinogradGEMM) {
         (self.m, self.pass, count) = (m, pass, (m + 2) * (m + 2) * Winograd.planeStride(O * C))
         values = BufferPool.shared.take(count)
         Winograd.transformWeights(values, weight, outChannels: O, inChannels: C, m: m, flipped: pass == .inputGradient)
