@@ -42,8 +42,14 @@ def compare_outputs(actual_eval, actual_train, expected):
             fails.append(f"grad {k}: missing")
             continue
         if float(np.abs(np.asarray(e, np.float64)).max()) < 1e-8 * scale:   # zero in exact arithmetic
-            if float(np.abs(np.asarray(grads[k], np.float64)).max()) > 1e-5 * scale:
-                fails.append(f"grad {k}: exactly zero in float64 but {np.abs(grads[k]).max():.2e} here")
+            # What float32 leaves there is rounding noise: bounded like every other gradient, by
+            # max(threshold, 2 × the reference's own float32 value on the key and its perturbed runs).
+            noise = max([float(np.abs(np.asarray(train["grads"][k], np.float64)).max())]
+                        + [float(np.abs(np.asarray(p["grads"][k], np.float64)).max()) for p in pert])
+            here = float(np.abs(np.asarray(grads[k], np.float64)).max())
+            if here > max(1e-5 * scale, 2 * noise):
+                fails.append(f"grad {k}: exactly zero in float64 but {here:.2e} here (reference float32: {noise:.2e}, "
+                             f"model scale {scale:.2e})")
             continue
         err = rel_err(grads[k], e)
         gfloor = max([gfloor, rel_err(train["grads"][k], e)] + [rel_err(p["grads"][k], train["grads"][k]) for p in pert])
