@@ -34,6 +34,7 @@ import torch.nn as nn
 from Tools import module_command
 from Tools.h5io import (load_weights, read_group, read_input, read_output, run_forward, write_input,  # noqa: F401
                         write_output, write_weights)
+from Tools.reference.stats import zero_grad_failure
 from Tools.twin.model import build_model
 from Tools.twin.spec import parse_spec
 
@@ -206,14 +207,9 @@ def compare(spec, actual_eval, actual_train, expected_eval, expected_train):
             if k not in grads:
                 fails.append(f"grad {k}: missing")
             else:
-                # float32 leaves rounding noise there: bounded like every other gradient, by
-                # max(threshold, 2 × the twin's own float32 value on the key and its perturbed runs).
-                noise = max([float(np.abs(np.asarray(expected_train["grads"][k], np.float64)).max())]
-                            + [float(np.abs(np.asarray(p["grads"][k], np.float64)).max()) for p in pert])
-                here = float(np.abs(np.asarray(grads[k], np.float64)).max())
-                if here > max(1e-5 * scale, 2 * noise):
-                    fails.append(f"grad {k}: exactly zero in float64 but {here:.2e} here (float32 reference: {noise:.2e}, "
-                                 f"model scale {scale:.2e})")
+                fail = zero_grad_failure(k, grads[k], [expected_train["grads"][k]] + [p["grads"][k] for p in pert], scale)
+                if fail:
+                    fails.append(fail)
             continue
         err = rel_err(grads[k], e) if k in grads else math.inf
         floor = max([floor, rel_err(expected_train["grads"][k], e)] + [rel_err(p["grads"][k], expected_train["grads"][k]) for p in pert])

@@ -17,6 +17,18 @@ def rel_err(actual, expected):
     return float(np.abs(a - e).max() / max(np.abs(e).max(), 1e-30))
 
 
+def zero_grad_failure(key, here, float32_runs, scale):
+    """The failure message of a gradient that is zero in exact arithmetic, or None. float32 leaves
+    rounding noise there, bounded like every other gradient: by max(1e-5 × the model's largest
+    gradient, 2 × the largest value the float32 passes of the truth model (`float32_runs`: its own
+    pass and its perturbed ones) leave on that key)."""
+    noise = max(float(np.abs(np.asarray(g, np.float64)).max()) for g in float32_runs)
+    got = float(np.abs(np.asarray(here, np.float64)).max())
+    if got <= max(1e-5 * scale, 2 * noise):
+        return None
+    return f"grad {key}: exactly zero in float64 but {got:.2e} here (float32 truth model: {noise:.2e}, model scale {scale:.2e})"
+
+
 def compare_outputs(actual_eval, actual_train, expected):
     """(logits err, loss err, worst grad err, worst key, failures) against the reference.
 
@@ -42,14 +54,9 @@ def compare_outputs(actual_eval, actual_train, expected):
             fails.append(f"grad {k}: missing")
             continue
         if float(np.abs(np.asarray(e, np.float64)).max()) < 1e-8 * scale:   # zero in exact arithmetic
-            # What float32 leaves there is rounding noise: bounded like every other gradient, by
-            # max(threshold, 2 × the reference's own float32 value on the key and its perturbed runs).
-            noise = max([float(np.abs(np.asarray(train["grads"][k], np.float64)).max())]
-                        + [float(np.abs(np.asarray(p["grads"][k], np.float64)).max()) for p in pert])
-            here = float(np.abs(np.asarray(grads[k], np.float64)).max())
-            if here > max(1e-5 * scale, 2 * noise):
-                fails.append(f"grad {k}: exactly zero in float64 but {here:.2e} here (reference float32: {noise:.2e}, "
-                             f"model scale {scale:.2e})")
+            fail = zero_grad_failure(k, grads[k], [train["grads"][k]] + [p["grads"][k] for p in pert], scale)
+            if fail:
+                fails.append(fail)
             continue
         err = rel_err(grads[k], e)
         gfloor = max([gfloor, rel_err(train["grads"][k], e)] + [rel_err(p["grads"][k], train["grads"][k]) for p in pert])
