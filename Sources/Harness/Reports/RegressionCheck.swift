@@ -126,9 +126,19 @@ public enum RegressionCheck {
 
     /// What decides a run's bytes beside its configuration, as one text: the BLAS core, threads, conv
     /// algorithm and, for a Winograd algorithm, the Winograd GEMM.
+    /// The GEMM counts only where it runs (`ConvTuning.label`: not for im2col).
     static func machineClass(_ a: RunAttributes) -> String {
-        "BLAS core \(a.blasCore), \(a.threads) threads, \(a.convAlgorithm)"
-            + (a.convAlgorithm == "im2col" ? "" : ", Winograd GEMM \(a.winogradGEMM)")
+        machineClass(blasCore: a.blasCore, threads: a.threads, convAlgorithm: a.convAlgorithm, winogradGEMM: a.winogradGEMM)
+    }
+
+    /// `machineClass` of a baseline (absent fields: `im2col`, `openblas`, what they were before recorded).
+    static func machineClass(_ b: Baseline) -> String {
+        machineClass(blasCore: b.blasCore, threads: b.threads, convAlgorithm: b.convAlgorithm ?? ConvAlgorithm.im2col.rawValue,
+                     winogradGEMM: b.winogradGEMM ?? WinogradGEMM.openblas.rawValue)
+    }
+
+    static func machineClass(blasCore: String, threads: Int, convAlgorithm: String, winogradGEMM: String) -> String {
+        "BLAS core \(blasCore), \(threads) threads, \(ConvTuning.label(algorithm: convAlgorithm, gemm: winogradGEMM))"
     }
 
     /// The profile a baseline file was recorded with; nil when the file is missing or not a baseline.
@@ -219,9 +229,7 @@ public enum RegressionCheck {
 
     public static func compare(current: Baseline, baseline b: Baseline, allowUncompared: Bool = false) -> Result {
         var f: [Finding] = []
-        let sameMachine = current.blasCore == b.blasCore && current.threads == b.threads
-            && (current.convAlgorithm ?? "im2col") == (b.convAlgorithm ?? "im2col")
-            && ((b.convAlgorithm ?? "im2col") == "im2col" || (current.winogradGEMM ?? "openblas") == (b.winogradGEMM ?? "openblas"))
+        let sameMachine = machineClass(current) == machineClass(b)
         for (id, br) in b.rows.sorted(by: { $0.key < $1.key }) {
             guard let cr = current.rows[id] else {
                 f.append(Finding(row: id, check: "present", passed: false, warning: false, message: "row missing from the current runs"))

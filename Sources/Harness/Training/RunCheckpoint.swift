@@ -60,10 +60,10 @@ final class RunCheckpoint {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
                 "it was trained with \(rec.attributes.convAlgorithm) convolutions and this process uses \(engine.conv.algorithm.rawValue), so resuming would not give the bytes of an uninterrupted run. Resume with RKAN_CONV_ALGO=\(rec.attributes.convAlgorithm), or move the file aside and retrain it")
         }
-        // im2col runs no Winograd product, so its bytes do not depend on the GEMM.
+        // With the algorithm equal, the labels differ only in a GEMM that runs (not for im2col).
         let gemm = engine.conv.winogradGEMM.rawValue
-        if rec.attributes.status == .running && rec.attributes.convAlgorithm != ConvAlgorithm.im2col.rawValue
-            && rec.attributes.winogradGEMM != gemm {
+        if rec.attributes.status == .running
+            && ConvTuning.label(algorithm: rec.attributes.convAlgorithm, gemm: rec.attributes.winogradGEMM) != engine.conv.label {
             throw HarnessError.incompatibleRunFile(path: url.path, detail:
                 "it was trained with the \(rec.attributes.winogradGEMM) Winograd GEMM and this process uses \(gemm), so resuming would not give the bytes of an uninterrupted run. Resume with \(WinogradGEMM.environmentVariable)=\(rec.attributes.winogradGEMM), or move the file aside and retrain it")
         }
