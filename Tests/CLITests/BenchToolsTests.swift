@@ -53,6 +53,16 @@ final class BenchToolsTests: XCTestCase {
         XCTAssertTrue(r.text.contains("where_time_goes self-test: ok"), r.text)
     }
 
+    /// `gemm_flops.py`'s shim counts the engine's own Winograd GEMM (a call inside the binary, which
+    /// it reports to the shim) as it counts OpenBLAS: one training step gives the same GEMM flops
+    /// under either Winograd GEMM. Without that hook the bound and the non-GEMM share of the default
+    /// engine would leave the Winograd products out.
+    func testGEMMShimSeesTheOwnWinogradGEMM() throws {
+        let r = try runTool("Tools.bench.gemm_flops", ["--self-test", "--binary", CLI.binary.path])
+        XCTAssertEqual(r.status, 0, r.text)
+        XCTAssertTrue(r.text.contains("gemm_flops self-test: ok"), r.text)
+    }
+
     /// Every Tools/ command prints its --help (Tools/dev/check_help.py: each help text formats under
     /// argparse, and each tool that starts without PyTorch runs with --help).
     func testEveryToolPrintsItsHelp() throws {

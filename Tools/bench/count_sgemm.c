@@ -1,12 +1,16 @@
 /* LD_PRELOAD shim for Tools/bench/gemm_flops.py: counts the calls and flops (2·m·n·k) of every
- * cblas_sgemm a process makes, passes each call on to the real OpenBLAS, and prints the totals
- * at exit on stderr as "gemm_flops: calls N flops F". When GEMM_SHAPES_OUT names a file, it also
- * writes there, at exit, one line per distinct GEMM shape ("shape TA TB M N K CALLS SECONDS BETA1",
- * SECONDS the summed wall time of that shape's calls on every thread, BETA1 how many of its calls
- * accumulated into C, beta ≠ 0) and one line
- * "time INFLIGHT SPAN" (seconds): INFLIGHT is the wall time during which at least one cblas_sgemm
- * was running on any thread, SPAN the wall time from the start of the first call to the end of
- * the last. A developer tool; never built by the package. */
+ * GEMM a process makes and prints the totals at exit on stderr as "gemm_flops: calls N flops F".
+ * It sees two GEMMs: every cblas_sgemm (wrapped here and passed on to the real OpenBLAS), and the
+ * engine's own Winograd GEMM (CKernels/wino_gemm.c), a call inside the binary that no preload can
+ * wrap: the binary looks up `rkan_gemm_observe_begin` / `_end` defined here and reports each of its
+ * calls (C = A . B, A read in place, B packed, C (M x N) written once), and calls
+ * `rkan_gemm_observe_attached` when it found them. When GEMM_SHAPES_OUT names a file, the shim also
+ * writes there, at exit, one line per distinct GEMM shape ("shape TA TB M N K CALLS SECONDS BETA1":
+ * TA/TB 111 none, 112 transposed, 200 200 for the own GEMM; SECONDS the summed wall time of that
+ * shape's calls on every thread, BETA1 how many of its calls accumulated into C, beta ≠ 0), one line
+ * "time INFLIGHT SPAN" (seconds: INFLIGHT is the wall time during which at least one GEMM was
+ * running on any thread, SPAN the wall time from the start of the first call to the end of the
+ * last) and "own_gemm_observed 0|1". A developer tool; never built by the package. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -24,7 +28,7 @@ static sgemm_fn real;
 static struct { int used, ta, tb, m, n, k; long long calls, beta1; double seconds; } shapes[SLOTS];
 static long long other_calls, other_flops;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int inflight;
+static int inflight, own_attached;
 static double busy_since, busy_total, first_start = -1, last_end;
 
 static double now(void) {
@@ -45,6 +49,7 @@ static void report(void) {
                     shapes[i].k, shapes[i].calls, shapes[i].seconds, shapes[i].beta1);
     if (other_calls) fprintf(f, "other %lld %lld\n", other_calls, other_flops);
     fprintf(f, "time %.9f %.9f\n", busy_total, first_start < 0 ? 0.0 : last_end - first_start);
+    fprintf(f, "own_gemm_observed %d\n", own_attached);
     fclose(f);
 }
 
@@ -71,22 +76,63 @@ static int count_shape(int ta, int tb, int m, int n, int k) {
     return -1;
 }
 
-void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                 const float *b, int ldb, float beta, float *c, int ldc) {
+/* The accounting of one call, shared by both GEMMs: begin returns the call's start, end books it. */
+typedef struct { int slot; double start; } token;
+
+static token begin_call(int ta, int tb, int m, int n, int k, int accumulates) {
     flops += 2LL * m * n * k;
     calls += 1;
     pthread_mutex_lock(&lock);
     int slot = count_shape(ta, tb, m, n, k);
-    if (slot >= 0 && beta != 0.0f) shapes[slot].beta1++;
-    double t = now(), start = t;
+    if (slot >= 0 && accumulates) shapes[slot].beta1++;
+    double t = now();
     if (first_start < 0) first_start = t;
     if (inflight++ == 0) busy_since = t;
     pthread_mutex_unlock(&lock);
-    real(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return (token){slot, t};
+}
+
+static void end_call(token tk) {
     pthread_mutex_lock(&lock);
-    t = now();
+    double t = now();
     if (--inflight == 0) busy_total += t - busy_since;
-    if (slot >= 0) shapes[slot].seconds += t - start;
+    if (tk.slot >= 0) shapes[tk.slot].seconds += t - tk.start;
+    last_end = t;
+    pthread_mutex_unlock(&lock);
+}
+
+void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float beta, float *c, int ldc) {
+    token tk = begin_call(ta, tb, m, n, k, beta != 0.0f);
+    real(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    end_call(tk);
+}
+
+/* The own GEMM's side (CKernels/wino_gemm.c looks these up at start). Its calls do not nest on a
+ * thread, so the start of the current one is kept per thread; the shape is booked at the end. */
+static __thread double own_start;
+
+void rkan_gemm_observe_attached(void) { own_attached = 1; }
+
+void *rkan_gemm_observe_begin(void) {
+    pthread_mutex_lock(&lock);
+    double t = now();
+    if (first_start < 0) first_start = t;
+    if (inflight++ == 0) busy_since = t;
+    pthread_mutex_unlock(&lock);
+    own_start = t;
+    return NULL;
+}
+
+void rkan_gemm_observe_end(long m, long n, long k, void *unused) {
+    (void)unused;
+    flops += 2LL * m * n * k;
+    calls += 1;
+    pthread_mutex_lock(&lock);
+    int slot = count_shape(200, 200, (int)m, (int)n, (int)k);
+    double t = now();
+    if (--inflight == 0) busy_total += t - busy_since;
+    if (slot >= 0) shapes[slot].seconds += t - own_start;
     last_end = t;
     pthread_mutex_unlock(&lock);
 }

@@ -6,26 +6,30 @@ GEMM bound: how fast a step could be if it did nothing but its GEMMs at the mach
     python3 -m Tools.bench.gemm_flops --bound [--rows all] [--threads 2]      # the bound of every compare.py row
 
 Builds `Tools/bench/count_sgemm.c` (an LD_PRELOAD shim that counts 2·m·n·k of every
-`cblas_sgemm` and forwards the call) with the system C compiler into a temporary folder, then runs
+`cblas_sgemm` and forwards the call, and of every call of the engine's own Winograd GEMM, which the
+binary reports to it) with the system C compiler into a temporary folder, then runs
 `rkan-repro bench SPEC --warmup 0 --iterations 1 --repeats 1` for each row of `Tools/bench/compare.py`
 asked for, mode and algorithm (`RKAN_CONV_ALGO`), and prints a markdown table of GFLOP per step.
 With `im2col` every conv is a GEMM over the direct convolution's flops, so that column is what a
 direct-convolution peer (oneDNN) computes; the ratio of the default's flops to it bounds how far
 ahead any GEMM-rate-limited step can get.
 
-Under the shim every run sets RKAN_WINO_GEMM=openblas: the engine's own Winograd GEMM (the
-default on AVX2 + FMA CPUs) is invisible to an LD_PRELOAD shim, and with OpenBLAS the same products
-are all counted. So the flops are the default's; the GEMM shapes (OpenBLAS's: one row per tile of a
-chunk of images, where the own GEMM takes blocks of 48 tiles), the sgemm rate on them, the GEMM
-share and the in-step rates below are those of a step with OpenBLAS's Winograd GEMM.
+The own Winograd GEMM (`rkan_wino_gemm`, the default on AVX2 + FMA CPUs) is a call inside the
+binary that no LD_PRELOAD can wrap; the binary looks up the shim's `rkan_gemm_observe_*` functions
+at start and reports each of its calls to them (CKernels/wino_gemm.c), so the runs measure the
+default engine, own GEMM included. A binary that reports nothing while its bench says it ran the
+own GEMM (built before the hook) is refused: its Winograd products would be missing from every
+figure. `RKAN_WINO_GEMM=openblas` in the environment measures the OpenBLAS Winograd GEMM instead.
 
 `--bound` (also `compare.py --gemm-bound`) runs each row with the default algorithm under the shim
 (`--warmup 1 --iterations --bound-iters`, `--bound-rounds` times), which records every distinct
-GEMM shape the step calls (the engine's split blocks, as OpenBLAS sees them) and the wall time
-during which a GEMM was running. `Tools/bench/sgemm_shapes.c` (built here too, linked to OpenBLAS
-through pkg-config) then measures the machine's cblas_sgemm rate on each of those shapes the way
-the engine runs them: `--threads` threads each calling single-threaded OpenBLAS (the core the
-bench reported, via OPENBLAS_CORETYPE) at once, best of three. Per row it prints:
+GEMM shape the step calls (the engine's split blocks as OpenBLAS sees them, and the own GEMM's
+blocks of 48 tiles) and the summed duration of the GEMM calls on all threads.
+`Tools/bench/sgemm_shapes.c` (built here too, with CKernels' own GEMM, linked to OpenBLAS through
+pkg-config) then measures the machine's rate on each of those shapes the way the engine runs them:
+`--threads` threads each calling single-threaded OpenBLAS (the core the bench reported, via
+OPENBLAS_CORETYPE) at once, best of three; an own-GEMM shape is timed on both kernels and takes the
+faster one's rate (the bound asks what the machine can do on that product). Per row it prints:
 
 - GEMM GFLOP per step, and the sgemm rate on the step's shapes (flops over the summed time the
   shapes take at their measured rates; shapes beyond 99 % of the flops take the average rate),
@@ -34,9 +38,14 @@ bench reported, via OPENBLAS_CORETYPE) at once, best of three. Per row it prints
 - achieved img/s (compare.py's figure with the default GEMM under `compare.py --gemm-bound`; else
   the median of the shim's rounds, OpenBLAS's Winograd GEMM, the shim's cost a lock per call) and
   its % of the bound;
-- the GEMM share of a step: wall time with a GEMM running ÷ wall time from the first GEMM to the
-  last (measured, all steps of the invocation), the non-GEMM share being the rest, and the rate
-  the GEMMs reached inside the step (flops ÷ that GEMM time).
+- the GEMM share of a step: the summed duration of the GEMM calls on all threads ÷ (threads × wall
+  time from the first GEMM to the last), measured over all steps of the invocation, the non-GEMM
+  share being the rest (time in transforms, BatchNorm, pointwise ops, packing outside the GEMMs,
+  and a thread waiting for the other); and the rate the GEMMs reached inside the step (flops ÷
+  that GEMM time per thread). Thread time, not the wall time with any GEMM running: the own GEMM
+  runs on one thread while the other transforms a block, and a union of the threads' GEMM
+  intervals would count that as GEMM time. Each call costs the shim two locks and three clock
+  reads (about 0.3 µs; a ResNet-18 training step makes some 270 000 own-GEMM calls).
 
 On a loaded machine every rate and share moves with the load (noise.py's steal and other-CPU
 figures are printed beside them): take the figures from a quiet machine. With GEMM_TOOLS=DIR the
@@ -52,15 +61,13 @@ import subprocess
 import sys
 import tempfile
 
+from Tools import ROOT
 from Tools.bench import compare  # rows, binary folder, machine description
 from Tools.bench import noise
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# The shim sees cblas_sgemm only; the engine's own Winograd GEMM (the default on AVX2 + FMA CPUs)
-# is a call inside the binary that no LD_PRELOAD can intercept. Under the shim the Winograd
-# forward and input-gradient products therefore run on OpenBLAS: the same flops, every one
-# counted (in OpenBLAS's shapes: chunks of images, not the own GEMM's 48-tile blocks).
-SHIM_SEES_EVERY_GEMM = {"RKAN_WINO_GEMM": "openblas"}
+# The shim's shape tag of the own Winograd GEMM's calls (TA = TB = 200; OpenBLAS's are 111/112).
+OWN = 200
 
 
 # A folder with count_sgemm.so and sgemm_shapes already built (Tools/bench/portable/bundle.sh ships
@@ -88,16 +95,24 @@ def build_rates(folder):
     if p.returncode != 0:
         raise SystemExit("gemm_flops.py: pkg-config knows no openblas; install OpenBLAS's development files "
                          "(Debian: apt-get install libopenblas-dev pkg-config)")
-    subprocess.run([cc, "-O2", "-pthread", "-o", out, os.path.join(HERE, "sgemm_shapes.c"), *shlex.split(p.stdout)],
-                   check=True)
+    subprocess.run([cc, *SGEMM_SHAPES_SOURCES, "-o", out, *shlex.split(p.stdout), "-lm"], check=True)
     return out
+
+
+# sgemm_shapes.c with the own GEMM (CKernels) it times beside OpenBLAS; Tools/bench/portable/bundle.sh
+# builds the same list.
+KERNELS = os.path.join(ROOT, "Sources", "CKernels")
+SGEMM_SHAPES_SOURCES = ["-O2", "-pthread", "-Wno-psabi", "-Wno-unknown-pragmas", f"-I{os.path.join(KERNELS, 'include')}",
+                        os.path.join(HERE, "sgemm_shapes.c"), os.path.join(KERNELS, "wino_gemm.c"),
+                        os.path.join(KERNELS, "cpu.c")]
 
 
 def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, folder):
     """One `rkan-repro bench` (1 warm-up + `iters` steps) under the shim: {"img_s", "core", "shapes":
-    {(ta, tb, m, n, k): calls per step}, "flops": per step, "inflight", "span" (seconds), "steps"}."""
+    {(ta, tb, m, n, k): calls per step}, "flops": per step, "busy" (summed call seconds, all threads),
+    "span" (seconds), "steps", "gemm": the bench's conv label}."""
     out = os.path.join(folder, "shapes.txt")
-    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out, **SHIM_SEES_EVERY_GEMM)
+    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out)
     cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch), "--mode", mode,
            "--warmup", "1", "--iterations", str(iters), "--repeats", "1", "--threads", str(threads),
            "--classes", str(classes), "--json"] + (["--blas-core", blas_core] if blas_core else [])
@@ -106,7 +121,7 @@ def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, f
         raise SystemExit(f"gemm_flops.py: {' '.join(cmd)} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
     j = compare.last_json(p.stdout)
     steps = 1 + iters
-    shapes, seconds, beta1, inflight, span, other = {}, {}, {}, 0.0, 0.0, 0
+    shapes, seconds, beta1, span, other, observed = {}, {}, {}, 0.0, 0, False
     with open(out) as f:
         for line in f:
             w = line.split()
@@ -116,15 +131,30 @@ def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, f
                 if len(w) >= 9:
                     seconds[key], beta1[key] = float(w[7]), int(w[8]) / steps
             elif w[0] == "time":
-                inflight, span = float(w[1]), float(w[2])
+                span = float(w[2])   # w[1]: the wall time with any GEMM running (not used: see gemm_share)
             elif w[0] == "other":
                 other = int(w[2]) / steps
+            elif w[0] == "own_gemm_observed":
+                observed = w[1] == "1"
+    label = j.get("convAlgorithm", "")
+    require_observed(label, observed, " ".join(cmd))
     flops = sum(2 * m * n * k * c for (_, _, m, n, k), c in shapes.items()) + other
     return {"img_s": j["imagesPerSecond"], "core": j.get("blasCore", ""), "shapes": shapes, "flops": flops,
-            "seconds": seconds, "beta1": beta1, "inflight": inflight, "span": span, "steps": steps}
+            "seconds": seconds, "beta1": beta1, "busy": sum(seconds.values()), "span": span, "steps": steps,
+            "gemm": label}
 
 
-def measure_rates(rates_bin, shapes, threads, core, seconds=0.05):
+def require_observed(label, observed, cmd):
+    """Refuses a run whose own Winograd GEMM the shim did not see: its products would be missing."""
+    if "own GEMM" in label and not observed:
+        raise SystemExit(f"gemm_flops.py: {cmd} ran the own Winograd GEMM ({label}) but did not report its calls "
+                         "to the shim (a binary built before CKernels/wino_gemm.c looked up rkan_gemm_observe_*, or a "
+                         "GEMM_TOOLS shim built before count_sgemm.c defined them): rebuild it (swift build -c release; "
+                         "Tools/bench/portable/bundle.sh for GEMM_TOOLS), or measure OpenBLAS's Winograd GEMM with "
+                         "RKAN_WINO_GEMM=openblas")
+
+
+def measure_rates(rates_bin, shapes, threads, core, seconds=0.2):
     """{shape: GFLOP/s} of `threads` concurrent single-threaded cblas_sgemm calls per shape."""
     env = dict(os.environ)
     if core:
@@ -160,7 +190,7 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
                 prof, nz = noise.measured(profile, shim, spec, mode, batch, size, threads, classes, iters, blas_core, tmp)
                 runs.append((prof, nz))
                 log(f"gemm bound: {spec} {mode} round {r + 1}: {prof['img_s']:.2f} img/s, GEMM {prof['flops'] / 1e9:.2f} "
-                    f"GFLOP/step, {len(prof['shapes'])} shapes, GEMM share {prof['inflight'] / max(prof['span'], 1e-9):.2f} "
+                    f"GFLOP/step, {len(prof['shapes'])} shapes, GEMM share {gemm_share(prof, threads):.2f} "
                     f"({noise.describe_noise(nz)})")
             prof = runs[0][0]
             core = prof["core"]
@@ -185,24 +215,26 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
             rate = measured_flops / seconds / 1e9 if seconds else float("nan")
             bound_s = prof["flops"] / (rate * 1e9)
             img = (achieved or {}).get((spec, mode)) or statistics.median(p["img_s"] for p, _ in runs)
-            shares = [p["inflight"] / p["span"] for p, _ in runs if p["span"] > 0]
+            shares = [gemm_share(p, threads) for p, _ in runs if p["span"] > 0]
             share = statistics.median(shares) if shares else float("nan")
-            inside = [p["flops"] * p["steps"] / p["inflight"] / 1e9 for p, _ in runs if p["inflight"] > 0]
+            inside = [p["flops"] * p["steps"] / (p["busy"] / threads) / 1e9 for p, _ in runs if p["busy"] > 0]
             rows[(spec, mode)] = dict(batch=batch, size=size, gflop=prof["flops"] / 1e9, rate=rate,
                                       cube=cache[(core, (111, 111, 1024, 1024, 1024))], bound=batch / bound_s,
                                       img_s=img, fraction=img * bound_s / batch, gemm_share=share,
                                       inside=statistics.median(inside) if inside else float("nan"),
                                       shapes=len(prof["shapes"]), core=core, by_shape=shape_rates(prof, chosen, cache, core, threads),
-                                      noise=[nz for _, nz in runs])
+                                      noise=[nz for _, nz in runs], gemm=prof["gemm"])
     model, vendor, cpus = compare.machine()
+    engines = sorted({r["gemm"] for r in rows.values()})
     lines = [f"GEMM bound per row ({model}, {vendor}, {cpus} logical CPUs; {threads} threads; OpenBLAS core "
-             f"{', '.join(sorted(cores)) or '?'}; `python3 -m Tools.bench.gemm_flops --bound`): GEMM GFLOP per step "
-             f"(cblas_sgemm calls counted, the Winograd products on OpenBLAS (RKAN_WINO_GEMM=openblas) so that the shim "
-             f"sees them: the same flops as the default's own GEMM; the GEMM share and rate in step are OpenBLAS's); "
-             f"achieved img/s: {'the table above (the default GEMM)' if achieved else 'the shim rounds (OpenBLAS Winograd GEMM)'}; sgemm rate on the step's own GEMM shapes ({threads} single-threaded calls at "
-             f"once, the engine's way) beside 1024³ measured the same way; bound = img/s if a step were only its GEMMs at "
-             f"that rate; % of bound = achieved ÷ bound; GEMM share = wall time with a GEMM running ÷ wall time from the "
-             f"first GEMM to the last (the rest is the non-GEMM share); GEMM rate in step = flops ÷ that GEMM time.", "",
+             f"{', '.join(sorted(cores)) or '?'}; conv {'; '.join(engines) or '?'}; `python3 -m Tools.bench.gemm_flops "
+             f"--bound`): GEMM GFLOP per step (every cblas_sgemm and own Winograd GEMM call counted by the shim); "
+             f"achieved img/s: {'the table above' if achieved else 'the shim rounds'}; sgemm rate on the step's own "
+             f"GEMM shapes ({threads} single-threaded calls at once, the engine's way; an own-GEMM shape at the faster "
+             f"of the own GEMM and OpenBLAS) beside 1024³ (OpenBLAS) measured the same way; bound = img/s if a step "
+             f"were only its GEMMs at that rate; % of bound = achieved ÷ bound; GEMM share = summed GEMM call time on "
+             f"all threads ÷ (threads × wall time from the first GEMM to the last; the rest is the non-GEMM share); "
+             f"GEMM rate in step = flops ÷ GEMM call time per thread.", "",
              "| row | mode | GEMM GFLOP/step | sgemm on its shapes GFLOP/s | sgemm 1024³ | bound img/s | achieved img/s | "
              "% of bound | GEMM share | non-GEMM share | GEMM rate in step | noise |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -215,7 +247,7 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
     for spec, batch, size, mode in todo if per_shape > 0 else []:
         r = rows[(spec, mode)]
         lines += ["", f"`{spec}`, {size}², b{batch}, {mode}: its {per_shape} largest GEMM shapes by flops (row-major "
-                  f"C = op(A)·op(B), T = transposed; first round). In step = the shape's flops ÷ the summed duration of "
+                  f"C = op(A)·op(B), T = transposed; own = the own Winograd GEMM, A · Bᵀ; first round). In step = the shape's flops ÷ the summed duration of "
                   f"its calls (GFLOP/s of one call on one thread); alone = the same shape measured alone, per thread "
                   f"({threads} at once, warm operands, beta 0).", "",
                   "| A, B | M | N | K | calls/step | beta ≠ 0 | % of flops | % of GEMM time | in step | alone | in step ÷ alone |",
@@ -225,10 +257,16 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
                          "or unset GEMM_TOOLS) | | | | | | | | | | |")
         for x in r["by_shape"][:per_shape]:
             ta, tb, m, n, k = x["shape"]
-            lines.append(f"| {'T' if ta == 112 else 'N'}{'T' if tb == 112 else 'N'} | {m} | {n} | {k} | {x['calls']:.0f} | "
+            kind = "own" if ta == OWN else f"{'T' if ta == 112 else 'N'}{'T' if tb == 112 else 'N'}"
+            lines.append(f"| {kind} | {m} | {n} | {k} | {x['calls']:.0f} | "
                          f"{x['beta1']:.0f} | {100 * x['flop_share']:.1f} | {100 * x['time_share']:.1f} | "
                          f"{x['inside']:.1f} | {x['alone']:.1f} | {x['inside'] / x['alone']:.2f} |")
     return {"rows": rows, "lines": lines}
+
+
+def gemm_share(prof, threads):
+    """Summed GEMM call time on all threads ÷ (threads × the span from the first GEMM to the last)."""
+    return prof["busy"] / (threads * prof["span"]) if prof["span"] > 0 else float("nan")
 
 
 def shape_rates(prof, chosen, cache, core, threads):
@@ -251,15 +289,54 @@ def shape_rates(prof, chosen, cache, core, threads):
 
 
 def step_flops(shim, spec, mode, batch, size, algorithm, classes):
-    env = dict(os.environ, LD_PRELOAD=shim, RKAN_CONV_ALGO=algorithm, **SHIM_SEES_EVERY_GEMM)
-    cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
-           "--mode", mode, "--warmup", "0", "--iterations", "1", "--repeats", "1", "--threads", "1",
-           "--classes", str(classes)]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    m = re.search(r"gemm_flops: calls (\d+) flops (\d+)", p.stderr)
-    if p.returncode != 0 or not m:
-        raise SystemExit(f"gemm_flops.py: {' '.join(cmd)} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "shapes.txt")
+        env = dict(os.environ, LD_PRELOAD=shim, RKAN_CONV_ALGO=algorithm, GEMM_SHAPES_OUT=out)
+        cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch),
+               "--mode", mode, "--warmup", "0", "--iterations", "1", "--repeats", "1", "--threads", "1",
+               "--classes", str(classes), "--json"]
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        m = re.search(r"gemm_flops: calls (\d+) flops (\d+)", p.stderr)
+        if p.returncode != 0 or not m or not os.path.exists(out):
+            raise SystemExit(f"gemm_flops.py: {' '.join(cmd)} failed (exit {p.returncode}):\n{p.stderr[-2000:]}")
+        with open(out) as f:
+            observed = any(line.split() == ["own_gemm_observed", "1"] for line in f)
+        require_observed(compare.last_json(p.stdout).get("convAlgorithm", ""), observed, " ".join(cmd))
     return int(m.group(1)), int(m.group(2))
+
+
+def selftest():
+    """The shim sees both Winograd GEMMs alike: one small training step counted under the own GEMM
+    and under OpenBLAS's gives exactly the same flops (the same products, in other shapes), the own
+    GEMM's calls carry its shape tag and only under it, and sgemm_shapes times an own-GEMM shape on
+    both kernels. A binary or shim that lost the hook would count the own GEMM's flops as zero."""
+    if not os.access(compare.ours_binary(), os.X_OK):
+        raise SystemExit(f"gemm_flops.py --self-test: no {compare.ours_binary()}: build it first (swift build -c release --product rkan-repro)")
+    wrong, seen = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        shim, rates_bin = build_shim(tmp), build_rates(tmp)
+        for gemm in ("own", "openblas"):
+            os.environ["RKAN_WINO_GEMM"] = gemm
+            try:
+                prof = profile(shim, "resnet18(stem=small)", "train", 8, 16, 2, 10, 1, "", tmp)
+            finally:
+                del os.environ["RKAN_WINO_GEMM"]
+            own_shapes = [sh for sh in prof["shapes"] if sh[0] == OWN]
+            seen[gemm] = prof["flops"]
+            if ("own GEMM" in prof["gemm"]) != (gemm == "own"):
+                wrong.append(f"RKAN_WINO_GEMM={gemm}: the bench ran {prof['gemm']}")
+            if (len(own_shapes) > 0) != (gemm == "own"):
+                wrong.append(f"RKAN_WINO_GEMM={gemm}: {len(own_shapes)} own-GEMM shapes recorded")
+            if not prof["busy"] > 0 or not 0 < gemm_share(prof, 2) <= 1:
+                wrong.append(f"RKAN_WINO_GEMM={gemm}: GEMM time {prof['busy']} s over a span of {prof['span']} s")
+        if seen["own"] != seen["openblas"] or not seen["own"] > 0:
+            wrong.append(f"GEMM flops per step: {seen['own']:.0f} with the own GEMM, {seen['openblas']:.0f} with OpenBLAS's")
+        rates, _ = measure_rates(rates_bin, [(OWN, OWN, 48, 32, 32)], 1, "", seconds=0.01)
+        if not rates.get((OWN, OWN, 48, 32, 32), 0) > 0:
+            wrong.append(f"sgemm_shapes gave no rate for an own-GEMM shape: {rates}")
+    if wrong:
+        raise SystemExit("gemm_flops.py --self-test:\n  " + "\n  ".join(wrong))
+    print(f"gemm_flops self-test: ok ({seen['own'] / 1e9:.3f} GFLOP per step under either Winograd GEMM)")
 
 
 def main():
@@ -276,7 +353,16 @@ def main():
     p.add_argument("--blas-core", default="", help="--bound: rkan-repro's --blas-core")
     p.add_argument("--per-shape", type=int, default=0, metavar="N",
                    help="--bound: also each row's N largest GEMM shapes, rate in the step against alone")
+    p.add_argument("--self-test", action="store_true",
+                   help="check that the shim counts the own Winograd GEMM as it counts OpenBLAS (a C compiler and "
+                        "OpenBLAS's development files; no PyTorch), then exit")
+    p.add_argument("--binary", default=None, help="the rkan-repro binary (default: .build/release/rkan-repro)")
     a = p.parse_args()
+    if a.binary:
+        compare.OURS = a.binary
+    if a.self_test:
+        selftest()
+        return
     wanted = a.rows.split(",")
     rows = [r for r in compare.ROWS if a.rows == "all" or r[0] in wanted]
     if not rows:

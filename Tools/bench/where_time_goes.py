@@ -51,8 +51,8 @@ BUILD_SUFFIX = re.compile(r"_(sse2|avx2w|avx2|avx512)$")
 # CKernels/winograd.c (tile and weight transforms).
 WINOGRAD_KERNELS = {"input", "input4", "output", "output4", "output_grad", "output_grad4", "weights", "weight_grad"}
 # CKernels/wino_gemm.c, the own GEMM of the Winograd forward and input gradient: its register
-# blocks (inlined into rkan_wino_gemm when the compiler chooses) and the packing of U's planes.
-OWN_GEMM_KERNELS = {"rkan_wino_gemm", "block16_fma", "block8_fma", "block_scalar"}
+# blocks and their loop (inlined into rkan_wino_gemm when the compiler chooses) and the packing of U's planes.
+OWN_GEMM_KERNELS = {"rkan_wino_gemm", "wino_gemm_blocks", "block16_fma", "block8_fma", "block_scalar"}
 OWN_GEMM_PACKING = {"rkan_wino_gemm_pack"}
 # CKernels/pointwise.c (BatchNorm, ReLU and the residual add).
 POINTWISE_KERNELS = {"bn_apply": "batchnorm", "bn_sums": "batchnorm", "bn_dx": "batchnorm",

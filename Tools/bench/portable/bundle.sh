@@ -7,7 +7,9 @@ set -euo pipefail
 REPO=$1; OUT=$REPO/.build-device; rm -rf "$OUT"; mkdir -p "$OUT/b/lib"
 for p in rkan-repro rkan-bench; do cp "$REPO/.build/release/$p" "$OUT/b/$p.bin"; done
 cc -O2 -shared -fPIC -o "$OUT/b/count_sgemm.so" "$REPO/Tools/bench/count_sgemm.c" -ldl -lpthread
-cc -O2 -pthread $(pkg-config --cflags openblas) -o "$OUT/b/sgemm_shapes.bin" "$REPO/Tools/bench/sgemm_shapes.c" $(pkg-config --libs openblas)
+# sgemm_shapes with the own Winograd GEMM it times beside OpenBLAS: the sources and flags gemm_flops.py uses.
+SOURCES=$(cd "$REPO" && python3 -c 'import shlex; from Tools.bench.gemm_flops import SGEMM_SHAPES_SOURCES as s; print(shlex.join(s))')
+eval "cc $SOURCES -o \"\$OUT/b/sgemm_shapes.bin\" $(pkg-config --cflags --libs openblas) -lm"
 for p in rkan-repro.bin rkan-bench.bin sgemm_shapes.bin; do ldd "$OUT/b/$p" | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u | while read -r l; do [ -f "$l" ] && cp -L "$l" "$OUT/b/lib/"; done
 # OpenBLAS pthread variant dlopens nothing else; libgfortran/quadmath come via ldd.
 tar -C "$OUT" -cJf "$OUT/bundle.tar.xz" b && rm -rf "$OUT/b"; ls -la "$OUT"
