@@ -47,9 +47,9 @@ struct Bench: ParsableCommand {
                     let k = classes ?? (spec.hasPrefix("maskrcnn(") ? DetectorBuild.cocoClasses : 100)
                     let r = try BenchCommand.measure(spec: spec, classes: k, inChannels: inChannels, mode: m, batch: batch,
                                                      size: size, warmup: warmup, iterations: iterations, repeats: repeats, threads: n)
-                    print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  OpenBLAS core %@  %@  %.1f img/s  (repeats: %@)",
+                    print(json ? BenchCommand.json(r) : String(format: "%@  %@  batch %d  %d×%d  %d threads  OpenBLAS core %@  %@  %.1f img/s  (repeats: %@; %.2f threads busy)",
                         r.spec, r.mode.rawValue, r.batch, r.size, r.size, n, r.blasCore, r.convAlgorithm, r.imagesPerSecond,
-                        r.repeats.map { String(format: "%.1f", $0) }.joined(separator: ", ")))
+                        r.repeats.map { String(format: "%.1f", $0) }.joined(separator: ", "), r.busyThreads ?? .nan))
                 }
             }
             return 0

@@ -53,6 +53,25 @@ final class BenchToolsTests: XCTestCase {
         XCTAssertTrue(r.text.contains("where_time_goes self-test: ok"), r.text)
     }
 
+    /// `rkan-repro bench --json` reports how many threads were busy over the timed steps (the
+    /// process's CPU time per wall second): the idle part of a step that profiles cannot sample. On
+    /// one thread that is at most one thread's worth, and a CPU-bound step keeps it well above zero.
+    /// The warm-up outlasts OpenBLAS's start: its pool's workers spin in `sched_yield` for about
+    /// 0.1 s after the library loads (they never get work: the engine calls it single-threaded),
+    /// which a timed window that early counts as a second busy thread.
+    func testBenchReportsBusyThreads() throws {
+        for threads in [1, 2] {
+            let r = try CLI.run(["bench", "resnet18(stem=small,width=0.25)", "--mode", "train", "--batch", "4", "--size", "16",
+                                 "--warmup", "60", "--iterations", "20", "--repeats", "1", "--threads", "\(threads)", "--json"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let line = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            let json = try XCTUnwrap((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any], line)
+            let busy = try XCTUnwrap(json["busyThreads"] as? Double, line)
+            XCTAssertGreaterThan(busy, 0.2, line)
+            XCTAssertLessThanOrEqual(busy, Double(threads) + 0.1, line)
+        }
+    }
+
     /// `gemm_flops.py`'s shim counts the engine's own Winograd GEMM (a call inside the binary, which
     /// it reports to the shim) as it counts OpenBLAS: one training step gives the same GEMM flops
     /// under either Winograd GEMM. Without that hook the bound and the non-GEMM share of the default

@@ -44,8 +44,10 @@ faster one's rate (the bound asks what the machine can do on that product). Per 
   and a thread waiting for the other); and the rate the GEMMs reached inside the step (flops ÷
   that GEMM time per thread). Thread time, not the wall time with any GEMM running: the own GEMM
   runs on one thread while the other transforms a block, and a union of the threads' GEMM
-  intervals would count that as GEMM time. Each call costs the shim two locks and three clock
-  reads (about 0.3 µs; a ResNet-18 training step makes some 270 000 own-GEMM calls).
+  intervals would count that as GEMM time. Each call costs the shim two spin locks and three clock
+  reads (about 0.3 µs; a ResNet-18 training step makes some 270 000 own-GEMM calls). Beside it,
+  the part of the non-GEMM share that is idle: 1 − the bench's `busyThreads` ÷ threads (its CPU
+  time per wall second over the timed steps).
 
 On a loaded machine every rate and share moves with the load (noise.py's steal and other-CPU
 figures are printed beside them): take the figures from a quiet machine. With GEMM_TOOLS=DIR the
@@ -141,7 +143,7 @@ def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, f
     flops = sum(2 * m * n * k * c for (_, _, m, n, k), c in shapes.items()) + other
     return {"img_s": j["imagesPerSecond"], "core": j.get("blasCore", ""), "shapes": shapes, "flops": flops,
             "seconds": seconds, "beta1": beta1, "busy": sum(seconds.values()), "span": span, "steps": steps,
-            "gemm": label}
+            "gemm": label, "busy_threads": j.get("busyThreads")}
 
 
 def require_observed(label, observed, cmd):
@@ -218,10 +220,12 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
             shares = [gemm_share(p, threads) for p, _ in runs if p["span"] > 0]
             share = statistics.median(shares) if shares else float("nan")
             inside = [p["flops"] * p["steps"] / (p["busy"] / threads) / 1e9 for p, _ in runs if p["busy"] > 0]
+            idles = [1 - p["busy_threads"] / threads for p, _ in runs if p["busy_threads"] is not None]
             rows[(spec, mode)] = dict(batch=batch, size=size, gflop=prof["flops"] / 1e9, rate=rate,
                                       cube=cache[(core, (111, 111, 1024, 1024, 1024))], bound=batch / bound_s,
                                       img_s=img, fraction=img * bound_s / batch, gemm_share=share,
                                       inside=statistics.median(inside) if inside else float("nan"),
+                                      idle=statistics.median(idles) if idles else float("nan"),
                                       shapes=len(prof["shapes"]), core=core, by_shape=shape_rates(prof, chosen, cache, core, threads),
                                       noise=[nz for _, nz in runs], gemm=prof["gemm"])
     model, vendor, cpus = compare.machine()
@@ -234,16 +238,18 @@ def bounds(todo, threads, classes, blas_core="", achieved=None, iters=3, rounds=
              f"of the own GEMM and OpenBLAS) beside 1024³ (OpenBLAS) measured the same way; bound = img/s if a step "
              f"were only its GEMMs at that rate; % of bound = achieved ÷ bound; GEMM share = summed GEMM call time on "
              f"all threads ÷ (threads × wall time from the first GEMM to the last; the rest is the non-GEMM share); "
-             f"GEMM rate in step = flops ÷ GEMM call time per thread.", "",
+             f"idle = the part of the non-GEMM share a thread spent waiting (1 − the bench's busy threads ÷ threads, "
+             f"over its timed steps under the shim); GEMM rate in step = flops ÷ GEMM call time per thread.", "",
              "| row | mode | GEMM GFLOP/step | sgemm on its shapes GFLOP/s | sgemm 1024³ | bound img/s | achieved img/s | "
-             "% of bound | GEMM share | non-GEMM share | GEMM rate in step | noise |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "% of bound | GEMM share | non-GEMM share | of which idle | GEMM rate in step | noise |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for spec, batch, size, mode in todo:
         r = rows[(spec, mode)]
         nz = r["noise"][0]
         lines.append(f"| `{spec}`, {size}², b{batch} | {mode} | {r['gflop']:.2f} | {r['rate']:.0f} | {r['cube']:.0f} | "
                      f"{r['bound']:.1f} | {r['img_s']:.1f} | {100 * r['fraction']:.0f} % | {100 * r['gemm_share']:.0f} % | "
-                     f"{100 * (1 - r['gemm_share']):.0f} % | {r['inside']:.0f} | {noise.describe_noise(nz)} |")
+                     f"{100 * (1 - r['gemm_share']):.0f} % | {100 * r['idle']:.0f} % | {r['inside']:.0f} | "
+                     f"{noise.describe_noise(nz)} |")
     for spec, batch, size, mode in todo if per_shape > 0 else []:
         r = rows[(spec, mode)]
         lines += ["", f"`{spec}`, {size}², b{batch}, {mode}: its {per_shape} largest GEMM shapes by flops (row-major "

@@ -27,7 +27,9 @@ For each row of `Tools/bench/compare.py` asked for (default: the two plain ones)
   script re-executes itself under the faster glibc malloc setting of `compare.py`
   (`TORCH_ALLOCATORS["glibc-no-trim"]`), so the peer does not page-fault its activations in.
 Prints a markdown table per row and mode (ms per step, and the ratio), with the CPU model, the
-OpenBLAS core and the threads. Needs `perf` (linux-perf) and PyTorch; a developer tool: the tests
+OpenBLAS core and the threads, and under it how many of rkan-repro's threads were busy in the timed steps (the bench's
+`busyThreads`: its CPU time per wall second), so how much of the step a thread spent waiting (idle
+time has no samples). Needs `perf` (linux-perf) and PyTorch; a developer tool: the tests
 run only `--self-test` (no perf, no PyTorch: `nm` lists the binary's C kernel symbols, and each must
 fall into its category, so a kernel added or renamed without one fails instead of landing in
 "other").
@@ -160,8 +162,9 @@ def kernel_share(samples):
 
 def profile_ours(spec, mode, batch, size, a):
     """(ms per step by category, img/s, core, top "other" symbols, kernel % of the short and the
-    long run) of rkan-repro: the user-space samples of `a.iters` steady steps (a run of 2·iters
-    steps minus a run of iters steps)."""
+    long run, conv parts, busy threads) of rkan-repro: the user-space samples of `a.iters` steady
+    steps (a run of 2·iters steps minus a run of iters steps); busy threads: the bench's own CPU time
+    per wall second over the long run's timed steps (`busyThreads`), None from an older binary."""
     short, _ = perf_samples(spec, mode, batch, size, a.iters, a)
     long, j = perf_samples(spec, mode, batch, size, 2 * a.iters, a)
     shares, other, parts = collections.Counter(), collections.Counter(), collections.Counter()
@@ -181,9 +184,10 @@ def profile_ours(spec, mode, batch, size, a):
         raise SystemExit(f"{spec} {mode}: the run of {2 * a.iters} steps has no more samples than the run of {a.iters}; "
                          "raise --iters")
     step_ms = batch / j["imagesPerSecond"] * 1000
+    busy = j.get("busyThreads")
     return ({c: step_ms * shares[c] / total for c in CATEGORIES}, j["imagesPerSecond"], j.get("blasCore", "?"),
             [(s, 100 * n / total) for s, n in other.most_common(a.show_other)], (kernel_share(short), kernel_share(long)),
-            {c: step_ms * parts[c] / total for c in CONV_PARTS})
+            {c: step_ms * parts[c] / total for c in CONV_PARTS}, busy)
 
 
 def profile_torch(spec, mode, batch, size, a):
@@ -273,7 +277,7 @@ def main():
     model, vendor, cpus = compare.machine()
     for spec, batch, size in rows:
         for mode in a.modes.split(","):
-            mine, mine_img, core, other, kernel, parts = profile_ours(spec, mode, batch, size, a)
+            mine, mine_img, core, other, kernel, parts, busy = profile_ours(spec, mode, batch, size, a)
             peer, peer_img = profile_torch(spec, mode, batch, size, a)
             print(f"\n`{spec}`, {size}², batch {batch}, {mode}: {model} ({vendor}, {cpus} logical CPUs), {a.threads} threads, "
                   f"OpenBLAS core {core}; rkan-repro {mine_img:.1f} img/s, PyTorch (channels-last) {peer_img:.1f} img/s "
@@ -287,6 +291,12 @@ def main():
             print("\nrkan-repro's conv by part, ms per step: " + ", ".join(f"{c} {parts[c]:.0f}" for c in CONV_PARTS))
             print(f"\nLinux kernel (page faults, scheduling; not in the table): {kernel[0]:.1f} % of the samples of the "
                   f"{a.iters}-step run, {kernel[1]:.1f} % of the {2 * a.iters}-step run.")
+            if busy is not None:
+                print(f"\nrkan-repro's threads in the timed steps (its CPU time per wall second, `busyThreads`): "
+                      f"{busy:.2f} of {a.threads} busy, so {100 * (1 - busy / a.threads):.1f} % of threads × wall time "
+                      f"idle: a thread waiting for another at the end of a parallel region, or a serial section. The "
+                      f"table spreads the step's wall time over the samples, so that idle time sits inside its rows "
+                      f"in proportion.")
             if other:
                 print("\nrkan-repro's \"other\": " + ", ".join(f"`{sym}` {pct:.1f} %" for sym, pct in other))
             sys.stdout.flush()

@@ -21,6 +21,10 @@ public struct ThroughputResult: Codable, Sendable, Equatable {
     public var blasCore: String
     /// The 3×3 stride-1 conv algorithm that ran, with its Winograd GEMM (`ConvTuning.label`).
     public var convAlgorithm: String
+    /// CPU time of the process (all threads, user and system) per second of wall time over the
+    /// timed iterations, median of repeats: `threads` minus this is the time a thread waited for
+    /// another (the joins of parallel regions, serial sections). nil in results made before it.
+    public var busyThreads: Double?
 }
 
 /// timm's benchmark method: random inputs, `warmup` untimed iterations, then `iterations`
@@ -34,17 +38,25 @@ public enum Throughput {
         let iteration = try step(spec: spec, classes: classes, inChannels: inChannels, mode: mode, batch: batch, size: size,
                                  engine: engine)
         for i in 0..<warmup { try iteration(); progress?("warm-up \(i + 1)/\(warmup)") }
-        var rates: [Double] = []
+        var rates: [Double] = [], busy: [Double] = []
         for r in 0..<repeats {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = DispatchTime.now().uptimeNanoseconds, cpu0 = processCPUSeconds()
             for _ in 0..<iterations { try iteration() }
             let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             rates.append(Double(batch * iterations) / dt)
+            busy.append((processCPUSeconds() - cpu0) / dt)
             progress?("repeat \(r + 1)/\(repeats): \(String(format: "%.1f", rates.last!)) img/s")
         }
         return ThroughputResult(spec: spec.description, mode: mode, batch: batch, size: size, threads: engine.threads,
                                 imagesPerSecond: median(rates), repeats: rates, blasCore: BLAS.coreName,
-                                convAlgorithm: engine.conv.label)
+                                convAlgorithm: engine.conv.label, busyThreads: median(busy))
+    }
+
+    /// CPU seconds the process has used, all threads (CLOCK_PROCESS_CPUTIME_ID).
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// img/s of several models measured in alternation: after every model's warm-up, each of
