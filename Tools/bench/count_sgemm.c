@@ -80,63 +80,51 @@ static int count_shape(int ta, int tb, int m, int n, int k) {
     return -1;
 }
 
-/* The accounting of one call, shared by both GEMMs: begin returns the call's start, end books it. */
-typedef struct { int slot; double start; } token;
-
-static token begin_call(int ta, int tb, int m, int n, int k, int accumulates) {
-    flops += 2LL * m * n * k;
-    calls += 1;
+/* The accounting of one call, shared by both GEMMs: begin_call marks a GEMM in flight and returns
+ * its start; end_call books its shape, flops and duration. */
+static double begin_call(void) {
     pthread_spin_lock(&lock);
-    int slot = count_shape(ta, tb, m, n, k);
-    if (slot >= 0 && accumulates) shapes[slot].beta1++;
     double t = now();
     if (first_start < 0) first_start = t;
     if (inflight++ == 0) busy_since = t;
     pthread_spin_unlock(&lock);
-    return (token){slot, t};
+    return t;
 }
 
-static void end_call(token tk) {
+static void end_call(int ta, int tb, int m, int n, int k, int accumulates, double start) {
+    flops += 2LL * m * n * k;
+    calls += 1;
     pthread_spin_lock(&lock);
+    int slot = count_shape(ta, tb, m, n, k);
     double t = now();
     if (--inflight == 0) busy_total += t - busy_since;
-    if (tk.slot >= 0) shapes[tk.slot].seconds += t - tk.start;
+    if (slot >= 0) {
+        shapes[slot].seconds += t - start;
+        if (accumulates) shapes[slot].beta1++;
+    }
     last_end = t;
     pthread_spin_unlock(&lock);
 }
 
 void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc) {
-    token tk = begin_call(ta, tb, m, n, k, beta != 0.0f);
+    double start = begin_call();
     real(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    end_call(tk);
+    end_call(ta, tb, m, n, k, beta != 0.0f, start);
 }
 
 /* The own GEMM's side (CKernels/wino_gemm.c looks these up at start). Its calls do not nest on a
- * thread, so the start of the current one is kept per thread; the shape is booked at the end. */
+ * thread, so the start of the current one is kept per thread. */
 static __thread double own_start;
 
 void rkan_gemm_observe_attached(void) { own_attached = 1; }
 
 void *rkan_gemm_observe_begin(void) {
-    pthread_spin_lock(&lock);
-    double t = now();
-    if (first_start < 0) first_start = t;
-    if (inflight++ == 0) busy_since = t;
-    pthread_spin_unlock(&lock);
-    own_start = t;
+    own_start = begin_call();
     return NULL;
 }
 
 void rkan_gemm_observe_end(long m, long n, long k, void *unused) {
     (void)unused;
-    flops += 2LL * m * n * k;
-    calls += 1;
-    pthread_spin_lock(&lock);
-    int slot = count_shape(200, 200, (int)m, (int)n, (int)k);
-    double t = now();
-    if (--inflight == 0) busy_total += t - busy_since;
-    if (slot >= 0) shapes[slot].seconds += t - own_start;
-    last_end = t;
-    pthread_spin_unlock(&lock);
+    end_call(200, 200, (int)m, (int)n, (int)k, 0, own_start);
 }

@@ -109,12 +109,12 @@ SGEMM_SHAPES_SOURCES = ["-O2", "-pthread", "-Wno-psabi", "-Wno-unknown-pragmas",
                         os.path.join(KERNELS, "cpu.c")]
 
 
-def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, folder):
+def profile(shim, spec, mode, batch, size, threads, classes, iters, blas_core, folder, extra_env=None):
     """One `rkan-repro bench` (1 warm-up + `iters` steps) under the shim: {"img_s", "core", "shapes":
     {(ta, tb, m, n, k): calls per step}, "flops": per step, "busy" (summed call seconds, all threads),
     "span" (seconds), "steps", "gemm": the bench's conv label}."""
     out = os.path.join(folder, "shapes.txt")
-    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out)
+    env = dict(os.environ, LD_PRELOAD=shim, GEMM_SHAPES_OUT=out, **(extra_env or {}))
     cmd = [compare.ours_binary(), "bench", spec, "--size", str(size), "--batch", str(batch), "--mode", mode,
            "--warmup", "1", "--iterations", str(iters), "--repeats", "1", "--threads", str(threads),
            "--classes", str(classes), "--json"] + (["--blas-core", blas_core] if blas_core else [])
@@ -322,11 +322,8 @@ def selftest():
     with tempfile.TemporaryDirectory() as tmp:
         shim, rates_bin = build_shim(tmp), build_rates(tmp)
         for gemm in ("own", "openblas"):
-            os.environ["RKAN_WINO_GEMM"] = gemm
-            try:
-                prof = profile(shim, "resnet18(stem=small)", "train", 8, 16, 2, 10, 1, "", tmp)
-            finally:
-                del os.environ["RKAN_WINO_GEMM"]
+            prof = profile(shim, "resnet18(stem=small)", "train", 8, 16, 2, 10, 1, "", tmp,
+                           extra_env={"RKAN_WINO_GEMM": gemm})
             own_shapes = [sh for sh in prof["shapes"] if sh[0] == OWN]
             seen[gemm] = prof["flops"]
             if ("own GEMM" in prof["gemm"]) != (gemm == "own"):
